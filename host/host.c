@@ -1,0 +1,120 @@
+/*
+ * host.c -- open and close a paved host: PAVED_HOME, configuration, the
+ * state database, the log and the plugins, in that order.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+
+/* $PAVED_HOME, else $XDG_DATA_HOME/paved, else ~/.local/share/paved. */
+char *pv_default_home(void)
+{
+	const char *e = getenv("PAVED_HOME");
+	if (e && *e)
+		return pv_strdup(e);
+	e = getenv("XDG_DATA_HOME");
+	if (e && *e == '/')
+		return pv_path_join(e, "paved");
+	e = getenv("HOME");
+	return pv_asprintf("%s/.local/share/paved", e && *e ? e : ".");
+}
+
+/* Make HOME exist and check that paved can write there. */
+static int prepare_home(const char *home, char **errmsg)
+{
+	char *err = NULL;
+	if (pv_mkdir_p(home, 0700, &err)) {
+		pv_seterr(errmsg, "PAVED_HOME %s is not usable: %s; set PAVED_HOME to a "
+		          "writable directory", home, err);
+		free(err);
+		return PAVED_ERR;
+	}
+	if (access(home, W_OK | X_OK) != 0)
+		return pv_seterr(errmsg, "PAVED_HOME %s is not writable: %s; set PAVED_HOME to a "
+		                 "writable directory", home, strerror(errno));
+	char *logs = pv_path_join(home, "logs");
+	int rc = logs ? pv_mkdir_p(logs, 0700, &err) : PAVED_ERR;
+	free(logs);
+	if (rc) {
+		pv_seterr(errmsg, "PAVED_HOME %s is not writable: %s; set PAVED_HOME to a "
+		          "writable directory", home, err ? err : "out of memory");
+		free(err);
+	}
+	return rc;
+}
+
+/* Open a host as O describes.  On failure returns PAVED_ERR with *ERRMSG
+ * and *EXIT_CODE set (PV_EXIT_USAGE or PV_EXIT_PLUGIN). */
+int pv_host_open(const struct pv_host_opts *o, pv_host **out, char **errmsg, int *exit_code)
+{
+	pv_host *h = calloc(1, sizeof *h);
+	char *path = NULL;
+	*exit_code = PV_EXIT_USAGE;
+	if (!h)
+		return pv_seterr(errmsg, "out of memory");
+	h->verbosity = o->verbosity;
+	h->strict = o->strict;
+	h->json = o->json;
+	h->home = o->home ? pv_strdup(o->home) : pv_default_home();
+	if (!h->home || pv_registry_init(h)) {
+		pv_seterr(errmsg, "out of memory");
+		goto fail;
+	}
+	if (h->home[0] != '/') {
+		char cwd[4096];
+		if (getcwd(cwd, sizeof cwd)) {
+			char *abs = pv_path_join(cwd, h->home);
+			free(h->home);
+			h->home = abs;
+		}
+	}
+	if (prepare_home(h->home, errmsg))
+		goto fail;
+	if (pv_config_load(h->home, o->sets, o->nsets, &h->config, errmsg))
+		goto fail;
+	if (pv_state_open(h, errmsg))
+		goto fail;
+	char *logpath = pv_path_join(h->home, "logs/paved.log");
+	h->logf = logpath ? fopen(logpath, "a") : NULL;
+	free(logpath);
+	if (o->no_plugins) {
+		*out = h;
+		return PAVED_OK;
+	}
+	if (pv_loader_init(errmsg))
+		goto fail;
+	h->loader = true;
+	path = pv_plugin_path(h, o->plugin_path);
+	if (pv_load_plugins(h, path, errmsg)) {
+		*exit_code = PV_EXIT_PLUGIN;
+		goto fail;
+	}
+	free(path);
+	*out = h;
+	return PAVED_OK;
+fail:
+	free(path);
+	pv_host_close(h);
+	return PAVED_ERR;
+}
+
+/* Release everything: plugins (fini, then their data), db, config, log. */
+void pv_host_close(pv_host *h)
+{
+	if (!h)
+		return;
+	pv_unload_plugins(h);
+	if (h->loader)
+		pv_loader_exit();
+	pv_state_close(h);
+	json_decref(h->config);
+	if (h->logf)
+		fclose(h->logf);
+	free(h->home);
+	free(h);
+}

@@ -1,0 +1,20 @@
+# host/: the paved binary, built from a convenience library the unit
+# tests link too.
+noinst_LTLIBRARIES += host/libpaved.la
+host_libpaved_la_SOURCES = \
+	host/host.h host/cli.h \
+	host/api.c host/config.c host/events.c host/host.c host/kinds.c \
+	host/loader.c host/plugin_cache.c host/registry.c host/state.c host/util.c \
+	host/cli_call.c host/cli_plugins.c
+host_libpaved_la_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS) \
+	-DPV_PLUGINDIR='"$(plugindir)"' \
+	-DPV_ABS_BUILDDIR='"$(abs_top_builddir)"' \
+	-DPV_BUILD_PLUGIN_DIRS='"$(subst $(empty) $(empty),:,$(strip \
+		$(addprefix $(abs_top_builddir)/,$(BUILD_PLUGIN_DIRS)) \
+		$(addprefix $(abs_top_srcdir)/,$(SRC_PLUGIN_DIRS))))"'
+host_libpaved_la_LIBADD = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LTDL_LIBS)
+
+bin_PROGRAMS += host/paved
+host_paved_SOURCES = host/main.c
+host_paved_CPPFLAGS = $(host_libpaved_la_CPPFLAGS)
+host_paved_LDADD = host/libpaved.la
