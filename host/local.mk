@@ -5,7 +5,7 @@ host_libpaved_la_SOURCES = \
 	host/host.h host/cli.h \
 	host/api.c host/config.c host/events.c host/host.c host/kinds.c \
 	host/loader.c host/plugin_cache.c host/registry.c host/state.c host/util.c \
-	host/cli_call.c host/cli_plugins.c
+	host/cli_call.c host/cli_plugins.c host/template.c host/template.h
 host_libpaved_la_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS) \
 	-DPV_PLUGINDIR='"$(plugindir)"' \
 	-DPV_ABS_BUILDDIR='"$(abs_top_builddir)"' \
