@@ -18,7 +18,7 @@ struct pv_cmd {
 };
 
 extern const struct pv_cmd pv_cmd_plugins, pv_cmd_hooks, pv_cmd_call,
-	pv_cmd_events, pv_cmd_config;
+	pv_cmd_events, pv_cmd_config, pv_cmd_create, pv_cmd_new, pv_cmd_recipes, pv_cmd_runs;
 
 /* Print JSON to stdout, pretty, with a newline.  Steals a reference. */
 void pv_print_json(json_t *j);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "recipe.h"
 
 /* $PAVED_HOME, else $XDG_DATA_HOME/paved, else ~/.local/share/paved. */
 char *pv_default_home(void)
@@ -82,6 +83,9 @@ int pv_host_open(const struct pv_host_opts *o, pv_host **out, char **errmsg, int
 	char *logpath = pv_path_join(h->home, "logs/paved.log");
 	h->logf = logpath ? fopen(logpath, "a") : NULL;
 	free(logpath);
+	/* the host's own providers, registered first so no plugin takes them */
+	if (pv_provide(h, NULL, "recipe.run", pv_recipe_run_hook, NULL, NULL, errmsg))
+		goto fail;
 	if (o->no_plugins) {
 		*out = h;
 		return PAVED_OK;

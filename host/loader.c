@@ -176,7 +176,7 @@ static json_t *options_json(const struct paved_option *o)
 	static const char *const types[] = { "string", "int", "bool", "object" };
 	json_t *a = json_array();
 	for (; o && o->name; o++)
-		json_array_append_new(a, json_pack("{sssssOss}", "name", o->name,
+		json_array_append_new(a, json_pack("{ss ss so? ss}", "name", o->name,
 		    "type", (unsigned)o->type < 4 ? types[o->type] : "string",
 		    "default", o->default_json ? json_loads(o->default_json, JSON_DECODE_ANY, NULL) : json_null(),
 		    "description", o->description ? o->description : ""));

@@ -16,6 +16,7 @@
 #include "cli.h"
 
 static const struct pv_cmd *const commands[] = {
+	&pv_cmd_create, &pv_cmd_new, &pv_cmd_recipes, &pv_cmd_runs,
 	&pv_cmd_plugins, &pv_cmd_hooks, &pv_cmd_call, &pv_cmd_events, &pv_cmd_config, NULL
 };
 

@@ -1,0 +1,206 @@
+/*
+ * recipe.c -- find, load and describe golden-path recipes.
+ *
+ * A recipe lives in DIR/NAME/recipe.lua beside DIR/NAME/skeleton/.  The
+ * search path is $PAVED_RECIPE_PATH, the config key recipe_path, then the
+ * installed golden paths (or, run from the build tree, scripts/golden-paths
+ * of the source tree).  recipe.lua returns a table:
+ *
+ *     return {
+ *       summary = "...",
+ *       params = { { name = "name", type = "string", required = true,
+ *                    pattern = "^[a-z][a-z0-9-]*$", max_length = 63,
+ *                    description = "..." }, ... },
+ *       steps = { { title = "...", run = function(ctx) end,
+ *                   undo = function(ctx) end }, ... },
+ *       finish = function(ctx) return "summary text" end,   -- optional
+ *     }
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recipe.h"
+
+static bool from_build_tree(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t lb = strlen(PV_ABS_BUILDDIR);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return strncmp(exe, PV_ABS_BUILDDIR, lb) == 0 && exe[lb] == '/';
+}
+
+char *pv_recipe_path(pv_host *h)
+{
+	const char *env = getenv("PAVED_RECIPE_PATH");
+	json_t *cfg = pv_config_get(h->config, "recipe_path");
+	const char *def = from_build_tree() ? PV_ABS_SRCDIR "/scripts/golden-paths" : PV_RECIPEDIR;
+	return pv_asprintf("%s%s%s%s%s", env && *env ? env : "", env && *env ? ":" : "",
+	                   json_is_string(cfg) ? json_string_value(cfg) : "",
+	                   json_is_string(cfg) ? ":" : "", def);
+}
+
+/* Directory of recipe NAME in the path, or NULL.  Caller frees. */
+static char *find_recipe(pv_host *h, const char *name)
+{
+	char *path = pv_recipe_path(h), *save = NULL, *found = NULL;
+	for (char *d = strtok_r(path, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *f = pv_asprintf("%s/%s/recipe.lua", d, name);
+		struct stat st;
+		if (f && stat(f, &st) == 0 && S_ISREG(st.st_mode))
+			found = pv_asprintf("%s/%s", d, name);
+		free(f);
+	}
+	free(path);
+	return found;
+}
+
+/* A summary of recipe DIR without running its code: the first
+ * `summary = "..."` line, so listing recipes executes nothing. */
+static char *peek_summary(const char *dir)
+{
+	char *f = pv_asprintf("%s/recipe.lua", dir), line[1024], *out = NULL;
+	FILE *fp = f ? fopen(f, "r") : NULL;
+	while (fp && !out && fgets(line, sizeof line, fp)) {
+		char *s = strstr(line, "summary"), *q1, *q2;
+		if (s && (q1 = strchr(s, '"')) && (q2 = strchr(q1 + 1, '"')))
+			out = strndup(q1 + 1, (size_t)(q2 - q1 - 1));
+	}
+	if (fp)
+		fclose(fp);
+	free(f);
+	return out;
+}
+
+json_t *pv_recipe_list(pv_host *h)
+{
+	char *path = pv_recipe_path(h), *save = NULL;
+	json_t *list = json_array(), *seen = json_object();
+	for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		struct dirent **ents;
+		int n = scandir(d, &ents, NULL, alphasort);
+		for (int i = 0; i < n; i++) {
+			char *dir = pv_asprintf("%s/%s", d, ents[i]->d_name);
+			char *f = pv_asprintf("%s/recipe.lua", dir);
+			struct stat st;
+			if (ents[i]->d_name[0] != '.' && f && stat(f, &st) == 0 &&
+			    !json_object_get(seen, ents[i]->d_name)) {
+				char *sum = peek_summary(dir);
+				json_object_set_new(seen, ents[i]->d_name, json_true());
+				json_array_append_new(list, json_pack("{ssss?ss}", "name", ents[i]->d_name,
+				                      "summary", sum, "dir", dir));
+				free(sum);
+			}
+			free(f), free(dir), free(ents[i]);
+		}
+		if (n >= 0)
+			free(ents);
+	}
+	json_decref(seen);
+	free(path);
+	return list;
+}
+
+/* Names of every recipe, "a, b", for "unknown template" messages. */
+static char *recipe_names(pv_host *h)
+{
+	json_t *l = pv_recipe_list(h);
+	size_t i, len = 1;
+	json_t *e;
+	json_array_foreach(l, i, e)
+		len += strlen(json_string_value(json_object_get(e, "name"))) + 2;
+	char *s = calloc(1, len);
+	json_array_foreach(l, i, e) {
+		if (!s)
+			break;
+		if (i)
+			strcat(s, ", ");
+		strcat(s, json_string_value(json_object_get(e, "name")));
+	}
+	json_decref(l);
+	return s;
+}
+
+int pv_recipe_open(pv_host *h, const char *name, struct pv_recipe **out, char **errmsg)
+{
+	struct pv_recipe *r = NULL;
+	if (!pv_valid_name(name) || !(r = calloc(1, sizeof *r)) ||
+	    !(r->dir = find_recipe(h, name))) {
+		char *names = recipe_names(h);
+		pv_seterr(errmsg, "unknown template '%s'; available: %s", name ? name : "",
+		          names && *names ? names : "none (check PAVED_RECIPE_PATH)");
+		free(names);
+		pv_recipe_close(r);
+		return PAVED_ERR;
+	}
+	r->name = pv_strdup(name);
+	r->file = pv_asprintf("%s/recipe.lua", r->dir);
+	if (!(r->x = pv_lua_new(h, NULL))) {
+		pv_recipe_close(r);
+		return pv_seterr(errmsg, "out of memory");
+	}
+	char *err = NULL, *libdir = pv_asprintf("%.*s/_lib", (int)(strrchr(r->dir, '/') - r->dir),
+	                                        r->dir);
+	lua_pushstring(r->x->L, libdir);
+	lua_setfield(r->x->L, LUA_REGISTRYINDEX, "paved.libdir");
+	free(libdir);
+	if (pv_lua_dofile(r->x, r->file, 1, &err) || !lua_istable(r->x->L, -1)) {
+		pv_seterr(errmsg, "recipe '%s': %s", name, err ? err :
+		          "recipe.lua must return a table {summary=, params=, steps=}");
+		free(err);
+		pv_recipe_close(r);
+		return PAVED_ERR;
+	}
+	lua_State *L = r->x->L;
+	lua_getfield(L, -1, "steps");
+	bool ok = lua_istable(L, -1);
+	lua_pop(L, 1);
+	if (!ok) {
+		pv_recipe_close(r);
+		return pv_seterr(errmsg, "recipe '%s': the returned table has no 'steps' list", name);
+	}
+	r->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	*out = r;
+	return PAVED_OK;
+}
+
+void pv_recipe_close(struct pv_recipe *r)
+{
+	if (!r)
+		return;
+	pv_lua_close(r->x);
+	free(r->name), free(r->dir), free(r->file);
+	free(r);
+}
+
+json_t *pv_recipe_describe(struct pv_recipe *r)
+{
+	lua_State *L = r->x->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);
+	lua_getfield(L, -1, "summary");
+	json_t *d = json_pack("{ss ss ss?}", "name", r->name, "dir", r->dir, "summary",
+	                      lua_tostring(L, -1));
+	lua_pop(L, 1);
+	lua_getfield(L, -1, "params");
+	json_t *params = lua_istable(L, -1) ? pv_lua_to_json(L, -1, NULL) : NULL;
+	json_object_set_new(d, "params", params ? params : json_array());
+	lua_pop(L, 1);
+	json_t *steps = json_array();
+	lua_getfield(L, -1, "steps");
+	for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+		lua_getfield(L, -1, "title");
+		json_array_append_new(steps, json_string(lua_tostring(L, -1) ? lua_tostring(L, -1) : "?"));
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 3);
+	json_object_set_new(d, "steps", steps);
+	return d;
+}

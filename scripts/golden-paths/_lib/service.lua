@@ -1,0 +1,189 @@
+-- service.lua: the steps every service golden path shares.
+--
+-- A recipe calls service.recipe{...} with what differs between languages
+-- (summary, how to run and test) and gets back the recipe table: typed
+-- params, steps with undo, and the closing summary.  Steps that need a
+-- plugin call its hook; until that plugin is installed the step shows as
+-- skipped with "no plugin provides '<hook>'".
+
+local service = {}
+
+local NAME = "^[a-z][a-z0-9%-]*$"
+local NAME_HINT = "use lowercase letters, digits and '-', starting with a letter"
+
+-- The template variables documented in SKELETON-VARS.md.
+local function vars(ctx)
+  local p = ctx.params
+  return {
+    name = p.name, owner = p.owner, description = p.description,
+    database = p.database, port = p.port,
+    db_postgres = p.database == "postgres", db_redis = p.database == "redis",
+    has_database = p.database ~= "none",
+    system = p.system ~= "" and p.system or nil,
+    forge_url = ctx.forge_url,
+  }
+end
+
+local function forge_path(ctx)
+  return ctx.home .. "/forge/" .. ctx.params.name .. ".git"
+end
+
+function service.recipe(spec)
+  local steps = {
+    {
+      title = "Generated service files",
+      run = function(ctx)
+        if paved.fs.exists(forge_path(ctx)) then
+          error(string.format("service '%s' already exists in the forge (%s); choose another name",
+            ctx.params.name, forge_path(ctx)), 0)
+        end
+        if paved.fs.exists(ctx.target) then
+          error(ctx.target .. " already exists; choose another name or --dir", 0)
+        end
+        ctx.forge_url = "file://" .. forge_path(ctx)
+        local n = paved.render_tree(ctx.skeleton, ctx.target, vars(ctx))
+        ctx.out.dir = ctx.target
+        return string.format("%d files in %s (template %s)", n, ctx.target, ctx.recipe)
+      end,
+      undo = function(ctx) paved.fs.remove(ctx.target) end,
+    },
+    {
+      title = "Configured CI/CD pipeline",
+      run = function(ctx)
+        local found = {}
+        for _, f in ipairs{".github/workflows/ci.yml", ".gitlab-ci.yml"} do
+          if paved.fs.exists(ctx.target .. "/" .. f) ~= "file" then
+            error("the template has no " .. f, 0)
+          end
+          found[#found + 1] = f
+        end
+        return "(" .. table.concat(found, ", ") .. ")"
+      end,
+    },
+    {
+      title = "Created repository",
+      run = function(ctx)
+        local r = paved.call("forge.local", {
+          name = ctx.params.name, dir = ctx.target, description = ctx.params.description,
+          message = "Initial commit from paved golden path " .. ctx.recipe,
+        })
+        ctx.out.repository = r.url
+        ctx.repo_created = true
+        return r.url
+      end,
+      undo = function(ctx)
+        if ctx.repo_created then paved.call("forge.local.delete", { name = ctx.params.name }) end
+      end,
+    },
+    {
+      title = "Provisioned development database",
+      when = function(ctx)
+        return ctx.params.database ~= "none", "no database requested (--database none)"
+      end,
+      run = function(ctx)
+        local db = ctx.params.database
+        local r = paved.call("provision." .. db, {
+          name = ctx.params.name .. "-dev", service = ctx.params.name, env = "dev",
+        })
+        ctx.out.database = { type = db, name = r.name or (ctx.params.name .. "-dev") }
+        ctx.db_created = true
+        return string.format('%s "%s"', db, ctx.out.database.name)
+      end,
+      undo = function(ctx)
+        if ctx.db_created then
+          paved.call("provision.destroy", { name = ctx.out.database.name, type = ctx.params.database })
+        end
+      end,
+    },
+    {
+      title = "Registered in catalog",
+      run = function(ctx)
+        paved.call("catalog.import", { paths = { ctx.target .. "/catalog-info.yaml" } })
+        ctx.cataloged = true
+        ctx.out.catalog_ref = "component:default/" .. ctx.params.name
+        return "owner " .. ctx.params.owner
+      end,
+      undo = function(ctx)
+        if ctx.cataloged then paved.call("catalog.delete", { ref = ctx.out.catalog_ref }) end
+      end,
+    },
+    {
+      title = "Set up monitoring and alerting",
+      run = function(ctx)
+        local r = paved.call("monitoring.register", {
+          service = ctx.params.name, owner = ctx.params.owner, metrics_path = "/metrics",
+          health_path = "/health", dir = ctx.target,
+        })
+        ctx.out.dashboard = r.dashboard
+        ctx.monitored = true
+        return r.summary or ""
+      end,
+      undo = function(ctx)
+        if ctx.monitored then paved.call("monitoring.unregister", { service = ctx.params.name }) end
+      end,
+    },
+    {
+      title = "Deployed to development environment",
+      run = function(ctx)
+        local r = paved.call("deploy.service", {
+          name = ctx.params.name, env = "dev", dir = ctx.target, template = ctx.recipe,
+        })
+        ctx.out.url = r.url
+        ctx.deployed = true
+        return r.url or ""
+      end,
+      undo = function(ctx)
+        if ctx.deployed then paved.call("deploy.destroy", { name = ctx.params.name, env = "dev" }) end
+      end,
+    },
+  }
+
+  local function finish(ctx)
+    local p, o = ctx.params, ctx.out
+    paved.emit("service.created", {
+      name = p.name, owner = p.owner, template = ctx.recipe, database = p.database,
+      repository = o.repository, dir = o.dir, url = o.url,
+    })
+    local lines = {}
+    local function add(fmt, ...) lines[#lines + 1] = string.format(fmt, ...) end
+    if o.url then
+      add("Your service is live at: %s", o.url)
+    else
+      add("Your service is ready in %s (not deployed: install a deploy plugin, then 'paved call deploy.service').", o.dir)
+    end
+    add("")
+    add("Next steps:")
+    add("  1. Clone repository: git clone %s", o.repository or o.dir)
+    add("  2. Start coding:     cd %s && %s", p.name, spec.dev_cmd)
+    add("  3. Run the tests:    %s", spec.test_cmd)
+    add("  4. Deploy:           paved call deploy.service '{\"name\": \"%s\", \"env\": \"production\"}'", p.name)
+    add("")
+    add("Documentation: %s/README.md", o.dir)
+    add("Runbook: %s/README.md#runbook", o.dir)
+    add("Dashboard: %s", o.dashboard or (o.url and (o.url .. "/metrics")) or
+        string.format("http://127.0.0.1:%d/metrics once running", p.port))
+    return table.concat(lines, "\n")
+  end
+
+  return {
+    summary = spec.summary,
+    params = {
+      { name = "name", type = "string", required = true, pattern = NAME, hint = NAME_HINT,
+        min_length = 2, max_length = 63, description = "service name, a DNS label (payment-api)" },
+      { name = "owner", type = "string", default = "team-default", pattern = NAME, hint = NAME_HINT,
+        max_length = 63, description = "owning team: a catalog group name" },
+      { name = "database", type = "enum", choices = { "none", "postgres", "redis" },
+        default = "none", description = "development database to provision" },
+      { name = "system", type = "string", default = "", pattern = "^[a-z0-9%-]*$",
+        max_length = 63, description = "catalog system the service is part of (optional)" },
+      { name = "description", type = "string", default = spec.default_description,
+        pattern = "^[^\n\r]*$", max_length = 200, description = "one line about the service" },
+      { name = "port", type = "int", default = 8080, min = 1, max = 65535,
+        description = "port the service listens on by default" },
+    },
+    steps = steps,
+    finish = finish,
+  }
+end
+
+return service
