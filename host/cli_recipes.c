@@ -22,11 +22,16 @@ static int run_recipe(pv_host *h, json_t *args)
 	int rc = pv_call(h, "recipe.run", args, &res, &err);
 	json_decref(args);
 	if (rc != PAVED_OK) {
-		pv_error("%s", err);
-		free(err);
-		return rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK :
-		       strstr(err ? err : "", "invalid parameters") || strstr(err ? err : "",
-		       "unknown template") ? PV_EXIT_USAGE : PV_EXIT_FAIL;
+		/* the host runs recipe.run itself: "paved: paved: recipe.run: X" says
+		 * nothing more than "paved: X" */
+		static const char self[] = "paved: recipe.run: ";
+		const char *shown = err ? err : "failed";
+		pv_error("%s", strncmp(shown, self, sizeof self - 1) ? shown : shown + sizeof self - 1);
+		int code = rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK :
+		           strstr(err ? err : "", "invalid parameters") || strstr(err ? err : "",
+		           "unknown template") ? PV_EXIT_USAGE : PV_EXIT_FAIL;
+		free(err);   /* after the checks above read it */
+		return code;
 	}
 	if (h->json)
 		pv_print_json(res);

@@ -27,7 +27,8 @@
 
 #include "lua_rt.h"
 
-/* Read the declared options table at the top of the stack into JSON. */
+/* Read the declared options table at the top of the stack into JSON;
+ * leaves the stack as it was. */
 static json_t *read_options(lua_State *L, char **errmsg)
 {
 	static const char *const types[] = { "string", "int", "bool", "object", NULL };
@@ -39,7 +40,8 @@ static json_t *read_options(lua_State *L, char **errmsg)
 		pv_seterr(errmsg, "descriptor field 'options' must be a list of tables");
 		return NULL;
 	}
-	for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+	lua_Integer i;
+	for (i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
 		lua_getfield(L, -1, "name");
 		lua_getfield(L, -2, "type");
 		lua_getfield(L, -3, "description");
@@ -61,7 +63,7 @@ static json_t *read_options(lua_State *L, char **errmsg)
 		                      lua_tostring(L, -2) ? lua_tostring(L, -2) : ""));
 		lua_pop(L, 5);
 	}
-	lua_pop(L, 1);
+	lua_pop(L, 1);   /* the non-table that ended the list */
 	return opts;
 }
 
@@ -110,6 +112,7 @@ static int lua_load_plugin(pv_host *h, struct pv_plugin *p, char **errmsg)
 		p->version = pv_strdup("0");
 	lua_getfield(L, -1, "options");
 	json_t *opts = read_options(L, errmsg);
+	lua_pop(L, 1);
 	if (!opts)
 		return PAVED_ERR;
 	json_decref(p->options);

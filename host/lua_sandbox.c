@@ -206,8 +206,17 @@ int pv_lua_pcall(struct pv_lua *x, int nargs, int nresults, char **errmsg)
 	lua_insert(L, base);
 	int st = lua_pcall(L, nargs, nresults, base);
 	lua_remove(L, base);
-	if (st == LUA_OK)
+	if (st == LUA_OK && x->tripped == 2) {
+		/* the kill was swallowed (a coroutine.resume caught it): still
+		 * a runaway script, and the next call must start afresh */
+		lua_settop(L, base - 1);
+		lua_pushfstring(L, "instruction limit of %I exceeded (lua.max_instructions)",
+		                (lua_Integer)x->max_instructions);
+		st = LUA_ERRRUN;
+	} else if (st == LUA_OK) {
+		x->tripped = 0;   /* a refused allocation the GC recovered from */
 		return PAVED_OK;
+	}
 	if (x->tripped == 1 || st == LUA_ERRMEM)
 		pv_seterr(errmsg, "memory limit of %zu MiB exceeded (lua.max_memory_mb)",
 		          x->max_bytes >> 20);

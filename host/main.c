@@ -250,7 +250,12 @@ int main(int argc, char **argv)
 	}
 	o.no_plugins = cmd && cmd->no_plugins;
 	if (pv_host_open(&o, &h, &err, &code)) {
-		pv_error("%s", err);
+		if (help) {           /* help never depends on a usable PAVED_HOME */
+			print_help(NULL);
+			code = PV_EXIT_OK;
+		} else {
+			pv_error("%s", err);
+		}
 		goto out;
 	}
 	if (help)

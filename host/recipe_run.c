@@ -31,7 +31,7 @@ static void say(const struct out *o, const char *color, const char *glyph, const
 		return;
 	const char *nl = detail ? strchr(detail, '\n') : NULL;
 	int n = nl ? (int)(nl - detail) : detail ? (int)strlen(detail) : 0;
-	printf(" %s%s%s %-30s %.*s\n", o->color ? color : "", glyph, o->color ? "\033[0m" : "",
+	printf(" %s%s%s %-36s %.*s\n", o->color ? color : "", glyph, o->color ? "\033[0m" : "",
 	       title, n, detail ? detail : "");
 	for (const char *p = nl; p && *p; ) {
 		const char *e = strchr(p + 1, '\n');

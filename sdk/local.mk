@@ -7,4 +7,5 @@ sdk_examples_hello_hello_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 sdk_examples_hello_hello_la_LIBADD = $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += sdk/examples/hello/.libs
 
-EXTRA_DIST += sdk/README.md sdk/examples/hello/Makefile sdk/paved-plugin.pc.in
+EXTRA_DIST += sdk/README.md sdk/examples/hello/Makefile sdk/paved-plugin.pc.in \
+	sdk/examples/lua/naming-policy.lua
