@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -183,6 +184,27 @@ static json_t *options_json(const struct paved_option *o)
 	return a;
 }
 
+/* Why the system loader refuses PATH, or NULL.  libltdl reports every
+ * dlopen failure as "file not found" (even for an existing file that is not
+ * ELF, or one whose dependency is missing), so ask dlopen itself, only on
+ * this failure path.  The "PATH: " dlerror() puts first is dropped: the
+ * caller names the file already.  Caller frees. */
+static char *dl_reason(const char *path)
+{
+	void *d = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+	if (d) {
+		dlclose(d);
+		return NULL;
+	}
+	const char *e = dlerror();
+	if (!e)
+		return NULL;
+	size_t n = strlen(path);
+	if (strncmp(e, path, n) == 0 && strncmp(e + n, ": ", 2) == 0)
+		e += n + 2;
+	return pv_strdup(e);
+}
+
 /* Open a C plugin and check its descriptor; does not run init. */
 static int open_c(pv_host *h, struct pv_plugin *p, char **errmsg)
 {
@@ -194,7 +216,11 @@ static int open_c(pv_host *h, struct pv_plugin *p, char **errmsg)
 	p->handle = lt_dlopenadvise(p->path, advise);
 	if (!p->handle) {
 		const char *e = lt_dlerror();
-		return pv_seterr(errmsg, "not a loadable shared object: %s", e ? e : "unknown error");
+		char *why = dl_reason(p->path);
+		int rc = pv_seterr(errmsg, "not a loadable shared object: %s",
+		                   why ? why : e ? e : "unknown error");
+		free(why);
+		return rc;
 	}
 	p->desc = lt_dlsym(p->handle, "paved_plugin");
 	if (!p->desc)

@@ -18,3 +18,76 @@ tests_test_template_SOURCES = tests/test_template.c
 tests_test_template_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_template_LDADD = $(TEST_LDADD)
 TESTS += tests/test_template
+
+# ---- host unit tests (one Check suite per module) ----------------------
+# Each links the host library and the shared helpers in tests/lib.
+TEST_UNIT_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/lib
+TEST_UNIT_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
+TEST_UNIT_HELPERS = tests/lib/testutil.c tests/lib/testutil.h
+
+check_PROGRAMS += tests/test_registry tests/test_config tests/test_state \
+	tests/test_loader tests/test_events tests/test_host
+TESTS += tests/test_registry tests/test_config tests/test_state \
+	tests/test_loader tests/test_events tests/test_host
+
+tests_test_registry_SOURCES = tests/test_registry.c $(TEST_UNIT_HELPERS)
+tests_test_registry_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_registry_LDADD = $(TEST_UNIT_LDADD)
+tests_test_config_SOURCES = tests/test_config.c $(TEST_UNIT_HELPERS)
+tests_test_config_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_config_LDADD = $(TEST_UNIT_LDADD)
+tests_test_state_SOURCES = tests/test_state.c $(TEST_UNIT_HELPERS)
+tests_test_state_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_state_LDADD = $(TEST_UNIT_LDADD)
+tests_test_loader_SOURCES = tests/test_loader.c $(TEST_UNIT_HELPERS)
+tests_test_loader_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_loader_LDADD = $(TEST_UNIT_LDADD)
+tests_test_events_SOURCES = tests/test_events.c $(TEST_UNIT_HELPERS)
+tests_test_events_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_events_LDADD = $(TEST_UNIT_LDADD)
+tests_test_host_SOURCES = tests/test_host.c $(TEST_UNIT_HELPERS)
+tests_test_host_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_host_LDADD = $(TEST_UNIT_LDADD)
+
+# ---- test-only plugins -------------------------------------------------
+# Real shared objects in tests/plugins/.libs (the -rpath makes libtool
+# build a .so for a check library); never installed.  The unit tests copy
+# them into per-test directories.
+TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere $(SAN_LDFLAGS)
+check_LTLIBRARIES += tests/plugins/good.la tests/plugins/badabi.la \
+	tests/plugins/nodesc.la tests/plugins/initfail.la tests/plugins/dupa.la \
+	tests/plugins/dupb.la tests/plugins/veto.la tests/plugins/failsink.la \
+	tests/plugins/twin.la
+tests_plugins_good_la_SOURCES = tests/plugins/good.c
+tests_plugins_good_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_good_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
+tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_badabi_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_nodesc_la_SOURCES = tests/plugins/nodesc.c
+tests_plugins_nodesc_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_initfail_la_SOURCES = tests/plugins/initfail.c
+tests_plugins_initfail_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_initfail_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_dupa_la_SOURCES = tests/plugins/dupa.c
+tests_plugins_dupa_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_dupa_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_dupb_la_SOURCES = tests/plugins/dupb.c
+tests_plugins_dupb_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_dupb_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_veto_la_SOURCES = tests/plugins/veto.c
+tests_plugins_veto_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_veto_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_failsink_la_SOURCES = tests/plugins/failsink.c
+tests_plugins_failsink_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_failsink_la_LIBADD = $(JANSSON_LIBS)
+
+tests_plugins_twin_la_SOURCES = tests/plugins/twin.c
+tests_plugins_twin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_twin_la_LIBADD = $(JANSSON_LIBS)
+
+# ---- end-to-end tests: drive the real host/paved ------------------------
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+TESTS += tests/e2e/cli.sh tests/e2e/faults.sh
+EXTRA_DIST += tests/e2e/cli.sh tests/e2e/faults.sh tests/e2e/lib.sh

@@ -141,9 +141,14 @@ struct paved_plugin {
 	const struct paved_option *options;      /* may be NULL */
 };
 
-/* Declare the descriptor with the libltdl-prefixed and the plain name. */
+/* Declare the descriptor under the libltdl-prefixed name (found first,
+ * so many plugins can be linked into one program) and the plain name (so
+ * the file still loads when renamed on disk). */
 #define PAVED_PLUGIN_DECLARE(NAME, VERSION, SUMMARY, INIT, FINI, OPTIONS)     \
 	const struct paved_plugin NAME##_LTX_paved_plugin = {                 \
+		PAVED_ABI_VERSION, #NAME, VERSION, SUMMARY, INIT, FINI, OPTIONS \
+	};                                                                    \
+	const struct paved_plugin paved_plugin = {                            \
 		PAVED_ABI_VERSION, #NAME, VERSION, SUMMARY, INIT, FINI, OPTIONS \
 	}
 
