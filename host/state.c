@@ -123,6 +123,9 @@ int pv_state_open(pv_host *h, char **errmsg)
 		goto fail;
 	}
 	sqlite3_busy_timeout(h->db, 5000);
+	/* leave checkpointing to SQLite's automatic checkpoints: a checkpoint
+	 * and its fsyncs on every close would cost each command milliseconds */
+	sqlite3_db_config(h->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if (pv_state_exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	                  "PRAGMA foreign_keys=ON;", errmsg))
 		goto fail;
