@@ -117,6 +117,7 @@ void pv_host_close(pv_host *h)
 		pv_loader_exit();
 	pv_state_close(h);
 	json_decref(h->config);
+	json_decref(h->plugin_cache);
 	if (h->logf)
 		fclose(h->logf);
 	free(h->home);

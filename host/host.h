@@ -42,6 +42,8 @@ struct paved_hook {
 	struct pv_impl  *provider;    /* NULL when nobody provides it */
 	struct pv_impl **observers;   /* sorted by (priority, seq) */
 	size_t           nobservers;
+	struct paved_hook *before;    /* the "before:NAME" chain, once it exists */
+	struct paved_hook *after;     /* the "after:NAME" chain, once it exists */
 	struct paved_hook *next;      /* hash chain */
 };
 
@@ -69,6 +71,7 @@ struct pv_plugin {
 	void  *lua;           /* Lua state for Lua plugins */
 	bool   from_cache;    /* regs came from the cache (not yet verified) */
 	bool   conflict;      /* provide() hit a taken hook during init */
+	bool   dirty;         /* loaded fresh: its cache entry must be written */
 	struct pv_plugin *next;
 };
 
@@ -87,6 +90,7 @@ struct paved_host {
 	int     emitting;         /* recursion guard for the event bus */
 	FILE   *logf;
 	bool    loader;       /* pv_loader_init succeeded */
+	json_t *plugin_cache; /* {path: {stamp, entry}}, read once */
 };
 
 typedef struct paved_host pv_host;

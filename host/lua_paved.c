@@ -221,32 +221,41 @@ static int l_render_tree(lua_State *L)
 	return 1;
 }
 
-/* paved.run{argv..., cwd=, env={K=V}, timeout=seconds, stdin=} */
+/* paved.run{argv..., cwd=, env={K=V}, timeout=seconds, stdin=}
+ * Every argument is checked before anything is allocated, and the strings
+ * (numbers converted, "K=V" built) are anchored in a table on the stack,
+ * so a Lua error leaks nothing and no pointer outlives its string. */
 static int l_run(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_Integer n = luaL_len(L, 1);
 	if (n < 1)
 		return luaL_error(L, "paved.run: argv is empty");
-	char **argv = calloc((size_t)n + 1, sizeof *argv), **env = NULL;
-	size_t nenv = 0;
+	lua_newtable(L);                      /* the anchor */
+	int anchor = lua_gettop(L);
+	lua_Integer k = 0;
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_rawgeti(L, 1, i);
-		argv[i - 1] = (char *)luaL_checkstring(L, -1);   /* kept alive by the table */
-		lua_pop(L, 1);
+		if (!lua_isstring(L, -1))
+			return luaL_error(L, "paved.run: argv[%I] must be a string, not %s", i,
+			                  luaL_typename(L, -1));
+		lua_tostring(L, -1);
+		lua_rawseti(L, anchor, ++k);
 	}
+	size_t nenv = 0;
 	lua_getfield(L, 1, "env");
 	if (lua_istable(L, -1)) {
 		lua_pushnil(L);
 		while (lua_next(L, -2)) {
-			char **g = realloc(env, (nenv + 2) * sizeof *g);
-			if (g) {
-				env = g;
-				env[nenv++] = pv_asprintf("%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
-				env[nenv] = NULL;
-			}
+			if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+				return luaL_error(L, "paved.run: env must map names to strings");
+			lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
+			lua_rawseti(L, anchor, ++k);
 			lua_pop(L, 1);
+			nenv++;
 		}
+	} else if (!lua_isnil(L, -1)) {
+		return luaL_error(L, "paved.run: env must be a table");
 	}
 	lua_pop(L, 1);
 	lua_getfield(L, 1, "cwd");
@@ -254,13 +263,26 @@ static int l_run(lua_State *L)
 	lua_getfield(L, 1, "stdin");
 	const char *in = lua_tostring(L, -1);
 	lua_getfield(L, 1, "timeout");
-	long tmo = (long)(lua_tonumber(L, -1) * 1000);
+	double secs = lua_tonumber(L, -1);
+	long tmo = secs > 0 && secs < 86400.0 * 365 ? (long)(secs * 1000) : 0;
+	char **argv = calloc((size_t)n + 1, sizeof *argv);
+	char **env = calloc(nenv + 1, sizeof *env);
+	if (!argv || !env) {
+		free(argv), free(env);
+		return luaL_error(L, "paved.run: out of memory");
+	}
+	for (lua_Integer i = 1; i <= k; i++) {
+		lua_rawgeti(L, anchor, i);
+		if (i <= n)
+			argv[i - 1] = (char *)lua_tostring(L, -1);  /* kept alive by the anchor */
+		else
+			env[i - n - 1] = (char *)lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
 	struct pv_proc_result r;
 	char *err = NULL;
-	int rc = pv_proc_run(argv, cwd, env, in, tmo > 0 ? tmo : 300000, &r, &err);
+	int rc = pv_proc_run(argv, cwd, nenv ? env : NULL, in, tmo > 0 ? tmo : 300000, &r, &err);
 	free(argv);
-	for (size_t i = 0; i < nenv; i++)
-		free(env[i]);
 	free(env);
 	if (rc) {
 		lua_pushstring(L, err);

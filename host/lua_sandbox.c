@@ -49,8 +49,9 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 		x->tripped = 2;
 		/* keep firing on every line so pcall cannot swallow the kill */
 		lua_sethook(L, count_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
-		luaL_error(L, "instruction limit of %lld exceeded (lua.max_instructions)",
-		           x->max_instructions);
+		/* lua_pushfstring knows %I, not %lld */
+		luaL_error(L, "instruction limit of %I exceeded (lua.max_instructions)",
+		           (lua_Integer)x->max_instructions);
 	}
 }
 

@@ -22,21 +22,33 @@ static char *stamp(struct pv_plugin *p)
 	                   p->st.size, p->st.mtime_ns, p->st.ctime_ns, p->st.ino);
 }
 
+/* Read the whole cache once: one query instead of one per plugin. */
+static json_t *cache_table(pv_host *h)
+{
+	sqlite3_stmt *st = NULL;
+	if (h->plugin_cache || !h->db)
+		return h->plugin_cache;
+	h->plugin_cache = json_object();
+	if (sqlite3_prepare_v2(h->db, "SELECT path, stamp, entry FROM plugin_cache", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return h->plugin_cache;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(h->plugin_cache, (const char *)sqlite3_column_text(st, 0),
+		    json_pack("{ssss}", "stamp", sqlite3_column_text(st, 1),
+		              "entry", sqlite3_column_text(st, 2)));
+	sqlite3_finalize(st);
+	return h->plugin_cache;
+}
+
 /* Fill P from its cache entry.  PAVED_OK on a hit, PAVED_ERR on a miss. */
 int pv_cache_lookup(pv_host *h, struct pv_plugin *p)
 {
-	sqlite3_stmt *st = NULL;
 	char *s = stamp(p);
-	json_t *e = NULL;
+	json_t *e = NULL, *row = json_object_get(cache_table(h), p->path);
 	int rc = PAVED_ERR;
-	if (!h->db || !s || sqlite3_prepare_v2(h->db, "SELECT entry FROM plugin_cache "
-	    "WHERE path=? AND stamp=?", -1, &st, NULL) != SQLITE_OK)
+	if (!s || !row || strcmp(json_string_value(json_object_get(row, "stamp")), s) != 0)
 		goto done;
-	sqlite3_bind_text(st, 1, p->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, s, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		goto done;
-	e = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	e = json_loads(json_string_value(json_object_get(row, "entry")), 0, NULL);
 	const char *name = json_string_value(json_object_get(e, "name"));
 	json_t *regs = json_object_get(e, "regs");
 	if (!name || !json_is_array(regs))
@@ -51,7 +63,6 @@ int pv_cache_lookup(pv_host *h, struct pv_plugin *p)
 	rc = PAVED_OK;
 done:
 	json_decref(e);
-	sqlite3_finalize(st);
 	free(s);
 	return rc;
 }

@@ -58,23 +58,49 @@ void pv_registry_free(pv_host *h)
 	h->hooks = NULL;
 }
 
+static struct paved_hook *find(pv_host *h, const char *name)
+{
+	for (struct paved_hook *hk = h->hooks[hash(name) % h->nbuckets]; hk; hk = hk->next)
+		if (strcmp(hk->name, name) == 0)
+			return hk;
+	return NULL;
+}
+
+/* Link a new hook HK with its chains, so a call finds its before: and
+ * after: observers through pointers instead of by name. */
+static void link_chains(pv_host *h, struct paved_hook *hk)
+{
+	char key[256];
+	struct paved_hook *base;
+	if (strncmp(hk->name, "before:", 7) == 0) {
+		if ((base = find(h, hk->name + 7)))
+			base->before = hk;
+	} else if (strncmp(hk->name, "after:", 6) == 0) {
+		if ((base = find(h, hk->name + 6)))
+			base->after = hk;
+	} else if (!strchr(hk->name, ':')) {
+		snprintf(key, sizeof key, "before:%s", hk->name);
+		hk->before = find(h, key);
+		snprintf(key, sizeof key, "after:%s", hk->name);
+		hk->after = find(h, key);
+	}
+}
+
 /* Find hook NAME; with CREATE, add it if absent (NULL only on OOM). */
 struct paved_hook *pv_hook_get(pv_host *h, const char *name, bool create)
 {
-	unsigned long b = hash(name) % h->nbuckets;
-	for (struct paved_hook *hk = h->hooks[b]; hk; hk = hk->next)
-		if (strcmp(hk->name, name) == 0)
-			return hk;
-	if (!create)
-		return NULL;
-	struct paved_hook *hk = calloc(1, sizeof *hk);
-	if (!hk || !(hk->name = strdup(name))) {
+	struct paved_hook *hk = find(h, name);
+	if (hk || !create)
+		return hk;
+	if (!(hk = calloc(1, sizeof *hk)) || !(hk->name = strdup(name))) {
 		free(hk);
 		return NULL;
 	}
+	unsigned long b = hash(name) % h->nbuckets;
 	hk->next = h->hooks[b];
 	h->hooks[b] = hk;
 	h->nhooks++;
+	link_chains(h, hk);
 	return hk;
 }
 
@@ -270,17 +296,14 @@ char *pv_loaded_summary(pv_host *h)
 	return s;
 }
 
-/* Run the observers of "PREFIX:NAME"; before: stops at the first refusal. */
-static int run_chain(pv_host *h, const char *prefix, const char *name, json_t *args,
-                     bool can_veto, char **errmsg)
+/* Run the observers of chain CH; before: stops at the first refusal. */
+static int run_chain(pv_host *h, struct paved_hook *ch, json_t *args, bool can_veto,
+                     char **errmsg)
 {
-	char key[256];
-	snprintf(key, sizeof key, "%s:%s", prefix, name);
-	struct paved_hook *ch = pv_hook_get(h, key, false);
 	for (size_t i = 0; ch && i < ch->nobservers; i++) {
 		json_t *ignored = NULL;
 		char *err = NULL;
-		int rc = pv_run_impl(h, ch->observers[i], key, args, &ignored, &err);
+		int rc = pv_run_impl(h, ch->observers[i], ch->name, args, &ignored, &err);
 		json_decref(ignored);
 		if (rc != PAVED_OK && can_veto) {
 			free(*errmsg);
@@ -310,18 +333,16 @@ int pv_call_hook(pv_host *h, struct paved_hook *hk, json_t *args, json_t **resul
 	}
 	if (!args)
 		args = empty = json_object();
-	if ((rc = run_chain(h, "before", hk->name, args, true, errmsg)) != PAVED_OK)
+	if (hk->before && hk->before->nobservers &&
+	    (rc = run_chain(h, hk->before, args, true, errmsg)) != PAVED_OK)
 		goto done;
 	if ((rc = pv_run_impl(h, hk->provider, hk->name, args, result, errmsg)) != PAVED_OK)
 		goto done;
 	if (!*result)
 		*result = json_null();
-	char key[256];
-	snprintf(key, sizeof key, "after:%s", hk->name);
-	struct paved_hook *after = pv_hook_get(h, key, false);
-	if (after && after->nobservers) {
+	if (hk->after && hk->after->nobservers) {
 		json_t *both = json_pack("{sOsO}", "args", args, "result", *result);
-		run_chain(h, "after", hk->name, both, false, errmsg);
+		run_chain(h, hk->after, both, false, errmsg);
 		json_decref(both);
 	}
 done:

@@ -1,0 +1,212 @@
+/*
+ * webhook -- a sink that POSTs every event as JSON to an HTTP endpoint.
+ *
+ * Observes event:* (priority 100).  Each event is sent as the body of one
+ * POST (Content-Type: application/json) to option `url`, with the event
+ * name and id in X-Paved-Event / X-Paved-Event-Id so a receiver can drop
+ * the duplicates that at-least-once delivery implies.  Any 2xx answer is
+ * a delivery; a non-2xx answer, a transport failure or an unset url is an
+ * error naming the URL and the reason, and the host keeps the event in the
+ * outbox for a later run.
+ *
+ * This is the plugin that links libcurl.  The host's registration cache
+ * keeps it closed unless an event is actually delivered to it, so commands
+ * that emit nothing never pay for loading libcurl.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <paved/plugin.h>
+
+static const struct paved_api *api;
+static CURL *curl;           /* reused between events: keeps the connection */
+static bool  curl_ready;     /* curl_global_init succeeded */
+
+/* Up to this much of a failed answer's body is quoted in the error. */
+#define SNIPPET_MAX 160
+
+struct snippet {
+	char   text[SNIPPET_MAX + 1];
+	size_t len;
+};
+
+/* Keep the start of the answer's body (for error messages); never write
+ * it to stdout, which belongs to the command. */
+static size_t keep_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct snippet *s = userdata;
+	size_t n = size * nmemb, room = SNIPPET_MAX - s->len;
+	size_t take = n < room ? n : room;
+	memcpy(s->text + s->len, ptr, take);
+	s->len += take;
+	s->text[s->len] = '\0';
+	return n;
+}
+
+/* The answer's body reduced to one printable line (in place). */
+static const char *one_line(struct snippet *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		if ((unsigned char)s->text[i] < ' ' || s->text[i] == 127)
+			s->text[i] = ' ';
+	while (s->len && s->text[s->len - 1] == ' ')
+		s->text[--s->len] = '\0';
+	return s->text;
+}
+
+/* Append "NAME: VALUE" to *LIST.  Refuses names and values that would
+ * split the request (CR, LF) or are not a header name. */
+static int add_header(struct curl_slist **list, const char *name, const char *value,
+                      char **errmsg)
+{
+	if (!*name || strpbrk(name, "\r\n: \t") || strpbrk(value, "\r\n"))
+		return api->error(errmsg, "option plugins.webhook.headers: header '%s' has a "
+		                  "name or value that is not a single header line", name);
+	size_t n = strlen(name) + strlen(value) + 3;
+	char *line = malloc(n);
+	if (!line)
+		return api->error(errmsg, "out of memory");
+	snprintf(line, n, "%s: %s", name, value);
+	struct curl_slist *grown = curl_slist_append(*list, line);
+	free(line);
+	if (!grown)
+		return api->error(errmsg, "out of memory");
+	*list = grown;
+	return PAVED_OK;
+}
+
+/* The request headers: JSON content type, the event's name and id, then
+ * the configured ones.  Caller frees *LIST (also on error). */
+static int build_headers(paved_host *h, json_t *event, struct curl_slist **list,
+                         char **errmsg)
+{
+	char id[32];
+	const char *name = json_string_value(json_object_get(event, "event"));
+	json_t *jid = json_object_get(event, "id");
+	int rc = add_header(list, "Content-Type", "application/json", errmsg);
+	if (!rc && name)
+		rc = add_header(list, "X-Paved-Event", name, errmsg);
+	if (!rc && json_is_integer(jid)) {
+		snprintf(id, sizeof id, "%lld", (long long)json_integer_value(jid));
+		rc = add_header(list, "X-Paved-Event-Id", id, errmsg);
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(api->option(h, "headers"), k, v) {
+		if (rc)
+			break;
+		if (!json_is_string(v))
+			rc = api->error(errmsg, "option plugins.webhook.headers.%s must be a "
+			                "string", k);
+		else
+			rc = add_header(list, k, json_string_value(v), errmsg);
+	}
+	return rc;
+}
+
+/* Deliver EVENT (borrowed): one POST of its JSON text. */
+static int post_event(paved_host *h, json_t *event, json_t **result, char **errmsg,
+                      void *data)
+{
+	(void)result, (void)data;
+	const char *url = json_string_value(api->option(h, "url"));
+	json_int_t timeout = json_integer_value(api->option(h, "timeout_ms"));
+	struct curl_slist *headers = NULL;
+	struct snippet answer = { .len = 0 };
+	char curlerr[CURL_ERROR_SIZE] = "";
+	char *body = NULL;
+	long status = 0;
+	int rc = PAVED_OK;
+
+	if (!url || !*url)
+		return api->error(errmsg, "plugins.webhook.url is not set; set it in "
+		                  "$PAVED_HOME/config.json or with -c plugins.webhook.url=URL");
+	if (timeout <= 0)
+		return api->error(errmsg, "option plugins.webhook.timeout_ms must be a positive "
+		                  "number of milliseconds, not %lld", (long long)timeout);
+	if (!curl_ready)
+		return api->error(errmsg, "libcurl could not be initialised");
+	if (!curl && !(curl = curl_easy_init()))
+		return api->error(errmsg, "cannot create a libcurl handle (out of memory?)");
+	if ((rc = build_headers(h, event, &headers, errmsg)))
+		goto done;
+	if (!(body = json_dumps(event, JSON_COMPACT))) {
+		rc = api->error(errmsg, "cannot encode the event as JSON");
+		goto done;
+	}
+
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500  /* 7.85.0 */
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "paved-webhook/1.0");
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curlerr);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+
+	CURLcode cc = curl_easy_perform(curl);
+	if (cc != CURLE_OK) {
+		rc = api->error(errmsg, "POST %s failed: %s", url,
+		                curlerr[0] ? curlerr : curl_easy_strerror(cc));
+		goto done;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		const char *text = one_line(&answer);
+		rc = api->error(errmsg, "POST %s answered HTTP %ld%s%s", url, status,
+		                *text ? ": " : "", text);
+	}
+done:
+	if (curl)  /* the handle outlives this call: drop pointers into it */
+		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(headers);
+	free(body);
+	return rc;
+}
+
+static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+{
+	api = a;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		curl_ready = true;
+	else
+		api->log(h, PAVED_LOG_WARN, "webhook: libcurl could not be initialised; "
+		         "events will wait in the outbox");
+	return api->observe(h, "event:*", 100, post_event, NULL, NULL, errmsg);
+}
+
+static void fini(paved_host *h)
+{
+	(void)h;
+	if (curl)
+		curl_easy_cleanup(curl);
+	curl = NULL;
+	if (curl_ready)
+		curl_global_cleanup();
+	curl_ready = false;
+}
+
+static const struct paved_option options[] = {
+	{ "url", PAVED_OPT_STRING, NULL,
+	  "endpoint every event is POSTed to (http or https); required to deliver" },
+	{ "timeout_ms", PAVED_OPT_INT, "2000",
+	  "whole-request timeout in milliseconds; a slower endpoint keeps the event "
+	  "in the outbox" },
+	{ "headers", PAVED_OPT_OBJECT, NULL,
+	  "extra request headers, e.g. {\"Authorization\": \"Bearer ...\"}" },
+	{ NULL, 0, NULL, NULL }
+};
+
+PAVED_PLUGIN_DECLARE(webhook, "1.0.0", "POSTs every event as JSON to an HTTP endpoint",
+                     init, fini, options);
