@@ -1,0 +1,216 @@
+/*
+ * catalog.h -- internals of the catalog plugin (plugins/catalog/sqlite).
+ *
+ * Not part of the paved ABI: the plugin includes <paved/plugin.h> only for
+ * the glue in plugin.c and cli.c; every other file is plain C over jansson,
+ * libyaml and SQLite, so the unit tests link them without a host.
+ *
+ * Internal prefix: cat_.  Errors follow paved's rule: a function returns 0
+ * or -1 and sets *errmsg to a malloc()ed message the caller frees.
+ */
+#ifndef CATALOG_H
+#define CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+/* ---- util.c: messages, strings, a string set ------------------------- */
+
+/* Set *ERRMSG (if ERRMSG is not NULL) to a formatted message; returns -1. */
+int cat_err(char **errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* malloc()ed formatted string, NULL on out of memory. */
+char *cat_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Lower-case copy of S (ASCII), malloc()ed. */
+char *cat_lower(const char *s);
+
+/* An open-addressing set of strings, each with an int value. */
+struct cat_set {
+	char  **keys;
+	int    *vals;
+	size_t  cap, len;
+};
+/* Value of KEY, or -1 when absent. */
+int cat_set_get(const struct cat_set *s, const char *key);
+/* Insert or overwrite KEY (copied).  Returns 0, or -1 on out of memory. */
+int cat_set_put(struct cat_set *s, const char *key, int val);
+void cat_set_free(struct cat_set *s);
+
+/* A growable list of malloc()ed strings. */
+struct cat_strv {
+	char  **v;
+	size_t  len, cap;
+};
+int cat_strv_push(struct cat_strv *sv, const char *s);  /* copies S */
+void cat_strv_free(struct cat_strv *sv);
+
+/* ---- yaml.c: libyaml -> jansson, streamed document by document ------- */
+
+/* Limits that keep a hostile file from exhausting memory. */
+#define CAT_YAML_MAX_NODES  1000000L /* nodes per document, aliases expanded */
+#define CAT_YAML_MAX_DEPTH  256      /* nesting of mappings and sequences */
+
+/* Called once per document with the document's root (borrowed) and the
+ * 1-based line and column where it starts.  Return 0 to go on, 1 to stop
+ * quietly, -1 to stop with *errmsg set. */
+typedef int (*cat_doc_fn)(json_t *doc, int line, int col, void *ud, char **errmsg);
+
+/* Parse the YAML (or JSON) stream in FILE named NAME, one document at a
+ * time.  Errors are "NAME:LINE:COL: what".  Returns 0 or -1. */
+int cat_yaml_parse_file(const char *name, cat_doc_fn fn, void *ud, char **errmsg);
+/* The same over a buffer (tests, hook arguments). */
+int cat_yaml_parse_string(const char *name, const char *text, size_t len,
+                          cat_doc_fn fn, void *ud, char **errmsg);
+/* Write the entities of array ENTITIES as a multi-document YAML stream. */
+int cat_yaml_emit(FILE *out, json_t *entities, char **errmsg);
+
+/* ---- entity.c: the Backstage entity model ---------------------------- */
+
+/* A parsed entity reference; strings are lower-case, malloc()ed. */
+struct cat_ref {
+	char *kind, *ns, *name;
+};
+/* Parse TEXT ("kind:ns/name", "kind:name", "ns/name", "name") with the
+ * given defaults (DEF_KIND may be NULL: a kind is then required).  Sets
+ * REF; returns 0 or -1 with *errmsg set. */
+int cat_ref_parse(const char *text, const char *def_kind, const char *def_ns,
+                  struct cat_ref *ref, char **errmsg);
+/* "kind:ns/name", malloc()ed. */
+char *cat_ref_str(const struct cat_ref *ref);
+void cat_ref_free(struct cat_ref *ref);
+/* Canonical ref of ENTITY (which must have passed cat_entity_validate). */
+char *cat_entity_ref(json_t *entity);
+
+/* Check ENTITY against the model: kind, metadata.name (and namespace)
+ * syntax, field types, the rich paved fields.  Unknown kinds are accepted
+ * with a note appended to WARNINGS (may be NULL).  Returns 0 or -1. */
+int cat_entity_validate(json_t *entity, json_t *warnings, char **errmsg);
+/* Whether KIND (any case) is one of the kinds paved knows. */
+bool cat_kind_known(const char *kind);
+
+/* The rich fields paved adds (annotation names). */
+#define CAT_ANN_ONCALL     "paved.dev/oncall"
+#define CAT_ANN_REPOSITORY "paved.dev/repository"
+#define CAT_ANN_DASHBOARD  "paved.dev/dashboard"
+#define CAT_ANN_RUNBOOK    "paved.dev/runbook"
+#define CAT_ANN_COST       "paved.dev/cost-per-month"
+#define CAT_ANN_TIER       "paved.dev/tier"
+#define CAT_ANN_HEALTH     "paved.dev/health-url"
+/* Monthly cost of ENTITY in USD, or -1 when it declares none. */
+double cat_entity_cost(json_t *entity);
+/* Borrowed string at a dotted PATH in ENTITY ("spec.owner"), or NULL. */
+const char *cat_get_str(json_t *entity, const char *path);
+/* Borrowed annotation value, or NULL. */
+const char *cat_annotation(json_t *entity, const char *key);
+
+/* ---- relations.c: computing relations as Backstage does -------------- */
+
+/* A relation in its stored ("canonical") direction. */
+struct cat_rel {
+	char *source, *type, *target;
+};
+/* Append to RELS (an array of {"source","type","target"}) every relation
+ * ENTITY declares, canonical direction, targets resolved with Backstage's
+ * defaults.  Returns 0 or -1 (a malformed reference). */
+int cat_relations_of(json_t *entity, json_t *rels, char **errmsg);
+/* The inverse of relation TYPE ("ownedBy" -> "ownerOf"), or NULL. */
+const char *cat_rel_inverse(const char *type);
+/* Whether TYPE is stored as is (canonical) rather than as its inverse. */
+bool cat_rel_canonical(const char *type);
+
+/* ---- store.c: schema, put/get/delete --------------------------------- */
+
+struct cat_db {
+	sqlite3      *db;
+	sqlite3_stmt *st[16];   /* prepared statements, see store.c */
+	int           in_tx;
+};
+/* Open PATH (creating it), set WAL and a busy timeout, migrate the
+ * catalog_ tables.  Returns 0 or -1. */
+int cat_db_open(struct cat_db *c, const char *path, char **errmsg);
+void cat_db_close(struct cat_db *c);
+int cat_db_begin(struct cat_db *c, char **errmsg);
+int cat_db_commit(struct cat_db *c, char **errmsg);
+void cat_db_rollback(struct cat_db *c);
+/* Current catalog schema version. */
+int cat_db_version(struct cat_db *c);
+
+/* Validate and store ENTITY (borrowed), replacing any entity with the
+ * same ref, and recompute its relations.  SOURCE is where it came from
+ * ("file:line:col" or NULL).  *REF_OUT (may be NULL) gets the ref;
+ * *CREATED whether it is new.  Runs inside the caller's transaction if
+ * one is open.  Returns 0 or -1. */
+int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnings,
+            char **ref_out, bool *created, char **errmsg);
+/* Entity by exact canonical REF, with "relations" added; NULL if absent. */
+json_t *cat_get(struct cat_db *c, const char *ref);
+/* Resolve user input TEXT ("x", "api:x", "component:default/x") to an
+ * existing canonical ref.  A bare name is looked up across kinds (a
+ * Component wins); ambiguity is an error listing the candidates. */
+int cat_resolve(struct cat_db *c, const char *text, char **ref_out, char **errmsg);
+/* Delete REF and the relations it declared.  Returns 0, or -1 if absent. */
+int cat_delete(struct cat_db *c, const char *ref, char **errmsg);
+/* Source recorded for REF (malloc()ed) or NULL. */
+char *cat_source_of(struct cat_db *c, const char *ref);
+/* Whether REF exists. */
+bool cat_exists(struct cat_db *c, const char *ref);
+/* Relations of REF, both directions: [{"type","targetRef"}], sorted. */
+json_t *cat_relations_get(struct cat_db *c, const char *ref);
+
+/* ---- query.c: lists, search, check, owners, cost ----------------------- */
+
+/* Entities matching FILTER {"kind","owner","lifecycle","tag","system",
+ * "text","limit"}; a new array.  NULL with *errmsg on a bad filter. */
+json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg);
+/* Full-text search: [{"ref","title","description","rank"}]. */
+json_t *cat_search(struct cat_db *c, const char *text, int limit, char **errmsg);
+/* Dangling refs and dependency cycles:
+ * {"dangling":[{"source","type","target"}],"cycles":[[ref...]]}. */
+json_t *cat_check(struct cat_db *c, char **errmsg);
+/* [{"owner","title","email","oncall","entities":[ref...]}] */
+json_t *cat_owners(struct cat_db *c, char **errmsg);
+/* BY NULL: per component {"ref","own","resources","total"};
+ * BY "owner"|"system": [{"key","total","entities":N}]. */
+json_t *cat_cost(struct cat_db *c, const char *by, char **errmsg);
+/* Own monthly cost of REF (-1: none declared) and the cost of the
+ * resources it depends on, transitively, each counted once. */
+int cat_cost_of(struct cat_db *c, const char *ref, double *own, double *resources);
+/* Counts {"entities":N,"relations":N,"byType":{type:N}} (both directions). */
+json_t *cat_stats(struct cat_db *c);
+
+/* ---- graph.c: dependency traversal ------------------------------------ */
+
+/* Dependencies (REVERSE false) or dependents (true) of REF along dependsOn.
+ * TRANSITIVE follows edges up to MAX_DEPTH (0: no limit; without
+ * TRANSITIVE the depth is 1).  Result:
+ * {"ref", "items":[{"ref","depth","via","exists"}], "cycles":[[ref...]],
+ *  "truncated": bool}. */
+json_t *cat_deps(struct cat_db *c, const char *ref, bool reverse, bool transitive,
+                 int max_depth, char **errmsg);
+/* Graph text of REF's dependency neighbourhood (or everything when REF is
+ * NULL) in FORMAT "dot" or "mermaid", malloc()ed. */
+char *cat_graph(struct cat_db *c, const char *ref, const char *format, int max_depth,
+                char **errmsg);
+
+/* ---- import.c: files, directories, Locations, export ------------------ */
+
+struct cat_import {
+	bool    dry_run;
+	bool    no_follow;  /* keep Location entities, do not read their targets */
+	long    imported, created, files;
+	json_t *warnings;   /* array of strings */
+	json_t *errors;     /* array of strings */
+	json_t *refs;       /* refs imported, in order */
+};
+/* Import every path in PATHS (an array of strings) in one transaction:
+ * all or nothing.  Fills RES (caller inits with cat_import_init, frees
+ * with cat_import_free).  Returns 0 when nothing failed, else -1 with the
+ * failures in RES->errors and nothing written. */
+int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res);
+void cat_import_init(struct cat_import *res, bool dry_run);
+void cat_import_free(struct cat_import *res);
+/* All entities, sorted by ref, without relations (a new array). */
+json_t *cat_export(struct cat_db *c, char **errmsg);
+
+#endif /* CATALOG_H */

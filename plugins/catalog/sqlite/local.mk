@@ -1,0 +1,47 @@
+# plugins/catalog/sqlite: the service catalog (Backstage model) on the
+# state database.  The core sources are shared by the plugin and its unit
+# tests, which link them directly (no host).
+CATALOG_CORE = \
+	plugins/catalog/sqlite/catalog.h \
+	plugins/catalog/sqlite/util.c \
+	plugins/catalog/sqlite/yaml.c \
+	plugins/catalog/sqlite/entity.c \
+	plugins/catalog/sqlite/relations.c \
+	plugins/catalog/sqlite/schema.c \
+	plugins/catalog/sqlite/store.c \
+	plugins/catalog/sqlite/query.c \
+	plugins/catalog/sqlite/graph.c \
+	plugins/catalog/sqlite/import.c
+CATALOG_GLUE = \
+	plugins/catalog/sqlite/glue.h \
+	plugins/catalog/sqlite/plugin.c \
+	plugins/catalog/sqlite/cli.c \
+	plugins/catalog/sqlite/cli_help.c \
+	plugins/catalog/sqlite/cli_help.h
+
+plugin_LTLIBRARIES += plugins/catalog/sqlite/catalog.la
+plugins_catalog_sqlite_catalog_la_SOURCES = $(CATALOG_CORE) $(CATALOG_GLUE)
+plugins_catalog_sqlite_catalog_la_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SQLITE_CFLAGS)
+plugins_catalog_sqlite_catalog_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_catalog_sqlite_catalog_la_LIBADD = $(JANSSON_LIBS) $(YAML_LIBS) $(SQLITE_LIBS)
+BUILD_PLUGIN_DIRS += plugins/catalog/sqlite/.libs
+
+# Unit tests: the plugin's sources compiled into one Check program.
+check_PROGRAMS += plugins/catalog/sqlite/test_catalog
+plugins_catalog_sqlite_test_catalog_SOURCES = $(CATALOG_CORE) $(CATALOG_GLUE) \
+	plugins/catalog/sqlite/test_catalog.c \
+	plugins/catalog/sqlite/test_model.c \
+	plugins/catalog/sqlite/test_queries.c \
+	plugins/catalog/sqlite/test_import.c \
+	plugins/catalog/sqlite/test_util.h
+plugins_catalog_sqlite_test_catalog_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) \
+	$(SQLITE_CFLAGS) $(CHECK_CFLAGS) \
+	-DCAT_TESTDATA_DEFAULT='"$(abs_top_srcdir)/../shared/testdata"'
+plugins_catalog_sqlite_test_catalog_LDADD = $(CHECK_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) \
+	$(SQLITE_LIBS)
+TESTS += plugins/catalog/sqlite/test_catalog
+
+# End to end: the real paved binary driving `paved catalog ...`.
+TESTS += plugins/catalog/sqlite/test_e2e.sh
+EXTRA_DIST += plugins/catalog/sqlite/README.md plugins/catalog/sqlite/test_e2e.sh \
+	plugins/catalog/sqlite/bench.sh

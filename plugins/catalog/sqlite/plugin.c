@@ -1,0 +1,334 @@
+/*
+ * plugin.c -- the catalog plugin's descriptor and hooks.
+ *
+ * Each hook checks its arguments, calls the store/query code on the
+ * plugin's own connection to $PAVED_HOME/paved.db and emits events after
+ * a successful write.  Hook contracts are listed in README.md.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue.h"
+
+const struct paved_api *cat_api;
+static struct cat_db db;
+static bool db_open;
+
+struct cat_db *cat_plugin_db(paved_host *h, char **errmsg)
+{
+	if (db_open)
+		return &db;
+	char *path = cat_printf("%s/paved.db", cat_api->home(h));
+	char *err = NULL;
+	int rc = path ? cat_db_open(&db, path, &err) : cat_err(&err, "out of memory");
+	free(path);
+	if (rc) {
+		cat_api->error(errmsg, "%s", err ? err : "cannot open the catalog");
+		free(err);
+		return NULL;
+	}
+	db_open = true;
+	return &db;
+}
+
+/* Report a core error (malloc()ed ERR, freed here) through the host. */
+static int fail(char **errmsg, char *err)
+{
+	cat_api->error(errmsg, "%s", err ? err : "out of memory");
+	free(err);
+	return PAVED_ERR;
+}
+
+/* Required string argument NAME of ARGS, or NULL with *errmsg set. */
+static const char *arg_str(json_t *args, const char *name, char **errmsg)
+{
+	const char *v = json_string_value(json_object_get(args, name));
+	if (!v || !*v)
+		cat_api->error(errmsg, "argument '%s' (a non-empty string) is required", name);
+	return v && *v ? v : NULL;
+}
+
+/* Resolve the "ref" argument to an existing canonical ref. */
+static char *arg_ref(struct cat_db *c, json_t *args, char **errmsg)
+{
+	const char *text = arg_str(args, "ref", errmsg);
+	char *ref = NULL, *err = NULL;
+	if (text && cat_resolve(c, text, &ref, &err))
+		fail(errmsg, err);
+	return ref;
+}
+
+void cat_emit_imported(paved_host *h, const struct cat_import *res)
+{
+	json_t *f = json_pack("{sIsIsI}", "imported", (json_int_t)res->imported,
+	                      "created", (json_int_t)res->created, "files", (json_int_t)res->files);
+	cat_api->emit(h, "catalog.imported", f);
+	json_decref(f);
+}
+
+void cat_emit_deleted(paved_host *h, const char *ref)
+{
+	json_t *f = json_pack("{ss}", "ref", ref);
+	cat_api->emit(h, "catalog.entity.deleted", f);
+	json_decref(f);
+}
+
+/* catalog.put {"entity", "source"?} -> {"ref", "created", "warnings"} */
+static int hook_put(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	json_t *e = json_object_get(args, "entity");
+	const char *source = json_string_value(json_object_get(args, "source"));
+	char *ref = NULL, *err = NULL;
+	bool created = false;
+	if (!c)
+		return PAVED_ERR;
+	if (!json_is_object(e))
+		return cat_api->error(errmsg, "argument 'entity' (a Backstage entity object) is "
+		                      "required");
+	json_t *warnings = json_array();
+	if (cat_put(c, e, source ? source : "api", warnings, &ref, &created, &err)) {
+		json_decref(warnings);
+		return fail(errmsg, err);
+	}
+	*result = json_pack("{sssbso}", "ref", ref, "created", created, "warnings", warnings);
+	json_t *f = json_pack("{s:s, s:s?, s:s?}", "ref", ref, "kind", cat_get_str(e, "kind"),
+	                      "owner", cat_get_str(e, "spec.owner"));
+	cat_api->emit(h, created ? "catalog.entity.registered" : "catalog.entity.updated", f);
+	json_decref(f);
+	free(ref);
+	return PAVED_OK;
+}
+
+/* catalog.get {"ref"} -> the entity with "relations" */
+static int hook_get(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *ref = c ? arg_ref(c, args, errmsg) : NULL;
+	if (!ref)
+		return PAVED_ERR;
+	*result = cat_get(c, ref);
+	free(ref);
+	return *result ? PAVED_OK : cat_api->error(errmsg, "cannot read the entity");
+}
+
+/* catalog.delete {"ref"} -> {"deleted": ref} */
+static int hook_delete(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *ref = c ? arg_ref(c, args, errmsg) : NULL, *err = NULL;
+	if (!ref)
+		return PAVED_ERR;
+	if (cat_delete(c, ref, &err)) {
+		free(ref);
+		return fail(errmsg, err);
+	}
+	cat_emit_deleted(h, ref);
+	*result = json_pack("{ss}", "deleted", ref);
+	free(ref);
+	return PAVED_OK;
+}
+
+/* catalog.import {"paths", "dry_run"?, "follow"? (default true)} -> {"imported","created","files","warnings"} */
+static int hook_import(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_import res;
+	if (!c)
+		return PAVED_ERR;
+	cat_import_init(&res, json_is_true(json_object_get(args, "dry_run")));
+	res.no_follow = json_is_false(json_object_get(args, "follow"));
+	int rc = cat_import_paths(c, json_object_get(args, "paths"), &res);
+	if (rc) {
+		size_t n = json_array_size(res.errors);
+		cat_api->error(errmsg, "%s%s", json_string_value(json_array_get(res.errors, 0)),
+		               n > 1 ? " (and more errors; nothing was imported)"
+		                     : " (nothing was imported)");
+	} else {
+		*result = json_pack("{sIsIsIsOsb}", "imported", (json_int_t)res.imported,
+		                    "created", (json_int_t)res.created, "files", (json_int_t)res.files,
+		                    "warnings", res.warnings, "dry_run", res.dry_run);
+		if (!res.dry_run)
+			cat_emit_imported(h, &res);
+	}
+	cat_import_free(&res);
+	return rc ? PAVED_ERR : PAVED_OK;
+}
+
+/* catalog.query {"kind"?, "owner"?, "lifecycle"?, "tag"?, "system"?,
+ * "text"?, "limit"?} -> [entities] */
+static int hook_query(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *err = NULL;
+	if (!c)
+		return PAVED_ERR;
+	*result = cat_query(c, args, &err);
+	return *result ? PAVED_OK : fail(errmsg, err);
+}
+
+/* catalog.relations {"ref"} -> [{"type","targetRef"}] */
+static int hook_relations(paved_host *h, json_t *args, json_t **result, char **errmsg,
+                          void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *ref = c ? arg_ref(c, args, errmsg) : NULL;
+	if (!ref)
+		return PAVED_ERR;
+	*result = cat_relations_get(c, ref);
+	free(ref);
+	return PAVED_OK;
+}
+
+/* catalog.deps / catalog.rdeps {"ref", "transitive"?, "depth"?} */
+static int hook_deps(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	bool reverse = data != NULL;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *ref = c ? arg_ref(c, args, errmsg) : NULL, *err = NULL;
+	json_t *depth = json_object_get(args, "depth");
+	if (!ref)
+		return PAVED_ERR;
+	if (depth && (!json_is_integer(depth) || json_integer_value(depth) < 0)) {
+		free(ref);
+		return cat_api->error(errmsg, "argument 'depth' must be a number >= 0");
+	}
+	*result = cat_deps(c, ref, reverse, json_is_true(json_object_get(args, "transitive")) ||
+	                   json_integer_value(depth) > 1, (int)json_integer_value(depth), &err);
+	free(ref);
+	return *result ? PAVED_OK : fail(errmsg, err);
+}
+
+/* catalog.search {"text", "limit"?} -> [{"ref","title","description","owner","score"}] */
+static int hook_search(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	const char *text = c ? arg_str(args, "text", errmsg) : NULL;
+	char *err = NULL;
+	if (!text)
+		return PAVED_ERR;
+	*result = cat_search(c, text, (int)json_integer_value(json_object_get(args, "limit")), &err);
+	return *result ? PAVED_OK : fail(errmsg, err);
+}
+
+/* catalog.check {} -> {"dangling": [...], "cycles": [...], "stats": {...}} */
+static int hook_check(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)args, (void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *err = NULL;
+	if (!c)
+		return PAVED_ERR;
+	if (!(*result = cat_check(c, &err)))
+		return fail(errmsg, err);
+	json_object_set_new(*result, "stats", cat_stats(c));
+	return PAVED_OK;
+}
+
+/* catalog.export {} -> [entities] */
+static int hook_export(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)args, (void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *err = NULL;
+	if (!c)
+		return PAVED_ERR;
+	*result = cat_export(c, &err);
+	return *result ? PAVED_OK : fail(errmsg, err);
+}
+
+/* catalog.owners {} -> [{"owner","title","email","oncall","exists","entities"}] */
+static int hook_owners(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)args, (void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *err = NULL;
+	if (!c)
+		return PAVED_ERR;
+	*result = cat_owners(c, &err);
+	return *result ? PAVED_OK : fail(errmsg, err);
+}
+
+/* catalog.cost {"by"?} -> see cat_cost() */
+static int hook_cost(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *err = NULL;
+	if (!c)
+		return PAVED_ERR;
+	*result = cat_cost(c, json_string_value(json_object_get(args, "by")), &err);
+	return *result ? PAVED_OK : fail(errmsg, err);
+}
+
+/* catalog.graph {"ref"?, "format"?, "depth"?} -> {"format","text"} */
+static int hook_graph(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct cat_db *c = cat_plugin_db(h, errmsg);
+	char *ref = NULL, *err = NULL;
+	const char *format = json_string_value(json_object_get(args, "format"));
+	if (!c)
+		return PAVED_ERR;
+	if (json_object_get(args, "ref") && !(ref = arg_ref(c, args, errmsg)))
+		return PAVED_ERR;
+	char *text = cat_graph(c, ref, format, (int)json_integer_value(json_object_get(args, "depth")),
+	                       &err);
+	free(ref);
+	if (!text)
+		return fail(errmsg, err);
+	*result = json_pack("{ssss}", "format", format ? format : "dot", "text", text);
+	free(text);
+	return PAVED_OK;
+}
+
+static const struct {
+	const char *hook;
+	paved_fn    fn;
+	void       *data;
+} hooks[] = {
+	{ "catalog.put", hook_put, NULL },
+	{ "catalog.get", hook_get, NULL },
+	{ "catalog.delete", hook_delete, NULL },
+	{ "catalog.import", hook_import, NULL },
+	{ "catalog.query", hook_query, NULL },
+	{ "catalog.relations", hook_relations, NULL },
+	{ "catalog.deps", hook_deps, NULL },
+	{ "catalog.rdeps", hook_deps, (void *)1 },
+	{ "catalog.search", hook_search, NULL },
+	{ "catalog.check", hook_check, NULL },
+	{ "catalog.export", hook_export, NULL },
+	{ "catalog.owners", hook_owners, NULL },
+	{ "catalog.cost", hook_cost, NULL },
+	{ "catalog.graph", hook_graph, NULL },
+	{ "cli.catalog", cat_cli, NULL },
+};
+
+static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+{
+	cat_api = a;
+	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
+		if (a->provide(h, hooks[i].hook, hooks[i].fn, hooks[i].data, NULL, errmsg))
+			return PAVED_ERR;
+	return PAVED_OK;
+}
+
+static void fini(paved_host *h)
+{
+	(void)h;
+	if (db_open)
+		cat_db_close(&db);
+	db_open = false;
+}
+
+PAVED_PLUGIN_DECLARE(catalog, "1.0.0",
+                     "service catalog (Backstage model) on the state database: "
+                     "import, relations, dependency graph, search, cost",
+                     init, fini, NULL);

@@ -1,0 +1,359 @@
+/*
+ * query.c -- questions over the whole catalog: filtered lists, full-text
+ * search, consistency check (dangling refs, dependency cycles), owners,
+ * cost and counts.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+
+/* Prepare SQL or set *errmsg. */
+static sqlite3_stmt *prepare(struct cat_db *c, const char *sql, char **errmsg)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
+	return st;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Turn free text into an FTS5 query: every word a quoted prefix term,
+ * all required.  NULL (with *errmsg) when TEXT has no word at all. */
+static char *fts_query(const char *text, char **errmsg)
+{
+	size_t n = strlen(text);
+	char *q = malloc(n * 4 + 8), *p = q;
+	bool any = false;
+	if (!q) {
+		cat_err(errmsg, "out of memory");
+		return NULL;
+	}
+	for (const unsigned char *s = (const unsigned char *)text; *s;) {
+		while (*s && !(isalnum(*s) || *s >= 0x80))
+			s++;
+		if (!*s)
+			break;
+		if (any)
+			*p++ = ' ';
+		*p++ = '"';
+		while (*s && (isalnum(*s) || *s >= 0x80))
+			*p++ = (char)*s++;
+		*p++ = '"';
+		*p++ = '*';
+		any = true;
+	}
+	*p = '\0';
+	if (!any) {
+		free(q);
+		cat_err(errmsg, "search text '%s' has no words to look for", text);
+		return NULL;
+	}
+	return q;
+}
+
+/* Name part of a ref-ish filter value, lower case: "group:default/a" -> "a". */
+static char *filter_name(const char *v)
+{
+	const char *slash = strrchr(v, '/'), *colon = strchr(v, ':');
+	return cat_lower(slash ? slash + 1 : colon ? colon + 1 : v);
+}
+
+json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
+{
+	static const char *const keys[] = {
+		"kind", "owner", "lifecycle", "tag", "system", "text", "limit", NULL
+	};
+	const char *k;
+	json_t *v;
+	if (filter && !json_is_object(filter)) {
+		cat_err(errmsg, "the query must be an object of filters");
+		return NULL;
+	}
+	json_object_foreach(filter, k, v) {
+		size_t i = 0;
+		while (keys[i] && strcmp(keys[i], k))
+			i++;
+		if (!keys[i]) {
+			cat_err(errmsg, "unknown filter '%s'; use kind, owner, lifecycle, tag, system, "
+			        "text or limit", k);
+			return NULL;
+		}
+		if (strcmp(k, "limit") ? !json_is_string(v) : !json_is_integer(v)) {
+			cat_err(errmsg, "filter '%s' must be a %s", k, strcmp(k, "limit") ? "string"
+			        : "number");
+			return NULL;
+		}
+	}
+	const char *kind = json_string_value(json_object_get(filter, "kind"));
+	const char *owner = json_string_value(json_object_get(filter, "owner"));
+	const char *lifecycle = json_string_value(json_object_get(filter, "lifecycle"));
+	const char *tag = json_string_value(json_object_get(filter, "tag"));
+	const char *system = json_string_value(json_object_get(filter, "system"));
+	const char *text = json_string_value(json_object_get(filter, "text"));
+	json_int_t limit = json_integer_value(json_object_get(filter, "limit"));
+	char *fts = text ? fts_query(text, errmsg) : NULL;
+	if (text && !fts)
+		return NULL;
+	char *sql = cat_printf("SELECT json FROM catalog_entities WHERE 1%s%s%s%s%s%s"
+		" ORDER BY ref LIMIT ?7",
+		kind ? " AND kind = lower(?1)" : "",
+		owner ? " AND substr(owner, instr(owner, '/') + 1) = ?2" : "",
+		lifecycle ? " AND lifecycle = ?3 COLLATE NOCASE" : "",
+		tag ? " AND id IN (SELECT entity FROM catalog_tags WHERE tag = lower(?4))" : "",
+		system ? " AND substr(system, instr(system, '/') + 1) = ?5" : "",
+		text ? " AND id IN (SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?6)" : "");
+	char *oname = owner ? filter_name(owner) : NULL;
+	char *sname = system ? filter_name(system) : NULL;
+	sqlite3_stmt *st = sql ? prepare(c, sql, errmsg) : NULL;
+	json_t *out = NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, oname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, lifecycle, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, tag, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, sname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, fts, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, limit > 0 ? limit : -1);
+		out = json_array();
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(out, json_loads(col(st, 0), 0, NULL));
+		if (rc != SQLITE_DONE) {
+			cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	sqlite3_finalize(st);
+	free(sql), free(fts), free(oname), free(sname);
+	return out;
+}
+
+json_t *cat_search(struct cat_db *c, const char *text, int limit, char **errmsg)
+{
+	char *fts = fts_query(text ? text : "", errmsg);
+	if (!fts)
+		return NULL;
+	sqlite3_stmt *st = prepare(c, "SELECT f.ref, e.json, bm25(catalog_fts, 0, 10.0, 5.0, 1.0,"
+		" 3.0, 1.0) AS score FROM catalog_fts f JOIN catalog_entities e ON e.id = f.rowid"
+		" WHERE catalog_fts MATCH ?1 ORDER BY score, f.ref LIMIT ?2", errmsg);
+	json_t *out = NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+		out = json_array();
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			json_t *e = json_loads(col(st, 1), 0, NULL);
+			json_array_append_new(out, json_pack("{s:s, s:s?, s:s?, s:s?, s:f}", "ref", col(st, 0),
+				"title", cat_get_str(e, "metadata.title"),
+				"description", cat_get_str(e, "metadata.description"),
+				"owner", cat_get_str(e, "spec.owner"),
+				"score", -sqlite3_column_double(st, 2)));
+			json_decref(e);
+		}
+	}
+	sqlite3_finalize(st);
+	free(fts);
+	return out;
+}
+
+/* Every dependsOn cycle in the catalog, via a deps walk from each node not
+ * yet seen (graph.c does the cycle search). */
+static json_t *all_cycles(struct cat_db *c, char **errmsg)
+{
+	json_t *cycles = json_array();
+	struct cat_set seen = { 0 };
+	sqlite3_stmt *st = prepare(c, "SELECT DISTINCT source FROM catalog_relations"
+	                           " WHERE type = 'dependsOn' ORDER BY 1", errmsg);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		const char *ref = col(st, 0);
+		if (cat_set_get(&seen, ref) >= 0)
+			continue;
+		json_t *d = cat_deps(c, ref, false, true, 0, errmsg), *x, *cyc;
+		size_t i;
+		if (!d) {
+			json_decref(cycles);
+			cycles = NULL;
+			break;
+		}
+		cat_set_put(&seen, ref, 1);
+		json_array_foreach(json_object_get(d, "items"), i, x)
+			cat_set_put(&seen, json_string_value(json_object_get(x, "ref")), 1);
+		json_array_foreach(json_object_get(d, "cycles"), i, cyc) {
+			/* the same cycle may be met from several roots: keep one */
+			json_t *y;
+			size_t j;
+			bool dup = false;
+			json_array_foreach(cycles, j, y)
+				dup = dup || json_equal(y, cyc);
+			if (!dup && json_array_size(cycles) < 100)
+				json_array_append(cycles, cyc);
+		}
+		json_decref(d);
+	}
+	if (!st) {
+		json_decref(cycles);
+		cycles = NULL;
+	}
+	sqlite3_finalize(st);
+	cat_set_free(&seen);
+	return cycles;
+}
+
+json_t *cat_check(struct cat_db *c, char **errmsg)
+{
+	sqlite3_stmt *st = prepare(c, "SELECT DISTINCT origin, source, type, target"
+		" FROM catalog_relations r WHERE NOT EXISTS (SELECT 1 FROM catalog_entities e"
+		" WHERE e.ref = CASE WHEN r.origin = r.source THEN r.target ELSE r.source END)"
+		" ORDER BY 1, 2, 3, 4", errmsg);
+	if (!st)
+		return NULL;
+	json_t *dangling = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *origin = col(st, 0), *src = col(st, 1), *type = col(st, 2);
+		bool fwd = strcmp(origin, src) == 0;
+		json_array_append_new(dangling, json_pack("{ssssss}", "entity", origin,
+			"relation", fwd ? type : cat_rel_inverse(type),
+			"target", fwd ? col(st, 3) : src));
+	}
+	sqlite3_finalize(st);
+	json_t *cycles = all_cycles(c, errmsg);
+	if (!cycles) {
+		json_decref(dangling);
+		return NULL;
+	}
+	return json_pack("{soso}", "dangling", dangling, "cycles", cycles);
+}
+
+json_t *cat_owners(struct cat_db *c, char **errmsg)
+{
+	sqlite3_stmt *st = prepare(c, "SELECT owner, ref FROM catalog_entities"
+		" WHERE owner IS NOT NULL ORDER BY owner, kind, ref", errmsg);
+	if (!st)
+		return NULL;
+	json_t *out = json_array(), *cur = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *owner = col(st, 0);
+		if (!cur || strcmp(json_string_value(json_object_get(cur, "owner")), owner)) {
+			json_t *o = cat_get(c, owner);
+			json_t *profile = json_object_get(json_object_get(o, "spec"), "profile");
+			const char *title = json_string_value(json_object_get(profile, "displayName"));
+			cur = json_pack("{s:s, s:s?, s:s?, s:s?, s:b, s:[]}", "owner", owner,
+				"title", title ? title : cat_get_str(o, "metadata.title"),
+				"email", json_string_value(json_object_get(profile, "email")),
+				"oncall", cat_annotation(o, CAT_ANN_ONCALL),
+				"exists", o != NULL, "entities");
+			json_decref(o);
+			json_array_append_new(out, cur);
+		}
+		json_array_append_new(json_object_get(cur, "entities"), json_string(col(st, 1)));
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* Sum of the costs of the resources REF depends on (directly, or through
+ * other resources), each counted once.  Other components' resources are
+ * theirs, not REF's. */
+static double resource_cost(sqlite3_stmt *st, const char *ref)
+{
+	double v = 0;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+json_t *cat_cost(struct cat_db *c, const char *by, char **errmsg)
+{
+	json_t *out = json_array();
+	sqlite3_stmt *st = NULL, *res = NULL;
+	if (by && strcmp(by, "owner") && strcmp(by, "system")) {
+		json_decref(out);
+		cat_err(errmsg, "cannot group costs by '%s'; use owner or system", by);
+		return NULL;
+	}
+	if (by) {
+		char *sql = cat_printf("SELECT coalesce(%s, '(none)'), sum(cost), count(*)"
+			" FROM catalog_entities WHERE cost IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1", by);
+		st = sql ? prepare(c, sql, errmsg) : NULL;
+		free(sql);
+		while (st && sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(out, json_pack("{sssfsi}", "key", col(st, 0),
+				"total", sqlite3_column_double(st, 1), "entities", sqlite3_column_int(st, 2)));
+	} else {
+		st = prepare(c, "SELECT ref, coalesce(cost, 0) FROM catalog_entities"
+		             " WHERE kind = 'component' ORDER BY ref", errmsg);
+		res = prepare(c, "WITH RECURSIVE d(ref) AS (SELECT target FROM catalog_relations"
+			" WHERE source = ?1 AND type = 'dependsOn' UNION SELECT r.target FROM"
+			" catalog_relations r JOIN d ON r.source = d.ref WHERE r.type = 'dependsOn'"
+			" AND d.ref LIKE 'resource:%')"
+			" SELECT coalesce(sum(e.cost), 0) FROM catalog_entities e JOIN d ON e.ref = d.ref"
+			" WHERE e.kind = 'resource'", errmsg);
+		while (st && res && sqlite3_step(st) == SQLITE_ROW) {
+			double own = sqlite3_column_double(st, 1), r = resource_cost(res, col(st, 0));
+			if (own > 0 || r > 0)
+				json_array_append_new(out, json_pack("{sssfsfsf}", "ref", col(st, 0),
+					"own", own, "resources", r, "total", own + r));
+		}
+	}
+	if (!st || (!by && !res)) {
+		json_decref(out);
+		out = NULL;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(res);
+	return out;
+}
+
+json_t *cat_stats(struct cat_db *c)
+{
+	sqlite3_stmt *st = prepare(c, "SELECT type, count(*) FROM (SELECT DISTINCT source, type,"
+	                           " target FROM catalog_relations) GROUP BY type", NULL);
+	json_t *by = json_object();
+	json_int_t total = 0, entities = 0;
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		json_int_t n = sqlite3_column_int64(st, 1);
+		json_object_set_new(by, col(st, 0), json_integer(n));
+		json_object_set_new(by, cat_rel_inverse(col(st, 0)), json_integer(n));
+		total += 2 * n;
+	}
+	sqlite3_finalize(st);
+	st = prepare(c, "SELECT count(*) FROM catalog_entities", NULL);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		entities = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return json_pack("{sIsIso}", "entities", entities, "relations", total, "byType", by);
+}
+
+int cat_cost_of(struct cat_db *c, const char *ref, double *own, double *resources)
+{
+	sqlite3_stmt *st = prepare(c, "SELECT cost FROM catalog_entities WHERE ref = ?1", NULL);
+	sqlite3_stmt *res = prepare(c, "WITH RECURSIVE d(ref) AS (SELECT target FROM"
+		" catalog_relations WHERE source = ?1 AND type = 'dependsOn' UNION SELECT r.target"
+		" FROM catalog_relations r JOIN d ON r.source = d.ref WHERE r.type = 'dependsOn'"
+			" AND d.ref LIKE 'resource:%')"
+		" SELECT coalesce(sum(e.cost), 0) FROM catalog_entities e JOIN d ON e.ref = d.ref"
+		" WHERE e.kind = 'resource'", NULL);
+	int rc = st && res ? 0 : -1;
+	*own = -1, *resources = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, ref, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*own = sqlite3_column_double(st, 0);
+	}
+	if (res)
+		*resources = resource_cost(res, ref);
+	sqlite3_finalize(st);
+	sqlite3_finalize(res);
+	return rc;
+}

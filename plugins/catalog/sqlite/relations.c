@@ -1,0 +1,134 @@
+/*
+ * relations.c -- the relations an entity declares, computed the way
+ * Backstage's BuiltinKindsEntityProcessor computes them.
+ *
+ * Every relation has a pair (ownedBy/ownerOf, dependsOn/dependencyOf, ...).
+ * The store keeps each one once, in its canonical direction (the first of
+ * each pair below) and derives the inverse when reading, so a Group's
+ * `children` and the child's `parent` collapse into one childOf row.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "catalog.h"
+
+/* Canonical type, its inverse. */
+static const char *const pairs[][2] = {
+	{ "ownedBy", "ownerOf" },
+	{ "dependsOn", "dependencyOf" },
+	{ "providesApi", "apiProvidedBy" },
+	{ "consumesApi", "apiConsumedBy" },
+	{ "partOf", "hasPart" },
+	{ "memberOf", "hasMember" },
+	{ "childOf", "parentOf" },
+};
+#define NPAIRS (sizeof pairs / sizeof pairs[0])
+
+const char *cat_rel_inverse(const char *type)
+{
+	for (size_t i = 0; i < NPAIRS; i++) {
+		if (strcmp(type, pairs[i][0]) == 0)
+			return pairs[i][1];
+		if (strcmp(type, pairs[i][1]) == 0)
+			return pairs[i][0];
+	}
+	return NULL;
+}
+
+bool cat_rel_canonical(const char *type)
+{
+	for (size_t i = 0; i < NPAIRS; i++)
+		if (strcmp(type, pairs[i][0]) == 0)
+			return true;
+	return false;
+}
+
+/* One spec field that yields relations: for entities of KIND, each
+ * reference in FIELD (default kind DEF_KIND, NULL: must be explicit)
+ * yields TYPE from the entity to the target. */
+struct rule {
+	const char *kind, *field, *def_kind, *type;
+};
+
+static const struct rule rules[] = {
+	{ "component", "owner", "group", "ownedBy" },
+	{ "component", "subcomponentOf", "component", "partOf" },
+	{ "component", "system", "system", "partOf" },
+	{ "component", "providesApis", "api", "providesApi" },
+	{ "component", "consumesApis", "api", "consumesApi" },
+	{ "component", "dependsOn", "component", "dependsOn" },
+	{ "component", "dependencyOf", "component", "dependencyOf" },
+	{ "api", "owner", "group", "ownedBy" },
+	{ "api", "system", "system", "partOf" },
+	{ "resource", "owner", "group", "ownedBy" },
+	{ "resource", "system", "system", "partOf" },
+	{ "resource", "dependsOn", "component", "dependsOn" },
+	{ "resource", "dependencyOf", "component", "dependencyOf" },
+	{ "system", "owner", "group", "ownedBy" },
+	{ "system", "domain", "domain", "partOf" },
+	{ "domain", "owner", "group", "ownedBy" },
+	{ "domain", "subdomainOf", "domain", "partOf" },
+	{ "user", "memberOf", "group", "memberOf" },
+	{ "group", "parent", "group", "childOf" },
+	{ "group", "children", "group", "parentOf" },
+	{ "group", "members", "user", "hasMember" },
+};
+
+/* Append relation SELF -TYPE-> TARGET in canonical direction to RELS. */
+static int add(json_t *rels, const char *self, const char *type, const char *target)
+{
+	bool canon = cat_rel_canonical(type);
+	json_t *r = json_pack("{ssssss}", "source", canon ? self : target,
+	                      "type", canon ? type : cat_rel_inverse(type),
+	                      "target", canon ? target : self);
+	return r && json_array_append_new(rels, r) == 0 ? 0 : -1;
+}
+
+/* Resolve TEXT with the rule's defaults and add the relation. */
+static int add_ref(json_t *rels, const char *self, const char *ns, const struct rule *r,
+                   const char *text, char **errmsg)
+{
+	struct cat_ref ref;
+	if (cat_ref_parse(text, r->def_kind, ns, &ref, errmsg)) {
+		char *inner = *errmsg;
+		*errmsg = NULL;
+		cat_err(errmsg, "spec.%s: %s", r->field, inner ? inner : "bad reference");
+		free(inner);
+		return -1;
+	}
+	char *target = cat_ref_str(&ref);
+	int rc = target ? add(rels, self, r->type, target) : -1;
+	free(target);
+	cat_ref_free(&ref);
+	return rc ? cat_err(errmsg, "out of memory") : 0;
+}
+
+int cat_relations_of(json_t *entity, json_t *rels, char **errmsg)
+{
+	char *self = cat_entity_ref(entity);
+	char *kind = cat_lower(cat_get_str(entity, "kind"));
+	const char *ns = cat_get_str(entity, "metadata.namespace");
+	json_t *spec = json_object_get(entity, "spec");
+	int rc = 0;
+	if (!self || !kind) {
+		rc = cat_err(errmsg, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; rc == 0 && i < sizeof rules / sizeof rules[0]; i++) {
+		const struct rule *r = &rules[i];
+		json_t *v = json_object_get(spec, r->field), *x;
+		size_t j;
+		if (strcmp(kind, r->kind) != 0 || !v)
+			continue;
+		if (json_is_string(v))
+			rc = add_ref(rels, self, ns, r, json_string_value(v), errmsg);
+		json_array_foreach(v, j, x)
+			if (rc == 0 && json_is_string(x))
+				rc = add_ref(rels, self, ns, r, json_string_value(x), errmsg);
+	}
+done:
+	free(self);
+	free(kind);
+	return rc;
+}

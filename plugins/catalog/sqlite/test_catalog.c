@@ -1,0 +1,305 @@
+/*
+ * test_catalog.c -- the catalog plugin's unit tests: fixtures, helpers,
+ * the hooks driven through a fake host, and main().
+ *
+ * The plugin's sources are linked straight into this program (no host, no
+ * dlopen).  Each test gets a fresh database in a temporary directory.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "glue.h"
+#include "test_util.h"
+
+struct cat_db tdb;
+char tdir[256];
+
+void tdb_setup(void)
+{
+	char *err = NULL, path[300];
+	snprintf(tdir, sizeof tdir, "%s/catalog-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR")
+	                                                                       : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	snprintf(path, sizeof path, "%s/paved.db", tdir);
+	ck_assert_msg(cat_db_open(&tdb, path, &err) == 0, "open: %s", err);
+}
+
+void tdb_teardown(void)
+{
+	char cmd[400];
+	cat_db_close(&tdb);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tdir);
+}
+
+/* Document callback of tput: put the document. */
+static int put_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
+{
+	(void)line, (void)col, (void)ud;
+	return cat_put(&tdb, doc, "test", NULL, NULL, NULL, errmsg);
+}
+
+char *tput_err(const char *yaml)
+{
+	char *err = NULL;
+	if (cat_yaml_parse_string("test.yaml", yaml, strlen(yaml), put_doc, NULL, &err))
+		return err ? err : strdup("?");
+	return NULL;
+}
+
+void tput(const char *yaml)
+{
+	char *err = tput_err(yaml);
+	ck_assert_msg(err == NULL, "put failed: %s", err);
+}
+
+const char *twrite(const char *name, const char *content)
+{
+	static char path[512];
+	snprintf(path, sizeof path, "%s/%s", tdir, name);
+	for (char *p = path + strlen(tdir) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+	return path;
+}
+
+int timport(const char *path, struct cat_import *res)
+{
+	json_t *paths = json_pack("[s]", path);
+	cat_import_init(res, false);
+	int rc = cat_import_paths(&tdb, paths, res);
+	json_decref(paths);
+	return rc;
+}
+
+long tcount(const char *sql)
+{
+	sqlite3_stmt *st;
+	long v = -1;
+	ck_assert_int_eq(sqlite3_prepare_v2(tdb.db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+const char *texamples(void)
+{
+	static char path[1024];
+	const char *base = getenv("PAVED_TESTDATA");
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/backstage-examples/catalog",
+	         base && *base ? base : CAT_TESTDATA_DEFAULT);
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? path : NULL;
+}
+
+int tcontains(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(arr, i, x)
+		if (json_is_string(x) && strstr(json_string_value(x), s))
+			return 1;
+	return 0;
+}
+
+/* ---- hooks through a fake host ---------------------------------------- */
+
+extern const struct paved_plugin catalog_LTX_paved_plugin;
+
+static struct { char name[64]; paved_fn fn; void *data; } fake_hooks[32];
+static int nfake;
+static json_t *events;
+
+static int f_provide(paved_host *h, const char *hook, paved_fn fn, void *data,
+                     void (*free_data)(void *), char **errmsg)
+{
+	(void)h, (void)free_data, (void)errmsg;
+	snprintf(fake_hooks[nfake].name, sizeof fake_hooks[nfake].name, "%s", hook);
+	fake_hooks[nfake].fn = fn;
+	fake_hooks[nfake++].data = data;
+	return PAVED_OK;
+}
+
+static int f_error(char **errmsg, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(*errmsg);
+	if (vasprintf(errmsg, fmt, ap) < 0)
+		*errmsg = NULL;
+	va_end(ap);
+	return PAVED_ERR;
+}
+
+static void f_emit(paved_host *h, const char *event, json_t *fields)
+{
+	(void)h;
+	json_array_append_new(events, json_pack("{s:s, s:O?}", "event", event, "fields", fields));
+}
+
+static const char *f_home(paved_host *h)
+{
+	(void)h;
+	return tdir;
+}
+
+static int f_call(paved_host *h, const char *hook, json_t *args, json_t **result, char **errmsg)
+{
+	(void)h, (void)args, (void)result;
+	f_error(errmsg, "no plugin provides '%s'", hook);
+	return PAVED_NOHOOK;
+}
+
+static struct paved_api fake_api = {
+	.abi = PAVED_ABI_VERSION, .size = sizeof(struct paved_api),
+	.provide = f_provide, .call = f_call, .emit = f_emit, .error = f_error, .home = f_home,
+};
+
+/* Call the catalog hook NAME with ARGS (a JSON text); returns the status,
+ * the result in *RES and the message in *ERR. */
+static int hcall(const char *name, const char *args, json_t **res, char **err)
+{
+	json_t *a = json_loads(args, 0, NULL);
+	ck_assert_msg(a != NULL, "bad test JSON %s", args);
+	*res = NULL;
+	*err = NULL;
+	for (int i = 0; i < nfake; i++) {
+		if (strcmp(fake_hooks[i].name, name) == 0) {
+			int rc = fake_hooks[i].fn(NULL, a, res, err, fake_hooks[i].data);
+			json_decref(a);
+			return rc;
+		}
+	}
+	ck_abort_msg("hook %s not registered", name);
+	return -1;
+}
+
+static void hooks_setup(void)
+{
+	char *err = NULL;
+	tdb_setup();
+	nfake = 0;
+	events = json_array();
+	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
+}
+
+static void hooks_teardown(void)
+{
+	catalog_LTX_paved_plugin.fini(NULL);
+	json_decref(events);
+	tdb_teardown();
+}
+
+START_TEST(test_hook_contract)
+{
+	json_t *r;
+	char *err;
+	ck_assert_str_eq(catalog_LTX_paved_plugin.name, "catalog");
+	ck_assert_int_eq(hcall("catalog.put", "{\"entity\": {\"apiVersion\": \"backstage.io/v1alpha1\","
+	                       " \"kind\": \"Component\", \"metadata\": {\"name\": \"x\"},"
+	                       " \"spec\": {\"owner\": \"team-a\", \"dependsOn\": [\"resource:db\"]}}}",
+	                       &r, &err), PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "ref")), "component:default/x");
+	ck_assert(json_is_true(json_object_get(r, "created")));
+	json_decref(r);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(events, 0), "event")),
+	                 "catalog.entity.registered");
+	/* get by bare name and by ref, with relations */
+	ck_assert_int_eq(hcall("catalog.get", "{\"ref\": \"x\"}", &r, &err), PAVED_OK);
+	json_t *rels = json_object_get(r, "relations");
+	ck_assert_int_eq(json_array_size(rels), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rels, 0), "type")),
+	                 "dependsOn");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rels, 1), "targetRef")),
+	                 "group:default/team-a");
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.query", "{\"owner\": \"team-a\"}", &r, &err), PAVED_OK);
+	ck_assert_int_eq(json_array_size(r), 1);
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.query", "{\"colour\": \"red\"}", &r, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "unknown filter 'colour'; use kind, owner, lifecycle, tag, system, "
+	                 "text or limit");
+	free(err);
+	ck_assert_int_eq(hcall("catalog.deps", "{\"ref\": \"component:default/x\"}", &r, &err),
+	                 PAVED_OK);
+	ck_assert_int_eq(json_array_size(json_object_get(r, "items")), 1);
+	ck_assert(json_is_false(json_object_get(json_array_get(json_object_get(r, "items"), 0),
+	                                        "exists")));
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.delete", "{\"ref\": \"component:default/x\"}", &r, &err),
+	                 PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "deleted")), "component:default/x");
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.get", "{\"ref\": \"x\"}", &r, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "no entity named 'x' in the catalog; try 'paved catalog search x'");
+	free(err);
+	ck_assert_int_eq(hcall("catalog.delete", "{\"ref\": \"component:default/x\"}", &r, &err),
+	                 PAVED_ERR);
+	ck_assert_str_eq(err, "no entity 'component:default/x' in the catalog");
+	free(err);
+	ck_assert_int_eq(hcall("catalog.put", "{\"entity\": 3}", &r, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "argument 'entity' (a Backstage entity object) is required");
+	free(err);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(events, 1), "event")),
+	                 "catalog.entity.deleted");
+}
+END_TEST
+
+START_TEST(test_hook_import)
+{
+	json_t *r;
+	char *err, args[1024];
+	const char *p = twrite("a.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\n"
+	                       "metadata: {name: team-a}\n");
+	snprintf(args, sizeof args, "{\"paths\": [\"%s\"], \"dry_run\": true}", p);
+	ck_assert_int_eq(hcall("catalog.import", args, &r, &err), PAVED_OK);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 1);
+	json_decref(r);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), 0);   /* dry run */
+	ck_assert_int_eq(json_array_size(events), 0);
+	snprintf(args, sizeof args, "{\"paths\": [\"%s\"]}", p);
+	ck_assert_int_eq(hcall("catalog.import", args, &r, &err), PAVED_OK);
+	json_decref(r);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(events, 0), "event")),
+	                 "catalog.imported");
+	snprintf(args, sizeof args, "{\"paths\": [\"%s/missing.yaml\"]}", tdir);
+	ck_assert_int_eq(hcall("catalog.import", args, &r, &err), PAVED_ERR);
+	ck_assert_ptr_nonnull(strstr(err, "missing.yaml: No such file or directory (nothing was "
+	                             "imported)"));
+	free(err);
+}
+END_TEST
+
+Suite *hooks_suite(void)
+{
+	Suite *s = suite_create("hooks");
+	TCase *tc = tcase_create("hooks");
+	tcase_add_checked_fixture(tc, hooks_setup, hooks_teardown);
+	tcase_add_test(tc, test_hook_contract);
+	tcase_add_test(tc, test_hook_import);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(model_suite());
+	srunner_add_suite(sr, queries_suite());
+	srunner_add_suite(sr, import_suite());
+	srunner_add_suite(sr, hooks_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

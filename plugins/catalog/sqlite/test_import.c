@@ -1,0 +1,352 @@
+/*
+ * test_import.c -- importing: Backstage's example catalog (through its
+ * Location files and as a directory), JSON, export round trip, and every
+ * bad-input case: the exact message, and nothing imported.
+ */
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "test_util.h"
+
+#define H "apiVersion: backstage.io/v1alpha1\n"
+
+/* Whether REF has relation TYPE to TARGET. */
+static int has_rel(const char *ref, const char *type, const char *target)
+{
+	json_t *rels = cat_relations_get(&tdb, ref), *r;
+	size_t i;
+	int found = 0;
+	json_array_foreach(rels, i, r)
+		found |= !strcmp(json_string_value(json_object_get(r, "type")), type) &&
+		         !strcmp(json_string_value(json_object_get(r, "targetRef")), target);
+	json_decref(rels);
+	return found;
+}
+
+/* Relations of the examples Backstage's model defines. */
+static void check_example_relations(void)
+{
+	ck_assert(has_rel("component:default/artist-lookup", "ownedBy", "group:default/team-a"));
+	ck_assert(has_rel("group:default/team-a", "ownerOf", "component:default/artist-lookup"));
+	ck_assert(has_rel("component:default/artist-lookup", "dependsOn", "resource:default/artists-db"));
+	ck_assert(has_rel("resource:default/artists-db", "dependencyOf", "component:default/artist-lookup"));
+	ck_assert(has_rel("component:default/artist-lookup", "partOf",
+	                  "system:default/artist-engagement-portal"));
+	ck_assert(has_rel("system:default/artist-engagement-portal", "hasPart",
+	                  "component:default/www-artist"));
+	ck_assert(has_rel("component:default/wayback-search", "consumesApi", "api:default/wayback-archive"));
+	ck_assert(has_rel("component:default/wayback-archive-ingestion", "partOf",
+	                  "component:default/wayback-archive"));
+	ck_assert(has_rel("user:default/breanna.davison", "memberOf", "group:default/team-a"));
+	ck_assert(has_rel("group:default/team-a", "hasMember", "user:development/guest"));
+	ck_assert(has_rel("group:default/team-a", "childOf", "group:default/backstage"));
+	ck_assert(has_rel("group:default/infrastructure", "parentOf", "group:default/boxoffice"));
+	ck_assert(has_rel("domain:default/artists", "partOf", "domain:default/audio"));
+	ck_assert(has_rel("domain:default/playback", "ownedBy", "user:default/frank.tiernan"));
+	ck_assert(has_rel("component:default/shuffle-api", "ownedBy", "user:default/guest"));
+	/* no relation is stored twice (team-a's parent and backstage's children agree) */
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE source ="
+	                        " 'group:default/team-a' AND type = 'childOf'"), 2);   /* 2 origins */
+}
+
+/* The dangling refs of check as "entity relation target" lines. */
+static char *dangling(void)
+{
+	static char buf[4096];
+	char *err = NULL;
+	json_t *c = cat_check(&tdb, &err), *x;
+	size_t i;
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(c, "dangling"), i, x) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, sizeof buf - n, "%s %s %s\n",
+		         json_string_value(json_object_get(x, "entity")),
+		         json_string_value(json_object_get(x, "relation")),
+		         json_string_value(json_object_get(x, "target")));
+	}
+	json_decref(c);
+	return buf;
+}
+
+START_TEST(test_examples_via_locations)
+{
+	const char *ex = texamples();
+	char p[6][1200];
+	static const char *const files[] = {
+		"acme-corp.yaml", "all-components.yaml", "all-domains.yaml", "all-resources.yaml",
+		"all-systems.yaml", "apis"
+	};
+	if (!ex)
+		return;   /* no test data: nothing to check here (the e2e test skips) */
+	json_t *paths = json_array();
+	for (int i = 0; i < 6; i++) {
+		snprintf(p[i], sizeof p[i], "%s/%s", ex, files[i]);
+		json_array_append_new(paths, json_string(p[i]));
+	}
+	struct cat_import res;
+	cat_import_init(&res, false);
+	int rc = cat_import_paths(&tdb, paths, &res);
+	json_decref(paths);
+	ck_assert_msg(rc == 0, "errors: %s", json_dumps(res.errors, 0));
+	ck_assert_int_eq(json_array_size(res.errors), 0);
+	ck_assert_int_eq(res.imported, 58);   /* 52 via Locations + 6 APIs */
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities WHERE kind = 'location'"), 6);
+	json_t *st = cat_stats(&tdb);
+	ck_assert_int_eq(json_integer_value(json_object_get(st, "relations")), 142);
+	json_t *by = json_object_get(st, "byType");
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "ownedBy")), 26);
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "ownerOf")), 26);
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "memberOf")), 17);
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "partOf")), 13);
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "childOf")), 8);
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "providesApi")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "consumesApi")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(by, "dependsOn")), 1);
+	json_decref(st);
+	check_example_relations();
+	/* hello-world is the documented dangling ref; playback-order's
+	 * "owner: guest" defaults to group:default/guest (guest is a User), which
+	 * is dangling too under Backstage's own rules. */
+	ck_assert_str_eq(dangling(),
+		"component:default/petstore providesApi api:default/hello-world\n"
+		"component:default/playback-order ownedBy group:default/guest\n");
+}
+END_TEST
+
+START_TEST(test_examples_locations_only)
+{
+	const char *ex = texamples();
+	char p[1200];
+	struct cat_import res;
+	if (!ex)
+		return;
+	snprintf(p, sizeof p, "%s/all-components.yaml", ex);
+	ck_assert_int_eq(timport(p, &res), 0);
+	ck_assert_int_eq(res.imported, 14);     /* the Location and its 13 targets */
+	ck_assert_int_eq(res.files, 14);
+	cat_import_free(&res);
+	snprintf(p, sizeof p, "%s/acme-corp.yaml", ex);   /* nested Location in org.yaml */
+	ck_assert_int_eq(timport(p, &res), 0);
+	ck_assert_int_eq(res.imported, 1 + 2 + 3 + 6 + 6 + 6 + 3 + 1);
+	cat_import_free(&res);
+}
+END_TEST
+
+START_TEST(test_examples_directory)
+{
+	const char *ex = texamples();
+	struct cat_import res;
+	if (!ex)
+		return;
+	ck_assert_int_eq(timport(ex, &res), 0);
+	ck_assert_int_eq(json_array_size(res.errors), 0);
+	ck_assert_int_eq(res.imported, 58);   /* each file read once, Locations or not */
+	/* the two OpenAPI documents are skipped, with a warning */
+	ck_assert_int_eq(json_array_size(res.warnings), 2);
+	ck_assert(tcontains(res.warnings, "petstore.oas.yaml: skipped: not a catalog file"));
+	cat_import_free(&res);
+	check_example_relations();
+	ck_assert_ptr_nonnull(strstr(dangling(), "component:default/petstore providesApi "
+	                             "api:default/hello-world\n"));
+	/* importing again changes nothing and warns about nothing */
+	ck_assert_int_eq(timport(ex, &res), 0);
+	ck_assert_int_eq(res.created, 0);
+	ck_assert_int_eq(json_array_size(res.warnings), 2);
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), 58);
+}
+END_TEST
+
+/* Import CONTENT written as NAME; expect failure with a message starting
+ * with "<tdir>/" MSG and an untouched catalog. */
+static void expect_error(const char *name, const char *content, const char *msg)
+{
+	struct cat_import res;
+	char want[1024];
+	long before = tcount("SELECT count(*) FROM catalog_entities");
+	const char *path = twrite(name, content);
+	snprintf(want, sizeof want, "%s/%s", tdir, msg);
+	ck_assert_int_eq(timport(path, &res), -1);
+	ck_assert_msg(json_array_size(res.errors) >= 1 &&
+	              !strncmp(json_string_value(json_array_get(res.errors, 0)), want, strlen(want)),
+	              "want '%s', got %s", want, json_dumps(res.errors, 0));
+	ck_assert_int_eq(res.imported, 0);
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), before);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations"), 0);
+}
+
+START_TEST(test_bad_input)
+{
+	/* every case has a good entity first: it must not be imported either */
+	expect_error("malformed.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
+	             "kind: Component\nmetadata:\n  name: x\n   bad: indent\n",
+	             "malformed.yaml:8:7: mapping values are not allowed in this context");
+	expect_error("nokind.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
+	             H "metadata: {name: x}\n",
+	             "nokind.yaml:4:1: entity has no 'kind' (e.g. kind: Component)");
+	expect_error("noname.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
+	             H "kind: Component\nmetadata:\n  title: X\n",
+	             "noname.yaml:4:1: entity has no 'metadata.name'");
+	expect_error("badname.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
+	             H "kind: Component\nmetadata:\n  name: pay/ment api\n",
+	             "badname.yaml:4:1: invalid metadata.name \"pay/ment api\": use 1-63 letters "
+	             "and digits, separated by single '-', '_' or '.'");
+	expect_error("dup.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
+	             H "kind: Component\nmetadata: {name: OK}\n",
+	             "dup.yaml:4:1: component:default/ok is already defined at ");
+}
+END_TEST
+
+START_TEST(test_bad_input_more)
+{
+	char msg[1024];
+	expect_error("bomb.yaml", H "kind: Component\nmetadata:\n  name: lol\n  annotations:\n"
+	             "    a: &a [x,x,x,x,x,x,x,x,x,x]\n    b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+	             "    c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n    d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+	             "    e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n    f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+	             "    g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+	             "bomb.yaml:11:33: document expands to more than 1000000 nodes (YAML aliases "
+	             "nested too deep: an alias bomb?); refused");
+	expect_error("loc.yaml", H "kind: Location\nmetadata: {name: l}\nspec: {targets: [./nope.yaml]}\n",
+	             "loc.yaml:1:1: Location target './nope.yaml': No such file or directory "
+	             "(restoring an export? use --no-follow)");
+	expect_error("badref.yaml", H "kind: Component\nmetadata: {name: r}\nspec: {owner: 'group:'}\n",
+	             "badref.yaml:1:1: spec.owner: entity reference 'group:' has an empty name");
+	expect_error("tab.yaml", "\tkind: x\n",
+	             "tab.yaml:1:1: found character that cannot start any token while scanning "
+	             "for the next token (started at line 1)");
+	snprintf(msg, sizeof msg, "nul.json: %s", "");
+	(void)msg;
+}
+END_TEST
+
+START_TEST(test_duplicates_across_files)
+{
+	struct cat_import res;
+	const char *a = twrite("a.yaml", H "kind: Component\nmetadata: {name: x, title: from a}\n");
+	char pa[512];
+	snprintf(pa, sizeof pa, "%s", a);
+	const char *b = twrite("b.yaml", H "kind: Component\nmetadata: {name: x, title: from b}\n");
+	/* both in one import: an error naming both places */
+	json_t *paths = json_pack("[ss]", pa, b);
+	cat_import_init(&res, false);
+	ck_assert_int_eq(cat_import_paths(&tdb, paths, &res), -1);
+	char want[1200];
+	snprintf(want, sizeof want, "%s:1:1: component:default/x is already defined at %s:1:1; "
+	         "an entity may come from one place only", b, pa);
+	ck_assert_str_eq(json_string_value(json_array_get(res.errors, 0)), want);
+	cat_import_free(&res);
+	json_decref(paths);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), 0);
+	/* in two imports: the last one wins, with a warning */
+	ck_assert_int_eq(timport(pa, &res), 0);
+	cat_import_free(&res);
+	ck_assert_int_eq(timport(b, &res), 0);
+	snprintf(want, sizeof want, "%s:1:1: component:default/x replaces the entity imported "
+	         "from %s:1:1", b, pa);
+	ck_assert_str_eq(json_string_value(json_array_get(res.warnings, 0)), want);
+	cat_import_free(&res);
+	json_t *e = cat_get(&tdb, "component:default/x");
+	ck_assert_str_eq(cat_get_str(e, "metadata.title"), "from b");
+	json_decref(e);
+}
+END_TEST
+
+START_TEST(test_unknown_kind_kept)
+{
+	struct cat_import res;
+	const char *p = twrite("w.yaml", H "kind: Widget\nmetadata: {name: w}\n");
+	ck_assert_int_eq(timport(p, &res), 0);
+	char want[600];
+	snprintf(want, sizeof want, "%s:1:1: unknown kind 'Widget': kept, but no relations are "
+	         "computed for it", p);
+	ck_assert_str_eq(json_string_value(json_array_get(res.warnings, 0)), want);
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities WHERE ref = "
+	                        "'widget:default/w'"), 1);
+}
+END_TEST
+
+START_TEST(test_json_and_export_roundtrip)
+{
+	struct cat_import res;
+	char *err = NULL;
+	const char *p = twrite("in.json", "[{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": "
+	                       "\"Component\", \"metadata\": {\"name\": \"j\", \"annotations\": "
+	                       "{\"paved.dev/tier\": \"1\"}}, \"spec\": {\"owner\": \"team-a\", "
+	                       "\"endpoints\": [{\"url\": \"https://j.example/api\", \"sla\": \"99.9%\"}]}},"
+	                       "{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Group\","
+	                       " \"metadata\": {\"name\": \"team-a\"}}]");
+	ck_assert_int_eq(timport(p, &res), 0);
+	ck_assert_int_eq(res.imported, 2);
+	cat_import_free(&res);
+	json_t *all = cat_export(&tdb, &err);
+	ck_assert_int_eq(json_array_size(all), 2);
+	/* export as YAML, import into a fresh catalog: identical */
+	char path[400];
+	snprintf(path, sizeof path, "%s/out.yaml", tdir);
+	FILE *f = fopen(path, "w");
+	ck_assert_int_eq(cat_yaml_emit(f, all, &err), 0);
+	fclose(f);
+	ck_assert_int_eq(cat_delete(&tdb, "component:default/j", &err), 0);
+	ck_assert_int_eq(cat_delete(&tdb, "group:default/team-a", &err), 0);
+	ck_assert_int_eq(timport(path, &res), 0);
+	cat_import_free(&res);
+	json_t *again = cat_export(&tdb, &err);
+	ck_assert(json_equal(all, again));
+	json_decref(all), json_decref(again);
+}
+END_TEST
+
+START_TEST(test_big_file_streamed)
+{
+	/* ~50 MB: 5000 documents with a 10 KB description each */
+	char path[400], *desc = malloc(10001);
+	struct rusage ru;
+	memset(desc, 'x', 10000);
+	desc[10000] = '\0';
+	for (int i = 0; i < 10000; i += 100)
+		desc[i] = ' ';
+	snprintf(path, sizeof path, "%s/big.yaml", tdir);
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < 5000; i++)
+		fprintf(f, H "kind: Component\nmetadata:\n  name: c%d\n  description: %s\n"
+		        "spec: {owner: team-a}\n---\n", i, desc);
+	fclose(f);
+	free(desc);
+	struct cat_import res;
+	ck_assert_int_eq(timport(path, &res), 0);
+	ck_assert_int_eq(res.imported, 5000);
+	cat_import_free(&res);
+	getrusage(RUSAGE_SELF, &ru);
+	/* the file is 50 MB; the process never held it (allow for SQLite's cache
+	 * and the sanitizers' overhead) */
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan keeps up to 256 MB of freed memory in quarantine, plus shadow */
+	ck_assert_int_lt(ru.ru_maxrss, 512 * 1024);
+#else
+	ck_assert_int_lt(ru.ru_maxrss, 48 * 1024);
+#endif
+}
+END_TEST
+
+Suite *import_suite(void)
+{
+	Suite *s = suite_create("import");
+	TCase *tc = tcase_create("import");
+	tcase_add_checked_fixture(tc, tdb_setup, tdb_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_examples_via_locations);
+	tcase_add_test(tc, test_examples_locations_only);
+	tcase_add_test(tc, test_examples_directory);
+	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_bad_input_more);
+	tcase_add_test(tc, test_duplicates_across_files);
+	tcase_add_test(tc, test_unknown_kind_kept);
+	tcase_add_test(tc, test_json_and_export_roundtrip);
+	tcase_add_test(tc, test_big_file_streamed);
+	suite_add_tcase(s, tc);
+	return s;
+}

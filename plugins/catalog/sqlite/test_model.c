@@ -1,0 +1,318 @@
+/*
+ * test_model.c -- YAML reading, the entity model (refs, validation, rich
+ * fields) and relation computation.
+ */
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "test_util.h"
+
+/* Collect every document of a parse into an array (UD). */
+static int collect(json_t *doc, int line, int col, void *ud, char **errmsg)
+{
+	(void)errmsg;
+	json_array_append_new(ud, json_pack("{s:O, s:i, s:i}", "doc", doc, "line", line,
+	                                    "col", col));
+	return 0;
+}
+
+/* Parse TEXT; returns the documents, or NULL with *ERR set. */
+static json_t *parse(const char *text, char **err)
+{
+	json_t *docs = json_array();
+	*err = NULL;
+	if (cat_yaml_parse_string("t.yaml", text, strlen(text), collect, docs, err)) {
+		json_decref(docs);
+		return NULL;
+	}
+	return docs;
+}
+
+START_TEST(test_yaml_scalars)
+{
+	char *err;
+	json_t *d = parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: \"true\"\ng: 0x1f\nh: yes\n"
+	                  "i: !!str 2\nj: [1, two, {k: v}]\nk: 99999999999999999999\nl: -7\n", &err);
+	ck_assert_msg(d != NULL, "%s", err);
+	json_t *o = json_object_get(json_array_get(d, 0), "doc");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "a")), 1);
+	ck_assert(json_real_value(json_object_get(o, "b")) == 1.5);
+	ck_assert(json_is_true(json_object_get(o, "c")));
+	ck_assert(json_is_null(json_object_get(o, "d")));
+	ck_assert_str_eq(json_string_value(json_object_get(o, "e")), "1");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "f")), "true");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "g")), 31);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "h")), "yes");   /* YAML 1.2 */
+	ck_assert_str_eq(json_string_value(json_object_get(o, "i")), "2");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "j")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "k")), "99999999999999999999");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "l")), -7);
+	json_decref(d);
+}
+END_TEST
+
+START_TEST(test_yaml_multidoc_and_json)
+{
+	char *err;
+	json_t *d = parse("# c\nkind: A\n---\nkind: B\n---\n{\"kind\": \"C\", \"n\": [1, 2.5, null]}\n",
+	                  &err);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert_int_eq(json_array_size(d), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(d, 1), "line")), 3);
+	json_t *c = json_object_get(json_array_get(d, 2), "doc");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "kind")), "C");
+	ck_assert(json_is_null(json_array_get(json_object_get(c, "n"), 2)));
+	json_decref(d);
+}
+END_TEST
+
+START_TEST(test_yaml_errors)
+{
+	char *err;
+	ck_assert_ptr_null(parse("kind: Component\nmetadata:\n  name: [unclosed\n", &err));
+	ck_assert_str_eq(err, "t.yaml:4:1: did not find expected ',' or ']' while parsing a "
+	                 "flow sequence (started at line 3)");
+	free(err);
+	ck_assert_ptr_null(parse("a: 1\na: 2\n", &err));
+	ck_assert_str_eq(err, "t.yaml:2:1: duplicate key 'a'");
+	free(err);
+	ck_assert_ptr_null(parse("a: *nope\n", &err));
+	ck_assert_str_eq(err, "t.yaml:1:4: unknown alias '*nope'");
+	free(err);
+	ck_assert_ptr_null(parse("? [a]\n: 1\n", &err));
+	ck_assert_str_eq(err, "t.yaml:1:3: a mapping key must be a scalar");
+	free(err);
+}
+END_TEST
+
+/* The classic billion laughs, nine levels of ten. */
+static const char bomb[] =
+	"a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+	"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+	"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+	"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+	"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+	"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+	"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+	"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+	"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+
+START_TEST(test_yaml_alias_bomb)
+{
+	struct rusage before, after;
+	char *err;
+	getrusage(RUSAGE_SELF, &before);
+	ck_assert_ptr_null(parse(bomb, &err));
+	getrusage(RUSAGE_SELF, &after);
+	ck_assert_str_eq(err, "t.yaml:7:8: document expands to more than 1000000 nodes (YAML "
+	                 "aliases nested too deep: an alias bomb?); refused");
+	free(err);
+	/* memory stays bounded: well under 64 MB more than before */
+	ck_assert_int_lt(after.ru_maxrss - before.ru_maxrss, 64 * 1024);
+	/* a few honest aliases are fine */
+	json_t *d = parse("x: &x {a: 1}\ny: *x\n", &err);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+		json_object_get(json_array_get(d, 0), "doc"), "y"), "a")), 1);
+	json_decref(d);
+}
+END_TEST
+
+START_TEST(test_refs)
+{
+	struct cat_ref r;
+	char *err = NULL, *s;
+	ck_assert_int_eq(cat_ref_parse("Component:Default/Foo", NULL, NULL, &r, &err), 0);
+	s = cat_ref_str(&r);
+	ck_assert_str_eq(s, "component:default/foo");
+	free(s), cat_ref_free(&r);
+	ck_assert_int_eq(cat_ref_parse("team-a", "group", "prod", &r, &err), 0);
+	s = cat_ref_str(&r);
+	ck_assert_str_eq(s, "group:prod/team-a");
+	free(s), cat_ref_free(&r);
+	ck_assert_int_eq(cat_ref_parse("user:guest", "group", "default", &r, &err), 0);
+	s = cat_ref_str(&r);
+	ck_assert_str_eq(s, "user:default/guest");
+	free(s), cat_ref_free(&r);
+	ck_assert_int_eq(cat_ref_parse("x", NULL, NULL, &r, &err), -1);
+	ck_assert_str_eq(err, "entity reference 'x' needs a kind, e.g. 'component:x'");
+	ck_assert_int_eq(cat_ref_parse("component:", NULL, NULL, &r, &err), -1);
+	ck_assert_str_eq(err, "entity reference 'component:' has an empty name");
+	free(err);
+}
+END_TEST
+
+/* Validate the entity in YAML; returns the error (malloc()ed) or NULL. */
+static char *validate(const char *yaml, json_t *warnings)
+{
+	char *err = NULL;
+	json_t *d = parse(yaml, &err);
+	ck_assert_msg(d != NULL, "%s", err);
+	cat_entity_validate(json_object_get(json_array_get(d, 0), "doc"), warnings, &err);
+	json_decref(d);
+	return err;
+}
+
+#define HEAD "apiVersion: backstage.io/v1alpha1\n"
+
+START_TEST(test_validation_messages)
+{
+	static const struct { const char *yaml, *msg; } cases[] = {
+		{ HEAD "metadata: {name: x}\n", "entity has no 'kind' (e.g. kind: Component)" },
+		{ HEAD "kind: Component\nmetadata: {title: x}\n", "entity has no 'metadata.name'" },
+		{ HEAD "kind: Component\n", "entity has no 'metadata' mapping" },
+		{ "kind: Component\nmetadata: {name: x}\n",
+		  "entity has no 'apiVersion' (e.g. apiVersion: backstage.io/v1alpha1)" },
+		{ HEAD "kind: Component\nmetadata: {name: my service}\n",
+		  "invalid metadata.name \"my service\": use 1-63 letters and digits, separated by "
+		  "single '-', '_' or '.'" },
+		{ HEAD "kind: Component\nmetadata: {name: a--b}\n",
+		  "invalid metadata.name \"a--b\": use 1-63 letters and digits, separated by "
+		  "single '-', '_' or '.'" },
+		{ HEAD "kind: Component\nmetadata: {name: -a}\n",
+		  "invalid metadata.name \"-a\": use 1-63 letters and digits, separated by "
+		  "single '-', '_' or '.'" },
+		{ HEAD "kind: Component\nmetadata: {name: a, namespace: Prod_1}\n",
+		  "invalid metadata.namespace: use 1-63 lower-case letters, digits and single '-'" },
+		{ HEAD "kind: 3\nmetadata: {name: a}\n", "'kind' must be a word such as Component" },
+		{ HEAD "kind: Component\nmetadata: {name: a, tags: [1]}\n",
+		  "metadata.tags[0] must be a string" },
+		{ HEAD "kind: Component\nmetadata: {name: a}\nspec: {owner: [x]}\n",
+		  "spec.owner must be a string (an entity reference)" },
+		{ HEAD "kind: Component\nmetadata: {name: a}\nspec: {dependsOn: x}\n",
+		  "spec.dependsOn must be a list of entity references" },
+		{ HEAD "kind: Component\nmetadata: {name: a}\nspec: {endpoints: [{sla: 1}]}\n",
+		  "spec.endpoints[0].url must be a string" },
+		{ HEAD "kind: Component\nmetadata: {name: a, annotations: "
+		  "{paved.dev/cost-per-month: lots}}\n",
+		  "annotation paved.dev/cost-per-month: \"lots\" is not an amount; write e.g. "
+		  "\"2400\" or \"$2,400/month\"" },
+		{ "[1, 2]\n", "an entity must be a mapping, not a list" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *err = validate(cases[i].yaml, NULL);
+		ck_assert_msg(err && !strcmp(err, cases[i].msg), "case %zu: got '%s'", i, err);
+		free(err);
+	}
+	json_t *w = json_array();
+	char *err = validate(HEAD "kind: Widget\nmetadata: {name: w}\nspec: {owner: [odd]}\n", w);
+	ck_assert_ptr_null(err);
+	ck_assert_int_eq(json_array_size(w), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(w, 0)),
+	                 "unknown kind 'Widget': kept, but no relations are computed for it");
+	json_decref(w);
+}
+END_TEST
+
+START_TEST(test_rich_fields)
+{
+	char *err;
+	json_t *d = parse(HEAD "kind: Component\nmetadata:\n  name: user-service\n  annotations:\n"
+	                  "    paved.dev/oncall: pagerduty.com/team-auth\n"
+	                  "    paved.dev/cost-per-month: $2,400/month\n", &err);
+	json_t *e = json_object_get(json_array_get(d, 0), "doc");
+	ck_assert(cat_entity_cost(e) == 2400.0);
+	ck_assert_str_eq(cat_annotation(e, CAT_ANN_ONCALL), "pagerduty.com/team-auth");
+	json_decref(d);
+}
+END_TEST
+
+/* Relations of the entity in YAML as "source type target" lines. */
+static json_t *rels_of(const char *yaml)
+{
+	char *err = NULL;
+	json_t *d = parse(yaml, &err), *rels = json_array(), *out = json_array(), *r;
+	size_t i;
+	ck_assert_int_eq(cat_relations_of(json_object_get(json_array_get(d, 0), "doc"), rels, &err), 0);
+	json_array_foreach(rels, i, r) {
+		char buf[512];
+		snprintf(buf, sizeof buf, "%s %s %s", json_string_value(json_object_get(r, "source")),
+		         json_string_value(json_object_get(r, "type")),
+		         json_string_value(json_object_get(r, "target")));
+		json_array_append_new(out, json_string(buf));
+	}
+	json_decref(d), json_decref(rels);
+	return out;
+}
+
+START_TEST(test_relations_by_kind)
+{
+	json_t *r = rels_of(HEAD "kind: Component\nmetadata: {name: c, namespace: ns}\nspec:\n"
+		"  owner: team-a\n  system: s\n  subcomponentOf: parent\n  providesApis: [p]\n"
+		"  consumesApis: [api:other/q]\n  dependsOn: [resource:db, c2]\n"
+		"  dependencyOf: [c3]\n");
+	const char *want[] = {
+		"component:ns/c ownedBy group:ns/team-a", "component:ns/c partOf system:ns/s",
+		"component:ns/c partOf component:ns/parent", "component:ns/c providesApi api:ns/p",
+		"component:ns/c consumesApi api:other/q", "component:ns/c dependsOn resource:ns/db",
+		"component:ns/c dependsOn component:ns/c2", "component:ns/c3 dependsOn component:ns/c",
+	};
+	ck_assert_int_eq(json_array_size(r), 8);
+	for (size_t i = 0; i < 8; i++)
+		ck_assert_msg(tcontains(r, want[i]), "missing %s", want[i]);
+	json_decref(r);
+	r = rels_of(HEAD "kind: Group\nmetadata: {name: g}\nspec:\n  parent: p\n  children: [k]\n"
+	            "  members: [u]\n");
+	ck_assert(tcontains(r, "group:default/g childOf group:default/p"));
+	ck_assert(tcontains(r, "group:default/k childOf group:default/g"));
+	ck_assert(tcontains(r, "user:default/u memberOf group:default/g"));
+	json_decref(r);
+	r = rels_of(HEAD "kind: User\nmetadata: {name: u}\nspec: {memberOf: [g]}\n");
+	ck_assert(tcontains(r, "user:default/u memberOf group:default/g"));
+	json_decref(r);
+	r = rels_of(HEAD "kind: System\nmetadata: {name: s}\nspec: {owner: 'user:x', domain: d}\n");
+	ck_assert(tcontains(r, "system:default/s ownedBy user:default/x"));
+	ck_assert(tcontains(r, "system:default/s partOf domain:default/d"));
+	json_decref(r);
+	r = rels_of(HEAD "kind: Domain\nmetadata: {name: d}\nspec: {owner: o, subdomainOf: e}\n");
+	ck_assert(tcontains(r, "domain:default/d partOf domain:default/e"));
+	json_decref(r);
+	r = rels_of(HEAD "kind: API\nmetadata: {name: a}\nspec: {owner: o, system: s}\n");
+	ck_assert(tcontains(r, "api:default/a partOf system:default/s"));
+	json_decref(r);
+	r = rels_of(HEAD "kind: Resource\nmetadata: {name: r}\nspec: {owner: o, dependsOn: ['resource:x']}\n");
+	ck_assert(tcontains(r, "resource:default/r dependsOn resource:default/x"));
+	json_decref(r);
+	ck_assert_str_eq(cat_rel_inverse("ownedBy"), "ownerOf");
+	ck_assert_str_eq(cat_rel_inverse("apiConsumedBy"), "consumesApi");
+}
+END_TEST
+
+START_TEST(test_emit_roundtrip)
+{
+	char *err = NULL, *buf = NULL;
+	size_t len = 0;
+	json_t *in = json_loads("[{\"a\": \"true\", \"b\": \"12\", \"c\": 12, \"d\": \"\","
+	                        " \"e\": \"multi\\nline\\n\", \"f\": [1.5, null, false],"
+	                        " \"g\": \"null\", \"h\": \"- x\", \"i\": \"caf\\u00e9\"}, {\"k\": {}}]",
+	                        0, NULL);
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_int_eq(cat_yaml_emit(f, in, &err), 0);
+	fclose(f);
+	json_t *d = parse(buf, &err), *back = json_array(), *x;
+	size_t i;
+	ck_assert_msg(d != NULL, "%s in\n%s", err, buf);
+	json_array_foreach(d, i, x)
+		json_array_append(back, json_object_get(x, "doc"));
+	ck_assert_msg(json_equal(in, back), "round trip differs:\n%s", buf);
+	json_decref(in), json_decref(d), json_decref(back);
+	free(buf);
+}
+END_TEST
+
+Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc = tcase_create("model");
+	tcase_add_test(tc, test_yaml_scalars);
+	tcase_add_test(tc, test_yaml_multidoc_and_json);
+	tcase_add_test(tc, test_yaml_errors);
+	tcase_add_test(tc, test_yaml_alias_bomb);
+	tcase_add_test(tc, test_refs);
+	tcase_add_test(tc, test_validation_messages);
+	tcase_add_test(tc, test_rich_fields);
+	tcase_add_test(tc, test_relations_by_kind);
+	tcase_add_test(tc, test_emit_roundtrip);
+	suite_add_tcase(s, tc);
+	return s;
+}

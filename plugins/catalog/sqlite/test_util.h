@@ -1,0 +1,42 @@
+/*
+ * test_util.h -- helpers shared by the catalog's Check suites: a fresh
+ * database in a temporary directory per test, YAML snippets put straight
+ * into it, files written for the importer, the test data directory.
+ */
+#ifndef CATALOG_TEST_UTIL_H
+#define CATALOG_TEST_UTIL_H
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+
+extern struct cat_db tdb;        /* open during each test (fixture) */
+extern char tdir[];              /* its temporary directory */
+
+/* Checked fixture: create tdir and open tdb in it / close and remove. */
+void tdb_setup(void);
+void tdb_teardown(void);
+/* Put every document of YAML into tdb; fails the test on an error. */
+void tput(const char *yaml);
+/* Put every document of YAML; return the first error (malloc()ed) or NULL. */
+char *tput_err(const char *yaml);
+/* Write CONTENT to tdir/NAME (creating sub-directories); returns the path
+ * (static buffer, valid until the next call). */
+const char *twrite(const char *name, const char *content);
+/* Import the single PATH into tdb; fills RES (caller frees). */
+int timport(const char *path, struct cat_import *res);
+/* Integer result of SQL over tdb. */
+long tcount(const char *sql);
+/* $PAVED_TESTDATA/backstage-examples/catalog, or NULL when absent. */
+const char *texamples(void);
+/* Whether ARR (array of strings) contains S. */
+int tcontains(json_t *arr, const char *s);
+
+Suite *model_suite(void);
+Suite *queries_suite(void);
+Suite *import_suite(void);
+Suite *hooks_suite(void);
+
+#endif

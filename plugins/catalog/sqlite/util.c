@@ -1,0 +1,143 @@
+/*
+ * util.c -- small helpers of the catalog plugin: formatted messages,
+ * lower-casing, a string set and a string vector.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+
+/* vasprintf into a fresh buffer; NULL on failure. */
+static char *vfmt(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+int cat_err(char **errmsg, const char *fmt, ...)
+{
+	if (!errmsg)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	free(*errmsg);
+	*errmsg = vfmt(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+char *cat_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = vfmt(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+char *cat_lower(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	for (char *p = d; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/* FNV-1a: good enough for refs. */
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+int cat_set_get(const struct cat_set *s, const char *key)
+{
+	if (!s->cap)
+		return -1;
+	for (size_t i = hash(key) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->keys[i])
+			return -1;
+		if (strcmp(s->keys[i], key) == 0)
+			return s->vals[i];
+	}
+}
+
+/* Double the table (or create it), rehashing every key. */
+static int grow(struct cat_set *s)
+{
+	size_t ncap = s->cap ? s->cap * 2 : 64;
+	char **k = calloc(ncap, sizeof *k);
+	int *v = calloc(ncap, sizeof *v);
+	if (!k || !v) {
+		free(k), free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->keys[i])
+			continue;
+		size_t j = hash(s->keys[i]) & (ncap - 1);
+		while (k[j])
+			j = (j + 1) & (ncap - 1);
+		k[j] = s->keys[i];
+		v[j] = s->vals[i];
+	}
+	free(s->keys), free(s->vals);
+	s->keys = k, s->vals = v, s->cap = ncap;
+	return 0;
+}
+
+int cat_set_put(struct cat_set *s, const char *key, int val)
+{
+	if ((s->len + 1) * 2 > s->cap && grow(s))
+		return -1;
+	size_t i = hash(key) & (s->cap - 1);
+	for (; s->keys[i]; i = (i + 1) & (s->cap - 1)) {
+		if (strcmp(s->keys[i], key) == 0) {
+			s->vals[i] = val;
+			return 0;
+		}
+	}
+	if (!(s->keys[i] = strdup(key)))
+		return -1;
+	s->vals[i] = val;
+	s->len++;
+	return 0;
+}
+
+void cat_set_free(struct cat_set *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->keys[i]);
+	free(s->keys), free(s->vals);
+	memset(s, 0, sizeof *s);
+}
+
+int cat_strv_push(struct cat_strv *sv, const char *s)
+{
+	if (sv->len == sv->cap) {
+		size_t n = sv->cap ? sv->cap * 2 : 16;
+		char **v = realloc(sv->v, n * sizeof *v);
+		if (!v)
+			return -1;
+		sv->v = v, sv->cap = n;
+	}
+	if (!(sv->v[sv->len] = strdup(s)))
+		return -1;
+	sv->len++;
+	return 0;
+}
+
+void cat_strv_free(struct cat_strv *sv)
+{
+	for (size_t i = 0; i < sv->len; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof *sv);
+}
