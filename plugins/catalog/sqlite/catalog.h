@@ -121,6 +121,10 @@ bool cat_rel_canonical(const char *type);
 
 /* ---- store.c: schema, put/get/delete --------------------------------- */
 
+/* Page cache (KiB): normal use, and during an import. */
+#define CAT_CACHE_KB        "8192"
+#define CAT_IMPORT_CACHE_KB "16384"
+
 struct cat_db {
 	sqlite3      *db;
 	sqlite3_stmt *st[16];   /* prepared statements, see store.c */
@@ -133,6 +137,10 @@ void cat_db_close(struct cat_db *c);
 int cat_db_begin(struct cat_db *c, char **errmsg);
 int cat_db_commit(struct cat_db *c, char **errmsg);
 void cat_db_rollback(struct cat_db *c);
+/* Inside a transaction: drop the secondary indexes an import does not
+ * read, and build them again (before the commit).  0 or -1. */
+int cat_db_defer_indexes(struct cat_db *c, char **errmsg);
+int cat_db_restore_indexes(struct cat_db *c, char **errmsg);
 /* Current catalog schema version. */
 int cat_db_version(struct cat_db *c);
 
@@ -143,6 +151,12 @@ int cat_db_version(struct cat_db *c);
  * one is open.  Returns 0 or -1. */
 int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnings,
             char **ref_out, bool *created, char **errmsg);
+/* cat_put without the validation, for an ENTITY that passed
+ * cat_entity_validate and whose ref is REF.  *OLD_SOURCE (may be NULL)
+ * gets the source recorded for the entity it replaces (malloc()ed) or
+ * NULL. */
+int cat_put_valid(struct cat_db *c, json_t *entity, const char *ref, const char *source,
+                  char **old_source, bool *created, char **errmsg);
 /* Entity by exact canonical REF, with "relations" added; NULL if absent. */
 json_t *cat_get(struct cat_db *c, const char *ref);
 /* Resolve user input TEXT ("x", "api:x", "component:default/x") to an

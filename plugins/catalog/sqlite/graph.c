@@ -16,18 +16,25 @@
 
 #define MAX_CYCLES 100
 
+/* Neighbours along dependsOn, each once, sorted, with whether it exists.
+ * A relation's origin (the entity that declared it) exists while the row
+ * does, so a neighbour that is the origin needs no look-up: in rdeps that
+ * is every dependsOn written by the dependent itself. */
 static const char *const sql_fwd =
-	"SELECT DISTINCT target FROM catalog_relations WHERE source = ?1 AND type = 'dependsOn'"
-	" ORDER BY 1";
+	"SELECT target, max(CASE WHEN origin = target THEN 1 ELSE EXISTS (SELECT 1 FROM"
+	" catalog_entities e WHERE e.ref = target) END) FROM catalog_relations"
+	" WHERE source = ?1 AND type = 'dependsOn' GROUP BY target ORDER BY 1";
 static const char *const sql_rev =
-	"SELECT DISTINCT source FROM catalog_relations WHERE target = ?1 AND type = 'dependsOn'"
-	" ORDER BY 1";
+	"SELECT source, max(CASE WHEN origin = source THEN 1 ELSE EXISTS (SELECT 1 FROM"
+	" catalog_entities e WHERE e.ref = source) END) FROM catalog_relations"
+	" WHERE target = ?1 AND type = 'dependsOn' GROUP BY source ORDER BY 1";
 
 /* What a traversal found: nodes (index = position) and edges. */
 struct walk {
 	struct cat_strv refs;
 	struct cat_set  index;
 	int            *depth, *via;
+	char           *exists;      /* per node: 1, 0, or -1 (not known) */
 	size_t          cap;
 	int            *eu, *ev;     /* edges u -> v (as traversed) */
 	size_t          nedges, capedges;
@@ -38,7 +45,7 @@ static void walk_free(struct walk *w)
 {
 	cat_strv_free(&w->refs);
 	cat_set_free(&w->index);
-	free(w->depth), free(w->via), free(w->eu), free(w->ev);
+	free(w->depth), free(w->via), free(w->exists), free(w->eu), free(w->ev);
 }
 
 /* Add node REF at DEPTH reached from VIA; returns its index or -1. */
@@ -52,7 +59,10 @@ static int add_node(struct walk *w, const char *ref, int depth, int via)
 		int *v = realloc(w->via, n * sizeof *v);
 		if (v)
 			w->via = v;
-		if (!d || !v)
+		char *x = realloc(w->exists, n);
+		if (x)
+			w->exists = x;
+		if (!d || !v || !x)
 			return -1;
 		w->cap = n;
 	}
@@ -61,6 +71,7 @@ static int add_node(struct walk *w, const char *ref, int depth, int via)
 		return -1;
 	w->depth[i] = depth;
 	w->via[i] = via;
+	w->exists[i] = -1;
 	return i;
 }
 
@@ -106,6 +117,8 @@ static int bfs(struct cat_db *c, const char *ref, bool reverse, int max_depth,
 			}
 			if (j < 0 && (j = add_node(w, next, d + 1, (int)head)) < 0)
 				rc = -1;
+			else if (j >= 0)
+				w->exists[j] = (char)sqlite3_column_int(st, 1);
 			if (rc == 0 && add_edge(w, (int)head, j))
 				rc = -1;
 		}
@@ -189,7 +202,7 @@ json_t *cat_deps(struct cat_db *c, const char *ref, bool reverse, bool transitiv
 	for (size_t i = 1; i < w.refs.len; i++)
 		json_array_append_new(items, json_pack("{s:s, s:i, s:s?, s:b}", "ref", w.refs.v[i],
 			"depth", w.depth[i], "via", w.via[i] > 0 ? w.refs.v[w.via[i]] : NULL,
-			"exists", cat_exists(c, w.refs.v[i])));
+			"exists", w.exists[i] >= 0 ? w.exists[i] != 0 : cat_exists(c, w.refs.v[i])));
 	if (transitive && find_cycles(&w, reverse, cycles)) {
 		cat_err(errmsg, "out of memory");
 		goto done;

@@ -31,6 +31,11 @@
 #include "catalog.h"
 
 #define MAX_LOCATION_DEPTH 32
+/* An import turns to bulk mode (secondary indexes dropped, rebuilt before
+ * the commit) once it has stored this many entities and at least a
+ * quarter as many as the catalog held: rebuilding costs a sort of the
+ * whole table, inserting row by row a random b-tree walk per index. */
+#define BULK_AFTER 2000
 
 struct importer {
 	struct cat_db     *c;
@@ -39,6 +44,8 @@ struct importer {
 	struct cat_set     refs;      /* ref -> index into sources */
 	struct cat_strv    sources;   /* "file:line:col" of each ref */
 	int                depth;     /* Location nesting */
+	sqlite3_int64      rows;      /* entities (about) before the import */
+	bool               bulk;      /* secondary indexes dropped */
 };
 
 /* Per-file parsing state handed to the document callback. */
@@ -146,20 +153,28 @@ static int import_entity(struct file_ctx *ctx, json_t *e, int line, int col)
 		     "from one place only", where, ref, im->sources.v[prev]);
 		goto done;
 	}
-	char *old = ref ? cat_source_of(im->c, ref) : NULL;
+	char *old = NULL;
+	if (!ref || cat_put_valid(im->c, e, ref, where, &old, &created, &err)) {
+		note(im->res->errors, "%s: %s", where, err ? err : "out of memory");
+		free(old);
+		goto done;
+	}
 	if (old && strchr(old, ':') && (file_part(old) != strlen(ctx->path) ||
 	                                strncmp(old, ctx->path, file_part(old))))
 		note(im->res->warnings, "%s: %s replaces the entity imported from %s", where, ref, old);
 	free(old);
-	if (cat_put(im->c, e, where, NULL, NULL, &created, &err)) {
-		note(im->res->errors, "%s: %s", where, err);
-		goto done;
-	}
 	if (cat_set_put(&im->refs, ref, (int)im->sources.len) || cat_strv_push(&im->sources, where))
 		goto done;
 	json_array_foreach(warnings, i, w)
 		note(im->res->warnings, "%s: %s", where, json_string_value(w));
 	im->res->imported++;
+	if (!im->bulk && im->res->imported >= BULK_AFTER && im->res->imported >= im->rows / 4) {
+		im->bulk = true;
+		if (cat_db_defer_indexes(im->c, &err)) {
+			note(im->res->errors, "%s: %s", where, err);
+			goto done;
+		}
+	}
 	im->res->created += created;
 	json_array_append_new(im->res->refs, json_string(ref));
 	rc = 0;
@@ -289,16 +304,33 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 		note(res->errors, "give at least one file or directory to import");
 		return -1;
 	}
+	/* A big import touches every index page: give it a page cache that
+	 * holds them (allocated only as used), back to the default after. */
+	sqlite3_exec(c->db, "PRAGMA cache_size=-" CAT_IMPORT_CACHE_KB, NULL, NULL, NULL);
 	if (cat_db_begin(c, &err)) {
 		note(res->errors, "%s", err);
 		free(err);
+		sqlite3_exec(c->db, "PRAGMA cache_size=-" CAT_CACHE_KB, NULL, NULL, NULL);
 		return -1;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c->db, "SELECT max(id) FROM catalog_entities", -1, &st,
+	                       NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			im.rows = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
 	}
 	json_array_foreach(paths, i, p) {
 		if (!json_is_string(p))
 			note(res->errors, "paths[%zu] must be a string", i);
 		else
 			import_path(&im, json_string_value(p), false);
+	}
+	if (im.bulk && !json_array_size(res->errors) && !res->dry_run &&
+	    cat_db_restore_indexes(c, &err)) {
+		note(res->errors, "%s", err);
+		free(err);
+		err = NULL;
 	}
 	int rc = 0;
 	if (json_array_size(res->errors) || res->dry_run) {
@@ -312,6 +344,8 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 		res->imported = res->created = 0;
 		json_array_clear(res->refs);
 	}
+	sqlite3_exec(c->db, "PRAGMA cache_size=-" CAT_CACHE_KB, NULL, NULL, NULL);
+	sqlite3_db_release_memory(c->db);
 	free(err);
 	cat_set_free(&im.files);
 	cat_set_free(&im.refs);

@@ -52,6 +52,21 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
+/* The secondary indexes a bulk import drops and rebuilds at its end (one
+ * sort each instead of a random b-tree insert per row).  None of them is
+ * read while importing: put looks entities up by ref (UNIQUE), replacing
+ * one deletes its tags by entity and its relations by origin, and those
+ * indexes stay.  Keep in step with the migrations above. */
+static const char *const deferrable[][2] = {
+	{ "catalog_entities_kind", "ON catalog_entities(kind)" },
+	{ "catalog_entities_name", "ON catalog_entities(name)" },
+	{ "catalog_entities_owner", "ON catalog_entities(owner)" },
+	{ "catalog_entities_lifecycle", "ON catalog_entities(lifecycle)" },
+	{ "catalog_entities_system", "ON catalog_entities(system)" },
+	{ "catalog_relations_target", "ON catalog_relations(target, type)" },
+};
+#define NDEFERRABLE (sizeof deferrable / sizeof deferrable[0])
+
 int cat_db_version(struct cat_db *c)
 {
 	sqlite3_stmt *st;
@@ -79,6 +94,10 @@ static int exec(struct cat_db *c, const char *sql, const char *what, char **errm
 /* Bring the catalog tables up to date. */
 static int migrate(struct cat_db *c, char **errmsg)
 {
+	/* Fast path, taken by every command once the catalog exists: one
+	 * read of the version (no DDL, no write lock). */
+	if (cat_db_version(c) == NMIGRATIONS)
+		return 0;
 	if (exec(c, "CREATE TABLE IF NOT EXISTS catalog_schema ("
 	            " version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
 	         "creating catalog_schema", errmsg))
@@ -121,10 +140,38 @@ int cat_db_open(struct cat_db *c, const char *path, char **errmsg)
 	}
 	sqlite3_busy_timeout(c->db, 5000);
 	if (exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	            "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384", "setting up", errmsg) ||
+	            "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" CAT_CACHE_KB,
+	         "setting up", errmsg) ||
 	    migrate(c, errmsg)) {
 		cat_db_close(c);
 		return -1;
+	}
+	return 0;
+}
+
+int cat_db_defer_indexes(struct cat_db *c, char **errmsg)
+{
+	for (size_t i = 0; i < NDEFERRABLE; i++) {
+		char *sql = cat_printf("DROP INDEX IF EXISTS %s", deferrable[i][0]);
+		int rc = sql ? exec(c, sql, "deferring an index", errmsg)
+		             : cat_err(errmsg, "out of memory");
+		free(sql);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+int cat_db_restore_indexes(struct cat_db *c, char **errmsg)
+{
+	for (size_t i = 0; i < NDEFERRABLE; i++) {
+		char *sql = cat_printf("CREATE INDEX IF NOT EXISTS %s %s", deferrable[i][0],
+		                       deferrable[i][1]);
+		int rc = sql ? exec(c, sql, "rebuilding an index", errmsg)
+		             : cat_err(errmsg, "out of memory");
+		free(sql);
+		if (rc)
+			return -1;
 	}
 	return 0;
 }

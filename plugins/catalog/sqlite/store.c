@@ -26,7 +26,7 @@ enum {
 	"WHEN 'childOf' THEN 'parentOf' ELSE type END"
 
 static const char *const sql[] = {
-	[S_FIND] = "SELECT id FROM catalog_entities WHERE ref = ?1",
+	[S_FIND] = "SELECT id, source FROM catalog_entities WHERE ref = ?1",
 	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
 	             " system, type, cost, source, json, updated) VALUES (?1, ?2, ?3, ?4, ?5,"
 	             " ?6, ?7, ?8, ?9, ?10, ?11, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
@@ -114,7 +114,7 @@ static char *joined_tags(json_t *e)
 
 /* Write tags, text and relations of entity ID / REF. */
 static int write_index(struct cat_db *c, sqlite3_int64 id, const char *ref, json_t *e,
-                       char **errmsg)
+                       json_t *rels, char **errmsg)
 {
 	sqlite3_stmt *st;
 	json_t *tags = json_object_get(json_object_get(e, "metadata"), "tags"), *t;
@@ -154,11 +154,7 @@ static int write_index(struct cat_db *c, sqlite3_int64 id, const char *ref, json
 		return -1;
 	if (!cat_kind_known(cat_get_str(e, "kind")))
 		return 0;
-	json_t *rels = json_array(), *r;
-	if (!rels || cat_relations_of(e, rels, errmsg)) {
-		json_decref(rels);
-		return -1;
-	}
+	json_t *r;
 	json_array_foreach(rels, i, r) {
 		if (!(st = stmt(c, S_ADD_REL)) && (rc = run(c, NULL, errmsg)))
 			break;
@@ -169,7 +165,6 @@ static int write_index(struct cat_db *c, sqlite3_int64 id, const char *ref, json
 		if ((rc = run(c, st, errmsg)))
 			break;
 	}
-	json_decref(rels);
 	return rc;
 }
 
@@ -189,17 +184,27 @@ static int clear_index(struct cat_db *c, sqlite3_int64 id, const char *ref, char
 	return run(c, st, errmsg);
 }
 
-/* Row id of REF, 0 when absent, -1 on error. */
-static sqlite3_int64 find(struct cat_db *c, const char *ref)
+/* Row id of REF, 0 when absent, -1 on error; *SOURCE (if not NULL) gets
+ * its recorded source, malloc()ed, or NULL. */
+static sqlite3_int64 find_src(struct cat_db *c, const char *ref, char **source)
 {
 	sqlite3_stmt *st = stmt(c, S_FIND);
+	if (source)
+		*source = NULL;
 	if (!st)
 		return -1;
 	bind(st, 1, ref);
 	int rc = sqlite3_step(st);
 	sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+	if (rc == SQLITE_ROW && source && sqlite3_column_text(st, 1))
+		*source = strdup((const char *)sqlite3_column_text(st, 1));
 	sqlite3_reset(st);
 	return id;
+}
+
+static sqlite3_int64 find(struct cat_db *c, const char *ref)
+{
+	return find_src(c, ref, NULL);
 }
 
 bool cat_exists(struct cat_db *c, const char *ref)
@@ -209,7 +214,7 @@ bool cat_exists(struct cat_db *c, const char *ref)
 
 /* Store E as REF (id ID, 0 for new) inside the current transaction. */
 static int store(struct cat_db *c, json_t *e, const char *ref, sqlite3_int64 id,
-                 const char *source, char **errmsg)
+                 const char *source, json_t *rels, char **errmsg)
 {
 	struct cat_ref r;
 	cat_ref_parse(ref, NULL, NULL, &r, NULL);
@@ -243,10 +248,39 @@ static int store(struct cat_db *c, json_t *e, const char *ref, sqlite3_int64 id,
 		id = sqlite3_last_insert_rowid(c->db);
 	else if (clear_index(c, id, ref, errmsg))
 		goto done;
-	rc = write_index(c, id, ref, e, errmsg);
+	rc = write_index(c, id, ref, e, rels, errmsg);
 done:
 	cat_ref_free(&r);
 	free(owner), free(system), free(text);
+	return rc;
+}
+
+int cat_put_valid(struct cat_db *c, json_t *entity, const char *ref, const char *source,
+                  char **old_source, bool *created, char **errmsg)
+{
+	bool own_tx = !c->in_tx;
+	int rc = -1;
+	json_t *rels = NULL;
+	if (old_source)
+		*old_source = NULL;
+	if (own_tx && cat_db_begin(c, errmsg))
+		return -1;
+	sqlite3_int64 id = find_src(c, ref, old_source);
+	if (id < 0) {
+		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
+		goto done;
+	}
+	/* Relations are checked before anything is written. */
+	rels = json_array();
+	rc = rels ? cat_relations_of(entity, rels, errmsg) : cat_err(errmsg, "out of memory");
+	if (rc == 0)
+		rc = store(c, entity, ref, id, source, rels, errmsg);
+	if (created)
+		*created = id == 0;
+done:
+	json_decref(rels);
+	if (own_tx)
+		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);
 	return rc;
 }
 
@@ -258,26 +292,7 @@ int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnin
 	char *ref = cat_entity_ref(entity);
 	if (!ref)
 		return cat_err(errmsg, "out of memory");
-	bool own_tx = !c->in_tx;
-	int rc = -1;
-	if (own_tx && cat_db_begin(c, errmsg))
-		goto done;
-	sqlite3_int64 id = find(c, ref);
-	if (id < 0) {
-		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-		goto done;
-	}
-	/* Relations are checked before anything is written. */
-	json_t *rels = json_array();
-	rc = rels ? cat_relations_of(entity, rels, errmsg) : cat_err(errmsg, "out of memory");
-	json_decref(rels);
-	if (rc == 0)
-		rc = store(c, entity, ref, id, source, errmsg);
-	if (created)
-		*created = id == 0;
-	if (own_tx)
-		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);
-done:
+	int rc = cat_put_valid(c, entity, ref, source, NULL, created, errmsg);
 	if (rc == 0 && ref_out)
 		*ref_out = ref;
 	else

@@ -1,0 +1,98 @@
+#!/bin/sh
+# bench_catalog.sh -- the catalog's performance targets (issue 4) on
+# generated data: import, `paved catalog show`, `rdeps --transitive`,
+# each beside its floor (plain SQLite / the host alone).  Run by
+# `make bench-catalog`, or:
+#   top_builddir=BUILD top_srcdir=SRC sh tests/bench/bench_catalog.sh [N [RUNS]]
+# Wall times are medians of RUNS whole-process runs; CPU times (task-clock,
+# from perf stat when available) are less sensitive to a loaded machine.
+set -eu
+N=${1:-100000}
+RUNS=${2:-21}
+IMPORT_RUNS=${IMPORT_RUNS:-3}
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+PAVED="$top_builddir/host/paved"
+RAW="$top_builddir/tests/bench/bench_catalog_raw"
+GEN="$top_srcdir/plugins/catalog/sqlite/bench.sh"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/paved-bench-catalog.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+PAVED_HOME="$WORK/home"; export PAVED_HOME
+DB="$PAVED_HOME/paved.db"
+F="$WORK/catalog.yaml"
+have_perf=false
+perf stat -e task-clock true >/dev/null 2>&1 && have_perf=true
+
+# median wall ms of RUNS runs of a command (output discarded)
+wall() {
+  i=0
+  while [ $i -lt "$RUNS" ]; do
+    s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
+    echo $(( (e - s) / 1000 )); i=$((i + 1))
+  done | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)] / 1000}'
+}
+# mean CPU ms (task-clock) over RUNS runs, or "n/a"
+cpu() {
+  if $have_perf; then
+    perf stat -x, -r "$RUNS" -e task-clock "$@" 2>&1 >/dev/null |
+      awk -F, '/task-clock/ {printf "%.1f", $1; found=1} END {if (!found) printf "n/a"}'
+  else printf "n/a"; fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v + 0 < t + 0) ? "met" : "NOT met"}'; }
+
+echo "catalog benchmark: $N components, $((3 * N)) dependsOn edges; $(nproc) CPUs"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+sh "$GEN" --generate "$N" "$F"
+echo "data: $(du -h "$F" | cut -f1) of YAML"
+
+# -- import: IMPORT_RUNS fresh imports, median wall time
+echo
+echo "import (whole process, fresh state database, median of $IMPORT_RUNS):"
+i=0
+while [ $i -lt "$IMPORT_RUNS" ]; do
+  rm -rf "$PAVED_HOME"; mkdir -p "$PAVED_HOME"
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$PAVED" -q catalog import "$F" >/dev/null
+  cat "$WORK/time"; i=$((i + 1))
+done | sort -n | awk -v n="$IMPORT_RUNS" '{w[NR]=$1; u[NR]=$2; s[NR]=$3; m[NR]=$4}
+  END {k=int((n+1)/2); printf "  median %.2f s wall (that run: %.2f s user, %.2f s sys, %d MB max RSS)\n", w[k], u[k], s[k], m[k]/1024
+       printf "%s\n", w[k] > "/dev/stderr"}' 2>"$WORK/import"
+imp=$(cat "$WORK/import")
+echo "  target < 5 s: $(verdict "$imp" 5)   (issue's scale: a bare C program inserting the same rows in one transaction, ~1 s)"
+echo "  load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# -- show
+echo
+echo "paved catalog show c500 (whole process; median wall of $RUNS, mean CPU):"
+"$PAVED" -q catalog show c500 >/dev/null
+show_w=$(wall "$PAVED" -q catalog show c500); show_c=$(cpu "$PAVED" -q catalog show c500)
+help_w=$(wall "$PAVED" -q catalog --help); help_c=$(cpu "$PAVED" -q catalog --help)
+ver_w=$(wall "$PAVED" -q --version); ver_c=$(cpu "$PAVED" -q --version)
+raw_w=$(wall "$RAW" lookup "$DB" component:default/c500); raw_c=$(cpu "$RAW" lookup "$DB" component:default/c500)
+echo "  paved catalog show c500             $show_w ms wall, $show_c ms CPU"
+echo "  floor: paved -q --version (host)    $ver_w ms wall, $ver_c ms CPU"
+echo "  floor: paved catalog --help         $help_w ms wall, $help_c ms CPU  (host + loading the plugin, no database)"
+echo "  bare C: open + one lookup           $raw_w ms wall, $raw_c ms CPU"
+echo "  target median < 15 ms: $(verdict "$show_w" 15); show is $(ratio "$show_w" "$raw_w")x the bare C program"
+echo "  load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# -- rdeps --transitive of c0 (999 transitive dependents)
+echo
+echo "rdeps --transitive c0 (whole process; median wall of $RUNS, mean CPU):"
+n=$("$PAVED" -q catalog --json rdeps --transitive c0 | grep -c '"depth"')
+m=$("$RAW" rdeps "$DB" component:default/c0 2>/dev/null)
+echo "  dependents: paved $n, recursive query $m"
+rd_w=$(wall "$PAVED" -q catalog rdeps --transitive c0); rd_c=$(cpu "$PAVED" -q catalog rdeps --transitive c0)
+rawr_w=$(wall "$RAW" rdeps "$DB" component:default/c0); rawr_c=$(cpu "$RAW" rdeps "$DB" component:default/c0)
+Q="WITH RECURSIVE r(ref) AS (SELECT 'component:default/c0' UNION SELECT x.source FROM catalog_relations x JOIN r ON x.target = r.ref WHERE x.type = 'dependsOn') SELECT count(*) - 1 FROM r"
+if command -v sqlite3 >/dev/null; then
+  cli_w=$(wall sqlite3 "$DB" "$Q"); cli_c=$(cpu sqlite3 "$DB" "$Q")
+else cli_w=n/a; cli_c=n/a; fi
+q_ms=$(i=0; while [ $i -lt "$RUNS" ]; do "$RAW" rdeps "$DB" component:default/c0 2>&1 >/dev/null; i=$((i+1)); done |
+  sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "  paved catalog rdeps --transitive c0 $rd_w ms wall, $rd_c ms CPU"
+echo "  sqlite3 CLI, same recursive query   $cli_w ms wall, $cli_c ms CPU"
+echo "  bare C, same recursive query        $rawr_w ms wall, $rawr_c ms CPU (the query alone: $q_ms ms)"
+echo "  target < 50 ms: $(verdict "$rd_w" 50); ratio to sqlite3 CLI $(ratio "$rd_w" "$cli_w") (wall), $(ratio "$rd_c" "$cli_c") (CPU); target <= 1.5"
+echo "  net of start-up (minus 'catalog --help' / minus bare C lookup): paved $(awk -v a="$rd_w" -v b="$help_w" 'BEGIN{printf "%.1f", a-b}') ms, query $(awk -v a="$rawr_w" -v b="$raw_w" 'BEGIN{printf "%.1f", a-b}') ms"
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
