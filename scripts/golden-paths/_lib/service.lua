@@ -81,17 +81,23 @@ function service.recipe(spec)
         return ctx.params.database ~= "none", "no database requested (--database none)"
       end,
       run = function(ctx)
+        -- provision.resource matches the driver by (type, env) and keeps the
+        -- URL in $PAVED_HOME/secrets; only its name and the variable that
+        -- carries it (DATABASE_URL, REDIS_URL) come back: never the secret.
         local db = ctx.params.database
-        local r = paved.call("provision." .. db, {
-          name = ctx.params.name .. "-dev", service = ctx.params.name, env = "dev",
+        local r = paved.call("provision.resource", {
+          type = db, name = ctx.params.name .. "-dev", service = ctx.params.name, env = "dev",
         })
-        ctx.out.database = { type = db, name = r.name or (ctx.params.name .. "-dev") }
-        ctx.db_created = true
-        return string.format('%s "%s"', db, ctx.out.database.name)
+        ctx.out.database = {
+          type = db, name = r.name, env_var = r.env_var, secret_file = r.secret_file,
+          cost_per_month = r.cost_per_month,
+        }
+        ctx.db_created = r.changed
+        return string.format('%s "%s"', db, r.name)
       end,
       undo = function(ctx)
         if ctx.db_created then
-          paved.call("provision.destroy", { name = ctx.out.database.name, type = ctx.params.database })
+          paved.call("provision.destroy", { name = ctx.out.database.name })
         end
       end,
     },
@@ -111,7 +117,8 @@ function service.recipe(spec)
       title = "Set up monitoring and alerting",
       run = function(ctx)
         local r = paved.call("monitoring.register", {
-          service = ctx.params.name, owner = ctx.params.owner, metrics_path = "/metrics",
+          service = ctx.params.name, owner = ctx.params.owner, port = ctx.params.port,
+          metrics_path = "/metrics",
           health_path = "/health", dir = ctx.target,
         })
         ctx.out.dashboard = r.dashboard
@@ -169,7 +176,7 @@ function service.recipe(spec)
     summary = spec.summary,
     params = {
       { name = "name", type = "string", required = true, pattern = NAME, hint = NAME_HINT,
-        min_length = 2, max_length = 63, description = "service name, a DNS label (payment-api)" },
+        max_length = 63, description = "service name, a DNS label (payment-api)" },
       { name = "owner", type = "string", default = "team-default", pattern = NAME, hint = NAME_HINT,
         max_length = 63, description = "owning team: a catalog group name" },
       { name = "database", type = "enum", choices = { "none", "postgres", "redis" },

@@ -1,0 +1,12 @@
+# plugins/provision/redis: the local driver of resource type redis.
+plugin_LTLIBRARIES += plugins/provision/redis/provision_redis.la
+plugins_provision_redis_provision_redis_la_SOURCES = plugins/provision/redis/redis.c \
+	plugins/provision/common/prutil.c plugins/provision/common/prutil.h
+plugins_provision_redis_provision_redis_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_provision_redis_provision_redis_la_LIBADD = $(JANSSON_LIBS)
+BUILD_PLUGIN_DIRS += plugins/provision/redis/.libs
+EXTRA_DIST += plugins/provision/redis/README.md
+
+# End to end with real redis-servers started in a temporary directory.
+EXTRA_DIST += plugins/provision/redis/test_redis_e2e.sh
+TESTS += plugins/provision/redis/test_redis_e2e.sh
