@@ -5,9 +5,17 @@
  * on demand, on a free loopback port; the superuser's password is a
  * generated secret in $PAVED_HOME/secrets/_postgres-superuser, mode 0600).
  * One superuser connection is kept open for the life of the process.
+ *
+ * PostgreSQL refuses to run as root.  When paved runs as root (a fresh
+ * machine, CI), the cluster's programs run as the user of the option
+ * "run_as" (default "postgres", created by Debian's postgresql package)
+ * through runuser(1), and the cluster lives where that user can reach it:
+ * /var/lib/paved/pg-HASH (HASH of $PAVED_HOME), with
+ * $PAVED_HOME/provision/postgres a symbolic link to it.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,15 +100,70 @@ static PGconn *connect_to(const char *host, int port, const char *user, const ch
 /* Paths of the paved-owned cluster. */
 struct paths { char *base, *data, *log, *port, *pw, *run; };
 
+/* The account the cluster runs as when paved is root, or NULL. */
+static const struct passwd *run_as(paved_host *h, char **errmsg)
+{
+	const char *name = json_string_value(ppg_api->option(h, "run_as"));
+	const struct passwd *pw = getpwnam(name && *name ? name : "postgres");
+	if (!pw || pw->pw_uid == 0)
+		ppg_api->error(errmsg, "PostgreSQL refuses to run as root and there is no user '%s' "
+		               "to run it as: install PostgreSQL (scripts/bootstrap does), set "
+		               "plugins.provision_postgres.run_as, or name an existing server in "
+		               "plugins.provision_postgres.server", name && *name ? name : "postgres");
+	return pw && pw->pw_uid != 0 ? pw : NULL;
+}
+
+/* As root, run ARGV as the cluster's user: "runuser -u USER -- ARGV...".
+ * Returns ARGV itself otherwise.  The result is malloc()ed when different. */
+static const char **as_user(paved_host *h, const char *const argv[])
+{
+	if (geteuid() != 0)
+		return (const char **)argv;
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	const char **v = calloc(n + 5, sizeof *v);
+	const char *name = json_string_value(ppg_api->option(h, "run_as"));
+	if (!v)
+		return NULL;
+	v[0] = "runuser", v[1] = "-u", v[2] = name && *name ? name : "postgres", v[3] = "--";
+	memcpy(v + 4, argv, (n + 1) * sizeof *v);
+	return v;
+}
+
+static int run_pg(paved_host *h, const char *const argv[], int timeout_ms, char **out,
+                  char **errtext, char **err)
+{
+	const char **v = as_user(h, argv);
+	if (!v)
+		return pu_err(err, "out of memory");
+	int st = pu_run(v, NULL, timeout_ms, out, errtext, err);
+	if (v != (const char **)argv)
+		free(v);
+	return st;
+}
+
+/* As root: the cluster's base outside $PAVED_HOME (which the cluster's user
+ * may not be able to enter), linked from $PAVED_HOME/provision/postgres. */
+static char *root_base(const char *home)
+{
+	unsigned long long x = 1469598103934665603ULL;
+	for (const char *s = home; *s; s++)
+		x = (x ^ (unsigned char)*s) * 1099511628211ULL;
+	return pu_printf("/var/lib/paved/pg-%016llx", x);
+}
+
 static int paths_init(paved_host *h, struct paths *p)
 {
 	const char *home = ppg_api->home(h);
-	p->base = pu_printf("%s/provision/postgres", home);
-	p->data = pu_printf("%s/provision/postgres/data", home);
-	p->log = pu_printf("%s/provision/postgres/postgres.log", home);
-	p->port = pu_printf("%s/provision/postgres/port", home);
+	p->base = geteuid() == 0 ? root_base(home) : pu_printf("%s/provision/postgres", home);
+	if (!p->base)
+		return -1;
+	p->data = pu_printf("%s/data", p->base);
+	p->log = pu_printf("%s/postgres.log", p->base);
+	p->port = pu_printf("%s/port", p->base);
 	p->pw = pu_printf("%s/secrets/_postgres-superuser", home);
-	p->run = pu_printf("%s/provision/postgres/run", home);
+	p->run = pu_printf("%s/run", p->base);
 	return p->base && p->data && p->log && p->port && p->pw && p->run ? 0 : -1;
 }
 
@@ -148,15 +211,41 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 	                                                                        ppg_api->home(h));
 	char *initdb = prog(bin, "initdb"), *conf = NULL, *ptext = pu_printf("%d\n", port);
 	int rc = PAVED_ERR;
-	if (pu_mkdirs(p->base, 0700, &err) || pu_mkdirs(sdir, 0700, &err) ||
-	    pu_random_hex(pw, 24, &err) || pu_write_file(p->pw, pw, strlen(pw), 0600, &err)) {
-		ppg_api->error(errmsg, "%s", err);
+	const struct passwd *owner = NULL;
+	char *pwfile = geteuid() == 0 ? pu_printf("%s/.pwfile", p->base) : strdup(p->pw);
+	if (geteuid() == 0 && !(owner = run_as(h, errmsg)))
+		goto out;
+	if (!pwfile || (owner && pu_mkdirs("/var/lib/paved", 0755, &err)) ||
+	    pu_mkdirs(p->base, 0700, &err) || pu_mkdirs(sdir, 0700, &err) ||
+	    pu_random_hex(pw, 24, &err) || pu_write_file(p->pw, pw, strlen(pw), 0600, &err) ||
+	    (owner && pu_write_file(pwfile, pw, strlen(pw), 0600, &err))) {
+		ppg_api->error(errmsg, "%s", err ? err : "out of memory");
 		goto out;
 	}
+	if (owner) {
+		char *link = pu_printf("%s/provision/postgres", ppg_api->home(h));
+		char *parent = pu_printf("%s/provision", ppg_api->home(h));
+		if (chown(p->base, owner->pw_uid, owner->pw_gid) ||
+		    chown(pwfile, owner->pw_uid, owner->pw_gid)) {
+			ppg_api->error(errmsg, "cannot give %s to user %s: %s", p->base, owner->pw_name,
+			               strerror(errno));
+			free(link), free(parent);
+			goto out;
+		}
+		if (link && parent && pu_mkdirs(parent, 0700, NULL) == 0) {
+			unlink(link);
+			if (symlink(p->base, link) != 0)
+				ppg_api->log(h, PAVED_LOG_WARN, "cannot link %s to %s: %s", link, p->base,
+				             strerror(errno));
+		}
+		free(link), free(parent);
+	}
 	const char *argv[] = { initdb, "-D", p->data, "-U", "paved", "--auth-local=trust",
-	                       "--auth-host=scram-sha-256", "--pwfile", p->pw, "-E", "UTF8",
+	                       "--auth-host=scram-sha-256", "--pwfile", pwfile, "-E", "UTF8",
 	                       "--locale=C", "--no-instructions", "--no-sync", NULL };
-	int st = pu_run(argv, NULL, 120000, &out, &etext, &err);
+	int st = run_pg(h, argv, 120000, &out, &etext, &err);
+	if (owner)
+		unlink(pwfile);
 	if (st != 0) {
 		char *line = pu_last_line(etext);
 		if (st < 0)
@@ -175,6 +264,10 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 	 * process).  Applications use TCP with their password.  A socket path
 	 * longer than sun_path allows means TCP for the superuser too. */
 	char *sockdir = socket_dir(p);
+	if (owner && chown(p->run, owner->pw_uid, owner->pw_gid) != 0) {
+		free(sockdir);
+		sockdir = NULL;    /* the superuser then connects over TCP */
+	}
 	conf = pu_printf("\n# added by paved\nport = %d\nlisten_addresses = '127.0.0.1'\n"
 	                 "unix_socket_directories = '%s'\nunix_socket_permissions = 0700\n"
 	                 "max_connections = 50\nshared_buffers = 32MB\n", port,
@@ -195,6 +288,7 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 out:
 	explicit_bzero(pw, sizeof pw);
 	free(err), free(out), free(etext), free(sdir), free(initdb), free(conf), free(ptext);
+	free(pwfile);
 	return rc;
 }
 
@@ -205,12 +299,8 @@ static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
 	struct paths p = { 0 };
 	char *bin = NULL, *pw = NULL, *etext = NULL, *out = NULL, *err = NULL, *pgctl = NULL;
 	PGconn *c = NULL;
-	if (geteuid() == 0) {
-		ppg_api->error(errmsg, "PostgreSQL refuses to run as root, so paved cannot start its "
-		               "own cluster: run paved as an ordinary user, or name an existing server "
-		               "in plugins.provision_postgres.server");
+	if (geteuid() == 0 && !run_as(h, errmsg))
 		return NULL;
-	}
 	if (paths_init(h, &p) || !(bin = bindir(h))) {
 		ppg_api->error(errmsg, "out of memory");
 		goto out;
@@ -270,7 +360,7 @@ static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
 	char tbuf[16];
 	snprintf(tbuf, sizeof tbuf, "%lld", json_is_integer(to) ? (long long)json_integer_value(to) : 30LL);
 	const char *argv[] = { pgctl, "start", "-D", p.data, "-l", p.log, "-w", "-t", tbuf, "-s", NULL };
-	int s = pu_run(argv, NULL, (atoi(tbuf) + 10) * 1000, &out, &etext, &err);
+	int s = run_pg(h, argv, (atoi(tbuf) + 10) * 1000, &out, &etext, &err);
 	if (s != 0) {
 		char *line = pu_file_last_line(p.log);
 		char *l2 = pu_last_line(etext);
@@ -358,7 +448,7 @@ int ppg_stop(paved_host *h, int *stopped, char **errmsg)
 	if (access(pid, F_OK) != 0)
 		goto out;
 	const char *argv[] = { pgctl, "stop", "-D", p.data, "-m", "fast", "-w", "-s", NULL };
-	int s = pu_run(argv, NULL, 60000, &out, &etext, &err);
+	int s = run_pg(h, argv, 60000, &out, &etext, &err);
 	if (s != 0) {
 		char *l = pu_last_line(etext);
 		rc = ppg_api->error(errmsg, "cannot stop the paved PostgreSQL cluster in %s: %s",

@@ -215,6 +215,8 @@ static const struct paved_option options[] = {
 	  "directory of initdb and pg_ctl (default: newest /usr/lib/postgresql/N/bin, else PATH)" },
 	{ "port", PAVED_OPT_INT, "0", "port of the paved-owned cluster (0: a free port)" },
 	{ "start_timeout", PAVED_OPT_INT, "30", "seconds to wait for the cluster to start" },
+	{ "run_as", PAVED_OPT_STRING, "\"postgres\"",
+	  "when paved runs as root: the user the paved-owned cluster runs as (via runuser)" },
 	{ "server", PAVED_OPT_OBJECT, "null",
 	  "an existing server instead of a paved-owned cluster: {host, port, user, password, "
 	  "dbname, sslmode}" },

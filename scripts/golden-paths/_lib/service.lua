@@ -104,13 +104,26 @@ function service.recipe(spec)
     {
       title = "Registered in catalog",
       run = function(ctx)
+        -- the owner must be a catalog group, or "who owns this" has no answer
+        local group = "group:default/" .. ctx.params.owner
+        local ok = pcall(paved.call, "catalog.get", { ref = group })
+        if not ok then
+          paved.call("catalog.put", { entity = {
+            apiVersion = "backstage.io/v1alpha1", kind = "Group",
+            metadata = { name = ctx.params.owner,
+                         description = "Created by paved for " .. ctx.params.name },
+            spec = { type = "team", children = paved.json.array{} },
+          } })
+          ctx.group_created = group
+        end
         paved.call("catalog.import", { paths = { ctx.target .. "/catalog-info.yaml" } })
         ctx.cataloged = true
         ctx.out.catalog_ref = "component:default/" .. ctx.params.name
-        return "owner " .. ctx.params.owner
+        return "owner " .. ctx.params.owner .. (ctx.group_created and " (new group)" or "")
       end,
       undo = function(ctx)
         if ctx.cataloged then paved.call("catalog.delete", { ref = ctx.out.catalog_ref }) end
+        if ctx.group_created then paved.call("catalog.delete", { ref = ctx.group_created }) end
       end,
     },
     {
@@ -161,10 +174,15 @@ function service.recipe(spec)
     add("")
     add("Next steps:")
     add("  1. Clone repository: git clone %s", o.repository or o.dir)
-    add("  2. Start coding:     cd %s && %s", p.name, spec.dev_cmd)
+    add("  2. Start coding:     cd %s && %s", o.dir, spec.dev_cmd)
     add("  3. Run the tests:    %s", spec.test_cmd)
     add("  4. Deploy:           paved call deploy.service '{\"name\": \"%s\", \"env\": \"production\"}'", p.name)
     add("")
+    if o.database then
+      add("Database: %s \"%s\"; its %s is in %s ('paved resources show %s --show-secrets')",
+          o.database.type, o.database.name, o.database.env_var or "URL",
+          o.database.secret_file or "$PAVED_HOME/secrets", o.database.name)
+    end
     add("Documentation: %s/README.md", o.dir)
     add("Runbook: %s/README.md#runbook", o.dir)
     add("Dashboard: %s", o.dashboard or (o.url and (o.url .. "/metrics")) or
