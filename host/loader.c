@@ -209,13 +209,14 @@ static char *dl_reason(const char *path)
 static int open_c(pv_host *h, struct pv_plugin *p, char **errmsg)
 {
 	(void)h;
-	int fd = open(p->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pv_seterr(errmsg, "cannot read: %s", strerror(errno));
-	close(fd);
 	p->handle = lt_dlopenadvise(p->path, advise);
 	if (!p->handle) {
 		const char *e = lt_dlerror();
+		/* only now find out why: a readable file costs no extra syscalls */
+		int fd = open(p->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return pv_seterr(errmsg, "cannot read: %s", strerror(errno));
+		close(fd);
 		char *why = dl_reason(p->path);
 		int rc = pv_seterr(errmsg, "not a loadable shared object: %s",
 		                   why ? why : e ? e : "unknown error");
