@@ -24,3 +24,7 @@ bin_PROGRAMS += host/paved
 host_paved_SOURCES = host/main.c
 host_paved_CPPFLAGS = $(host_libpaved_la_CPPFLAGS)
 host_paved_LDADD = host/libpaved.la
+
+# The build-tree plugin and recipe paths are compiled in: recompile when a
+# plugin's local.mk changes them.
+host/libpaved_la-loader.lo host/libpaved_la-recipe.lo: Makefile

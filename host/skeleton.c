@@ -3,7 +3,8 @@
  *
  * File and directory names and text file contents are Mustache templates.
  * Binary files (a NUL in their first 8 KiB) are copied byte for byte.
- * Modes are kept.  A rendered name that is empty, ".", ".." or contains
+ * Modes are kept, plus the owner's read and write (execute for
+ * directories), so a skeleton installed read-only renders an editable tree.  A rendered name that is empty, ".", ".." or contains
  * "/" would escape or corrupt the target, so it is refused.  The target
  * must not exist; on any failure it is removed again, so a failed render
  * leaves nothing behind.
@@ -160,12 +161,13 @@ static int render_dir(const char *src, const char *rel, const char *dst, json_t 
 		if (lstat(spath, &st) != 0) {
 			rc = pv_seterr(errmsg, "cannot stat %s: %s", spath, strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
-			if (mkdir(dpath, st.st_mode & 07777) != 0)
+			/* owner-writable, so a read-only source tree renders too */
+			if (mkdir(dpath, (st.st_mode & 07777) | 0700) != 0)
 				rc = pv_seterr(errmsg, "cannot create %s: %s", dpath, strerror(errno));
 			else
 				rc = render_dir(src, srel, dpath, ctx, count, errmsg);
 		} else if (S_ISREG(st.st_mode)) {
-			rc = render_file(spath, srel, dpath, st.st_mode, ctx, errmsg);
+			rc = render_file(spath, srel, dpath, st.st_mode | 0600, ctx, errmsg);
 			*count += rc == PAVED_OK;
 		} else {
 			rc = pv_seterr(errmsg, "skeleton/%s: only files and directories are allowed", srel);
