@@ -150,6 +150,14 @@ function service.recipe(spec)
         })
         ctx.out.url = r.url
         ctx.deployed = true
+        -- point the scrape target at the stable port the service now has
+        local port = r.url and tonumber(r.url:match(":(%d+)/?$"))
+        if ctx.monitored and port then
+          paved.call("monitoring.register", {
+            service = ctx.params.name, owner = ctx.params.owner, port = port,
+            metrics_path = "/metrics", health_path = "/health", dir = ctx.target,
+          })
+        end
         return r.url or ""
       end,
       undo = function(ctx)

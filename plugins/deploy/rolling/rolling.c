@@ -1,0 +1,344 @@
+/* rolling.c -- deploy_rolling: deploys a service from its repository to
+ * local replicas (runtime_process) and replaces them one by one.
+ *   deploy.service {name, env, dir?, template?, strategy?, version?} -> {url, version, outcome}
+ *   deploy.rolling {service, env, version, dir, argv, env_vars, replicas} (the strategy)
+ *   deploy.destroy {name, env}
+ *   cli.deploy, cli.status, cli.stop, cli.logs
+ * Records go to the state database (namespace "deploy"). */
+#include <paved/plugin.h>
+#include "../../runtime/process/util.h"
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct paved_api *api;
+
+static int opt_int(paved_host *h, const char *name, int dflt)
+{
+	json_t *v = api->option(h, name);
+	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+}
+
+static int call(paved_host *h, const char *hook, json_t *args, json_t **res, char **errmsg)
+{
+	json_t *r = NULL;
+	int rc = api->call(h, hook, args, &r, errmsg);
+	if (res)
+		*res = r;
+	else
+		json_decref(r);
+	return rc;
+}
+
+static void event(paved_host *h, const char *name, json_t *rec, const char *step)
+{
+	json_t *f = json_pack("{sO sO sO sO}", "service", json_object_get(rec, "service"),
+	                      "env", json_object_get(rec, "env"), "version", json_object_get(rec, "version"),
+	                      "strategy", json_object_get(rec, "strategy"));
+	if (step)
+		json_object_set_new(f, "step", json_string(step));
+	api->emit(h, name, f);
+	json_decref(f);
+}
+
+/* deploy.rolling: start a new replica, wait for /health, put it in traffic,
+ * take an old one out; the old ones keep running (out of traffic) until
+ * every new one is healthy, so a failed rollout is undone instantly. */
+static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	const char *svc = json_string_value(json_object_get(args, "service"));
+	const char *env = json_string_value(json_object_get(args, "env")) ?: "dev";
+	int n = (int)json_integer_value(json_object_get(args, "replicas"));
+	if (n <= 0)
+		n = 2;
+	double timeout = json_number_value(json_object_get(args, "health_timeout"));
+	json_t *st = NULL, *olds = json_array(), *news = json_array();
+	json_t *se = json_pack("{ss ss}", "service", svc, "env", env);
+	call(h, "runtime.status", se, &st, NULL);
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(json_array_get(st, 0), "replicas"), i, r)
+		json_array_append(olds, json_object_get(r, "id"));
+	json_decref(st);
+	int rc = PAVED_OK;
+	char *err = NULL;
+	for (int k = 0; k < n && rc == PAVED_OK; k++) {
+		json_t *a = json_deep_copy(args), *res = NULL;
+		json_object_set_new(a, "service", json_string(svc));
+		json_object_set_new(a, "env", json_string(env));
+		rc = call(h, "runtime.start", a, &res, &err);
+		json_decref(a);
+		if (rc)
+			break;
+		json_t *id = json_object_get(res, "id");
+		json_array_append(news, id);
+		json_t *ia = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", id,
+		                       "timeout", timeout > 0 ? timeout : 30.0);
+		api->log(h, PAVED_LOG_INFO, "rolling: started replica %s; waiting for /health",
+		         json_string_value(id));
+		rc = call(h, "runtime.wait", ia, NULL, &err) || call(h, "runtime.enable", ia, NULL, &err);
+		if (!rc && (size_t)k < json_array_size(olds)) {
+			json_object_set(ia, "id", json_array_get(olds, k));
+			call(h, "runtime.disable", ia, NULL, NULL);
+		}
+		json_t *ev = json_pack("{ss ss sO ss}", "service", svc, "env", env, "replica", id,
+		                       "step", rc ? "replica unhealthy" : "replica replaced");
+		api->emit(h, "deploy.step", ev);
+		json_decref(ev);
+		json_decref(ia);
+		json_decref(res);
+	}
+	json_t *gone = rc ? news : olds, *keep = rc ? olds : news;
+	/* rollback: old replicas back in traffic first, then the new ones go */
+	json_array_foreach(keep, i, r) {
+		json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
+		if (rc)
+			call(h, "runtime.enable", ia, NULL, NULL);
+		json_decref(ia);
+	}
+	json_array_foreach(gone, i, r) {
+		json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
+		call(h, "runtime.remove", ia, NULL, NULL);
+		json_decref(ia);
+	}
+	if (rc) {
+		int rolled = json_array_size(olds) > 0;
+		*result = json_pack("{ss}", "outcome", rolled ? "rolled_back" : "failed");
+		api->error(errmsg, "%s%s", err ? err : "rollout failed",
+		           rolled ? "; rolled back, the previous version keeps serving" : "");
+	} else {
+		*result = json_pack("{ss si}", "outcome", "success", "replicas", n);
+	}
+	free(err);
+	json_decref(se), json_decref(olds), json_decref(news);
+	return rc ? PAVED_ERR : PAVED_OK;
+}
+
+static int exists(const char *dir, const char *f)
+{
+	char *p = ru_fmt("%s/%s", dir, f);
+	struct stat sb;
+	int e = stat(p, &sb) == 0;
+	free(p);
+	return e;
+}
+
+static json_t *argv_of(const char *s)
+{
+	json_t *a = json_array();
+	char *d = strdup(s), *save = NULL;
+	for (char *t = strtok_r(d, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+		json_array_append_new(a, json_string(t));
+	free(d);
+	return a;
+}
+
+static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	const char *svc = json_string_value(json_object_get(args, "name"));
+	if (!svc)
+		svc = json_string_value(json_object_get(args, "service"));
+	const char *env = json_string_value(json_object_get(args, "env")) ?: "dev";
+	const char *dir = json_string_value(json_object_get(args, "dir"));
+	const char *tmpl = json_string_value(json_object_get(args, "template")) ?: "";
+	const char *strategy = json_string_value(json_object_get(args, "strategy")) ?: "rolling";
+	const char *ref = json_string_value(json_object_get(args, "version")) ?: "HEAD";
+	if (!svc || !*svc || strchr(svc, '/') || strchr(env, '/'))
+		return api->error(errmsg, "argument 'name' (a service name) is required");
+	const char *home = api->home(h);
+	char key[256];
+	json_t *last = NULL;
+	if (!dir) {
+		snprintf(key, sizeof key, "current/%s/%s", env, svc);
+		last = api->state_get(h, "deploy", key);
+		dir = json_string_value(json_object_get(last, "dir"));
+		if (!dir)
+			return api->error(errmsg, "no directory for '%s': pass --dir DIR (its working copy)", svc);
+	}
+	double t0 = ru_now();
+	char id[64];
+	snprintf(id, sizeof id, "%s-%s-%lld", env, svc, (long long)(t0 * 1000));
+	json_t *rec = json_pack("{ss ss ss ss ss sf ss}", "id", id, "service", svc, "env", env,
+	                        "strategy", strategy, "dir", dir, "start", t0, "outcome", "running");
+	char *logdir = ru_fmt("%s/logs/%s/%s", home, env, svc);
+	ru_mkdir_p(logdir);
+	char *rel = ru_fmt("%s/runtime/%s/%s/releases/%s", home, env, svc, id);
+	char *buildlog = ru_fmt("%s/build-%s.log", logdir, id);
+	char *out = NULL, *err = NULL, *rdir = ru_fmt("%s/runtime/%s/%s/releases", home, env, svc);
+	int rc = PAVED_OK;
+	ru_mkdir_p(rdir);
+	event(h, "deploy.started", rec, NULL);
+	/* the release: a clone of the repository at REF (a copy when not git) */
+	char *gitv[] = { "git", "-C", (char *)dir, "rev-parse", "--verify", "-q",
+	                 (char *)ru_fmt("%s^{commit}", ref), NULL };
+	if (ru_run(gitv, NULL, NULL, &out, 30) == 0) {
+		out[strcspn(out, "\n")] = 0;
+		json_object_set_new(rec, "version", json_string(out));
+		char *clone[] = { "git", "clone", "-q", "--no-checkout", (char *)dir, rel, NULL };
+		char *co[] = { "git", "-C", rel, "checkout", "-q", out, NULL };
+		char *ct[] = { "git", "-C", rel, "show", "-s", "--format=%cI", out, NULL };
+		char *ctime = NULL;
+		if (ru_run(clone, NULL, buildlog, NULL, 120) || ru_run(co, NULL, buildlog, NULL, 120))
+			rc = api->error(errmsg, "cannot check out %s of %s (see %s)", ref, dir, buildlog);
+		else if (ru_run(ct, NULL, NULL, &ctime, 30) == 0) {
+			ctime[strcspn(ctime, "\n")] = 0;
+			json_object_set_new(rec, "commit_time", json_string(ctime));
+		}
+		free(ctime);
+	} else if (strcmp(ref, "HEAD")) {
+		rc = api->error(errmsg, "no commit '%s' in %s", ref, dir);
+	} else {
+		json_object_set_new(rec, "version", json_string("uncommitted"));
+		char *cp[] = { "cp", "-a", (char *)dir, rel, NULL };
+		if (ru_run(cp, NULL, buildlog, NULL, 120))
+			rc = api->error(errmsg, "cannot copy %s to %s", dir, rel);
+	}
+	free(gitv[6]);
+	free(out);
+	out = NULL;
+	/* build and run commands: per template (or what the files suggest) */
+	const char *build = NULL, *run = NULL;
+	char *runbuf = NULL;
+	if (!strcmp(tmpl, "c-api") || (!*tmpl && exists(rel, "Makefile") && !exists(rel, "package.json"))) {
+		build = "make";
+		run = runbuf = ru_fmt("./build/%s", svc);
+	} else {
+		run = "node src/server.js";
+	}
+	if (!rc && build) {
+		json_t *bv = argv_of(build);
+		char *av[16] = { 0 };
+		for (size_t i = 0; i < json_array_size(bv) && i < 15; i++)
+			av[i] = (char *)json_string_value(json_array_get(bv, i));
+		event(h, "deploy.step", rec, "build");
+		int st = ru_run(av, rel, buildlog, NULL, 600);
+		json_decref(bv);
+		if (st)
+			rc = api->error(errmsg, "the build '%s' failed (exit %d; see %s); nothing changed, "
+			                "the running version keeps serving", build, st, buildlog);
+	}
+	/* credentials of the service's resources in this env */
+	json_t *envv = json_object(), *list = NULL;
+	if (!rc && call(h, "provision.list", NULL, &list, NULL) == PAVED_OK) {
+		size_t i;
+		json_t *r;
+		json_array_foreach(list, i, r) {
+			const char *rs = json_string_value(json_object_get(r, "service"));
+			const char *re = json_string_value(json_object_get(r, "env"));
+			if (!rs || !re || strcmp(rs, svc) || strcmp(re, env))
+				continue;
+			json_t *a = json_pack("{sO}", "name", json_object_get(r, "name")), *e = NULL;
+			if (call(h, "provision.env", a, &e, NULL) == PAVED_OK)
+				json_object_update(envv, e);
+			json_decref(a), json_decref(e);
+		}
+	}
+	json_decref(list);
+	json_t *url = NULL;
+	if (!rc) {
+		json_t *a = json_pack("{ss ss}", "service", svc, "env", env), *res = NULL;
+		rc = call(h, "runtime.ensure", a, &res, &err);
+		if (rc)
+			rc = api->error(errmsg, "%s", err);
+		url = json_incref(json_object_get(res, "url"));
+		json_decref(a), json_decref(res);
+		free(err);
+		err = NULL;
+	}
+	if (!rc) {
+		json_t *a = json_pack("{ss ss sO ss so sO si sf}", "service", svc, "env", env,
+		                      "version", json_object_get(rec, "version"), "dir", rel,
+		                      "argv", argv_of(run), "env_vars", envv,
+		                      "replicas", opt_int(h, "replicas", 2),
+		                      "health_timeout", (double)opt_int(h, "health_timeout", 30));
+		char *hook = ru_fmt("deploy.%s", strategy), *e2 = NULL;
+		json_t *res = NULL, *st0 = NULL, *sa = json_pack("{ss ss}", "service", svc, "env", env);
+		call(h, "runtime.status", sa, &st0, NULL);
+		int had = json_array_size(json_object_get(json_array_get(st0, 0), "replicas")) > 0;
+		json_decref(sa), json_decref(st0);
+		int st = call(h, hook, a, &res, &e2);
+		if (st == PAVED_NOHOOK)
+			rc = api->error(errmsg, "unknown strategy '%s': no plugin provides %s", strategy, hook);
+		else if (st) {
+			rc = api->error(errmsg, "%s", e2 ? e2 : "deploy failed");
+			json_object_set_new(rec, "outcome", json_string(had ? "rolled_back" : "failed"));
+		}
+		free(hook), free(e2);
+		json_decref(a), json_decref(res);
+	}
+	json_decref(envv);
+	if (rc && !strcmp(json_string_value(json_object_get(rec, "outcome")), "running"))
+		json_object_set_new(rec, "outcome", json_string("failed"));
+	if (!rc)
+		json_object_set_new(rec, "outcome", json_string("success"));
+	json_object_set_new(rec, "end", json_real(ru_now()));
+	if (url)
+		json_object_set(rec, "url", url);
+	char *e3 = NULL;
+	snprintf(key, sizeof key, "%s", id);
+	api->state_put(h, "deploy", key, rec, &e3);
+	free(e3);
+	const char *outcome = json_string_value(json_object_get(rec, "outcome"));
+	if (!rc) {
+		snprintf(key, sizeof key, "current/%s/%s", env, svc);
+		api->state_put(h, "deploy", key, rec, &e3);
+		free(e3);
+	}
+	event(h, !rc ? "deploy.succeeded" : !strcmp(outcome, "rolled_back") ? "deploy.rolled_back"
+	      : "deploy.failed", rec, NULL);
+	if (!rc)
+		*result = json_pack("{sO sO ss ss}", "url", url ? url : json_null(), "version",
+		                    json_object_get(rec, "version"), "outcome", "success", "deployment", id);
+	json_decref(url), json_decref(rec), json_decref(last);
+	free(logdir), free(rel), free(buildlog), free(rdir), free(runbuf);
+	return rc;
+}
+
+static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data, (void)result;
+	const char *svc = json_string_value(json_object_get(args, "name"));
+	const char *env = json_string_value(json_object_get(args, "env")) ?: "dev";
+	if (!svc)
+		return api->error(errmsg, "argument 'name' is required");
+	json_t *a = json_pack("{ss ss}", "service", svc, "env", env);
+	int rc = call(h, "runtime.destroy", a, NULL, errmsg);
+	json_decref(a);
+	char key[256];
+	snprintf(key, sizeof key, "current/%s/%s", env, svc);
+	char *e = NULL;
+	api->state_del(h, "deploy", key, &e);
+	free(e);
+	return rc;
+}
+
+#include "cli.c"
+
+static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+{
+	api = a;
+	static const struct { const char *hook; paved_fn fn; } hooks[] = {
+		{ "deploy.service", h_service }, { "deploy.rolling", h_rolling },
+		{ "deploy.destroy", h_destroy }, { "cli.deploy", cli_deploy },
+		{ "cli.status", cli_status }, { "cli.stop", cli_stop }, { "cli.logs", cli_logs },
+	};
+	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
+		if (api->provide(h, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
+			return PAVED_ERR;
+	return PAVED_OK;
+}
+
+static const struct paved_option options[] = {
+	{ "replicas", PAVED_OPT_INT, "2", "replicas per service" },
+	{ "health_timeout", PAVED_OPT_INT, "30", "seconds a new replica has to answer /health" },
+	{ 0 }
+};
+PAVED_PLUGIN_DECLARE(deploy_rolling, "0.1.0", "rolling deploys of services to local replicas",
+                     init, NULL, options);
