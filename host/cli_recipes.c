@@ -94,6 +94,8 @@ static int create_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **arg
 			}
 		} else if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
 			dry = true;
+		else if (strcmp(argv[i], "--no-deploy") == 0)
+			json_object_set_new(params, "deploy", json_false());
 		else if (argv[i][0] == '-' && argv[i][1]) {
 			json_decref(params);
 			return pv_usage(cmd, "unknown option '%s'", argv[i]);
@@ -118,7 +120,8 @@ const struct pv_cmd pv_cmd_create = {
 	"create", "create a service from a golden path (paved create service NAME)",
 	"Usage: paved create service NAME --template T [--database postgres|redis|none]\n"
 	"                            [--owner TEAM] [--system S] [--description TEXT]\n"
-	"                            [--set KEY=VALUE ...] [--dir DIR] [--dry-run] [--json]\n"
+	"                            [--set KEY=VALUE ...] [--dir DIR] [--no-deploy]\n"
+	"                            [--dry-run] [--json]\n"
 	"\n"
 	"Runs the golden path T (see 'paved recipes') for a new service NAME: renders\n"
 	"its skeleton into DIR (default ./NAME), creates its git repository in the\n"
@@ -133,6 +136,7 @@ const struct pv_cmd pv_cmd_create = {
 	"  --owner TEAM       owning team, a catalog group (default team-default)\n"
 	"  --set KEY=VALUE    any other recipe parameter\n"
 	"  --dir DIR          where to put the working copy (default ./NAME)\n"
+	"  --no-deploy        stop before the deploy step\n"
 	"  -n, --dry-run      print the plan; create nothing\n"
 	"\n"
 	"Example:\n"

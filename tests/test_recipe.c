@@ -300,7 +300,7 @@ START_TEST(params_coerced_with_defaults)
 	ck_assert_ptr_null(validate("node-api", "{\"name\": \"payment-api\", \"port\": \"9090\","
 	                            " \"database\": \"postgres\"}", &p));
 	char *s = json_dumps(p, JSON_SORT_KEYS | JSON_COMPACT);
-	ck_assert_str_eq(s, "{\"database\":\"postgres\",\"description\":\"A Node.js HTTP API "
+	ck_assert_str_eq(s, "{\"database\":\"postgres\",\"deploy\":true,\"description\":\"A Node.js HTTP API "
 	                 "created with paved\",\"name\":\"payment-api\",\"owner\":\"team-default\","
 	                 "\"port\":9090,\"system\":\"\"}");
 	free(s);

@@ -53,7 +53,7 @@ create() {
 	_i=$1; shift
 	mkdir "$tmp/run$_i" &&
 	(cd "$tmp/run$_i" && PAVED_HOME="$tmp/run$_i/home" \
-		"$PAVED" "$@" create service "svc-$_i" --template node-api --database none \
+		"$PAVED" "$@" create service "svc-$_i" --template node-api --database none --no-deploy \
 		> "$tmp/run$_i.log" 2>&1)
 }
 # child_cpu_us: user + system CPU time of all waited-for children so far,
@@ -69,7 +69,7 @@ fail() {
 	exit 1
 }
 
-echo "paved create service NAME --template node-api --database none"
+echo "paved create service NAME --template node-api --database none --no-deploy"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), "\
 "load average $(cut -d' ' -f1-3 /proc/loadavg); $(git --version)"
 echo
@@ -106,14 +106,14 @@ awk -v m="$create_med" 'BEGIN { exit !(m >= 150) }' && echo "  ABOVE TARGET"
 # The same with one PAVED_HOME for all runs (state DB and catalog schema
 # already made, as on a developer's machine after the first create).
 mkdir "$tmp/shared" && (cd "$tmp/shared" && PAVED_HOME="$tmp/shared/home" "$PAVED" create \
-	service svc-sw --template node-api --database none > "$tmp/shared.log" 2>&1) ||
+	service svc-sw --template node-api --database none --no-deploy > "$tmp/shared.log" 2>&1) ||
 	{ sed 's/^/  /' "$tmp/shared.log" >&2; exit 1; }
 : > "$tmp/times2"
 i=0
 while [ $i -lt "$RUNS" ]; do
 	stamp; a=$_t
 	(cd "$tmp/shared" && PAVED_HOME="$tmp/shared/home" "$PAVED" create service "svc-s$i" \
-		--template node-api --database none > "$tmp/shared.log" 2>&1) ||
+		--template node-api --database none --no-deploy > "$tmp/shared.log" 2>&1) ||
 		{ sed 's/^/  /' "$tmp/shared.log" >&2; exit 1; }
 	stamp
 	echo $((_t - a)) >> "$tmp/times2"
@@ -129,7 +129,7 @@ if command -v strace >/dev/null 2>&1; then
 	mkdir "$tmp/runst"
 	if (cd "$tmp/runst" && PAVED_HOME="$tmp/runst/home" strace -f -qq -e trace=execve \
 			-o "$tmp/strace.log" "$PAVED" create service svc-st --template node-api \
-			--database none > "$tmp/runst.log" 2>&1); then
+			--database none --no-deploy > "$tmp/runst.log" 2>&1); then
 		# successful execve lines: PID execve("/usr/bin/git", ["git", ...
 		grep 'execve(' "$tmp/strace.log" | grep -v '= -1 ' |
 			sed 's/^[0-9]* *execve("\([^"]*\)".*/\1/' | sed 's|.*/||' |

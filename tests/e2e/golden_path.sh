@@ -194,6 +194,15 @@ if expect_rc 0 "dry run" && expect_in "$out" "Plan for node-api (dry run: nothin
 	else pass "--dry-run prints the plan and touches nothing"; fi
 fi
 
+# ---- --no-deploy -------------------------------------------------------------
+
+paved create service nodeploy-svc --template node-api --no-deploy --dir "$tmp/nodeploy-svc"
+if expect_rc 0 "--no-deploy" &&
+   expect_in "$out" "Deployed to development environment  skipped: not deployed (--no-deploy)" "--no-deploy" &&
+   expect_in "$out" "run 'paved deploy nodeploy-svc --env dev' when you want it live" "--no-deploy"; then
+	pass "--no-deploy stops before the deploy step"
+fi
+
 # ---- bad input ------------------------------------------------------------
 
 # An unknown template.

@@ -144,6 +144,7 @@ function service.recipe(spec)
     },
     {
       title = "Deployed to development environment",
+      when = function(ctx) return ctx.params.deploy, "not deployed (--no-deploy)" end,
       run = function(ctx)
         local r = paved.call("deploy.service", {
           name = ctx.params.name, env = "dev", dir = ctx.target, template = ctx.recipe,
@@ -177,14 +178,16 @@ function service.recipe(spec)
     if o.url then
       add("Your service is live at: %s", o.url)
     else
-      add("Your service is ready in %s (not deployed: install a deploy plugin, then 'paved call deploy.service').", o.dir)
+      add("Your service is ready in %s (not deployed: %s).", o.dir, p.deploy
+          and "install a deploy plugin, then 'paved deploy " .. p.name .. " --env dev'"
+          or "run 'paved deploy " .. p.name .. " --env dev' when you want it live")
     end
     add("")
     add("Next steps:")
     add("  1. Clone repository: git clone %s", o.repository or o.dir)
     add("  2. Start coding:     cd %s && %s", o.dir, spec.dev_cmd)
     add("  3. Run the tests:    %s", spec.test_cmd)
-    add("  4. Deploy:           paved call deploy.service '{\"name\": \"%s\", \"env\": \"production\"}'", p.name)
+    add("  4. Deploy:           paved deploy %s --env production", p.name)
     add("")
     if o.database then
       add("Database: %s \"%s\"; its %s is in %s ('paved resources show %s --show-secrets')",
@@ -213,6 +216,8 @@ function service.recipe(spec)
         pattern = "^[^\n\r]*$", max_length = 200, description = "one line about the service" },
       { name = "port", type = "int", default = 8080, min = 1, max = 65535,
         description = "port the service listens on by default" },
+      { name = "deploy", type = "bool", default = true,
+        description = "deploy to the development environment at the end" },
     },
     steps = steps,
     finish = finish,
