@@ -34,6 +34,10 @@ unset XDG_DATA_HOME PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSERVICE || true
 
 # cleanup: stop every PostgreSQL cluster and redis-server under $tmp.
 cleanup() {
+	# services the golden path deployed: supervisors, replicas, HAProxy
+	for h in "$tmp"/*/runtime; do
+		[ -d "$h" ] && PAVED_HOME="${h%/runtime}" timeout 30 "$top_builddir/host/paved" stop >/dev/null 2>&1
+	done
 	for d in "$tmp"/*/provision/postgres/data; do
 		[ -f "$d/postmaster.pid" ] && "$PGBIN/pg_ctl" stop -D "$d" -m immediate -s >/dev/null 2>&1
 	done
