@@ -3,7 +3,8 @@
  *   deploy.service {name, env, dir?, template?, strategy?, version?} -> {url, version, outcome}
  *   deploy.rolling {service, env, version, dir, argv, env_vars, replicas} (the strategy)
  *   deploy.destroy {name, env}
- *   cli.deploy, cli.status, cli.stop, cli.logs
+ *   deploy.rollback {name, env} (rollback.c)
+ *   cli.deploy, cli.status, cli.stop, cli.logs, cli.rollback
  * Records go to the state database (namespace "deploy"). */
 #include <paved/plugin.h>
 #include "../../runtime/process/util.h"
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <yaml.h>
 
 static const struct paved_api *api;
 
@@ -46,9 +48,12 @@ static void event(paved_host *h, const char *name, json_t *rec, const char *step
 	json_decref(f);
 }
 
-/* deploy.rolling: start a new replica, wait for /health, put it in traffic,
- * take an old one out; the old ones keep running (out of traffic) until
- * every new one is healthy, so a failed rollout is undone instantly. */
+/* deploy.rolling: replace the replicas in steps.  Each step first takes up
+ * to max_unavailable old replicas out of traffic, starts max_surge +
+ * max_unavailable new ones (at most what is left), waits for their /health,
+ * puts them in traffic, then takes out of traffic the old ones no longer
+ * needed to keep N in traffic.  Old replicas keep running (out of traffic)
+ * until every new one is healthy, so a failed rollout is undone instantly. */
 static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
@@ -57,48 +62,83 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 	int n = (int)json_integer_value(json_object_get(args, "replicas"));
 	if (n <= 0)
 		n = 2;
+	json_t *ms = json_object_get(args, "max_surge"), *mu = json_object_get(args, "max_unavailable");
+	int surge = json_is_integer(ms) ? (int)json_integer_value(ms) : 1;
+	int unav = json_is_integer(mu) ? (int)json_integer_value(mu) : 0;
+	if (surge < 0)
+		surge = 0;
+	if (unav < 0)
+		unav = 0;
+	if (surge + unav == 0)
+		surge = 1;
 	double timeout = json_number_value(json_object_get(args, "health_timeout"));
 	json_t *st = NULL, *olds = json_array(), *news = json_array();
 	json_t *se = json_pack("{ss ss}", "service", svc, "env", env);
 	call(h, "runtime.status", se, &st, NULL);
-	size_t i;
+	size_t i, nin = 0, oi = 0;
 	json_t *r;
+	/* in-traffic old replicas first: they are the ones taken out step by step */
 	json_array_foreach(json_object_get(json_array_get(st, 0), "replicas"), i, r)
-		json_array_append(olds, json_object_get(r, "id"));
+		if (json_is_true(json_object_get(r, "enabled")))
+			json_array_append(olds, json_object_get(r, "id")), nin++;
+	json_array_foreach(json_object_get(json_array_get(st, 0), "replicas"), i, r)
+		if (!json_is_true(json_object_get(r, "enabled")))
+			json_array_append(olds, json_object_get(r, "id"));
 	json_decref(st);
-	int rc = PAVED_OK;
+	int rc = PAVED_OK, done = 0;
 	char *err = NULL;
-	for (int k = 0; k < n && rc == PAVED_OK; k++) {
-		json_t *a = json_deep_copy(args), *res = NULL;
-		json_object_set_new(a, "service", json_string(svc));
-		json_object_set_new(a, "env", json_string(env));
-		rc = call(h, "runtime.start", a, &res, &err);
-		json_decref(a);
-		if (rc)
-			break;
-		json_t *id = json_object_get(res, "id");
-		json_array_append(news, id);
-		json_t *ia = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", id,
-		                       "timeout", timeout > 0 ? timeout : 30.0);
-		api->log(h, PAVED_LOG_INFO, "rolling: started replica %s; waiting for /health",
-		         json_string_value(id));
-		rc = call(h, "runtime.wait", ia, NULL, &err) || call(h, "runtime.enable", ia, NULL, &err);
-		if (!rc && (size_t)k < json_array_size(olds)) {
-			json_object_set(ia, "id", json_array_get(olds, k));
+	while (done < n && rc == PAVED_OK) {
+		int b = surge + unav < n - done ? surge + unav : n - done;
+		for (int k = 0; k < unav && oi < nin; k++, oi++) {
+			json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id",
+			                       json_array_get(olds, oi));
 			call(h, "runtime.disable", ia, NULL, NULL);
+			json_decref(ia);
 		}
-		json_t *ev = json_pack("{ss ss sO ss}", "service", svc, "env", env, "replica", id,
-		                       "step", rc ? "replica unhealthy" : "replica replaced");
-		api->emit(h, "deploy.step", ev);
-		json_decref(ev);
-		json_decref(ia);
-		json_decref(res);
+		json_t *batch = json_array();
+		for (int k = 0; k < b && rc == PAVED_OK; k++) {
+			json_t *a = json_deep_copy(args), *res = NULL;
+			json_object_set_new(a, "service", json_string(svc));
+			json_object_set_new(a, "env", json_string(env));
+			rc = call(h, "runtime.start", a, &res, &err);
+			json_decref(a);
+			if (!rc) {
+				json_array_append(news, json_object_get(res, "id"));
+				json_array_append(batch, json_object_get(res, "id"));
+				api->log(h, PAVED_LOG_INFO, "rolling: started replica %s; waiting for /health",
+				         json_string_value(json_object_get(res, "id")));
+			}
+			json_decref(res);
+		}
+		json_t *id;
+		json_array_foreach(batch, i, id) {
+			if (rc)
+				break;
+			json_t *ia = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", id,
+			                       "timeout", timeout > 0 ? timeout : 30.0);
+			rc = call(h, "runtime.wait", ia, NULL, &err) || call(h, "runtime.enable", ia, NULL, &err);
+			json_t *ev = json_pack("{ss ss sO ss}", "service", svc, "env", env, "replica", id,
+			                       "step", rc ? "replica unhealthy" : "replica in traffic");
+			api->emit(h, "deploy.step", ev);
+			json_decref(ev);
+			json_decref(ia);
+		}
+		json_decref(batch);
+		if (!rc)
+			done += b;
+		/* keep N in traffic: old ones beyond N - done leave */
+		while (!rc && nin - oi > (size_t)(n > done ? n - done : 0)) {
+			json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id",
+			                       json_array_get(olds, oi++));
+			call(h, "runtime.disable", ia, NULL, NULL);
+			json_decref(ia);
+		}
 	}
 	json_t *gone = rc ? news : olds, *keep = rc ? olds : news;
 	/* rollback: old replicas back in traffic first, then the new ones go */
 	json_array_foreach(keep, i, r) {
 		json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
-		if (rc)
+		if (rc && i < nin)
 			call(h, "runtime.enable", ia, NULL, NULL);
 		json_decref(ia);
 	}
@@ -108,7 +148,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 		json_decref(ia);
 	}
 	if (rc) {
-		int rolled = json_array_size(olds) > 0;
+		int rolled = nin > 0;
 		*result = json_pack("{ss}", "outcome", rolled ? "rolled_back" : "failed");
 		api->error(errmsg, "%s%s", err ? err : "rollout failed",
 		           rolled ? "; rolled back, the previous version keeps serving" : "");
@@ -139,6 +179,77 @@ static json_t *argv_of(const char *s)
 	return a;
 }
 
+/* the credentials of SVC's resources in ENV (provision.env), a new object */
+static json_t *svc_env(paved_host *h, const char *svc, const char *env)
+{
+	json_t *envv = json_object(), *list = NULL;
+	if (call(h, "provision.list", NULL, &list, NULL) == PAVED_OK) {
+		size_t i;
+		json_t *r;
+		json_array_foreach(list, i, r) {
+			const char *rs = json_string_value(json_object_get(r, "service"));
+			const char *re = json_string_value(json_object_get(r, "env"));
+			if (!rs || !re || strcmp(rs, svc) || strcmp(re, env))
+				continue;
+			json_t *a = json_pack("{sO}", "name", json_object_get(r, "name")), *e = NULL;
+			if (call(h, "provision.env", a, &e, NULL) == PAVED_OK)
+				json_object_update(envv, e);
+			json_decref(a), json_decref(e);
+		}
+	}
+	json_decref(list);
+	return envv;
+}
+
+/* deploy.strategy from DIR/platform.yaml ("deploy: {strategy: S}"), or NULL */
+static char *yaml_strategy(const char *dir)
+{
+	char *p = ru_fmt("%s/platform.yaml", dir), *res = NULL;
+	FILE *f = fopen(p, "r");
+	free(p);
+	if (!f)
+		return NULL;
+	yaml_parser_t ps;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&ps)) {
+		fclose(f);
+		return NULL;
+	}
+	yaml_parser_set_input_file(&ps, f);
+	if (yaml_parser_load(&ps, &doc)) {
+		yaml_node_t *root = yaml_document_get_root_node(&doc);
+		for (int lvl = 0; root && root->type == YAML_MAPPING_NODE && lvl < 2; lvl++) {
+			const char *want = lvl ? "strategy" : "deploy";
+			yaml_node_t *next = NULL;
+			for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+			     pr < root->data.mapping.pairs.top; pr++) {
+				yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+				if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, want))
+					next = yaml_document_get_node(&doc, pr->value);
+			}
+			if (lvl && next && next->type == YAML_SCALAR_NODE && next->data.scalar.length)
+				res = strdup((char *)next->data.scalar.value);
+			root = next;
+		}
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&ps);
+	fclose(f);
+	return res;
+}
+
+/* REC without its chain of previous records deeper than DEPTH */
+static json_t *trim_prev(json_t *rec, int depth)
+{
+	json_t *c = json_copy(rec);
+	json_t *p = json_object_get(c, "previous");
+	if (p && depth <= 0)
+		json_object_del(c, "previous");
+	else if (p)
+		json_object_set_new(c, "previous", trim_prev(p, depth - 1));
+	return c;
+}
+
 static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
@@ -148,7 +259,8 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	const char *env = json_string_value(json_object_get(args, "env")) ?: "dev";
 	const char *dir = json_string_value(json_object_get(args, "dir"));
 	const char *tmpl = json_string_value(json_object_get(args, "template")) ?: "";
-	const char *strategy = json_string_value(json_object_get(args, "strategy")) ?: "rolling";
+	const char *strategy = json_string_value(json_object_get(args, "strategy"));
+	char *ystrat = NULL;
 	const char *ref = json_string_value(json_object_get(args, "version")) ?: "HEAD";
 	if (!svc || !*svc || strchr(svc, '/') || strchr(env, '/'))
 		return api->error(errmsg, "argument 'name' (a service name) is required");
@@ -161,6 +273,15 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		dir = json_string_value(json_object_get(last, "dir"));
 		if (!dir)
 			return api->error(errmsg, "no directory for '%s': pass --dir DIR (its working copy)", svc);
+	}
+	if (!strategy)   /* platform.yaml of the working copy, else rolling */
+		strategy = ystrat = yaml_strategy(dir);
+	if (!strategy)
+		strategy = "rolling";
+	if (!strchr(strategy, '.') && !strchr(strategy, '/')) {
+		json_t *pa = json_pack("{ss ss}", "service", svc, "env", env);
+		call(h, "runtime.prune", pa, NULL, NULL);
+		json_decref(pa);
 	}
 	double t0 = ru_now();
 	char id[64];
@@ -225,22 +346,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 			                "the running version keeps serving", build, st, buildlog);
 	}
 	/* credentials of the service's resources in this env */
-	json_t *envv = json_object(), *list = NULL;
-	if (!rc && call(h, "provision.list", NULL, &list, NULL) == PAVED_OK) {
-		size_t i;
-		json_t *r;
-		json_array_foreach(list, i, r) {
-			const char *rs = json_string_value(json_object_get(r, "service"));
-			const char *re = json_string_value(json_object_get(r, "env"));
-			if (!rs || !re || strcmp(rs, svc) || strcmp(re, env))
-				continue;
-			json_t *a = json_pack("{sO}", "name", json_object_get(r, "name")), *e = NULL;
-			if (call(h, "provision.env", a, &e, NULL) == PAVED_OK)
-				json_object_update(envv, e);
-			json_decref(a), json_decref(e);
-		}
-	}
-	json_decref(list);
+	json_t *envv = rc ? json_object() : svc_env(h, svc, env);
 	json_t *url = NULL;
 	if (!rc) {
 		json_t *a = json_pack("{ss ss}", "service", svc, "env", env), *res = NULL;
@@ -258,6 +364,8 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		                      "argv", argv_of(run), "env_vars", envv,
 		                      "replicas", opt_int(h, "replicas", 2),
 		                      "health_timeout", (double)opt_int(h, "health_timeout", 30));
+		json_object_set_new(a, "max_surge", json_integer(opt_int(h, "max_surge", 1)));
+		json_object_set_new(a, "max_unavailable", json_integer(opt_int(h, "max_unavailable", 0)));
 		char *hook = ru_fmt("deploy.%s", strategy), *e2 = NULL;
 		json_t *res = NULL, *st0 = NULL, *sa = json_pack("{ss ss}", "service", svc, "env", env);
 		call(h, "runtime.status", sa, &st0, NULL);
@@ -279,6 +387,15 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	if (!rc)
 		json_object_set_new(rec, "outcome", json_string("success"));
 	json_object_set_new(rec, "end", json_real(ru_now()));
+	json_object_set_new(rec, "release", json_string(rel));
+	json_object_set_new(rec, "run", json_string(run));
+	if (!rc) {   /* what paved rollback returns to */
+		snprintf(key, sizeof key, "current/%s/%s", env, svc);
+		json_t *prev = api->state_get(h, "deploy", key);
+		if (prev)
+			json_object_set_new(rec, "previous", trim_prev(prev, 4));
+		json_decref(prev);
+	}
 	if (url)
 		json_object_set(rec, "url", url);
 	char *e3 = NULL;
@@ -297,7 +414,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		*result = json_pack("{sO sO ss ss}", "url", url ? url : json_null(), "version",
 		                    json_object_get(rec, "version"), "outcome", "success", "deployment", id);
 	json_decref(url), json_decref(rec), json_decref(last);
-	free(logdir), free(rel), free(buildlog), free(rdir), free(runbuf);
+	free(logdir), free(rel), free(buildlog), free(rdir), free(runbuf), free(ystrat);
 	return rc;
 }
 
@@ -320,6 +437,7 @@ static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg
 }
 
 #include "cli.c"
+#include "rollback.c"
 
 static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 {
@@ -328,6 +446,7 @@ static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 		{ "deploy.service", h_service }, { "deploy.rolling", h_rolling },
 		{ "deploy.destroy", h_destroy }, { "cli.deploy", cli_deploy },
 		{ "cli.status", cli_status }, { "cli.stop", cli_stop }, { "cli.logs", cli_logs },
+		{ "deploy.rollback", h_rollback }, { "cli.rollback", cli_rollback },
 	};
 	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
 		if (api->provide(h, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
@@ -338,6 +457,8 @@ static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 static const struct paved_option options[] = {
 	{ "replicas", PAVED_OPT_INT, "2", "replicas per service" },
 	{ "health_timeout", PAVED_OPT_INT, "30", "seconds a new replica has to answer /health" },
+	{ "max_surge", PAVED_OPT_INT, "1", "rolling: new replicas started ahead of old ones leaving traffic" },
+	{ "max_unavailable", PAVED_OPT_INT, "0", "rolling: old replicas taken out of traffic before their replacement is healthy" },
 	{ 0 }
 };
 PAVED_PLUGIN_DECLARE(deploy_rolling, "0.1.0", "rolling deploys of services to local replicas",

@@ -15,6 +15,7 @@ export HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_HOME="$tmp
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
 unset PAVED_PLUGIN_PATH || true
 cleanup() {
+	[ -f "$tmp/stoploop" ] || touch "$tmp/stoploop" 2>/dev/null || true
 	timeout 30 "$paved" stop >/dev/null 2>&1 || true
 	# what paved stop left behind: supervisors (TERM stops their replicas), haproxy
 	for f in "$PAVED_HOME"/runtime/*/*/supervisor.pid "$PAVED_HOME"/runtime/haproxy/haproxy.pid; do
@@ -65,6 +66,45 @@ echo "request loop (requests failed): $(cat "$tmp/loop")"
 [ "$(cut -d' ' -f2 "$tmp/loop")" = 0 ] || fail "requests failed during the rollback"
 "$paved" status payment-api --json | grep -q '"outcome": "success"' || fail "current deployment"
 curl -sf -m 5 "$url/health" >/dev/null || fail "old version not serving"
+
+# v2 (a marker on /) deploys; paved rollback brings v1 back from its kept release
+curl -sf -m 5 "$url/" | grep -q "hello from" || fail "v1 does not answer /"
+cd payment-api
+git checkout -q HEAD~1 -- src/server.js
+sed -i 's/hello from /v2 from /' src/app.js
+git commit -qam "v2 marker"
+cd ..
+# v2 with maxSurge 0 / maxUnavailable 1: one replica out at a time, never zero in traffic
+rm -f "$tmp/stoploop"
+( f=0; n=0; end=$(($(date +%s) + 60))
+  while [ "$(date +%s)" -lt "$end" ] && [ ! -f "$tmp/stoploop" ]; do
+	n=$((n + 1)); curl -sf -m 2 -o /dev/null "$url/" || f=$((f + 1)); sleep 0.05
+  done; echo "$n $f" > "$tmp/loop" ) &
+loop=$!
+timeout 90 "$paved" -c plugins.deploy_rolling.max_surge=0 -c plugins.deploy_rolling.max_unavailable=1 \
+	deploy payment-api 2>"$tmp/err" || { touch "$tmp/stoploop"; fail "v2 deploy: $(cat "$tmp/err")"; }
+sleep 0.5; touch "$tmp/stoploop"; wait $loop
+echo "request loop during the v2 deploy, maxSurge 0 maxUnavailable 1 (requests failed): $(cat "$tmp/loop")"
+[ "$(cut -d' ' -f2 "$tmp/loop")" = 0 ] || fail "requests failed during the v2 deploy"
+curl -sf -m 5 "$url/" | grep -q "v2 from" || fail "v2 not serving"
+[ "$("$paved" status payment-api --json | grep -c '"version": "'"$(git -C payment-api rev-parse HEAD)"'"')" -ge 2 ] ||
+	fail "v2 replicas: $("$paved" status payment-api)"
+rm -f "$tmp/stoploop"
+( f=0; n=0; end=$(($(date +%s) + 60))
+  while [ "$(date +%s)" -lt "$end" ] && [ ! -f "$tmp/stoploop" ]; do
+	n=$((n + 1)); curl -sf -m 2 -o /dev/null "$url/" || f=$((f + 1)); sleep 0.05
+  done; echo "$n $f" > "$tmp/loop" ) &
+loop=$!
+timeout 90 "$paved" rollback payment-api >"$tmp/rb" 2>"$tmp/err" || { touch "$tmp/stoploop"; fail "rollback: $(cat "$tmp/err")"; }
+sleep 0.5; touch "$tmp/stoploop"; wait $loop
+cat "$tmp/rb"
+echo "request loop during the rollback (requests failed): $(cat "$tmp/loop")"
+[ "$(cut -d' ' -f2 "$tmp/loop")" = 0 ] || fail "requests failed during paved rollback"
+curl -sf -m 5 "$url/" | grep -q "hello from" || fail "v1 not serving after rollback"
+"$paved" events 2>/dev/null | grep -q "deploy.rolled_back" || fail "no deploy.rolled_back event"
+"$paved" status payment-api --json | grep -q '"restored_at"' || fail "current is not the restored deployment"
+if timeout 30 "$paved" rollback payment-api 2>"$tmp/err"; then fail "a second rollback had a target"; fi
+grep -q "nothing to roll back to" "$tmp/err" || fail "message: $(cat "$tmp/err")"
 "$paved" logs payment-api | grep -q listening || fail "logs"
 "$paved" stop payment-api | grep -q "stopped dev/payment-api" || fail "stop"
 echo ok

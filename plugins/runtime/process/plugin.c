@@ -6,7 +6,9 @@
  *   runtime.enable  {id, weight?}  runtime.disable {id}  runtime.remove {id}
  *   runtime.status  {service?, env?}        -> [{service, env, url, replicas: [...]}]
  *   runtime.stop    {service?, env?}        stop replicas (all, and HAProxy, without service)
- *   runtime.destroy {service, env}          stop and forget the frontend */
+ *   runtime.destroy {service, env}          stop and forget the frontend
+ *   runtime.switch  {enable: [ids], disable: [ids], keep_seconds?}  one runtime-API line
+ *   runtime.prune   {}                      remove out-of-traffic replicas past keep_until */
 #include "runtime.h"
 #include <dirent.h>
 #include <errno.h>
@@ -259,6 +261,96 @@ static int h_disable(paved_host *h, json_t *a, json_t **res, char **e, void *d)
 static int h_remove(paved_host *h, json_t *a, json_t **res, char **e, void *d)
 { (void)res, (void)d; return set_enabled(h, a, e, 0, 1); }
 
+/* runtime.switch {enable: [ids], disable: [ids], keep_seconds?}: one line of
+ * runtime-API commands (';'-separated, run back to back by HAProxy): the
+ * enabled replicas enter traffic and the disabled ones leave it in the same
+ * exchange.  Disabled replicas keep running, marked keep_until now+keep_seconds
+ * (0: until removed), when runtime.prune removes them. */
+static int h_switch(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	ARGS_SE;
+	json_t *spec = load_spec(home, env, svc);
+	double keep = json_number_value(json_object_get(args, "keep_seconds"));
+	size_t len = 0, i;
+	char *line = NULL;
+	FILE *f = open_memstream(&line, &len);
+	json_t *id = NULL;
+	int bad = 0;
+	const char *sep = "";
+	json_array_foreach(json_object_get(args, "enable"), i, id) {
+		json_t *r = replica(spec, json_string_value(id), NULL);
+		if (!r) { bad = 1; break; }
+		int slot = (int)json_integer_value(json_object_get(r, "slot"));
+		fprintf(f, "%sset server be.%s.%s/s%d addr 127.0.0.1 port %d; "
+		        "set server be.%s.%s/s%d weight %d; set server be.%s.%s/s%d state ready",
+		        sep, env, svc, slot, (int)json_integer_value(json_object_get(r, "port")),
+		        env, svc, slot, (int)json_integer_value(json_object_get(r, "weight")),
+		        env, svc, slot);
+		sep = "; ";
+		json_object_set_new(r, "enabled", json_true());
+		json_object_del(r, "keep_until");
+	}
+	json_array_foreach(json_object_get(args, "disable"), i, id) {
+		json_t *r = replica(spec, json_string_value(id), NULL);
+		if (!r || bad) { bad = 1; break; }
+		fprintf(f, "%sset server be.%s.%s/s%d state maint", sep, env, svc,
+		        (int)json_integer_value(json_object_get(r, "slot")));
+		sep = "; ";
+		json_object_set_new(r, "enabled", json_false());
+		if (keep > 0)
+			json_object_set_new(r, "keep_until", json_real(ru_now() + keep));
+	}
+	fclose(f);
+	if (bad) {
+		free(line);
+		json_decref(spec);
+		return api->error(errmsg, "runtime.switch: no such replica '%s' of %s/%s",
+		                  json_string_value(id) ?: "?", env, svc);
+	}
+	char *out = NULL;
+	int rc = *line ? rt_haproxy_cmd(home, line, &out) : 0;
+	if (out && (strstr(out, "No such") || strstr(out, "Unknown") || strstr(out, "denied") ||
+	            strstr(out, "Require")))
+		rc = -1;
+	if (!rc)
+		save_spec(home, env, svc, spec);
+	json_decref(spec);
+	if (rc) {
+		int e = api->error(errmsg, "HAProxy's runtime API refused the switch of %s/%s: %s",
+		                   env, svc, out ? out : "no answer");
+		free(out), free(line);
+		return e;
+	}
+	free(out), free(line);
+	*result = json_pack("{sb}", "switched", 1);
+	return PAVED_OK;
+}
+
+/* runtime.prune {}: remove the replicas out of traffic whose keep_until passed. */
+static int h_prune(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	ARGS_SE;
+	json_t *spec = load_spec(home, env, svc), *gone = json_array();
+	size_t i;
+	json_t *r;
+	double now = ru_now();
+	json_array_foreach(json_object_get(spec, "replicas"), i, r) {
+		double ku = json_number_value(json_object_get(r, "keep_until"));
+		if (!json_is_true(json_object_get(r, "enabled")) && ku > 0 && ku < now)
+			json_array_append(gone, json_object_get(r, "id"));
+	}
+	json_decref(spec);
+	json_array_foreach(gone, i, r) {
+		json_t *a = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
+		char *e = NULL;
+		set_enabled(h, a, &e, 0, 1);
+		free(e);
+		json_decref(a);
+	}
+	*result = json_pack("{so}", "removed", gone);
+	return PAVED_OK;
+}
+
 static json_t *status_one(const char *home, const char *env, const char *svc, json_t *svcs)
 {
 	json_t *spec = load_spec(home, env, svc), *st = load_state(home, env, svc);
@@ -288,6 +380,8 @@ static json_t *status_one(const char *home, const char *env, const char *svc, js
 			"health_status", code, "status",
 			json_string_value(json_object_get(rs, "status")) ?: "starting",
 			"healthy", code >= 200 && code < 300);
+		if (json_object_get(r, "keep_until"))
+			json_object_set(x, "keep_until", json_object_get(r, "keep_until"));
 		/* RED from HAProxy's stats: requests, 5xx, average response time */
 		char name[160];
 		snprintf(name, sizeof name, "be.%s.%s,s%d,", env, svc,
@@ -420,7 +514,8 @@ static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 		{ "runtime.wait", h_wait }, { "runtime.enable", h_enable },
 		{ "runtime.disable", h_disable }, { "runtime.remove", h_remove },
 		{ "runtime.status", h_status }, { "runtime.stop", h_stop },
-		{ "runtime.destroy", h_destroy },
+		{ "runtime.destroy", h_destroy }, { "runtime.switch", h_switch },
+		{ "runtime.prune", h_prune },
 	};
 	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
 		if (api->provide(h, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
