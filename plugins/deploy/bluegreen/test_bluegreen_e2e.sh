@@ -60,7 +60,7 @@ sed -i 's/hello from /v2 from /' src/app.js
 if [ -f platform.yaml ] && grep -q '^deploy:' platform.yaml; then
 	fail "platform.yaml already has a deploy section; adapt the test"
 fi
-printf 'deploy:\n  strategy: bluegreen\n' >> platform.yaml
+printf 'deploy:\n  strategy: {dev: bluegreen, production: rolling}\n' >> platform.yaml
 git add -A && git commit -qm "v2 marker, blue-green"
 cd ..
 start_loop 60

@@ -101,6 +101,17 @@ static int cli_status(paved_host *h, json_t *args, json_t **result, char **errms
 		snprintf(key, sizeof key, "current/%s/%s", json_string_value(json_object_get(s, "env")),
 		         json_string_value(json_object_get(s, "service")));
 		json_t *cur = api->state_get(h, "deploy", key);
+		snprintf(key, sizeof key, "last/%s/%s", json_string_value(json_object_get(s, "env")),
+		         json_string_value(json_object_get(s, "service")));
+		json_t *last = api->state_get(h, "deploy", key);
+		const char *lid = json_string_value(json_object_get(last, "id"));
+		json_t *fresh = lid ? api->state_get(h, "deploy", lid) : NULL;   /* rollback updates it */
+		if (fresh)
+			json_decref(last), last = fresh;
+		/* the latest attempt when it is not the live one (a failed deploy) */
+		if (last && (!cur || !json_equal(json_object_get(last, "id"), json_object_get(cur, "id"))))
+			json_object_set(s, "last_attempt", last);
+		json_decref(last);
 		if (cur)
 			json_object_set_new(s, "deployment", cur);
 	}
@@ -119,6 +130,12 @@ static int cli_status(paved_host *h, json_t *args, json_t **result, char **errms
 			       json_string_value(json_object_get(s, "url")) ?: "-",
 			       json_string_value(json_object_get(cur, "version")) ?: "-",
 			       json_string_value(json_object_get(cur, "outcome")) ?: "-");
+			json_t *la = json_object_get(s, "last_attempt");
+			if (la)
+				printf("  last attempt: version %.12s  %s  (%s)\n",
+				       json_string_value(json_object_get(la, "version")) ?: "-",
+				       json_string_value(json_object_get(la, "outcome")) ?: "-",
+				       json_string_value(json_object_get(la, "id")) ?: "-");
 			json_array_foreach(json_object_get(s, "replicas"), j, r) {
 				json_t *red = json_object_get(r, "red");
 				printf("  %-4s version %.12s  port %d  pid %d  %s%s  %s  restarts %d",

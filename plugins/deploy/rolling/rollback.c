@@ -70,7 +70,9 @@ static int h_rollback(paved_host *h, json_t *args, json_t **result, char **errms
 			json_t *a = json_pack("{ss ss sO ss so so si sf si si}", "service", svc, "env", env,
 			                      "version", json_object_get(prev, "version"), "dir", rel,
 			                      "argv", argv_of(run), "env_vars", svc_env(h, svc, env),
-			                      "replicas", opt_int(h, "replicas", 2),
+			                      "replicas", json_is_integer(json_object_get(prev, "replicas")) ?
+			                      (int)json_integer_value(json_object_get(prev, "replicas")) :
+			                      opt_int(h, "replicas", 2),
 			                      "health_timeout", (double)opt_int(h, "health_timeout", 30),
 			                      "max_surge", opt_int(h, "max_surge", 1),
 			                      "max_unavailable", opt_int(h, "max_unavailable", 0));

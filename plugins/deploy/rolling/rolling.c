@@ -201,41 +201,110 @@ static json_t *svc_env(paved_host *h, const char *svc, const char *env)
 	return envv;
 }
 
-/* deploy.strategy from DIR/platform.yaml ("deploy: {strategy: S}"), or NULL */
-static char *yaml_strategy(const char *dir)
+/* The deploy: section of DIR/platform.yaml (read with libyaml):
+ *   deploy: {build: CMD, run: CMD, replicas: N, strategy: S | {ENV: S, ...}}
+ * Strings are malloc()ed, NULL when absent; has_build tells "build: ''"
+ * (no build) from no build key.  0, or -1 with *ERR when the file is not
+ * valid YAML. */
+struct dcfg {
+	char *build, *run, *strategy;
+	int has_build, replicas;
+};
+
+static void dcfg_free(struct dcfg *c)
 {
-	char *p = ru_fmt("%s/platform.yaml", dir), *res = NULL;
-	FILE *f = fopen(p, "r");
-	free(p);
-	if (!f)
+	free(c->build), free(c->run), free(c->strategy);
+	memset(c, 0, sizeof *c);
+}
+
+static yaml_node_t *ymap_get(yaml_document_t *doc, yaml_node_t *m, const char *key)
+{
+	if (!m || m->type != YAML_MAPPING_NODE)
 		return NULL;
+	yaml_node_t *v = NULL;
+	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = yaml_document_get_node(doc, pr->key);
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			v = yaml_document_get_node(doc, pr->value);
+	}
+	return v;
+}
+
+static char *yscalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? strdup((char *)n->data.scalar.value) : NULL;
+}
+
+static int dcfg_read(const char *dir, const char *env, struct dcfg *c, char **err)
+{
+	memset(c, 0, sizeof *c);
+	char *p = ru_fmt("%s/platform.yaml", dir);
+	FILE *f = fopen(p, "r");
+	if (!f) {
+		free(p);
+		return 0;
+	}
 	yaml_parser_t ps;
 	yaml_document_t doc;
+	int rc = 0;
 	if (!yaml_parser_initialize(&ps)) {
-		fclose(f);
-		return NULL;
+		fclose(f), free(p);
+		return 0;
 	}
 	yaml_parser_set_input_file(&ps, f);
-	if (yaml_parser_load(&ps, &doc)) {
-		yaml_node_t *root = yaml_document_get_root_node(&doc);
-		for (int lvl = 0; root && root->type == YAML_MAPPING_NODE && lvl < 2; lvl++) {
-			const char *want = lvl ? "strategy" : "deploy";
-			yaml_node_t *next = NULL;
-			for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
-			     pr < root->data.mapping.pairs.top; pr++) {
-				yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
-				if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, want))
-					next = yaml_document_get_node(&doc, pr->value);
+	if (!yaml_parser_load(&ps, &doc)) {
+		*err = ru_fmt("%s: invalid YAML (line %lu: %s)", p, (unsigned long)ps.problem_mark.line + 1,
+		              ps.problem ? ps.problem : "?");
+		rc = -1;
+	} else {
+		yaml_node_t *d = ymap_get(&doc, yaml_document_get_root_node(&doc), "deploy");
+		yaml_node_t *b = ymap_get(&doc, d, "build"), *s = ymap_get(&doc, d, "strategy");
+		c->has_build = b != NULL;
+		c->build = yscalar(b);
+		c->run = yscalar(ymap_get(&doc, d, "run"));
+		char *n = yscalar(ymap_get(&doc, d, "replicas"));
+		if (n) {
+			char *end;
+			long v = strtol(n, &end, 10);
+			if (*end || v < 1 || v > 8) {
+				*err = ru_fmt("%s: deploy.replicas must be an integer from 1 to 8, not '%s'", p, n);
+				rc = -1;
 			}
-			if (lvl && next && next->type == YAML_SCALAR_NODE && next->data.scalar.length)
-				res = strdup((char *)next->data.scalar.value);
-			root = next;
+			c->replicas = (int)v;
+			free(n);
 		}
+		if (s && s->type == YAML_MAPPING_NODE)   /* {dev: rolling, production: bluegreen} */
+			s = ymap_get(&doc, s, env);
+		c->strategy = yscalar(s);
+		if (c->strategy && !*c->strategy)
+			free(c->strategy), c->strategy = NULL;
+		if (c->run && !*c->run)
+			free(c->run), c->run = NULL;
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&ps);
 	fclose(f);
-	return res;
+	free(p);
+	if (rc)
+		dcfg_free(c);
+	return rc;
+}
+
+/* the last non-empty line of file P from byte OFF on, malloc()ed ("" if none) */
+static char *last_line(const char *p, long off)
+{
+	FILE *f = fopen(p, "r");
+	char buf[512], *last = strdup("");
+	if (!f)
+		return last;
+	fseek(f, off, SEEK_SET);
+	while (fgets(buf, sizeof buf, f)) {
+		buf[strcspn(buf, "\r\n")] = 0;
+		if (*buf)
+			free(last), last = strdup(buf);
+	}
+	fclose(f);
+	return last;
 }
 
 /* REC without its chain of previous records deeper than DEPTH */
@@ -260,7 +329,6 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	const char *dir = json_string_value(json_object_get(args, "dir"));
 	const char *tmpl = json_string_value(json_object_get(args, "template")) ?: "";
 	const char *strategy = json_string_value(json_object_get(args, "strategy"));
-	char *ystrat = NULL;
 	const char *ref = json_string_value(json_object_get(args, "version")) ?: "HEAD";
 	if (!svc || !*svc || strchr(svc, '/') || strchr(env, '/'))
 		return api->error(errmsg, "argument 'name' (a service name) is required");
@@ -274,20 +342,12 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		if (!dir)
 			return api->error(errmsg, "no directory for '%s': pass --dir DIR (its working copy)", svc);
 	}
-	if (!strategy)   /* platform.yaml of the working copy, else rolling */
-		strategy = ystrat = yaml_strategy(dir);
-	if (!strategy)
-		strategy = "rolling";
-	if (!strchr(strategy, '.') && !strchr(strategy, '/')) {
-		json_t *pa = json_pack("{ss ss}", "service", svc, "env", env);
-		call(h, "runtime.prune", pa, NULL, NULL);
-		json_decref(pa);
-	}
 	double t0 = ru_now();
 	char id[64];
 	snprintf(id, sizeof id, "%s-%s-%lld", env, svc, (long long)(t0 * 1000));
 	json_t *rec = json_pack("{ss ss ss ss ss sf ss}", "id", id, "service", svc, "env", env,
-	                        "strategy", strategy, "dir", dir, "start", t0, "outcome", "running");
+	                        "strategy", strategy ? strategy : "rolling", "dir", dir, "start", t0,
+	                        "outcome", "running");
 	char *logdir = ru_fmt("%s/logs/%s/%s", home, env, svc);
 	ru_mkdir_p(logdir);
 	char *rel = ru_fmt("%s/runtime/%s/%s/releases/%s", home, env, svc, id);
@@ -295,7 +355,6 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	char *out = NULL, *err = NULL, *rdir = ru_fmt("%s/runtime/%s/%s/releases", home, env, svc);
 	int rc = PAVED_OK;
 	ru_mkdir_p(rdir);
-	event(h, "deploy.started", rec, NULL);
 	/* the release: a clone of the repository at REF (a copy when not git) */
 	char *gitv[] = { "git", "-C", (char *)dir, "rev-parse", "--verify", "-q",
 	                 (char *)ru_fmt("%s^{commit}", ref), NULL };
@@ -324,7 +383,22 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	free(gitv[6]);
 	free(out);
 	out = NULL;
-	/* build and run commands: per template (or what the files suggest) */
+	/* the release's platform.yaml (deploy: build, run, replicas, strategy),
+	 * else the template's defaults (or what the files suggest) */
+	struct dcfg cfg = { 0 };
+	char *cerr = NULL;
+	if (!rc && dcfg_read(rel, env, &cfg, &cerr))
+		rc = api->error(errmsg, "%s", cerr);
+	free(cerr);
+	if (!strategy)   /* --strategy, else platform.yaml (per env), else rolling */
+		strategy = cfg.strategy ? cfg.strategy : "rolling";
+	json_object_set_new(rec, "strategy", json_string(strategy));
+	event(h, "deploy.started", rec, NULL);
+	if (!rc && !strchr(strategy, '.') && !strchr(strategy, '/')) {
+		json_t *pa = json_pack("{ss ss}", "service", svc, "env", env);
+		call(h, "runtime.prune", pa, NULL, NULL);
+		json_decref(pa);
+	}
 	const char *build = NULL, *run = NULL;
 	char *runbuf = NULL;
 	if (!strcmp(tmpl, "c-api") || (!*tmpl && exists(rel, "Makefile") && !exists(rel, "package.json"))) {
@@ -333,17 +407,28 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	} else {
 		run = "node src/server.js";
 	}
+	if (cfg.has_build)
+		build = cfg.build && *cfg.build ? cfg.build : NULL;
+	if (cfg.run)
+		run = cfg.run;
+	int replicas = cfg.replicas ? cfg.replicas : opt_int(h, "replicas", 2);
 	if (!rc && build) {
 		json_t *bv = argv_of(build);
 		char *av[16] = { 0 };
 		for (size_t i = 0; i < json_array_size(bv) && i < 15; i++)
 			av[i] = (char *)json_string_value(json_array_get(bv, i));
 		event(h, "deploy.step", rec, "build");
+		struct stat sb;
+		long off = stat(buildlog, &sb) == 0 ? (long)sb.st_size : 0;
 		int st = ru_run(av, rel, buildlog, NULL, 600);
 		json_decref(bv);
-		if (st)
-			rc = api->error(errmsg, "the build '%s' failed (exit %d; see %s); nothing changed, "
-			                "the running version keeps serving", build, st, buildlog);
+		if (st) {
+			char *ll = last_line(buildlog, off);
+			rc = api->error(errmsg, "the build command '%s' failed (exit %d)%s%s (full output: %s); "
+			                "nothing changed, the running version keeps serving",
+			                build, st, *ll ? ": " : "", ll, buildlog);
+			free(ll);
+		}
 	}
 	/* credentials of the service's resources in this env */
 	json_t *envv = rc ? json_object() : svc_env(h, svc, env);
@@ -362,7 +447,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		json_t *a = json_pack("{ss ss sO ss so sO si sf}", "service", svc, "env", env,
 		                      "version", json_object_get(rec, "version"), "dir", rel,
 		                      "argv", argv_of(run), "env_vars", envv,
-		                      "replicas", opt_int(h, "replicas", 2),
+		                      "replicas", replicas,
 		                      "health_timeout", (double)opt_int(h, "health_timeout", 30));
 		json_object_set_new(a, "max_surge", json_integer(opt_int(h, "max_surge", 1)));
 		json_object_set_new(a, "max_unavailable", json_integer(opt_int(h, "max_unavailable", 0)));
@@ -389,6 +474,9 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	json_object_set_new(rec, "end", json_real(ru_now()));
 	json_object_set_new(rec, "release", json_string(rel));
 	json_object_set_new(rec, "run", json_string(run));
+	json_object_set_new(rec, "replicas", json_integer(replicas));
+	if (build)
+		json_object_set_new(rec, "build", json_string(build));
 	if (!rc) {   /* what paved rollback returns to */
 		snprintf(key, sizeof key, "current/%s/%s", env, svc);
 		json_t *prev = api->state_get(h, "deploy", key);
@@ -402,6 +490,11 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	snprintf(key, sizeof key, "%s", id);
 	api->state_put(h, "deploy", key, rec, &e3);
 	free(e3);
+	e3 = NULL;
+	snprintf(key, sizeof key, "last/%s/%s", env, svc);   /* the latest attempt, whatever its outcome */
+	api->state_put(h, "deploy", key, rec, &e3);
+	free(e3);
+	e3 = NULL;
 	const char *outcome = json_string_value(json_object_get(rec, "outcome"));
 	if (!rc) {
 		snprintf(key, sizeof key, "current/%s/%s", env, svc);
@@ -414,7 +507,8 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		*result = json_pack("{sO sO ss ss}", "url", url ? url : json_null(), "version",
 		                    json_object_get(rec, "version"), "outcome", "success", "deployment", id);
 	json_decref(url), json_decref(rec), json_decref(last);
-	free(logdir), free(rel), free(buildlog), free(rdir), free(runbuf), free(ystrat);
+	free(logdir), free(rel), free(buildlog), free(rdir), free(runbuf);
+	dcfg_free(&cfg);
 	return rc;
 }
 

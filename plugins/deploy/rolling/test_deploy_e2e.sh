@@ -14,9 +14,17 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/paved-deploy-e2e.XXXXXX")
 export HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_HOME="$tmp/home"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
 unset PAVED_PLUGIN_PATH || true
+pgbefore=$(ls /var/lib/paved 2>/dev/null || true)
 cleanup() {
 	[ -f "$tmp/stoploop" ] || touch "$tmp/stoploop" 2>/dev/null || true
 	timeout 30 "$paved" stop >/dev/null 2>&1 || true
+	# the PostgreSQL cluster of the c-api + postgres golden path
+	timeout 60 "$paved" resources stop >/dev/null 2>&1 || true
+	if [ "$(id -u)" = 0 ]; then   # as root the cluster lives in /var/lib/paved/pg-HASH
+		for d in $(ls /var/lib/paved 2>/dev/null); do
+			echo "$pgbefore" | grep -qx "$d" || rm -rf "/var/lib/paved/$d"
+		done
+	fi
 	# what paved stop left behind: supervisors (TERM stops their replicas), haproxy
 	for f in "$PAVED_HOME"/runtime/*/*/supervisor.pid "$PAVED_HOME"/runtime/haproxy/haproxy.pid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
@@ -105,6 +113,69 @@ curl -sf -m 5 "$url/" | grep -q "hello from" || fail "v1 not serving after rollb
 "$paved" status payment-api --json | grep -q '"restored_at"' || fail "current is not the restored deployment"
 if timeout 30 "$paved" rollback payment-api 2>"$tmp/err"; then fail "a second rollback had a target"; fi
 grep -q "nothing to roll back to" "$tmp/err" || fail "message: $(cat "$tmp/err")"
+
+# platform.yaml deploy: build (argv, no shell, in the release), run, replicas,
+# and a strategy per env
+cd payment-api
+grep -q '^deploy:' platform.yaml && fail "platform.yaml already has a deploy section; adapt the test"
+cp platform.yaml "$tmp/platform.yaml.orig"
+printf 'deploy:\n  build: touch built-by-platform-yaml\n  run: node ./src/server.js\n  replicas: 3\n  strategy: {dev: rolling, production: bluegreen}\n' >> platform.yaml
+git commit -qam "deploy section"
+cd ..
+timeout 90 "$paved" deploy payment-api 2>"$tmp/err" || fail "deploy with a deploy: section: $(cat "$tmp/err")"
+"$paved" status payment-api --json > "$tmp/st"
+[ "$(grep -c '"enabled": true' "$tmp/st")" = 3 ] || fail "deploy.replicas 3: $(cat "$tmp/st")"
+grep -q '"run": "node ./src/server.js"' "$tmp/st" || fail "deploy.run not used: $(cat "$tmp/st")"
+grep -q '"strategy": "rolling"' "$tmp/st" || fail "deploy.strategy.dev not used: $(cat "$tmp/st")"
+rel=$(sed -n 's/.*"release": "\([^"]*\)".*/\1/p' "$tmp/st" | head -1)
+[ -f "$rel/built-by-platform-yaml" ] || fail "deploy.build did not run in the release ($rel)"
+curl -sf -m 5 "$url/" | grep -q "v2 from" || fail "the deploy: section version does not answer /"
+
+# no free port: the only port allowed is the stable one, which HAProxy holds
+port=${url##*:}
+st=0; timeout 60 "$paved" -c plugins.runtime_process.ports="$port-$port" deploy payment-api 2>"$tmp/err" || st=$?
+[ "$st" = 1 ] || fail "no free port: exit $st, not 1: $(cat "$tmp/err")"
+cat "$tmp/err"
+grep -q "no free port for a replica of dev/payment-api: every port of plugins.runtime_process.ports ($port-$port)" \
+	"$tmp/err" || fail "message: $(cat "$tmp/err")"
+curl -sf -m 5 "$url/" | grep -q "v2 from" || fail "the previous version stopped serving (no free port)"
+
+# a build that fails: exit 1, a message naming the command and its last
+# stderr line, the previous version keeps serving, the record says failed
+cd payment-api
+cp "$tmp/platform.yaml.orig" platform.yaml
+printf 'deploy:\n  build: ls /nonexistent-build-input\n' >> platform.yaml
+sed -i 's/v2 from /v3 from /' src/app.js
+git commit -qam "failing build"
+cd ..
+st=0; timeout 60 "$paved" deploy payment-api 2>"$tmp/err" || st=$?
+[ "$st" = 1 ] || fail "a failing build: exit $st, not 1: $(cat "$tmp/err")"
+cat "$tmp/err"
+grep -q "build command 'ls /nonexistent-build-input' failed" "$tmp/err" || fail "message: $(cat "$tmp/err")"
+grep -q "nonexistent-build-input.*No such file" "$tmp/err" || fail "no stderr line: $(cat "$tmp/err")"
+curl -sf -m 5 "$url/" | grep -q "v2 from" || fail "the previous version stopped serving"
+"$paved" status payment-api --json > "$tmp/st"
+sed -n '/"last_attempt"/,/}/p' "$tmp/st" | grep -q '"outcome": "failed"' || fail "record: $(cat "$tmp/st")"
+"$paved" status payment-api | grep -q "last attempt: .* failed" || fail "status: $("$paved" status payment-api)"
 "$paved" logs payment-api | grep -q listening || fail "logs"
 "$paved" stop payment-api | grep -q "stopped dev/payment-api" || fail "stop"
+
+# the c-api golden path with a PostgreSQL database: /health reports it reachable
+if [ "$(id -u)" = 0 ] && { ! id postgres >/dev/null 2>&1 || ! command -v runuser >/dev/null 2>&1; }; then
+	echo "c-api + postgres: skipped (root without a 'postgres' user or runuser)"
+elif ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	echo "c-api + postgres: skipped (PostgreSQL not installed)"
+elif ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1; then
+	echo "c-api + postgres: skipped (no make or cc)"
+else
+	out=$(timeout 180 "$paved" create service inventory-api --template c-api --database postgres </dev/null 2>&1) ||
+		fail "create c-api --database postgres: $out"
+	curl_url=$(echo "$out" | sed -n 's/^Your service is live at: //p')
+	[ -n "$curl_url" ] || fail "c-api: no URL printed: $out"
+	h=$(curl -sf -m 5 "$curl_url/health") || fail "c-api $curl_url/health"
+	echo "c-api + postgres /health: $h"
+	echo "$h" | grep -q '"reachable":true' || fail "c-api database not reachable: $h"
+	"$paved" stop inventory-api | grep -q "stopped dev/inventory-api" || fail "stop c-api"
+	timeout 60 "$paved" resources stop >/dev/null || fail "resources stop"
+fi
 echo ok

@@ -35,6 +35,39 @@ static char *sdir_of(const char *home, const char *env, const char *svc)
 	return ru_fmt("%s/runtime/%s/%s", home, env, svc);
 }
 
+/* A port for WHAT: any free loopback port, or the first free one of the
+ * option ports ("LO-HI") that no replica of SPEC holds.  0 with *ERRMSG. */
+static int free_port(paved_host *h, json_t *spec, const char *what, char **errmsg)
+{
+	const char *r = json_string_value(api->option(h, "ports"));
+	int lo = 0, hi = 0;
+	if (!r || !*r) {
+		int p = ru_free_port();
+		if (!p)
+			api->error(errmsg, "no free port on 127.0.0.1 for %s: %s", what, strerror(errno));
+		return p;
+	}
+	int n = sscanf(r, "%d-%d", &lo, &hi);
+	if (n == 1)
+		hi = lo;
+	if (n < 1 || lo < 1 || hi > 65535 || lo > hi) {
+		api->error(errmsg, "plugins.runtime_process.ports must be LO-HI (e.g. 20000-20999), not '%s'", r);
+		return 0;
+	}
+	for (int p = lo; p <= hi; p++) {
+		size_t i;
+		json_t *x;
+		int held = 0;
+		json_array_foreach(json_object_get(spec, "replicas"), i, x)
+			held |= json_integer_value(json_object_get(x, "port")) == p;
+		if (!held && ru_port_free(p))
+			return p;
+	}
+	api->error(errmsg, "no free port for %s: every port of plugins.runtime_process.ports (%d-%d) "
+	           "on 127.0.0.1 is in use; widen the range or stop what holds them", what, lo, hi);
+	return 0;
+}
+
 static json_t *load_spec(const char *home, const char *env, const char *svc)
 {
 	char *p = ru_fmt("%s/runtime/%s/%s/spec.json", home, env, svc);
@@ -98,9 +131,9 @@ static int h_ensure(paved_host *h, json_t *args, json_t **result, char **errmsg,
 	int rc = PAVED_OK, changed = 0;
 	char *pidf = ru_fmt("%s/haproxy.pid", dir);
 	if (!port) {
-		port = ru_free_port();
+		port = free_port(h, NULL, key, errmsg);
 		if (!port) {
-			rc = api->error(errmsg, "no free port on 127.0.0.1 for %s: %s", key, strerror(errno));
+			rc = PAVED_ERR;
 			goto out;
 		}
 		json_object_set_new(svcs, key, json_pack("{ss ss si}", "service", svc, "env", env,
@@ -143,10 +176,12 @@ static int h_start(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 		json_decref(spec);
 		return api->error(errmsg, "%s/%s already runs %d replicas (the most it can)", env, svc, RT_SLOTS);
 	}
-	int port = ru_free_port();
+	char *what = ru_fmt("a replica of %s/%s", env, svc);
+	int port = free_port(h, spec, what, errmsg);
+	free(what);
 	if (!port) {
 		json_decref(spec);
-		return api->error(errmsg, "no free port on 127.0.0.1: %s", strerror(errno));
+		return PAVED_ERR;
 	}
 	int n = (int)json_integer_value(json_object_get(spec, "next_id"));
 	char id[32];
@@ -523,6 +558,10 @@ static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 	return PAVED_OK;
 }
 
+static const struct paved_option options[] = {
+	{ "ports", PAVED_OPT_STRING, "", "loopback ports to use, LO-HI (empty: any free port)" },
+	{ 0 }
+};
 PAVED_PLUGIN_DECLARE(runtime_process, "0.1.0",
                      "service replicas as supervised local processes behind HAProxy",
-                     init, NULL, NULL);
+                     init, NULL, options);

@@ -192,6 +192,19 @@ int ru_free_port(void)
 	return port;
 }
 
+int ru_port_free(int port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	if (s < 0)
+		return 0;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int ok = bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+	close(s);
+	return ok;
+}
+
 int ru_http_get(int port, const char *path, int timeout_ms, char *body, size_t bodylen)
 {
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);

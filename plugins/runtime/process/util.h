@@ -18,6 +18,8 @@ pid_t   ru_read_pid(const char *path);                  /* 0 if none/dead */
 int     ru_run(char *const argv[], const char *cwd, const char *log, char **out, int timeout);
 /* A free loopback TCP port, or 0 with errno set. */
 int     ru_free_port(void);
+/* 1 if loopback TCP PORT can be bound now. */
+int     ru_port_free(int port);
 /* GET PATH on 127.0.0.1:PORT; the HTTP status, or -1 (no answer). */
 int     ru_http_get(int port, const char *path, int timeout_ms, char *body, size_t bodylen);
 /* Search PATH for an executable NAME; 1 if found. */
