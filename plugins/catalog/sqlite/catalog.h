@@ -124,6 +124,11 @@ bool cat_rel_canonical(const char *type);
 /* Page cache (KiB): normal use, and during an import. */
 #define CAT_CACHE_KB        "8192"
 #define CAT_IMPORT_CACHE_KB "16384"
+/* Memory-mapped reads (bytes of the file) for whole-graph walks, which
+ * touch many pages: each is then read in place instead of being copied
+ * into a freshly allocated cache page.  Off otherwise (look-ups touch a
+ * few pages; an import's RSS is bounded). */
+#define CAT_MMAP_BYTES      "268435456"
 
 struct cat_db {
 	sqlite3      *db;

@@ -6,7 +6,10 @@
  * once at its shortest distance, a cycle can never make it loop, and a
  * depth limit is exact.  Cycles are found separately by a depth-first
  * walk over the edges the traversal saw (an edge to a node still on the
- * DFS stack closes a cycle).
+ * DFS stack closes a cycle).  An unlimited walk first reads every edge
+ * of the reachable subgraph with one recursive query (no query per
+ * visited node) and runs the same breadth-first walk over them in memory,
+ * so depth, via, order and cycles are as for a limited walk.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,21 +97,146 @@ static int add_edge(struct walk *w, int u, int v)
 	return 0;
 }
 
+/* The whole reachable neighbourhood in one statement (no depth limit):
+ * the recursive CTE collects the reachable set, each node once (UNION),
+ * and the outer query lists every dependsOn edge out of it, grouped and
+ * sorted exactly as the per-node queries above (neighbour, exists). */
+#define SQL_ALL(from, to) \
+	"WITH RECURSIVE r(ref) AS (SELECT ?1 UNION SELECT x." to " FROM catalog_relations x" \
+	" JOIN r ON x." from " = r.ref WHERE x.type = 'dependsOn')" \
+	" SELECT x." from ", x." to ", max(CASE WHEN x.origin = x." to " THEN 1 ELSE EXISTS" \
+	" (SELECT 1 FROM catalog_entities e WHERE e.ref = x." to ") END)" \
+	" FROM r JOIN catalog_relations x ON x." from " = r.ref AND x.type = 'dependsOn'" \
+	" GROUP BY 1, 2 ORDER BY 1, 2"
+static const char *const sql_fwd_all = SQL_ALL("source", "target");
+static const char *const sql_rev_all = SQL_ALL("target", "source");
+
+/* Adjacency read in one go: for node key K (set NODE -> index into
+ * FIRST/COUNT), neighbours NB[FIRST..FIRST+COUNT), with existence EX. */
+struct adj {
+	struct cat_set  node;
+	struct cat_strv nb;
+	char           *ex;
+	int            *first, *count;
+	size_t          nnodes, capnodes, capex;
+};
+
+static void adj_free(struct adj *a)
+{
+	cat_set_free(&a->node);
+	cat_strv_free(&a->nb);
+	free(a->ex), free(a->first), free(a->count);
+}
+
+static int adj_load(struct cat_db *c, const char *ref, bool reverse, struct adj *a,
+                    char **errmsg)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c->db, reverse ? sql_rev_all : sql_fwd_all, -1, &st, NULL)
+	    != SQLITE_OK)
+		return cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
+	if (!c->in_tx)   /* takes effect from the next read transaction */
+		sqlite3_exec(c->db, "PRAGMA mmap_size=" CAT_MMAP_BYTES, NULL, NULL, NULL);
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	int rc = 0, step = SQLITE_DONE;
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *u = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+		if (!u || !v)
+			continue;
+		int k = cat_set_get(&a->node, u);
+		if (k < 0) {
+			if (a->nnodes == a->capnodes) {
+				size_t n = a->capnodes ? a->capnodes * 2 : 64;
+				int *f = realloc(a->first, n * sizeof *f);
+				if (f)
+					a->first = f;
+				int *cn = realloc(a->count, n * sizeof *cn);
+				if (cn)
+					a->count = cn;
+				if (!f || !cn) {
+					rc = -1;
+					break;
+				}
+				a->capnodes = n;
+			}
+			k = (int)a->nnodes++;
+			if (cat_set_put(&a->node, u, k)) {
+				rc = -1;
+				break;
+			}
+			a->first[k] = (int)a->nb.len;
+			a->count[k] = 0;
+		}
+		if (a->nb.len == a->capex) {
+			size_t n = a->capex ? a->capex * 2 : 256;
+			char *x = realloc(a->ex, n);
+			if (!x) {
+				rc = -1;
+				break;
+			}
+			a->ex = x;
+			a->capex = n;
+		}
+		a->ex[a->nb.len] = (char)sqlite3_column_int(st, 2);
+		if (cat_strv_push(&a->nb, v)) {
+			rc = -1;
+			break;
+		}
+		a->count[k]++;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
+	else if (rc)
+		rc = cat_err(errmsg, "out of memory");
+	sqlite3_finalize(st);
+	if (!c->in_tx)
+		sqlite3_exec(c->db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
+	return rc;
+}
+
 /* Breadth-first walk from REF along dependsOn (REVERSE: against it), at
- * most MAX_DEPTH levels (0: unlimited). */
+ * most MAX_DEPTH levels (0: unlimited).  Unlimited walks read all the
+ * edges they need with one recursive query first; limited ones ask per
+ * node (they stop early, and a recursive query cannot). */
 static int bfs(struct cat_db *c, const char *ref, bool reverse, int max_depth,
                struct walk *w, char **errmsg)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(c->db, reverse ? sql_rev : sql_fwd, -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = NULL;
+	struct adj a = { 0 };
+	if (max_depth <= 0) {
+		if (adj_load(c, ref, reverse, &a, errmsg)) {
+			adj_free(&a);
+			return -1;
+		}
+	} else if (sqlite3_prepare_v2(c->db, reverse ? sql_rev : sql_fwd, -1, &st, NULL)
+	           != SQLITE_OK)
 		return cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
 	int rc = add_node(w, ref, 0, -1) < 0 ? -1 : 0;
 	for (size_t head = 0; rc == 0 && head < w->refs.len; head++) {
 		int d = w->depth[head];
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, w->refs.v[head], -1, SQLITE_TRANSIENT);
-		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-			const char *next = (const char *)sqlite3_column_text(st, 0);
+		int k = -1, n = 0;
+		if (st) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, w->refs.v[head], -1, SQLITE_TRANSIENT);
+		} else if ((k = cat_set_get(&a.node, w->refs.v[head])) < 0) {
+			continue;
+		}
+		for (;;) {
+			const char *next;
+			int ex;
+			if (st) {
+				if (sqlite3_step(st) != SQLITE_ROW)
+					break;
+				next = (const char *)sqlite3_column_text(st, 0);
+				ex = sqlite3_column_int(st, 1);
+			} else {
+				if (n >= a.count[k])
+					break;
+				next = a.nb.v[a.first[k] + n];
+				ex = a.ex[a.first[k] + n];
+				n++;
+			}
 			int j = cat_set_get(&w->index, next);
 			if (max_depth > 0 && d >= max_depth) {
 				if (j < 0)
@@ -118,12 +246,15 @@ static int bfs(struct cat_db *c, const char *ref, bool reverse, int max_depth,
 			if (j < 0 && (j = add_node(w, next, d + 1, (int)head)) < 0)
 				rc = -1;
 			else if (j >= 0)
-				w->exists[j] = (char)sqlite3_column_int(st, 1);
+				w->exists[j] = (char)ex;
 			if (rc == 0 && add_edge(w, (int)head, j))
 				rc = -1;
+			if (rc)
+				break;
 		}
 	}
 	sqlite3_finalize(st);
+	adj_free(&a);
 	return rc ? cat_err(errmsg, "out of memory") : 0;
 }
 

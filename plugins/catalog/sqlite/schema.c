@@ -131,7 +131,9 @@ static int migrate(struct cat_db *c, char **errmsg)
 int cat_db_open(struct cat_db *c, const char *path, char **errmsg)
 {
 	memset(c, 0, sizeof *c);
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) {
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX /* one thread per connection: no lock per call */,
+	                    NULL)) {
 		cat_err(errmsg, "cannot open %s: %s", path,
 		        c->db ? sqlite3_errmsg(c->db) : "out of memory");
 		sqlite3_close(c->db);
