@@ -178,4 +178,18 @@ else
 	"$paved" stop inventory-api | grep -q "stopped dev/inventory-api" || fail "stop c-api"
 	timeout 60 "$paved" resources stop >/dev/null || fail "resources stop"
 fi
+
+# HAProxy missing: the deploy step fails with a message naming the package,
+# and the golden path undoes what it made
+nb="$tmp/bin-without-haproxy"
+mkdir -p "$nb"
+for t in git node; do ln -s "$(command -v "$t")" "$nb/$t"; done
+to=$(command -v timeout)
+if out=$(PATH="$nb" PAVED_HOME="$tmp/home-nohap" "$to" 120 "$paved" create service nohap \
+	--template node-api --dir "$tmp/nohap" </dev/null 2>&1); then
+	fail "create without haproxy succeeded: $out"
+fi
+echo "$out" | grep -q "package 'haproxy'" || fail "no message naming the haproxy package: $out"
+[ ! -e "$tmp/nohap" ] || fail "create without haproxy left $tmp/nohap behind"
+echo "haproxy missing: $(echo "$out" | grep "package 'haproxy'" | head -n 1)"
 echo ok
