@@ -39,11 +39,23 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp"
 
-out=$(timeout 120 "$paved" create service payment-api --template node-api) || fail "create: $out"
+# the node-api golden path, with a PostgreSQL database where one can run
+db=""
+if { [ "$(id -u)" != 0 ] || { id postgres >/dev/null 2>&1 && command -v runuser >/dev/null 2>&1; }; } &&
+   { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
+	db="--database postgres"
+else
+	echo "node-api: PostgreSQL cannot run here, created without a database"
+fi
+out=$(timeout 180 "$paved" create service payment-api --template node-api $db </dev/null 2>&1) ||
+	fail "create: $out"
 echo "$out"
 url=$(echo "$out" | sed -n 's/^Your service is live at: //p')
 [ -n "$url" ] || fail "no URL printed"
-curl -sf -m 5 "$url/health" | grep -q '"status":"ok"' || fail "$url/health"
+h=$(curl -sf -m 5 "$url/health") || fail "$url/health"
+echo "node-api /health: $h"
+echo "$h" | grep -q '"status":"ok"' || fail "$url/health: $h"
+[ -z "$db" ] || echo "$h" | grep -q '"reachable":true' || fail "node-api database not reachable: $h"
 
 # a replica killed with SIGKILL is restarted and status shows it
 pid=$("$paved" status payment-api --json | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' | head -1)
