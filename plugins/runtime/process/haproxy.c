@@ -18,11 +18,22 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+char *rt_services_path(const char *home)
+{
+	return ru_fmt("%s/runtime/haproxy/services.json", home);
+}
+
+json_t *rt_services_load(const char *home)
+{
+	char *path = rt_services_path(home);
+	json_t *svcs = path ? ru_read_json(path) : NULL;
+	free(path);
+	return svcs ? svcs : json_object();
+}
+
 static int write_cfg(const char *home, const char *cfg)
 {
-	char *svcp = ru_fmt("%s/runtime/haproxy/services.json", home);
-	json_t *svcs = ru_read_json(svcp);
-	free(svcp);
+	json_t *svcs = rt_services_load(home);
 	FILE *f = fopen(cfg, "w");
 	if (!f) {
 		json_decref(svcs);

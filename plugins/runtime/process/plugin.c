@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,12 +120,10 @@ static int hcmd(const char *home, const char *env, const char *svc, json_t *r, c
 static int h_ensure(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	ARGS_SE;
-	char *svcp = ru_fmt("%s/runtime/haproxy/services.json", home);
+	char *svcp = rt_services_path(home);
 	char *dir = ru_fmt("%s/runtime/haproxy", home);
 	ru_mkdir_p(dir);
-	json_t *svcs = ru_read_json(svcp);
-	if (!svcs)
-		svcs = json_object();
+	json_t *svcs = rt_services_load(home);
 	char *key = ru_fmt("%s/%s", env, svc), *msg = NULL;
 	json_t *s = json_object_get(svcs, key);
 	int port = (int)json_integer_value(json_object_get(s, "port"));
@@ -448,24 +447,26 @@ static json_t *status_one(const char *home, const char *env, const char *svc, js
 	return o;
 }
 
+/* Does registered service S match the optional "service" and "env" of
+ * ARGS?  Sets *SV and *EN to its name and env. */
+static bool wanted(json_t *s, json_t *args, const char **sv, const char **en)
+{
+	const char *svc = json_string_value(json_object_get(args, "service"));
+	const char *env = json_string_value(json_object_get(args, "env"));
+	*sv = json_string_value(json_object_get(s, "service"));
+	*en = json_string_value(json_object_get(s, "env"));
+	return !(svc && strcmp(svc, *sv)) && !(env && strcmp(env, *en));
+}
+
 static int h_status(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)errmsg;
-	const char *home = api->home(h);
-	const char *svc = json_string_value(json_object_get(args, "service"));
-	const char *env = json_string_value(json_object_get(args, "env"));
-	char *svcp = ru_fmt("%s/runtime/haproxy/services.json", home);
-	json_t *svcs = ru_read_json(svcp);
-	free(svcp);
+	const char *home = api->home(h), *sv, *en, *key;
+	json_t *svcs = rt_services_load(home), *s;
 	*result = json_array();
-	const char *key;
-	json_t *s;
 	json_object_foreach(svcs, key, s) {
-		const char *sv = json_string_value(json_object_get(s, "service"));
-		const char *en = json_string_value(json_object_get(s, "env"));
-		if ((svc && strcmp(svc, sv)) || (env && strcmp(env, en)))
-			continue;
-		json_array_append_new(*result, status_one(home, en, sv, svcs));
+		if (wanted(s, args, &sv, &en))
+			json_array_append_new(*result, status_one(home, en, sv, svcs));
 	}
 	json_decref(svcs);
 	return PAVED_OK;
@@ -496,25 +497,17 @@ static void stop_one(const char *home, const char *env, const char *svc)
 static int h_stop(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)errmsg;
-	const char *home = api->home(h);
-	const char *svc = json_string_value(json_object_get(args, "service"));
-	const char *env = json_string_value(json_object_get(args, "env"));
-	char *svcp = ru_fmt("%s/runtime/haproxy/services.json", home);
-	json_t *svcs = ru_read_json(svcp);
-	free(svcp);
+	const char *home = api->home(h), *sv, *en, *key;
+	json_t *svcs = rt_services_load(home), *s;
 	*result = json_pack("{s[]}", "stopped");
-	const char *key;
-	json_t *s;
 	json_object_foreach(svcs, key, s) {
-		const char *sv = json_string_value(json_object_get(s, "service"));
-		const char *en = json_string_value(json_object_get(s, "env"));
-		if ((svc && strcmp(svc, sv)) || (env && strcmp(env, en)))
+		if (!wanted(s, args, &sv, &en))
 			continue;
 		stop_one(home, en, sv);
 		json_array_append_new(json_object_get(*result, "stopped"), json_string(key));
 	}
 	json_decref(svcs);
-	if (!svc)
+	if (!json_string_value(json_object_get(args, "service")))
 		rt_haproxy_stop(home);
 	return PAVED_OK;
 }
@@ -524,8 +517,8 @@ static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg
 	ARGS_SE;
 	(void)result;
 	stop_one(home, env, svc);
-	char *svcp = ru_fmt("%s/runtime/haproxy/services.json", home);
-	json_t *svcs = ru_read_json(svcp);
+	char *svcp = rt_services_path(home);
+	json_t *svcs = rt_services_load(home);
 	char *key = ru_fmt("%s/%s", env, svc), *msg = NULL;
 	int rc = PAVED_OK;
 	if (json_object_get(svcs, key)) {

@@ -16,4 +16,9 @@ int rt_haproxy_sync(const char *home, char **msg);
 /* One runtime API command over the admin socket; the answer in *OUT. */
 int rt_haproxy_cmd(const char *home, const char *cmd, char **out);
 int rt_haproxy_stop(const char *home);
+/* $PAVED_HOME/runtime/haproxy/services.json, {"ENV/SERVICE": {service, env,
+ * port}}: its path (caller frees) and its contents (new reference; {} when
+ * the file is absent or unreadable). */
+char   *rt_services_path(const char *home);
+json_t *rt_services_load(const char *home);
 #endif
