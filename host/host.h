@@ -104,6 +104,7 @@ int   pv_mkdir_p(const char *path, mode_t mode, char **errmsg);
 char *pv_path_join(const char *a, const char *b);
 void  pv_now_iso(char buf[32]);
 bool  pv_valid_name(const char *s);
+bool  pv_in_build_tree(void);
 
 /* ---- config.c -------------------------------------------------------- */
 /* Build the merged configuration: defaults < SYSTEM file < HOME file <

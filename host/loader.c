@@ -20,7 +20,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <ltdl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,17 +64,6 @@ const char *pv_plugin_status_name(enum pv_plugin_status s)
 	return "?";
 }
 
-/* True when this executable lives in paved's build tree. */
-static bool in_build_tree(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	size_t lb = strlen(PV_ABS_BUILDDIR);
-	return strncmp(exe, PV_ABS_BUILDDIR, lb) == 0 && exe[lb] == '/';
-}
 
 /* Append DIRS (colon-separated) to the growing path ACC. */
 static void path_add(char **acc, const char *dirs)
@@ -104,7 +92,7 @@ char *pv_plugin_path(pv_host *h, const char *flag_path)
 		json_array_foreach(cp, i, d)
 			path_add(&acc, json_string_value(d));
 	}
-	path_add(&acc, in_build_tree() ? PV_BUILD_PLUGIN_DIRS : PV_PLUGINDIR);
+	path_add(&acc, pv_in_build_tree() ? PV_BUILD_PLUGIN_DIRS : PV_PLUGINDIR);
 	return acc;
 }
 

@@ -19,7 +19,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,22 +26,11 @@
 
 #include "recipe.h"
 
-static bool from_build_tree(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	size_t lb = strlen(PV_ABS_BUILDDIR);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	return strncmp(exe, PV_ABS_BUILDDIR, lb) == 0 && exe[lb] == '/';
-}
-
 char *pv_recipe_path(pv_host *h)
 {
 	const char *env = getenv("PAVED_RECIPE_PATH");
 	json_t *cfg = pv_config_get(h->config, "recipe_path");
-	const char *def = from_build_tree() ? PV_ABS_SRCDIR "/scripts/golden-paths" : PV_RECIPEDIR;
+	const char *def = pv_in_build_tree() ? PV_ABS_SRCDIR "/scripts/golden-paths" : PV_RECIPEDIR;
 	return pv_asprintf("%s%s%s%s%s", env && *env ? env : "", env && *env ? ":" : "",
 	                   json_is_string(cfg) ? json_string_value(cfg) : "",
 	                   json_is_string(cfg) ? ":" : "", def);

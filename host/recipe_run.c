@@ -43,6 +43,14 @@ static void say(const struct out *o, const char *color, const char *glyph, const
 	fflush(stdout);
 }
 
+/* Print a skipped step with its REASON. */
+static void say_skipped(const struct out *o, const char *title, const char *reason)
+{
+	char *line = pv_asprintf("skipped: %s", reason);
+	say(o, "\033[2m", "–", title, line);
+	free(line);
+}
+
 /* "no plugin provides 'X'" out of a longer message, or the message. */
 static char *skip_reason(const char *msg)
 {
@@ -198,9 +206,7 @@ static int run_steps(pv_host *h, struct pv_recipe *r, const struct out *o, long 
 		if (why_not) {
 			status = "skipped";
 			detail = why_not;
-			char *line = pv_asprintf("skipped: %s", detail);
-			say(o, "\033[2m", "–", title, line);
-			free(line);
+			say_skipped(o, title, detail);
 		} else if (call_step(r, lua_gettop(L), "run", ctx_ref, &detail, &nohook, &err) == PAVED_OK) {
 			done[i] = true;
 			say(o, "\033[32m", "✓", title, detail);
@@ -208,9 +214,7 @@ static int run_steps(pv_host *h, struct pv_recipe *r, const struct out *o, long 
 			status = "skipped";
 			free(detail);
 			detail = skip_reason(err);
-			char *line = pv_asprintf("skipped: %s", detail);
-			say(o, "\033[2m", "–", title, line);
-			free(line);
+			say_skipped(o, title, detail);
 		} else {
 			status = "failed";
 			say(o, "\033[31m", "✗", title, err);

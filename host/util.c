@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -119,4 +121,17 @@ bool pv_valid_name(const char *s)
 			return false;
 	}
 	return n <= 63;
+}
+
+/* True when this executable lives in paved's build tree: it then uses the
+ * build tree's plugins and golden paths instead of the installed ones. */
+bool pv_in_build_tree(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	size_t lb = strlen(PV_ABS_BUILDDIR);
+	return strncmp(exe, PV_ABS_BUILDDIR, lb) == 0 && exe[lb] == '/';
 }
