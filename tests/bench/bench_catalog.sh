@@ -83,7 +83,7 @@ m=$("$RAW" rdeps "$DB" component:default/c0 2>/dev/null)
 echo "  dependents: paved $n, recursive query $m"
 rd_w=$(wall "$PAVED" -q catalog rdeps --transitive c0); rd_c=$(cpu "$PAVED" -q catalog rdeps --transitive c0)
 rawr_w=$(wall "$RAW" rdeps "$DB" component:default/c0); rawr_c=$(cpu "$RAW" rdeps "$DB" component:default/c0)
-Q="WITH RECURSIVE r(ref) AS (SELECT 'component:default/c0' UNION SELECT x.source FROM catalog_relations x JOIN r ON x.target = r.ref WHERE x.type = 'dependsOn') SELECT count(*) - 1 FROM r"
+Q="WITH RECURSIVE r(id) AS (SELECT id FROM catalog_refs WHERE ref = 'component:default/c0' UNION SELECT x.source FROM catalog_edges x JOIN r ON x.target = r.id WHERE x.type = 2) SELECT count(*) - 1 FROM r"
 if command -v sqlite3 >/dev/null; then
   cli_w=$(wall sqlite3 "$DB" "$Q"); cli_c=$(cpu sqlite3 "$DB" "$Q")
 else cli_w=n/a; cli_c=n/a; fi

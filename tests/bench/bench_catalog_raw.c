@@ -13,8 +13,9 @@
 #include <sqlite3.h>
 
 static const char *const rdeps_sql =
-	"WITH RECURSIVE r(ref) AS (SELECT ?1 UNION SELECT x.source FROM catalog_relations x"
-	" JOIN r ON x.target = r.ref WHERE x.type = 'dependsOn') SELECT count(*) - 1 FROM r";
+	"WITH RECURSIVE r(id) AS (SELECT id FROM catalog_refs WHERE ref = ?1 UNION SELECT"
+	" x.source FROM catalog_edges x JOIN r ON x.target = r.id WHERE x.type = 2)"
+	" SELECT count(*) - 1 FROM r";
 
 int main(int argc, char **argv)
 {

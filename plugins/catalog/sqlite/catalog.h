@@ -106,10 +106,6 @@ const char *cat_annotation(json_t *entity, const char *key);
 
 /* ---- relations.c: computing relations as Backstage does -------------- */
 
-/* A relation in its stored ("canonical") direction. */
-struct cat_rel {
-	char *source, *type, *target;
-};
 /* Append to RELS (an array of {"source","type","target"}) every relation
  * ENTITY declares, canonical direction, targets resolved with Backstage's
  * defaults.  Returns 0 or -1 (a malformed reference). */
@@ -118,6 +114,61 @@ int cat_relations_of(json_t *entity, json_t *rels, char **errmsg);
 const char *cat_rel_inverse(const char *type);
 /* Whether TYPE is stored as is (canonical) rather than as its inverse. */
 bool cat_rel_canonical(const char *type);
+/* The id of canonical TYPE in catalog_relation_types, 0 if not canonical. */
+int cat_rel_type_id(const char *type);
+/* dependsOn's id, for SQL text. */
+#define CAT_REL_DEPENDSON "2"
+
+/* ---- prep.c: an entity ready to store -------------------------------- */
+
+/* What the rows of one entity need, computed from its JSON alone (no SQL,
+ * no shared state: a reader thread makes these).  The strings all live in
+ * BUF; NULL where the entity has no such field. */
+struct cat_prep {
+	json_t     *entity;                   /* held */
+	const char *ref, *kind, *ns, *name;   /* canonical, lower case */
+	const char *owner, *system;           /* resolved refs */
+	const char *lifecycle, *type;
+	const char *text;                     /* the entity as compact JSON */
+	const char *title, *description, *fts_tags, *fts_other;
+	const char **tags;                    /* lower case */
+	size_t      ntags;
+	struct cat_prep_rel {                 /* canonical direction */
+		const char *source, *target;
+		int         type;                 /* cat_rel_type_id */
+	}          *rels;
+	size_t      nrels;
+	double      cost;                     /* -1: none declared */
+	bool        location;                 /* a Location entity */
+	char       *buf;
+};
+/* Prepare ENTITY, which passed cat_entity_validate.  0, or -1 with
+ * *errmsg set (a malformed reference in its spec). */
+int cat_prep_init(struct cat_prep *p, json_t *entity, char **errmsg);
+void cat_prep_free(struct cat_prep *p);
+
+/* ---- reader.c: a file's entities, read ahead on a thread ---------------- */
+
+/* One entity document of a file, validated and, when valid, prepared. */
+struct cat_doc {
+	json_t         *entity;   /* held */
+	int             line, col;
+	char           *err;      /* why it is invalid, or NULL */
+	json_t         *warnings; /* from validation */
+	struct cat_prep prep;     /* when err is NULL */
+	struct cat_doc *next;     /* the reader's own list */
+};
+/* Called on the importing thread for each entity, in file order; D is
+ * freed after.  Return 0 to go on, non-zero to read no further. */
+typedef int (*cat_entity_fn)(struct cat_doc *d, void *ud);
+/* Read catalog file NAME (YAML or JSON; a document is an entity, a list
+ * of them or {"items": [...]}) on a thread, handing each entity to FN.
+ * FROM_DIR: a file whose first document has neither apiVersion nor kind
+ * is not a catalog file.  Returns 0; 1 if skipped as not a catalog file;
+ * -1 with *errmsg set when the file cannot be parsed ("NAME:LINE:COL:
+ * what"). */
+int cat_read_entities(const char *name, bool from_dir, cat_entity_fn fn, void *ud,
+                      char **errmsg);
 
 /* ---- store.c: schema, put/get/delete --------------------------------- */
 
@@ -132,18 +183,23 @@ bool cat_rel_canonical(const char *type);
 
 struct cat_db {
 	sqlite3      *db;
-	sqlite3_stmt *st[16];   /* prepared statements, see store.c */
+	sqlite3_stmt *st[20];   /* prepared statements, see store.c */
 	int           in_tx;
+	struct cat_set ids;     /* ref -> catalog_refs.id, known in this transaction */
+	bool          deferred; /* secondary indexes dropped in this transaction */
 };
 /* Open PATH (creating it), set WAL and a busy timeout, migrate the
  * catalog_ tables.  Returns 0 or -1. */
 int cat_db_open(struct cat_db *c, const char *path, char **errmsg);
+/* The same, migrating no further than VERSION (tests of the migrations). */
+int cat_db_open_at(struct cat_db *c, const char *path, int version, char **errmsg);
 void cat_db_close(struct cat_db *c);
 int cat_db_begin(struct cat_db *c, char **errmsg);
 int cat_db_commit(struct cat_db *c, char **errmsg);
 void cat_db_rollback(struct cat_db *c);
-/* Inside a transaction: drop the secondary indexes an import does not
- * read, and build them again (before the commit).  0 or -1. */
+/* Inside a transaction: drop the secondary indexes a bulk import of new
+ * entities does not read, and build them again.  Replacing an entity
+ * and committing rebuild them first if they are dropped.  0 or -1. */
 int cat_db_defer_indexes(struct cat_db *c, char **errmsg);
 int cat_db_restore_indexes(struct cat_db *c, char **errmsg);
 /* Current catalog schema version. */
@@ -156,12 +212,11 @@ int cat_db_version(struct cat_db *c);
  * one is open.  Returns 0 or -1. */
 int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnings,
             char **ref_out, bool *created, char **errmsg);
-/* cat_put without the validation, for an ENTITY that passed
- * cat_entity_validate and whose ref is REF.  *OLD_SOURCE (may be NULL)
- * gets the source recorded for the entity it replaces (malloc()ed) or
- * NULL. */
-int cat_put_valid(struct cat_db *c, json_t *entity, const char *ref, const char *source,
-                  char **old_source, bool *created, char **errmsg);
+/* cat_put for an entity already validated and prepared (prep.c).
+ * *OLD_SOURCE (may be NULL) gets the source recorded for the entity it
+ * replaces (malloc()ed) or NULL. */
+int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
+                 char **old_source, bool *created, char **errmsg);
 /* Entity by exact canonical REF, with "relations" added; NULL if absent. */
 json_t *cat_get(struct cat_db *c, const char *ref);
 /* Resolve user input TEXT ("x", "api:x", "component:default/x") to an

@@ -20,17 +20,18 @@
 #define MAX_CYCLES 100
 
 /* Neighbours along dependsOn, each once, sorted, with whether it exists.
- * A relation's origin (the entity that declared it) exists while the row
- * does, so a neighbour that is the origin needs no look-up: in rdeps that
- * is every dependsOn written by the dependent itself. */
-static const char *const sql_fwd =
-	"SELECT target, max(CASE WHEN origin = target THEN 1 ELSE EXISTS (SELECT 1 FROM"
-	" catalog_entities e WHERE e.ref = target) END) FROM catalog_relations"
-	" WHERE source = ?1 AND type = 'dependsOn' GROUP BY target ORDER BY 1";
-static const char *const sql_rev =
-	"SELECT source, max(CASE WHEN origin = source THEN 1 ELSE EXISTS (SELECT 1 FROM"
-	" catalog_entities e WHERE e.ref = source) END) FROM catalog_relations"
-	" WHERE target = ?1 AND type = 'dependsOn' GROUP BY source ORDER BY 1";
+ * The entity that declared a relation exists while the row does, so a
+ * neighbour that declared it needs no look-up: in rdeps that is every
+ * dependsOn written by the dependent itself.  Edges hold ids; an entity's
+ * id is its ref's id.  BY is by_target's value when TO declared it. */
+#define SQL_ONE(from, to, by) \
+	"SELECT n.ref, max(CASE WHEN x.by_target = " by " THEN 1 ELSE EXISTS (SELECT 1 FROM" \
+	" catalog_entities e WHERE e.id = x." to ") END) FROM catalog_edges x" \
+	" JOIN catalog_refs n ON n.id = x." to " WHERE x." from " = (SELECT id FROM" \
+	" catalog_refs WHERE ref = ?1) AND x.type = " CAT_REL_DEPENDSON \
+	" GROUP BY x." to " ORDER BY 1"
+static const char *const sql_fwd = SQL_ONE("source", "target", "1");
+static const char *const sql_rev = SQL_ONE("target", "source", "0");
 
 /* What a traversal found: nodes (index = position) and edges. */
 struct walk {
@@ -101,15 +102,17 @@ static int add_edge(struct walk *w, int u, int v)
  * the recursive CTE collects the reachable set, each node once (UNION),
  * and the outer query lists every dependsOn edge out of it, grouped and
  * sorted exactly as the per-node queries above (neighbour, exists). */
-#define SQL_ALL(from, to) \
-	"WITH RECURSIVE r(ref) AS (SELECT ?1 UNION SELECT x." to " FROM catalog_relations x" \
-	" JOIN r ON x." from " = r.ref WHERE x.type = 'dependsOn')" \
-	" SELECT x." from ", x." to ", max(CASE WHEN x.origin = x." to " THEN 1 ELSE EXISTS" \
-	" (SELECT 1 FROM catalog_entities e WHERE e.ref = x." to ") END)" \
-	" FROM r JOIN catalog_relations x ON x." from " = r.ref AND x.type = 'dependsOn'" \
-	" GROUP BY 1, 2 ORDER BY 1, 2"
-static const char *const sql_fwd_all = SQL_ALL("source", "target");
-static const char *const sql_rev_all = SQL_ALL("target", "source");
+#define SQL_ALL(from, to, by) \
+	"WITH RECURSIVE r(id) AS (SELECT id FROM catalog_refs WHERE ref = ?1" \
+	" UNION SELECT x." to " FROM catalog_edges x JOIN r ON x." from " = r.id" \
+	" WHERE x.type = " CAT_REL_DEPENDSON ")" \
+	" SELECT a.ref, b.ref, max(CASE WHEN x.by_target = " by " THEN 1 ELSE EXISTS" \
+	" (SELECT 1 FROM catalog_entities e WHERE e.id = x." to ") END)" \
+	" FROM r JOIN catalog_edges x ON x." from " = r.id AND x.type = " CAT_REL_DEPENDSON \
+	" JOIN catalog_refs a ON a.id = x." from " JOIN catalog_refs b ON b.id = x." to \
+	" GROUP BY x." from ", x." to " ORDER BY 1, 2"
+static const char *const sql_fwd_all = SQL_ALL("source", "target", "1");
+static const char *const sql_rev_all = SQL_ALL("target", "source", "0");
 
 /* Adjacency read in one go: for node key K (set NODE -> index into
  * FIRST/COUNT), neighbours NB[FIRST..FIRST+COUNT), with existence EX. */

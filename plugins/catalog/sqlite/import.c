@@ -32,9 +32,10 @@
 
 #define MAX_LOCATION_DEPTH 32
 /* An import turns to bulk mode (secondary indexes dropped, rebuilt before
- * the commit) once it has stored this many entities and at least a
- * quarter as many as the catalog held: rebuilding costs a sort of the
- * whole table, inserting row by row a random b-tree walk per index. */
+ * the commit, or before it first replaces an entity) once it has created
+ * this many entities and at least a quarter as many as the catalog held:
+ * rebuilding costs a sort of the whole table, inserting row by row a
+ * random b-tree walk per index. */
 #define BULK_AFTER 2000
 
 struct importer {
@@ -45,15 +46,13 @@ struct importer {
 	struct cat_strv    sources;   /* "file:line:col" of each ref */
 	int                depth;     /* Location nesting */
 	sqlite3_int64      rows;      /* entities (about) before the import */
-	bool               bulk;      /* secondary indexes dropped */
+	bool               bulk;      /* went bulk (indexes dropped once) */
 };
 
-/* Per-file parsing state handed to the document callback. */
+/* Per-file state handed to the entity callback. */
 struct file_ctx {
 	struct importer *im;
 	const char      *path;
-	bool             from_dir;    /* found by a directory walk */
-	bool             first;       /* no document seen yet */
 	bool             failed;
 };
 
@@ -131,30 +130,32 @@ static int follow_location(struct file_ctx *ctx, json_t *e, const char *where)
 	return rc;
 }
 
-/* Import one entity document E found at LINE:COL of CTX's file. */
-static int import_entity(struct file_ctx *ctx, json_t *e, int line, int col)
+/* Import one entity document D of CTX's file (the entity_fn of
+ * cat_read_entities).  Non-zero stops reading the file. */
+static int import_entity(struct cat_doc *d, void *ud)
 {
+	struct file_ctx *ctx = ud;
 	struct importer *im = ctx->im;
-	char *where = cat_printf("%s:%d:%d", ctx->path, line, col), *err = NULL, *ref = NULL;
-	json_t *warnings = json_array(), *w;
+	char *where = cat_printf("%s:%d:%d", ctx->path, d->line, d->col), *err = NULL;
+	const char *ref = d->prep.ref;
+	json_t *w;
 	size_t i;
 	bool created = false;
 	int rc = -1;
-	if (!where || !warnings)
+	if (!where)
 		goto done;
-	if (cat_entity_validate(e, warnings, &err)) {
-		note(im->res->errors, "%s: %s", where, err);
+	if (d->err) {
+		note(im->res->errors, "%s: %s", where, d->err);
 		goto done;
 	}
-	ref = cat_entity_ref(e);
-	int prev = ref ? cat_set_get(&im->refs, ref) : -1;
+	int prev = cat_set_get(&im->refs, ref);
 	if (prev >= 0) {
 		note(im->res->errors, "%s: %s is already defined at %s; an entity may come "
 		     "from one place only", where, ref, im->sources.v[prev]);
 		goto done;
 	}
 	char *old = NULL;
-	if (!ref || cat_put_valid(im->c, e, ref, where, &old, &created, &err)) {
+	if (cat_put_prep(im->c, &d->prep, where, &old, &created, &err)) {
 		note(im->res->errors, "%s: %s", where, err ? err : "out of memory");
 		free(old);
 		goto done;
@@ -165,63 +166,35 @@ static int import_entity(struct file_ctx *ctx, json_t *e, int line, int col)
 	free(old);
 	if (cat_set_put(&im->refs, ref, (int)im->sources.len) || cat_strv_push(&im->sources, where))
 		goto done;
-	json_array_foreach(warnings, i, w)
+	json_array_foreach(d->warnings, i, w)
 		note(im->res->warnings, "%s: %s", where, json_string_value(w));
 	im->res->imported++;
-	if (!im->bulk && im->res->imported >= BULK_AFTER && im->res->imported >= im->rows / 4) {
+	im->res->created += created;
+	if (!im->bulk && im->res->created >= BULK_AFTER && im->res->created >= im->rows / 4) {
 		im->bulk = true;
 		if (cat_db_defer_indexes(im->c, &err)) {
 			note(im->res->errors, "%s: %s", where, err);
 			goto done;
 		}
 	}
-	im->res->created += created;
 	json_array_append_new(im->res->refs, json_string(ref));
 	rc = 0;
-	if (strcasecmp(cat_get_str(e, "kind"), "Location") == 0 && !im->res->no_follow) {
+	if (d->prep.location && !im->res->no_follow) {
 		if (im->depth >= MAX_LOCATION_DEPTH) {
 			note(im->res->errors, "%s: Locations nested more than %d deep", where,
 			     MAX_LOCATION_DEPTH);
 			rc = -1;
 		} else {
 			im->depth++;
-			rc = follow_location(ctx, e, where);
+			rc = follow_location(ctx, d->entity, where);
 			im->depth--;
 		}
 	}
 done:
-	free(where), free(err), free(ref);
-	json_decref(warnings);
+	free(where), free(err);
+	if (rc)
+		ctx->failed = true;
 	return rc;
-}
-
-/* Document callback: an entity, a list of entities or {"items": [...]}. */
-static int on_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
-{
-	struct file_ctx *ctx = ud;
-	(void)errmsg;
-	if (json_is_null(doc))
-		return 0;
-	json_t *list = json_is_array(doc) ? doc : NULL;
-	if (!list && json_is_object(doc) && !json_object_get(doc, "kind") &&
-	    json_is_array(json_object_get(doc, "items")))
-		list = json_object_get(doc, "items");
-	json_t *probe = list ? json_array_get(list, 0) : doc;
-	if (ctx->first && ctx->from_dir &&
-	    !(json_object_get(probe, "apiVersion") || json_object_get(probe, "kind"))) {
-		note(ctx->im->res->warnings, "%s: skipped: not a catalog file (its first "
-		     "document has no apiVersion or kind)", ctx->path);
-		return 1;
-	}
-	ctx->first = false;
-	if (!list)
-		return import_entity(ctx, doc, line, col) ? (ctx->failed = true, 1) : 0;
-	size_t i;
-	json_t *e;
-	json_array_foreach(list, i, e)
-		if (import_entity(ctx, e, line, col))
-			return ctx->failed = true, 1;
-	return 0;
 }
 
 /* Whether NAME is a file a directory walk reads. */
@@ -269,13 +242,16 @@ static int import_path(struct importer *im, const char *path, bool from_dir)
 		return 0;
 	cat_set_put(&im->files, real, 1);
 	im->res->files++;
-	struct file_ctx ctx = { im, path, from_dir, true, false };
+	struct file_ctx ctx = { im, path, false };
 	char *err = NULL;
-	int rc = cat_yaml_parse_file(path, on_doc, &ctx, &err);
-	if (rc)
+	int rc = cat_read_entities(path, from_dir, import_entity, &ctx, &err);
+	if (rc < 0)
 		note(im->res->errors, "%s", err ? err : "out of memory");
+	else if (rc > 0)
+		note(im->res->warnings, "%s: skipped: not a catalog file (its first "
+		     "document has no apiVersion or kind)", path);
 	free(err);
-	return rc || ctx.failed ? -1 : 0;
+	return rc < 0 || ctx.failed ? -1 : 0;
 }
 
 void cat_import_init(struct cat_import *res, bool dry_run)
@@ -326,13 +302,7 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 		else
 			import_path(&im, json_string_value(p), false);
 	}
-	if (im.bulk && !json_array_size(res->errors) && !res->dry_run &&
-	    cat_db_restore_indexes(c, &err)) {
-		note(res->errors, "%s", err);
-		free(err);
-		err = NULL;
-	}
-	int rc = 0;
+	int rc = 0;   /* the commit rebuilds indexes a bulk import dropped */
 	if (json_array_size(res->errors) || res->dry_run) {
 		cat_db_rollback(c);
 		rc = json_array_size(res->errors) ? -1 : 0;

@@ -7,6 +7,8 @@ CATALOG_CORE = \
 	plugins/catalog/sqlite/yaml.c \
 	plugins/catalog/sqlite/entity.c \
 	plugins/catalog/sqlite/relations.c \
+	plugins/catalog/sqlite/prep.c \
+	plugins/catalog/sqlite/reader.c \
 	plugins/catalog/sqlite/schema.c \
 	plugins/catalog/sqlite/store.c \
 	plugins/catalog/sqlite/query.c \
@@ -22,7 +24,8 @@ CATALOG_GLUE = \
 plugin_LTLIBRARIES += plugins/catalog/sqlite/catalog.la
 plugins_catalog_sqlite_catalog_la_SOURCES = $(CATALOG_CORE) $(CATALOG_GLUE)
 plugins_catalog_sqlite_catalog_la_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SQLITE_CFLAGS)
-plugins_catalog_sqlite_catalog_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_catalog_sqlite_catalog_la_CFLAGS = $(AM_CFLAGS) -pthread
+plugins_catalog_sqlite_catalog_la_LDFLAGS = $(PLUGIN_LDFLAGS) -pthread
 plugins_catalog_sqlite_catalog_la_LIBADD = $(JANSSON_LIBS) $(YAML_LIBS) $(SQLITE_LIBS)
 BUILD_PLUGIN_DIRS += plugins/catalog/sqlite/.libs
 
@@ -37,6 +40,8 @@ plugins_catalog_sqlite_test_catalog_SOURCES = $(CATALOG_CORE) $(CATALOG_GLUE) \
 plugins_catalog_sqlite_test_catalog_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) \
 	$(SQLITE_CFLAGS) $(CHECK_CFLAGS) \
 	-DCAT_TESTDATA_DEFAULT='"$(abs_top_srcdir)/../shared/testdata"'
+plugins_catalog_sqlite_test_catalog_CFLAGS = $(AM_CFLAGS) -pthread
+plugins_catalog_sqlite_test_catalog_LDFLAGS = $(AM_LDFLAGS) -pthread
 plugins_catalog_sqlite_test_catalog_LDADD = $(CHECK_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) \
 	$(SQLITE_LIBS)
 TESTS += plugins/catalog/sqlite/test_catalog

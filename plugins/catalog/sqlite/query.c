@@ -170,8 +170,9 @@ static json_t *all_cycles(struct cat_db *c, char **errmsg)
 {
 	json_t *cycles = json_array();
 	struct cat_set seen = { 0 };
-	sqlite3_stmt *st = prepare(c, "SELECT DISTINCT source FROM catalog_relations"
-	                           " WHERE type = 'dependsOn' ORDER BY 1", errmsg);
+	sqlite3_stmt *st = prepare(c, "SELECT DISTINCT s.ref FROM catalog_edges x JOIN"
+	                           " catalog_refs s ON s.id = x.source WHERE x.type = "
+	                           CAT_REL_DEPENDSON " ORDER BY 1", errmsg);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		const char *ref = col(st, 0);
 		if (cat_set_get(&seen, ref) >= 0)
@@ -209,10 +210,12 @@ static json_t *all_cycles(struct cat_db *c, char **errmsg)
 
 json_t *cat_check(struct cat_db *c, char **errmsg)
 {
-	sqlite3_stmt *st = prepare(c, "SELECT DISTINCT origin, source, type, target"
-		" FROM catalog_relations r WHERE NOT EXISTS (SELECT 1 FROM catalog_entities e"
-		" WHERE e.ref = CASE WHEN r.origin = r.source THEN r.target ELSE r.source END)"
-		" ORDER BY 1, 2, 3, 4", errmsg);
+	sqlite3_stmt *st = prepare(c, "SELECT DISTINCT CASE WHEN r.by_target THEN t.ref"
+		" ELSE s.ref END, s.ref, y.name, t.ref FROM catalog_edges r"
+		" JOIN catalog_refs s ON s.id = r.source JOIN catalog_refs t ON t.id = r.target"
+		" JOIN catalog_relation_types y ON y.id = r.type WHERE NOT EXISTS (SELECT 1 FROM"
+		" catalog_entities e WHERE e.id = CASE WHEN r.by_target THEN r.source"
+		" ELSE r.target END) ORDER BY 1, 2, 3, 4", errmsg);
 	if (!st)
 		return NULL;
 	json_t *dangling = json_array();
@@ -259,6 +262,17 @@ json_t *cat_owners(struct cat_db *c, char **errmsg)
 	return out;
 }
 
+/* The resources ?1 depends on, directly or through other resources (by
+ * ref: a dangling one is walked through too), and the sum of their costs. */
+#define SQL_RESOURCE_COST \
+	"WITH RECURSIVE d(id) AS (SELECT target FROM catalog_edges WHERE source =" \
+	" (SELECT id FROM catalog_refs WHERE ref = ?1) AND type = " CAT_REL_DEPENDSON \
+	" UNION SELECT x.target FROM catalog_edges x JOIN d ON x.source = d.id" \
+	" JOIN catalog_refs k ON k.id = d.id WHERE x.type = " CAT_REL_DEPENDSON \
+	" AND k.ref LIKE 'resource:%')" \
+	" SELECT coalesce(sum(e.cost), 0) FROM catalog_entities e JOIN d ON e.id = d.id" \
+	" WHERE e.kind = 'resource'"
+
 /* Sum of the costs of the resources REF depends on (directly, or through
  * other resources), each counted once.  Other components' resources are
  * theirs, not REF's. */
@@ -293,12 +307,7 @@ json_t *cat_cost(struct cat_db *c, const char *by, char **errmsg)
 	} else {
 		st = prepare(c, "SELECT ref, coalesce(cost, 0) FROM catalog_entities"
 		             " WHERE kind = 'component' ORDER BY ref", errmsg);
-		res = prepare(c, "WITH RECURSIVE d(ref) AS (SELECT target FROM catalog_relations"
-			" WHERE source = ?1 AND type = 'dependsOn' UNION SELECT r.target FROM"
-			" catalog_relations r JOIN d ON r.source = d.ref WHERE r.type = 'dependsOn'"
-			" AND d.ref LIKE 'resource:%')"
-			" SELECT coalesce(sum(e.cost), 0) FROM catalog_entities e JOIN d ON e.ref = d.ref"
-			" WHERE e.kind = 'resource'", errmsg);
+		res = prepare(c, SQL_RESOURCE_COST, errmsg);
 		while (st && res && sqlite3_step(st) == SQLITE_ROW) {
 			double own = sqlite3_column_double(st, 1), r = resource_cost(res, col(st, 0));
 			if (own > 0 || r > 0)
@@ -317,8 +326,9 @@ json_t *cat_cost(struct cat_db *c, const char *by, char **errmsg)
 
 json_t *cat_stats(struct cat_db *c)
 {
-	sqlite3_stmt *st = prepare(c, "SELECT type, count(*) FROM (SELECT DISTINCT source, type,"
-	                           " target FROM catalog_relations) GROUP BY type", NULL);
+	sqlite3_stmt *st = prepare(c, "SELECT y.name, count(*) FROM (SELECT DISTINCT source, type,"
+	                           " target FROM catalog_edges) x JOIN catalog_relation_types y"
+	                           " ON y.id = x.type GROUP BY y.name", NULL);
 	json_t *by = json_object();
 	json_int_t total = 0, entities = 0;
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -338,12 +348,7 @@ json_t *cat_stats(struct cat_db *c)
 int cat_cost_of(struct cat_db *c, const char *ref, double *own, double *resources)
 {
 	sqlite3_stmt *st = prepare(c, "SELECT cost FROM catalog_entities WHERE ref = ?1", NULL);
-	sqlite3_stmt *res = prepare(c, "WITH RECURSIVE d(ref) AS (SELECT target FROM"
-		" catalog_relations WHERE source = ?1 AND type = 'dependsOn' UNION SELECT r.target"
-		" FROM catalog_relations r JOIN d ON r.source = d.ref WHERE r.type = 'dependsOn'"
-			" AND d.ref LIKE 'resource:%')"
-		" SELECT coalesce(sum(e.cost), 0) FROM catalog_entities e JOIN d ON e.ref = d.ref"
-		" WHERE e.kind = 'resource'", NULL);
+	sqlite3_stmt *res = prepare(c, SQL_RESOURCE_COST, NULL);
 	int rc = st && res ? 0 : -1;
 	*own = -1, *resources = 0;
 	if (st) {

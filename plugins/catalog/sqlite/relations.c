@@ -13,7 +13,8 @@
 
 #include "catalog.h"
 
-/* Canonical type, its inverse. */
+/* Canonical type, its inverse; the position + 1 is the type's id in
+ * catalog_relation_types (schema migration 2: keep them in step). */
 static const char *const pairs[][2] = {
 	{ "ownedBy", "ownerOf" },
 	{ "dependsOn", "dependencyOf" },
@@ -34,6 +35,14 @@ const char *cat_rel_inverse(const char *type)
 			return pairs[i][0];
 	}
 	return NULL;
+}
+
+int cat_rel_type_id(const char *type)
+{
+	for (size_t i = 0; i < NPAIRS; i++)
+		if (strcmp(type, pairs[i][0]) == 0)
+			return (int)i + 1;
+	return 0;
 }
 
 bool cat_rel_canonical(const char *type)

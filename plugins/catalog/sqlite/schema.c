@@ -49,21 +49,59 @@ static const char *const migrations[] = {
 	"CREATE INDEX catalog_relations_origin ON catalog_relations(origin);"
 	"CREATE VIRTUAL TABLE catalog_fts USING fts5("
 	"  ref UNINDEXED, name, title, description, tags, other);",
+
+	/* 2: relations keyed by integers.  Every ref an entity is or names
+	 * gets an id in catalog_refs (an entity's id is its ref's id), and a
+	 * relation is four integers instead of four strings.  An entity
+	 * declares relations it is one end of, so which end declared it is
+	 * a flag, and the ends' own indexes find what an entity declared (no
+	 * index by origin).  An import appends instead of inserting at random.
+	 * catalog_relations stays as a view with the old columns. */
+	"CREATE TABLE catalog_refs ("
+	"  id  INTEGER PRIMARY KEY,"             /* = catalog_entities.id when it exists */
+	"  ref TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE catalog_relation_types ("
+	"  id      INTEGER PRIMARY KEY,"
+	"  name    TEXT NOT NULL UNIQUE,"        /* canonical: stored this way */
+	"  inverse TEXT NOT NULL UNIQUE);"
+	"INSERT INTO catalog_relation_types VALUES (1, 'ownedBy', 'ownerOf'),"
+	"  (2, 'dependsOn', 'dependencyOf'), (3, 'providesApi', 'apiProvidedBy'),"
+	"  (4, 'consumesApi', 'apiConsumedBy'), (5, 'partOf', 'hasPart'),"
+	"  (6, 'memberOf', 'hasMember'), (7, 'childOf', 'parentOf');"
+	"CREATE TABLE catalog_edges ("
+	"  source INTEGER NOT NULL,"
+	"  type   INTEGER NOT NULL,"             /* catalog_relation_types.id */
+	"  target INTEGER NOT NULL,"
+	"  by_target INTEGER NOT NULL,"          /* declared by: 0 the source, 1 the target */
+	"  PRIMARY KEY (source, type, target, by_target)) WITHOUT ROWID;"
+	"INSERT INTO catalog_refs (id, ref) SELECT id, ref FROM catalog_entities;"
+	"INSERT OR IGNORE INTO catalog_refs (ref)"
+	"  SELECT source FROM catalog_relations UNION SELECT target FROM catalog_relations;"
+	"INSERT INTO catalog_edges SELECT s.id, y.id, t.id, r.origin = r.target"
+	"  FROM catalog_relations r JOIN catalog_refs s ON s.ref = r.source"
+	"  JOIN catalog_relation_types y ON y.name = r.type JOIN catalog_refs t ON t.ref = r.target;"
+	"DROP TABLE catalog_relations;"
+	"CREATE INDEX catalog_edges_target ON catalog_edges(target, type);"
+	"CREATE VIEW catalog_relations (source, type, target, origin) AS"
+	"  SELECT s.ref, y.name, t.ref, CASE WHEN x.by_target THEN t.ref ELSE s.ref END"
+	"  FROM catalog_edges x JOIN catalog_refs s ON s.id = x.source"
+	"  JOIN catalog_relation_types y ON y.id = x.type JOIN catalog_refs t ON t.id = x.target;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
 /* The secondary indexes a bulk import drops and rebuilds at its end (one
- * sort each instead of a random b-tree insert per row).  None of them is
- * read while importing: put looks entities up by ref (UNIQUE), replacing
- * one deletes its tags by entity and its relations by origin, and those
- * indexes stay.  Keep in step with the migrations above. */
+ * sort each instead of a random b-tree insert per row).  A bulk import
+ * only creates entities: it looks them and refs up by ref (UNIQUE) and
+ * those indexes stay.  Replacing an entity reads relations by target, so
+ * an import rebuilds the indexes before its first replacement.  Keep in
+ * step with the migrations above. */
 static const char *const deferrable[][2] = {
 	{ "catalog_entities_kind", "ON catalog_entities(kind)" },
 	{ "catalog_entities_name", "ON catalog_entities(name)" },
 	{ "catalog_entities_owner", "ON catalog_entities(owner)" },
 	{ "catalog_entities_lifecycle", "ON catalog_entities(lifecycle)" },
 	{ "catalog_entities_system", "ON catalog_entities(system)" },
-	{ "catalog_relations_target", "ON catalog_relations(target, type)" },
+	{ "catalog_edges_target", "ON catalog_edges(target, type)" },
 };
 #define NDEFERRABLE (sizeof deferrable / sizeof deferrable[0])
 
@@ -91,12 +129,12 @@ static int exec(struct cat_db *c, const char *sql, const char *what, char **errm
 	return -1;
 }
 
-/* Bring the catalog tables up to date. */
-static int migrate(struct cat_db *c, char **errmsg)
+/* Bring the catalog tables up to migration UPTO. */
+static int migrate(struct cat_db *c, int upto, char **errmsg)
 {
 	/* Fast path, taken by every command once the catalog exists: one
 	 * read of the version (no DDL, no write lock). */
-	if (cat_db_version(c) == NMIGRATIONS)
+	if (cat_db_version(c) == upto)
 		return 0;
 	if (exec(c, "CREATE TABLE IF NOT EXISTS catalog_schema ("
 	            " version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
@@ -108,11 +146,11 @@ static int migrate(struct cat_db *c, char **errmsg)
 	if (v > NMIGRATIONS)
 		return cat_err(errmsg, "catalog schema %d is newer than this plugin (knows %d): "
 		               "upgrade paved", v, NMIGRATIONS);
-	if (v == NMIGRATIONS)
+	if (v >= upto)
 		return 0;
 	if (exec(c, "BEGIN IMMEDIATE", "starting the migration", errmsg))
 		return -1;
-	for (v = cat_db_version(c); v < NMIGRATIONS; v++) {
+	for (v = cat_db_version(c); v < upto; v++) {
 		char *sql = cat_printf("%s INSERT INTO catalog_schema VALUES (%d, "
 		                       "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ','now'));",
 		                       migrations[v], v + 1);
@@ -130,6 +168,11 @@ static int migrate(struct cat_db *c, char **errmsg)
 
 int cat_db_open(struct cat_db *c, const char *path, char **errmsg)
 {
+	return cat_db_open_at(c, path, NMIGRATIONS, errmsg);
+}
+
+int cat_db_open_at(struct cat_db *c, const char *path, int version, char **errmsg)
+{
 	memset(c, 0, sizeof *c);
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                    SQLITE_OPEN_NOMUTEX /* one thread per connection: no lock per call */,
@@ -144,7 +187,7 @@ int cat_db_open(struct cat_db *c, const char *path, char **errmsg)
 	if (exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
 	            "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" CAT_CACHE_KB,
 	         "setting up", errmsg) ||
-	    migrate(c, errmsg)) {
+	    migrate(c, version < NMIGRATIONS ? version : NMIGRATIONS, errmsg)) {
 		cat_db_close(c);
 		return -1;
 	}
@@ -153,6 +196,7 @@ int cat_db_open(struct cat_db *c, const char *path, char **errmsg)
 
 int cat_db_defer_indexes(struct cat_db *c, char **errmsg)
 {
+	c->deferred = true;
 	for (size_t i = 0; i < NDEFERRABLE; i++) {
 		char *sql = cat_printf("DROP INDEX IF EXISTS %s", deferrable[i][0]);
 		int rc = sql ? exec(c, sql, "deferring an index", errmsg)
@@ -166,6 +210,9 @@ int cat_db_defer_indexes(struct cat_db *c, char **errmsg)
 
 int cat_db_restore_indexes(struct cat_db *c, char **errmsg)
 {
+	if (!c->deferred)
+		return 0;
+	c->deferred = false;
 	for (size_t i = 0; i < NDEFERRABLE; i++) {
 		char *sql = cat_printf("CREATE INDEX IF NOT EXISTS %s %s", deferrable[i][0],
 		                       deferrable[i][1]);
@@ -184,6 +231,7 @@ void cat_db_close(struct cat_db *c)
 		sqlite3_finalize(c->st[i]);
 	if (c->db && c->in_tx)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	cat_set_free(&c->ids);
 	sqlite3_close(c->db);
 	memset(c, 0, sizeof *c);
 }
@@ -198,10 +246,11 @@ int cat_db_begin(struct cat_db *c, char **errmsg)
 
 int cat_db_commit(struct cat_db *c, char **errmsg)
 {
-	int rc = exec(c, "COMMIT", "committing", errmsg);
+	int rc = cat_db_restore_indexes(c, errmsg) ? -1 : exec(c, "COMMIT", "committing", errmsg);
 	if (rc)
 		cat_db_rollback(c);
 	c->in_tx = 0;
+	cat_set_free(&c->ids);   /* another process may write next */
 	return rc;
 }
 
@@ -209,4 +258,6 @@ void cat_db_rollback(struct cat_db *c)
 {
 	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	c->in_tx = 0;
+	c->deferred = false;     /* the DROP INDEX went with it */
+	cat_set_free(&c->ids);   /* ids handed out in it are void */
 }

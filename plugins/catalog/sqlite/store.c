@@ -4,9 +4,12 @@
  *
  * An entity is stored whole (its JSON) with the columns queries filter on,
  * its tags in catalog_tags, its text in catalog_fts and the relations it
- * declares in catalog_relations (origin = its ref), so replacing or
- * deleting it removes exactly what it declared.
+ * declares in catalog_edges (it is one end of each, by_target says which),
+ * so replacing or deleting it removes exactly what it declared.  Relations name their ends by id in
+ * catalog_refs, which holds every ref an entity is or names (a ref may be
+ * named before, or without, its entity); an entity's id is its ref's id.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,40 +18,44 @@
 /* Prepared statements, kept in cat_db.st[] by index. */
 enum {
 	S_FIND, S_INSERT, S_UPDATE, S_DEL_TAGS, S_ADD_TAG, S_DEL_RELS, S_ADD_REL,
-	S_FTS_DEL, S_FTS_ADD, S_GET, S_DELETE, S_RELS, S_BYNAME
+	S_FTS_DEL, S_FTS_ADD, S_GET, S_DELETE, S_RELS, S_BYNAME, S_REF_FIND, S_REF_ADD,
+	S_REF_DROP, S_DEL_RELS_IN
 };
-
-/* SQL mapping a canonical relation type to its inverse. */
-#define INVERSE_SQL \
-	"CASE type WHEN 'ownedBy' THEN 'ownerOf' WHEN 'dependsOn' THEN 'dependencyOf' " \
-	"WHEN 'providesApi' THEN 'apiProvidedBy' WHEN 'consumesApi' THEN 'apiConsumedBy' " \
-	"WHEN 'partOf' THEN 'hasPart' WHEN 'memberOf' THEN 'hasMember' " \
-	"WHEN 'childOf' THEN 'parentOf' ELSE type END"
 
 static const char *const sql[] = {
 	[S_FIND] = "SELECT id, source FROM catalog_entities WHERE ref = ?1",
 	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
-	             " system, type, cost, source, json, updated) VALUES (?1, ?2, ?3, ?4, ?5,"
-	             " ?6, ?7, ?8, ?9, ?10, ?11, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+	             " system, type, cost, source, json, id, updated) VALUES (?1, ?2, ?3, ?4, ?5,"
+	             " ?6, ?7, ?8, ?9, ?10, ?11, ?12, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
 	[S_UPDATE] = "UPDATE catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
 	             " owner = ?5, lifecycle = ?6, system = ?7, type = ?8, cost = ?9,"
 	             " source = ?10, json = ?11, updated = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 	             " WHERE ref = ?1",
 	[S_DEL_TAGS] = "DELETE FROM catalog_tags WHERE entity = ?1",
 	[S_ADD_TAG] = "INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES (?1, ?2)",
-	[S_DEL_RELS] = "DELETE FROM catalog_relations WHERE origin = ?1",
-	[S_ADD_REL] = "INSERT OR IGNORE INTO catalog_relations (source, type, target, origin)"
+	[S_DEL_RELS] = "DELETE FROM catalog_edges WHERE source = ?1 AND by_target = 0",
+	[S_DEL_RELS_IN] = "DELETE FROM catalog_edges WHERE target = ?1 AND by_target = 1",
+	[S_ADD_REL] = "INSERT OR IGNORE INTO catalog_edges (source, type, target, by_target)"
 	              " VALUES (?1, ?2, ?3, ?4)",
 	[S_FTS_DEL] = "DELETE FROM catalog_fts WHERE rowid = ?1",
 	[S_FTS_ADD] = "INSERT INTO catalog_fts (rowid, ref, name, title, description, tags, other)"
 	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_GET] = "SELECT json, source FROM catalog_entities WHERE ref = ?1",
 	[S_DELETE] = "DELETE FROM catalog_entities WHERE id = ?1",
-	[S_RELS] = "SELECT type, target FROM catalog_relations WHERE source = ?1"
-	           " UNION SELECT " INVERSE_SQL ", source FROM catalog_relations"
-	           " WHERE target = ?1 ORDER BY 1, 2",
+	[S_RELS] = "SELECT y.name, t.ref FROM catalog_edges x"
+	           " JOIN catalog_relation_types y ON y.id = x.type JOIN catalog_refs t ON t.id = x.target"
+	           " WHERE x.source = (SELECT id FROM catalog_refs WHERE ref = ?1)"
+	           " UNION SELECT y.inverse, s.ref FROM catalog_edges x"
+	           " JOIN catalog_relation_types y ON y.id = x.type JOIN catalog_refs s ON s.id = x.source"
+	           " WHERE x.target = (SELECT id FROM catalog_refs WHERE ref = ?1) ORDER BY 1, 2",
 	[S_BYNAME] = "SELECT ref, kind, namespace FROM catalog_entities WHERE name = ?1"
 	             " ORDER BY ref",
+	[S_REF_FIND] = "SELECT id FROM catalog_refs WHERE ref = ?1",
+	[S_REF_ADD] = "INSERT INTO catalog_refs (ref) VALUES (?1) ON CONFLICT (ref) DO NOTHING",
+	/* a ref with neither entity nor relation left is forgotten */
+	[S_REF_DROP] = "DELETE FROM catalog_refs WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+	               " catalog_edges WHERE source = ?1) AND NOT EXISTS (SELECT 1 FROM"
+	               " catalog_edges WHERE target = ?1)",
 };
 
 /* The prepared, reset statement number I (prepared on first use). */
@@ -70,6 +77,16 @@ static void bind(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
+/* Bind text V in place: V outlives the statement's next step (the
+ * strings of a cat_prep, say).  stmt() clears the binding before reuse. */
+static void bind_static(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 /* Step ST to completion; 0, or -1 with *errmsg set. */
 static int run(struct cat_db *c, sqlite3_stmt *st, char **errmsg)
 {
@@ -82,94 +99,79 @@ static int run(struct cat_db *c, sqlite3_stmt *st, char **errmsg)
 	return 0;
 }
 
-/* Resolve spec field FIELD of E to a canonical ref (default kind DEF). */
-static char *field_ref(json_t *e, const char *field, const char *def)
+/* The id of REF in catalog_refs, added if new; -1 on error.  Inside a
+ * transaction: the ids it hands out are cached until it ends. */
+static sqlite3_int64 ref_id(struct cat_db *c, const char *ref)
 {
-	const char *v = cat_get_str(e, field);
-	struct cat_ref r;
-	if (!v || cat_ref_parse(v, def, cat_get_str(e, "metadata.namespace"), &r, NULL))
-		return NULL;
-	char *s = cat_ref_str(&r);
-	cat_ref_free(&r);
-	return s;
-}
-
-/* Space-joined tags of E, malloc()ed. */
-static char *joined_tags(json_t *e)
-{
-	json_t *tags = json_object_get(json_object_get(e, "metadata"), "tags"), *t;
-	size_t i, n = 1;
-	json_array_foreach(tags, i, t)
-		n += strlen(json_string_value(t)) + 1;
-	char *s = calloc(1, n);
-	json_array_foreach(tags, i, t) {
-		if (!s)
-			break;
-		if (*s)
-			strcat(s, " ");
-		strcat(s, json_string_value(t));
+	int known = cat_set_get(&c->ids, ref);
+	if (known > 0)
+		return known;
+	/* Most refs an import meets are new: try to add it first. */
+	sqlite3_stmt *st = stmt(c, S_REF_ADD);
+	if (!st)
+		return -1;
+	bind_static(st, 1, ref);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	sqlite3_int64 id = sqlite3_changes(c->db) ? sqlite3_last_insert_rowid(c->db) : 0;
+	if (!id) {
+		if (!(st = stmt(c, S_REF_FIND)))
+			return -1;
+		bind_static(st, 1, ref);
+		rc = sqlite3_step(st);
+		id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+		sqlite3_reset(st);
 	}
-	return s;
+	if (id <= INT_MAX)   /* a cache miss later only costs a look-up */
+		cat_set_put(&c->ids, ref, (int)id);
+	return id;
 }
 
-/* Write tags, text and relations of entity ID / REF. */
-static int write_index(struct cat_db *c, sqlite3_int64 id, const char *ref, json_t *e,
-                       json_t *rels, char **errmsg)
+/* Write tags, text and relations of entity ID (prepared in P). */
+static int write_index(struct cat_db *c, sqlite3_int64 id, const struct cat_prep *p,
+                       char **errmsg)
 {
 	sqlite3_stmt *st;
-	json_t *tags = json_object_get(json_object_get(e, "metadata"), "tags"), *t;
-	size_t i;
-	json_array_foreach(tags, i, t) {
-		char *low = cat_lower(json_string_value(t));
-		if (!(st = stmt(c, S_ADD_TAG))) {
-			free(low);
+	for (size_t i = 0; i < p->ntags; i++) {
+		if (!(st = stmt(c, S_ADD_TAG)))
 			return run(c, NULL, errmsg);
-		}
-		bind(st, 1, low);
+		bind_static(st, 1, p->tags[i]);
 		sqlite3_bind_int64(st, 2, id);
-		free(low);
 		if (run(c, st, errmsg))
 			return -1;
 	}
-	char *tagtext = joined_tags(e);
-	char *other = cat_printf("%s %s %s %s %s", cat_get_str(e, "kind"),
-	                         cat_get_str(e, "spec.type") ? cat_get_str(e, "spec.type") : "",
-	                         cat_get_str(e, "spec.lifecycle") ? cat_get_str(e, "spec.lifecycle") : "",
-	                         cat_get_str(e, "spec.owner") ? cat_get_str(e, "spec.owner") : "",
-	                         cat_get_str(e, "spec.system") ? cat_get_str(e, "spec.system") : "");
-	int rc = -1;
 	if ((st = stmt(c, S_FTS_ADD))) {
 		sqlite3_bind_int64(st, 1, id);
-		bind(st, 2, ref);
-		bind(st, 3, cat_get_str(e, "metadata.name"));
-		bind(st, 4, cat_get_str(e, "metadata.title"));
-		bind(st, 5, cat_get_str(e, "metadata.description"));
-		bind(st, 6, tagtext);
-		bind(st, 7, other);
+		bind_static(st, 2, p->ref);
+		bind_static(st, 3, p->name);
+		bind_static(st, 4, p->title);
+		bind_static(st, 5, p->description);
+		bind_static(st, 6, p->fts_tags);
+		bind_static(st, 7, p->fts_other);
 	}
-	rc = run(c, st, errmsg);
-	free(tagtext);
-	free(other);
-	if (rc)
+	if (run(c, st, errmsg))
 		return -1;
-	if (!cat_kind_known(cat_get_str(e, "kind")))
-		return 0;
-	json_t *r;
-	json_array_foreach(rels, i, r) {
-		if (!(st = stmt(c, S_ADD_REL)) && (rc = run(c, NULL, errmsg)))
-			break;
-		bind(st, 1, json_string_value(json_object_get(r, "source")));
-		bind(st, 2, json_string_value(json_object_get(r, "type")));
-		bind(st, 3, json_string_value(json_object_get(r, "target")));
-		bind(st, 4, ref);
-		if ((rc = run(c, st, errmsg)))
-			break;
+	for (size_t i = 0; i < p->nrels; i++) {
+		/* one end is the entity itself: no look-up for it */
+		const struct cat_prep_rel *r = &p->rels[i];
+		sqlite3_int64 a = strcmp(r->source, p->ref) ? ref_id(c, r->source) : id;
+		sqlite3_int64 b = strcmp(r->target, p->ref) ? ref_id(c, r->target) : id;
+		if (a < 0 || b < 0 || !(st = stmt(c, S_ADD_REL)))
+			return run(c, NULL, errmsg);
+		sqlite3_bind_int64(st, 1, a);
+		sqlite3_bind_int(st, 2, r->type);
+		sqlite3_bind_int64(st, 3, b);
+		sqlite3_bind_int(st, 4, b == id && a != id);
+		if (run(c, st, errmsg))
+			return -1;
 	}
-	return rc;
+	return 0;
 }
 
-/* Remove the tags, text and declared relations of entity ID / REF. */
-static int clear_index(struct cat_db *c, sqlite3_int64 id, const char *ref, char **errmsg)
+/* Remove the tags, text and declared relations of entity ID. */
+static int clear_index(struct cat_db *c, sqlite3_int64 id, char **errmsg)
 {
 	sqlite3_stmt *st;
 	if (!(st = stmt(c, S_DEL_TAGS)))
@@ -180,7 +182,10 @@ static int clear_index(struct cat_db *c, sqlite3_int64 id, const char *ref, char
 	sqlite3_bind_int64(st, 1, id);
 	if (run(c, st, errmsg) || !(st = stmt(c, S_DEL_RELS)))
 		return run(c, NULL, errmsg);
-	bind(st, 1, ref);
+	sqlite3_bind_int64(st, 1, id);
+	if (run(c, st, errmsg) || !(st = stmt(c, S_DEL_RELS_IN)))
+		return run(c, NULL, errmsg);
+	sqlite3_bind_int64(st, 1, id);
 	return run(c, st, errmsg);
 }
 
@@ -212,73 +217,52 @@ bool cat_exists(struct cat_db *c, const char *ref)
 	return find(c, ref) > 0;
 }
 
-/* Store E as REF (id ID, 0 for new) inside the current transaction. */
-static int store(struct cat_db *c, json_t *e, const char *ref, sqlite3_int64 id,
-                 const char *source, json_t *rels, char **errmsg)
+/* Store P as entity ID (0 for new) inside the current transaction. */
+static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
+                 const char *source, char **errmsg)
 {
-	struct cat_ref r;
-	cat_ref_parse(ref, NULL, NULL, &r, NULL);
-	char *owner = field_ref(e, "spec.owner", "group");
-	char *system = field_ref(e, "spec.system", "system");
-	char *text = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
-	double cost = cat_entity_cost(e);
-	sqlite3_stmt *st = stmt(c, id ? S_UPDATE : S_INSERT);
-	int rc = -1;
-	if (!text || !r.kind) {
-		cat_err(errmsg, "out of memory");
-		goto done;
+	bool created = id == 0;
+	sqlite3_stmt *st;
+	if (created && (id = ref_id(c, p->ref)) < 0)
+		return run(c, NULL, errmsg);
+	if ((st = stmt(c, created ? S_INSERT : S_UPDATE))) {
+		bind_static(st, 1, p->ref);
+		bind_static(st, 2, p->kind);
+		bind_static(st, 3, p->ns);
+		bind_static(st, 4, p->name);
+		bind_static(st, 5, p->owner);
+		bind_static(st, 6, p->lifecycle);
+		bind_static(st, 7, p->system);
+		bind_static(st, 8, p->type);
+		if (p->cost >= 0)
+			sqlite3_bind_double(st, 9, p->cost);
+		bind_static(st, 10, source);
+		bind_static(st, 11, p->text);
+		if (created)
+			sqlite3_bind_int64(st, 12, id);
 	}
-	if (st) {
-		bind(st, 1, ref);
-		bind(st, 2, r.kind);
-		bind(st, 3, r.ns);
-		bind(st, 4, r.name);
-		bind(st, 5, owner);
-		bind(st, 6, cat_get_str(e, "spec.lifecycle"));
-		bind(st, 7, system);
-		bind(st, 8, cat_get_str(e, "spec.type"));
-		if (cost >= 0)
-			sqlite3_bind_double(st, 9, cost);
-		bind(st, 10, source);
-		bind(st, 11, text);
-	}
-	if (run(c, st, errmsg))
-		goto done;
-	if (!id)
-		id = sqlite3_last_insert_rowid(c->db);
-	else if (clear_index(c, id, ref, errmsg))
-		goto done;
-	rc = write_index(c, id, ref, e, rels, errmsg);
-done:
-	cat_ref_free(&r);
-	free(owner), free(system), free(text);
-	return rc;
+	if (run(c, st, errmsg) ||
+	    (!created && (cat_db_restore_indexes(c, errmsg) || clear_index(c, id, errmsg))))
+		return -1;
+	return write_index(c, id, p, errmsg);
 }
 
-int cat_put_valid(struct cat_db *c, json_t *entity, const char *ref, const char *source,
-                  char **old_source, bool *created, char **errmsg)
+int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
+                 char **old_source, bool *created, char **errmsg)
 {
 	bool own_tx = !c->in_tx;
 	int rc = -1;
-	json_t *rels = NULL;
 	if (old_source)
 		*old_source = NULL;
 	if (own_tx && cat_db_begin(c, errmsg))
 		return -1;
-	sqlite3_int64 id = find_src(c, ref, old_source);
-	if (id < 0) {
+	sqlite3_int64 id = find_src(c, p->ref, old_source);
+	if (id < 0)
 		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-		goto done;
-	}
-	/* Relations are checked before anything is written. */
-	rels = json_array();
-	rc = rels ? cat_relations_of(entity, rels, errmsg) : cat_err(errmsg, "out of memory");
-	if (rc == 0)
-		rc = store(c, entity, ref, id, source, rels, errmsg);
+	else
+		rc = store(c, p, id, source, errmsg);
 	if (created)
 		*created = id == 0;
-done:
-	json_decref(rels);
 	if (own_tx)
 		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);
 	return rc;
@@ -289,14 +273,13 @@ int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnin
 {
 	if (cat_entity_validate(entity, warnings, errmsg))
 		return -1;
-	char *ref = cat_entity_ref(entity);
-	if (!ref)
-		return cat_err(errmsg, "out of memory");
-	int rc = cat_put_valid(c, entity, ref, source, NULL, created, errmsg);
-	if (rc == 0 && ref_out)
-		*ref_out = ref;
-	else
-		free(ref);
+	struct cat_prep p;
+	if (cat_prep_init(&p, entity, errmsg))
+		return -1;
+	int rc = cat_put_prep(c, &p, source, NULL, created, errmsg);
+	if (rc == 0 && ref_out && !(*ref_out = strdup(p.ref)))
+		rc = cat_err(errmsg, "out of memory");
+	cat_prep_free(&p);
 	return rc;
 }
 
@@ -354,10 +337,15 @@ int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 	if (id <= 0)
 		rc = id < 0 ? run(c, NULL, errmsg)
 		            : cat_err(errmsg, "no entity '%s' in the catalog", ref);
-	else if ((rc = clear_index(c, id, ref, errmsg)) == 0) {
+	else if ((rc = cat_db_restore_indexes(c, errmsg)) == 0 &&
+	         (rc = clear_index(c, id, errmsg)) == 0) {
 		if ((st = stmt(c, S_DELETE)))
 			sqlite3_bind_int64(st, 1, id);
 		rc = run(c, st, errmsg);
+		if (rc == 0 && (st = stmt(c, S_REF_DROP)))
+			sqlite3_bind_int64(st, 1, id);
+		if (rc == 0 && (rc = run(c, st, errmsg)) == 0)
+			cat_set_free(&c->ids);   /* its id may be gone */
 	}
 	if (own_tx)
 		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);

@@ -6,6 +6,7 @@
  * dlopen).  Each test gets a fresh database in a temporary directory.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -17,14 +18,19 @@
 struct cat_db tdb;
 char tdir[256];
 
-void tdb_setup(void)
+void tdb_setup_at(int version)
 {
 	char *err = NULL, path[300];
 	snprintf(tdir, sizeof tdir, "%s/catalog-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR")
 	                                                                       : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tdir));
 	snprintf(path, sizeof path, "%s/paved.db", tdir);
-	ck_assert_msg(cat_db_open(&tdb, path, &err) == 0, "open: %s", err);
+	ck_assert_msg(cat_db_open_at(&tdb, path, version, &err) == 0, "open: %s", err);
+}
+
+void tdb_setup(void)
+{
+	tdb_setup_at(INT_MAX);
 }
 
 void tdb_teardown(void)

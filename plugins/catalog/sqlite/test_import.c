@@ -222,6 +222,36 @@ START_TEST(test_bad_input_more)
 }
 END_TEST
 
+/* The reader thread runs ahead of the importer: a bad entity early in a
+ * long file stops the import there, with that one error, even though the
+ * reader has parsed further, and a syntax error past it goes unreported;
+ * a syntax error after many good entities is reported, nothing kept. */
+START_TEST(test_error_early_in_long_file)
+{
+	struct cat_import res;
+	char path[400];
+	for (int late = 0; late < 2; late++) {
+		snprintf(path, sizeof path, "%s/long%d.yaml", tdir, late);
+		FILE *f = fopen(path, "w");
+		if (!late)
+			fprintf(f, H "kind: Component\nmetadata: {name: 'bad name'}\n---\n");
+		for (int i = 0; i < 1000; i++)
+			fprintf(f, H "kind: Component\nmetadata: {name: c%d}\n---\n", i);
+		fprintf(f, "kind: [unclosed\n");
+		fclose(f);
+		ck_assert_int_eq(timport(path, &res), -1);
+		ck_assert_int_eq(json_array_size(res.errors), 1);
+		const char *msg = json_string_value(json_array_get(res.errors, 0));
+		ck_assert_msg(strstr(msg, late ? "long1.yaml:4002:1: did not find expected" : "long0.yaml:1:1: invalid "
+		                     "metadata.name \"bad name\""), "got %s", msg);
+		ck_assert_int_eq(res.imported, 0);
+		cat_import_free(&res);
+		ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), 0);
+		ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_refs"), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_duplicates_across_files)
 {
 	struct cat_import res;
@@ -332,6 +362,45 @@ START_TEST(test_big_file_streamed)
 }
 END_TEST
 
+/* A bulk import (indexes dropped) that then replaces an entity: the
+ * relations the old version declared, at either end, are gone, the new
+ * ones are there, and the indexes are all back after the commit. */
+START_TEST(test_bulk_import_then_replace)
+{
+	struct cat_import res;
+	char path[400];
+	const char *first = twrite("first.yaml", H "kind: Group\nmetadata: {name: g}\n"
+	                           "spec: {type: team, children: [c0, c1], members: [u]}\n");
+	ck_assert_int_eq(timport(first, &res), 0);
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_edges WHERE by_target = 1"), 3);
+	snprintf(path, sizeof path, "%s/many.yaml", tdir);
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < 3000; i++)
+		fprintf(f, H "kind: Component\nmetadata: {name: c%d}\n"
+		        "spec: {type: service, lifecycle: x, owner: g, dependsOn: [c%d]}\n---\n",
+		        i, (i + 1) % 3000);
+	fprintf(f, H "kind: Group\nmetadata: {name: g}\nspec: {type: team, children: [c2]}\n");
+	fclose(f);
+	ck_assert_int_eq(timport(path, &res), 0);
+	ck_assert_int_eq(res.created, 3000);
+	ck_assert_int_eq(res.imported, 3001);
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE origin ="
+	                        " 'group:default/g'"), 1);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE type = 'childOf'"
+	                        " AND source = 'group:default/c2' AND target = 'group:default/g'"), 1);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE type = 'memberOf'"), 0);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_edges"), 3000 + 3000 + 1);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+	                        " name IN ('catalog_edges_target', 'catalog_entities_kind',"
+	                        " 'catalog_entities_owner')"), 3);
+	json_t *d = cat_deps(&tdb, "component:default/c0", true, true, 0, NULL);
+	ck_assert_int_eq(json_array_size(json_object_get(d, "items")), 2999);
+	json_decref(d);
+}
+END_TEST
+
 Suite *import_suite(void)
 {
 	Suite *s = suite_create("import");
@@ -343,10 +412,12 @@ Suite *import_suite(void)
 	tcase_add_test(tc, test_examples_directory);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_bad_input_more);
+	tcase_add_test(tc, test_error_early_in_long_file);
 	tcase_add_test(tc, test_duplicates_across_files);
 	tcase_add_test(tc, test_unknown_kind_kept);
 	tcase_add_test(tc, test_json_and_export_roundtrip);
 	tcase_add_test(tc, test_big_file_streamed);
+	tcase_add_test(tc, test_bulk_import_then_replace);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -322,14 +322,96 @@ END_TEST
 
 START_TEST(test_schema_version)
 {
-	ck_assert_int_eq(cat_db_version(&tdb), 1);
+	ck_assert_int_eq(cat_db_version(&tdb), 2);
 	/* reopening does not migrate again */
 	char *err = NULL, path[300];
 	struct cat_db again;
 	snprintf(path, sizeof path, "%s/paved.db", tdir);
 	ck_assert_int_eq(cat_db_open(&again, path, &err), 0);
-	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_schema"), 1);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_schema"), 2);
 	cat_db_close(&again);
+}
+END_TEST
+
+/* The relation types table is the C list: ids, names and inverses. */
+START_TEST(test_relation_types_table)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+	ck_assert_int_eq(sqlite3_prepare_v2(tdb.db, "SELECT id, name, inverse FROM"
+	                 " catalog_relation_types ORDER BY id", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		ck_assert_int_eq(cat_rel_type_id(name), sqlite3_column_int(st, 0));
+		ck_assert_str_eq(cat_rel_inverse(name), (const char *)sqlite3_column_text(st, 2));
+		n++;
+	}
+	sqlite3_finalize(st);
+	ck_assert_int_eq(n, 7);
+	ck_assert_int_eq(cat_rel_type_id("dependsOn"), atoi(CAT_REL_DEPENDSON));
+	ck_assert_int_eq(cat_rel_type_id("dependencyOf"), 0);   /* stored as dependsOn */
+}
+END_TEST
+
+/* A catalog written by schema 1 (text relations) keeps its entities and
+ * relations through migration 2, and new entities get ids of their own. */
+START_TEST(test_migration_keeps_relations)
+{
+	char *err = NULL, path[300];
+	struct cat_db old;
+	tdb_teardown();
+	tdb_setup_at(1);
+	snprintf(path, sizeof path, "%s/paved.db", tdir);
+	ck_assert_int_eq(cat_db_version(&tdb), 1);
+	ck_assert_int_eq(sqlite3_exec(tdb.db,
+		"INSERT INTO catalog_entities (id, ref, kind, namespace, name, json, updated) VALUES"
+		" (1, 'component:default/a', 'component', 'default', 'a', '{}', 'now'),"
+		" (2, 'component:default/b', 'component', 'default', 'b', '{}', 'now');"
+		"INSERT INTO catalog_relations VALUES"
+		" ('component:default/a', 'dependsOn', 'component:default/b', 'component:default/a'),"
+		" ('component:default/b', 'dependsOn', 'resource:default/gone', 'component:default/b'),"
+		" ('component:default/a', 'ownedBy', 'group:default/team', 'component:default/a');",
+		NULL, NULL, NULL), SQLITE_OK);
+	cat_db_close(&tdb);
+	ck_assert_msg(cat_db_open(&old, path, &err) == 0, "migrate: %s", err);
+	tdb = old;
+	ck_assert_int_eq(cat_db_version(&tdb), 2);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_edges"), 3);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE source ="
+	                        " 'component:default/b' AND target = 'resource:default/gone'"), 1);
+	ck_assert_int_eq(tcount("SELECT id FROM catalog_refs WHERE ref = 'component:default/b'"), 2);
+	json_t *r = cat_relations_get(&tdb, "component:default/b");
+	ck_assert_int_eq(json_array_size(r), 2);   /* dependencyOf a, dependsOn gone */
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r, 0), "type")),
+	                 "dependencyOf");
+	json_decref(r);
+	json_t *d = cat_deps(&tdb, "component:default/a", false, true, 0, &err);
+	ck_assert_int_eq(json_array_size(json_object_get(d, "items")), 2);
+	json_decref(d);
+	/* a new entity takes an id no ref has */
+	tput("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\n"
+	     "spec: {type: service, lifecycle: production, owner: team, dependsOn: [b]}\n");
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities e JOIN catalog_refs r"
+	                        " ON r.id = e.id AND r.ref = e.ref"), 3);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE target ="
+	                        " 'component:default/b'"), 2);
+}
+END_TEST
+
+/* Deleting an entity forgets its ref only when nothing names it. */
+START_TEST(test_delete_forgets_unnamed_refs)
+{
+	char *err = NULL;
+	tput("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\n"
+	     "spec: {type: service, lifecycle: production, owner: t, dependsOn: [y]}\n---\n"
+	     "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: y}\n"
+	     "spec: {type: service, lifecycle: production, owner: t}\n");
+	ck_assert_int_eq(cat_delete(&tdb, "component:default/y", &err), 0);
+	/* x still names y: the ref stays, dangling */
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_refs WHERE ref = 'component:default/y'"), 1);
+	ck_assert_int_eq(cat_delete(&tdb, "component:default/x", &err), 0);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_refs WHERE ref = 'component:default/x'"), 0);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_edges"), 0);
 }
 END_TEST
 
@@ -350,6 +432,9 @@ Suite *queries_suite(void)
 	tcase_add_test(tc, test_owners_and_cost);
 	tcase_add_test(tc, test_graph);
 	tcase_add_test(tc, test_schema_version);
+	tcase_add_test(tc, test_relation_types_table);
+	tcase_add_test(tc, test_migration_keeps_relations);
+	tcase_add_test(tc, test_delete_forgets_unnamed_refs);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,8 @@ extern char tdir[];              /* its temporary directory */
 
 /* Checked fixture: create tdir and open tdb in it / close and remove. */
 void tdb_setup(void);
+/* The same with the schema migrated no further than VERSION. */
+void tdb_setup_at(int version);
 void tdb_teardown(void);
 /* Put every document of YAML into tdb; fails the test on an error. */
 void tput(const char *yaml);

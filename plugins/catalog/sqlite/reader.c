@@ -1,0 +1,201 @@
+/*
+ * reader.c -- a catalog file's entities, parsed, validated and prepared
+ * on a thread of their own, handed over in order.
+ *
+ * An import spends about as long turning YAML into ready rows (libyaml,
+ * jansson, validation, relations, the JSON text) as SQLite spends storing
+ * them.  The reader thread does the first half for the documents ahead
+ * while the importing thread stores the current one.  The queue between
+ * them is bounded, so memory stays bounded by a few documents.
+ *
+ * The thread touches nothing but the file and the documents it makes;
+ * each document belongs to one thread at a time (handed over under the
+ * queue's lock).  Documents go back to the reader to be freed: memory is
+ * freed by the thread that allocated it, so the two threads do not
+ * contend for the allocator's locks.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+
+#define QUEUE 64   /* documents read ahead */
+
+struct reader {
+	const char      *name;
+	bool             from_dir, first;
+	pthread_mutex_t  mu;
+	pthread_cond_t   nonempty, nonfull;
+	struct cat_doc  *q[QUEUE];
+	size_t           head, len;
+	struct cat_doc  *spent;     /* used, for the reader to free */
+	bool             done;      /* the thread has finished */
+	bool             stop;      /* the consumer wants no more */
+	bool             skipped;   /* not a catalog file */
+	int              rc;        /* the parse's result */
+	char            *err;
+};
+
+/* Free the documents of list D. */
+static void doc_free(struct cat_doc *d)
+{
+	while (d) {
+		struct cat_doc *next = d->next;
+		json_decref(d->entity);
+		json_decref(d->warnings);
+		free(d->err);
+		cat_prep_free(&d->prep);
+		free(d);
+		d = next;
+	}
+}
+
+/* A document for entity E at LINE:COL: validated and, if valid, prepared. */
+static struct cat_doc *doc_new(json_t *e, int line, int col)
+{
+	struct cat_doc *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->entity = json_incref(e);
+	d->line = line;
+	d->col = col;
+	d->warnings = json_array();
+	if (cat_entity_validate(e, d->warnings, &d->err) == 0)
+		cat_prep_init(&d->prep, e, &d->err);
+	return d;
+}
+
+/* Queue D (the reader thread); 1 when the consumer wants no more. */
+static int push(struct reader *r, struct cat_doc *d)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->len == QUEUE)   /* full: wait until half of it is taken */
+		while (r->len > QUEUE / 2 && !r->stop)
+			pthread_cond_wait(&r->nonfull, &r->mu);
+	struct cat_doc *spent = r->spent;
+	r->spent = NULL;
+	int stop = r->stop || !d;
+	if (!stop) {
+		r->q[(r->head + r->len) % QUEUE] = d;
+		if (++r->len == QUEUE / 2)
+			pthread_cond_signal(&r->nonempty);
+	} else if (!d && !r->err) {
+		r->err = strdup("out of memory");
+	}
+	pthread_mutex_unlock(&r->mu);
+	doc_free(spent);
+	if (stop)
+		doc_free(d);
+	return stop;
+}
+
+/* Parser callback (the reader thread): an entity, a list of entities or
+ * {"items": [...]}. */
+static int on_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
+{
+	struct reader *r = ud;
+	(void)errmsg;
+	if (json_is_null(doc))
+		return 0;
+	json_t *list = json_is_array(doc) ? doc : NULL;
+	if (!list && json_is_object(doc) && !json_object_get(doc, "kind") &&
+	    json_is_array(json_object_get(doc, "items")))
+		list = json_object_get(doc, "items");
+	json_t *probe = list ? json_array_get(list, 0) : doc;
+	if (r->first && r->from_dir &&
+	    !(json_object_get(probe, "apiVersion") || json_object_get(probe, "kind"))) {
+		r->skipped = true;
+		return 1;
+	}
+	r->first = false;
+	if (!list)
+		return push(r, doc_new(doc, line, col));
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+		if (push(r, doc_new(e, line, col)))
+			return 1;
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	char *err = NULL;
+	pthread_setname_np(pthread_self(), "paved-reader");
+	int rc = cat_yaml_parse_file(r->name, on_doc, r, &err);
+	pthread_mutex_lock(&r->mu);
+	r->done = true;
+	r->rc = rc;
+	if (err) {
+		free(r->err);
+		r->err = err;
+	}
+	pthread_cond_signal(&r->nonempty);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int cat_read_entities(const char *name, bool from_dir, cat_entity_fn fn, void *ud,
+                      char **errmsg)
+{
+	struct reader r = { .name = name, .from_dir = from_dir, .first = true };
+	pthread_t thread;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.nonempty, NULL);
+	pthread_cond_init(&r.nonfull, NULL);
+	int rc = pthread_create(&thread, NULL, reader_main, &r);
+	if (rc) {
+		cat_err(errmsg, "%s: cannot start the reader thread: %s", name, strerror(rc));
+		goto done;
+	}
+	bool stopped = false;
+	struct cat_doc *d = NULL;
+	for (;;) {
+		pthread_mutex_lock(&r.mu);
+		if (d) {   /* the last one goes back to the reader */
+			d->next = r.spent;
+			r.spent = d;
+		}
+		if (r.len == 0)   /* empty: wait until half of it is filled */
+			while (r.len < QUEUE / 2 && !r.done)
+				pthread_cond_wait(&r.nonempty, &r.mu);
+		d = NULL;
+		if (r.len) {
+			d = r.q[r.head];
+			r.head = (r.head + 1) % QUEUE;
+			if (--r.len == QUEUE / 2)
+				pthread_cond_signal(&r.nonfull);
+		}
+		pthread_mutex_unlock(&r.mu);
+		if (!d)
+			break;   /* done and drained */
+		if (!stopped && fn(d, ud)) {
+			stopped = true;
+			pthread_mutex_lock(&r.mu);
+			r.stop = true;
+			pthread_cond_signal(&r.nonfull);
+			pthread_mutex_unlock(&r.mu);
+		}
+	}
+	pthread_join(thread, NULL);
+	doc_free(r.spent);
+	if (stopped) {          /* what lies after the stop is not reported */
+		free(r.err);
+		rc = 0;
+	} else if (r.err) {
+		rc = -1;
+		*errmsg = r.err;
+		r.err = NULL;
+	} else {
+		rc = r.rc ? -1 : r.skipped ? 1 : 0;
+		if (r.rc)
+			cat_err(errmsg, "%s: cannot read the file", name);
+	}
+done:
+	pthread_cond_destroy(&r.nonfull);
+	pthread_cond_destroy(&r.nonempty);
+	pthread_mutex_destroy(&r.mu);
+	return rc;
+}
