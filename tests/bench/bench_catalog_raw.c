@@ -6,8 +6,15 @@
  *   bench_catalog_raw rdeps DB REF    the recursive dependents query;
  *                                     prints the count and, on stderr,
  *                                     the query's own time in ms
+ *   bench_catalog_raw insert DB N     the issue's import floor: into a new
+ *                                     DB (WAL), in one transaction, N
+ *                                     entity rows (ref, kind, name, owner,
+ *                                     lifecycle and the entity's JSON, as
+ *                                     paved stores it) and 3N dependsOn
+ *                                     rows; prints the time in ms
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sqlite3.h>
@@ -17,13 +24,83 @@ static const char *const rdeps_sql =
 	" x.source FROM catalog_edges x JOIN r ON x.target = r.id WHERE x.type = 2)"
 	" SELECT count(*) - 1 FROM r";
 
+static double ms_since(const struct timespec *a)
+{
+	struct timespec b;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* N entities and 3N dependsOn rows in one transaction: what any importer
+ * has to write at least.  The generator's shape (bench.sh) is kept: an
+ * owner per entity, a description, a cost, three dependencies. */
+static int insert(const char *path, long n)
+{
+	sqlite3 *db;
+	sqlite3_stmt *ent, *rel;
+	struct timespec a;
+	char ref[64], name[32], owner[32], json[512];
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	                 "CREATE TABLE entities (id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE,"
+	                 " kind TEXT, name TEXT, owner TEXT, lifecycle TEXT, json TEXT);"
+	                 "CREATE TABLE relations (source INTEGER, type INTEGER, target INTEGER,"
+	                 " PRIMARY KEY (source, type, target)) WITHOUT ROWID; BEGIN",
+	                 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO entities VALUES (?1, ?2, 'component', ?3, ?4,"
+	                       " 'production', ?5)", -1, &ent, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO relations VALUES (?1, 2, ?2)", -1, &rel,
+	                       NULL) != SQLITE_OK) {
+		fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
+		return 1;
+	}
+	for (long i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "c%ld", i);
+		snprintf(ref, sizeof ref, "component:default/%s", name);
+		snprintf(owner, sizeof owner, "group:default/team-%ld", i % 50);
+		snprintf(json, sizeof json, "{\"apiVersion\":\"backstage.io/v1alpha1\","
+		         "\"kind\":\"Component\",\"metadata\":{\"name\":\"%s\",\"description\":"
+		         "\"generated component %ld\",\"annotations\":{\"paved.dev/cost-per-month\":"
+		         "\"%ld\"}},\"spec\":{\"type\":\"service\",\"lifecycle\":\"production\","
+		         "\"owner\":\"team-%ld\",\"dependsOn\":[\"component:c%ld\",\"component:c%ld\","
+		         "\"component:c%ld\"]}}", name, i, 100 + i % 900, i % 50, (i + 1) % n,
+		         (i + 2) % n, (i + 3) % n);
+		sqlite3_bind_int64(ent, 1, i + 1);
+		sqlite3_bind_text(ent, 2, ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ent, 3, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ent, 4, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ent, 5, json, -1, SQLITE_STATIC);
+		if (sqlite3_step(ent) != SQLITE_DONE)
+			break;
+		sqlite3_reset(ent);
+		for (long k = 1; k <= 3; k++) {
+			sqlite3_bind_int64(rel, 1, i + 1);
+			sqlite3_bind_int64(rel, 2, (i + k) % n + 1);
+			if (sqlite3_step(rel) != SQLITE_DONE)
+				break;
+			sqlite3_reset(rel);
+		}
+	}
+	sqlite3_finalize(ent);
+	sqlite3_finalize(rel);
+	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	printf("%.0f\n", ms_since(&a));
+	return rc == SQLITE_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	struct timespec a, b;
+	if (argc == 4 && !strcmp(argv[1], "insert"))
+		return insert(argv[2], atol(argv[3]));
 	if (argc != 4 || (strcmp(argv[1], "lookup") && strcmp(argv[1], "rdeps"))) {
-		fprintf(stderr, "usage: %s lookup|rdeps DB REF\n", argv[0]);
+		fprintf(stderr, "usage: %s lookup|rdeps DB REF | insert DB N\n", argv[0]);
 		return 2;
 	}
 	if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -32,8 +109,9 @@ int main(int argc, char **argv)
 	}
 	int rdeps = !strcmp(argv[1], "rdeps");
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (sqlite3_prepare_v2(db, rdeps ? rdeps_sql : "SELECT json FROM catalog_entities"
-	                       " WHERE ref = ?1", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, rdeps ? rdeps_sql : "SELECT d.json FROM catalog_refs r JOIN"
+	                       " catalog_documents d ON d.id = r.id WHERE r.ref = ?1", -1, &st,
+	                       NULL) != SQLITE_OK) {
 		fprintf(stderr, "%s\n", sqlite3_errmsg(db));
 		return 1;
 	}

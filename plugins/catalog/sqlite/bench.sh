@@ -61,8 +61,8 @@ s=$(date +%s%N); n=$("$PAVED" -q catalog --json rdeps --transitive c0 | grep -c 
 echo "  $n dependents, $(( (e - s) / 1000000 )) ms"
 echo "same recursive query in sqlite3 (whole process):"
 s=$(date +%s%N)
-sqlite3 "$PAVED_HOME/paved.db" "WITH RECURSIVE r(ref) AS (SELECT 'component:default/c0' UNION
-  SELECT x.source FROM catalog_relations x JOIN r ON x.target = r.ref WHERE x.type = 'dependsOn')
-  SELECT count(*) - 1 FROM r"
+sqlite3 "$PAVED_HOME/paved.db" "WITH RECURSIVE r(id) AS (SELECT id FROM catalog_refs
+  WHERE ref = 'component:default/c0' UNION SELECT x.source FROM catalog_edges x
+  JOIN r ON x.target = r.id WHERE x.type = 2) SELECT count(*) - 1 FROM r"
 e=$(date +%s%N)
 echo "  $(( (e - s) / 1000000 )) ms"

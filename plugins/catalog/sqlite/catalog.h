@@ -43,6 +43,8 @@ struct cat_strv {
 	size_t  len, cap;
 };
 int cat_strv_push(struct cat_strv *sv, const char *s);  /* copies S */
+int cat_strv_take(struct cat_strv *sv, char *s);        /* S malloc()ed: now SV's
+                                                          (freed on failure) */
 void cat_strv_free(struct cat_strv *sv);
 
 /* ---- yaml.c: libyaml -> jansson, streamed document by document ------- */
@@ -78,6 +80,10 @@ int cat_ref_parse(const char *text, const char *def_kind, const char *def_ns,
                   struct cat_ref *ref, char **errmsg);
 /* "kind:ns/name", malloc()ed. */
 char *cat_ref_str(const struct cat_ref *ref);
+/* cat_ref_parse then cat_ref_str in one allocation: the canonical ref of
+ * TEXT, malloc()ed, or NULL with *errmsg set. */
+char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
+                    char **errmsg);
 void cat_ref_free(struct cat_ref *ref);
 /* Canonical ref of ENTITY (which must have passed cat_entity_validate). */
 char *cat_entity_ref(json_t *entity);
@@ -106,10 +112,17 @@ const char *cat_annotation(json_t *entity, const char *key);
 
 /* ---- relations.c: computing relations as Backstage does -------------- */
 
-/* Append to RELS (an array of {"source","type","target"}) every relation
- * ENTITY declares, canonical direction, targets resolved with Backstage's
- * defaults.  Returns 0 or -1 (a malformed reference). */
+/* Called with one relation in canonical direction; non-zero: out of memory. */
+typedef int (*cat_rel_fn)(const char *source, int type, const char *target, void *ud);
+/* Call FN for every relation ENTITY (whose canonical ref is SELF) declares,
+ * in canonical direction, the other end resolved with Backstage's
+ * defaults.  Returns 0 or -1 (a malformed reference, or FN failed). */
+int cat_relations_each(json_t *entity, const char *self, cat_rel_fn fn, void *ud,
+                       char **errmsg);
+/* The same appended to RELS, an array of {"source","type","target"}. */
 int cat_relations_of(json_t *entity, json_t *rels, char **errmsg);
+/* The canonical type of id ID (cat_rel_type_id), or NULL. */
+const char *cat_rel_type_name(int id);
 /* The inverse of relation TYPE ("ownedBy" -> "ownerOf"), or NULL. */
 const char *cat_rel_inverse(const char *type);
 /* Whether TYPE is stored as is (canonical) rather than as its inverse. */
@@ -172,14 +185,11 @@ int cat_read_entities(const char *name, bool from_dir, cat_entity_fn fn, void *u
 
 /* ---- store.c: schema, put/get/delete --------------------------------- */
 
-/* Page cache (KiB): normal use, and during an import. */
-#define CAT_CACHE_KB        "8192"
+/* Page cache (KiB): normal use (SQLite's default: a command reads a few
+ * hundred pages, and a bigger cache only costs start-up), and during an
+ * import. */
+#define CAT_CACHE_KB        "2000"
 #define CAT_IMPORT_CACHE_KB "16384"
-/* Memory-mapped reads (bytes of the file) for whole-graph walks, which
- * touch many pages: each is then read in place instead of being copied
- * into a freshly allocated cache page.  Off otherwise (look-ups touch a
- * few pages; an import's RSS is bounded). */
-#define CAT_MMAP_BYTES      "268435456"
 
 struct cat_db {
 	sqlite3      *db;
@@ -262,6 +272,17 @@ json_t *cat_stats(struct cat_db *c);
  *  "truncated": bool}. */
 json_t *cat_deps(struct cat_db *c, const char *ref, bool reverse, bool transitive,
                  int max_depth, char **errmsg);
+/* One item of a dependency walk, in walk order (breadth first, each node
+ * once at its shortest distance).  Non-zero: out of memory. */
+typedef int (*cat_dep_fn)(const char *ref, int depth, const char *via, bool exists,
+                          void *ud);
+/* The walk of cat_deps, each item handed to FN (the strings are valid
+ * during the call).  *CYCLES (CYCLES may be NULL) gets a new array of the
+ * cycles met, *TRUNCATED (may be NULL) whether the depth limit cut the
+ * walk.  Returns 0, or -1 with *errmsg set. */
+int cat_deps_each(struct cat_db *c, const char *ref, bool reverse, bool transitive,
+                  int max_depth, cat_dep_fn fn, void *ud, json_t **cycles, bool *truncated,
+                  char **errmsg);
 /* Graph text of REF's dependency neighbourhood (or everything when REF is
  * NULL) in FORMAT "dot" or "mermaid", malloc()ed. */
 char *cat_graph(struct cat_db *c, const char *ref, const char *format, int max_depth,

@@ -411,6 +411,26 @@ static int cmd_list(struct cat_db *c, const struct opts *o)
 }
 
 /* deps / rdeps NAME [--transitive] [--depth N] */
+/* What the text output of deps/rdeps needs between items. */
+struct dep_printer {
+	const char *self;
+	bool        reverse;
+	long        n;
+};
+
+/* cat_deps_each callback: one line per item, the header before the first. */
+static int print_dep(const char *ref, int depth, const char *via, bool exists, void *ud)
+{
+	struct dep_printer *p = ud;
+	if (p->n++ == 0)
+		printf("%s %s:\n", p->self, p->reverse ? "is depended on by" : "depends on");
+	printf("  %*s%s%s", 2 * (depth - 1), "", ref, exists ? "" : "  (missing)");
+	if (via)
+		printf("  (via %s)", via);
+	putchar('\n');
+	return 0;
+}
+
 static int cmd_deps(struct cat_db *c, const struct opts *o, bool reverse)
 {
 	int code = 0;
@@ -418,31 +438,29 @@ static int cmd_deps(struct cat_db *c, const struct opts *o, bool reverse)
 	if (!ref)
 		return code;
 	bool trans = o->transitive || o->depth > 1;
-	json_t *d = cat_deps(c, ref, reverse, trans, o->depth > 0 ? (int)o->depth : 0, &err);
-	free(ref);
-	if (!d)
-		return failed(o, err);
+	int depth = o->depth > 0 ? (int)o->depth : 0;
 	if (o->json) {
+		json_t *d = cat_deps(c, ref, reverse, trans, depth, &err);
+		free(ref);
+		if (!d)
+			return failed(o, err);
 		print_json(d);
+		json_decref(d);
 		return 0;
 	}
-	json_t *items = json_object_get(d, "items"), *x;
-	size_t i;
-	const char *self = json_string_value(json_object_get(d, "ref"));
-	if (!json_array_size(items))
-		printf("%s %s\n", self, reverse ? "has no dependents" : "depends on nothing");
-	else
-		printf("%s %s:\n", self, reverse ? "is depended on by" : "depends on");
-	json_array_foreach(items, i, x) {
-		int depth = (int)json_integer_value(json_object_get(x, "depth"));
-		const char *via = json_string_value(json_object_get(x, "via"));
-		printf("  %*s%s%s", 2 * (depth - 1), "", json_string_value(json_object_get(x, "ref")),
-		       json_is_true(json_object_get(x, "exists")) ? "" : "  (missing)");
-		if (via)
-			printf("  (via %s)", via);
-		putchar('\n');
+	/* text: printed as the walk goes, no JSON in between */
+	struct dep_printer p = { ref, reverse, 0 };
+	json_t *cycles = NULL, *x;
+	bool truncated = false;
+	if (cat_deps_each(c, ref, reverse, trans, depth, print_dep, &p, &cycles, &truncated,
+	                  &err)) {
+		free(ref);
+		return failed(o, err);
 	}
-	json_array_foreach(json_object_get(d, "cycles"), i, x) {
+	if (p.n == 0)
+		printf("%s %s\n", ref, reverse ? "has no dependents" : "depends on nothing");
+	size_t i;
+	json_array_foreach(cycles, i, x) {
 		json_t *r;
 		size_t k;
 		printf("cycle: ");
@@ -450,9 +468,10 @@ static int cmd_deps(struct cat_db *c, const struct opts *o, bool reverse)
 			printf("%s%s", k ? " -> " : "", json_string_value(r));
 		putchar('\n');
 	}
-	if (json_is_true(json_object_get(d, "truncated")))
+	if (truncated)
 		printf("(stopped at depth %ld; there is more beyond)\n", o->depth);
-	json_decref(d);
+	json_decref(cycles);
+	free(ref);
 	return 0;
 }
 

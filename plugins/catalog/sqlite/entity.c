@@ -70,16 +70,22 @@ static bool valid_kind(const char *s)
 	return true;
 }
 
-int cat_ref_parse(const char *text, const char *def_kind, const char *def_ns,
-                  struct cat_ref *ref, char **errmsg)
+/* The parts of a reference TEXT, not yet lower case: pointers and lengths
+ * into TEXT or the defaults. */
+struct parts {
+	const char *kind, *ns, *name;
+	size_t      nkind, nns;
+};
+
+static int split(const char *text, const char *def_kind, const char *def_ns,
+                 struct parts *p, char **errmsg)
 {
-	memset(ref, 0, sizeof *ref);
 	if (!text || !*text)
 		return cat_err(errmsg, "empty entity reference");
 	const char *colon = strchr(text, ':');
 	const char *rest = colon ? colon + 1 : text;
 	const char *slash = strchr(rest, '/');
-	const char *name = slash ? slash + 1 : rest;
+	p->name = slash ? slash + 1 : rest;
 	if (colon == text)
 		return cat_err(errmsg, "entity reference '%s' has an empty kind", text);
 	if (!colon && !def_kind)
@@ -87,22 +93,63 @@ int cat_ref_parse(const char *text, const char *def_kind, const char *def_ns,
 		               "e.g. 'component:%s'", text, text);
 	if (slash == rest)
 		return cat_err(errmsg, "entity reference '%s' has an empty namespace", text);
-	if (!*name)
+	if (!*p->name)
 		return cat_err(errmsg, "entity reference '%s' has an empty name", text);
-	ref->kind = colon ? strndup(text, (size_t)(colon - text)) : strdup(def_kind);
-	ref->ns = slash ? strndup(rest, (size_t)(slash - rest)) : strdup(def_ns ? def_ns : "default");
-	ref->name = strdup(name);
+	p->kind = colon ? text : def_kind;
+	p->nkind = colon ? (size_t)(colon - text) : strlen(def_kind);
+	p->ns = slash ? rest : def_ns ? def_ns : "default";
+	p->nns = slash ? (size_t)(slash - rest) : strlen(p->ns);
+	return 0;
+}
+
+/* Lower-case copy of the N bytes at S, malloc()ed. */
+static char *lowern(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	for (size_t i = 0; d && i < n; i++)
+		d[i] = (char)tolower((unsigned char)s[i]);
+	if (d)
+		d[n] = '\0';
+	return d;
+}
+
+int cat_ref_parse(const char *text, const char *def_kind, const char *def_ns,
+                  struct cat_ref *ref, char **errmsg)
+{
+	struct parts p;
+	memset(ref, 0, sizeof *ref);
+	if (split(text, def_kind, def_ns, &p, errmsg))
+		return -1;
+	ref->kind = lowern(p.kind, p.nkind);
+	ref->ns = lowern(p.ns, p.nns);
+	ref->name = lowern(p.name, strlen(p.name));
 	if (!ref->kind || !ref->ns || !ref->name) {
 		cat_ref_free(ref);
 		return cat_err(errmsg, "out of memory");
 	}
-	for (char *p = ref->kind; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	for (char *p = ref->ns; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	for (char *p = ref->name; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	return 0;
+}
+
+char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
+                    char **errmsg)
+{
+	struct parts p;
+	if (split(text, def_kind, def_ns, &p, errmsg))
+		return NULL;
+	size_t nname = strlen(p.name), n = p.nkind + 1 + p.nns + 1 + nname;
+	char *s = malloc(n + 1);
+	if (!s) {
+		cat_err(errmsg, "out of memory");
+		return NULL;
+	}
+	memcpy(s, p.kind, p.nkind);
+	s[p.nkind] = ':';
+	memcpy(s + p.nkind + 1, p.ns, p.nns);
+	s[p.nkind + 1 + p.nns] = '/';
+	memcpy(s + p.nkind + p.nns + 2, p.name, nname + 1);
+	for (char *c = s; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return s;
 }
 
 char *cat_ref_str(const struct cat_ref *ref)
@@ -118,12 +165,13 @@ void cat_ref_free(struct cat_ref *ref)
 
 const char *cat_get_str(json_t *entity, const char *path)
 {
-	char buf[256];
-	snprintf(buf, sizeof buf, "%s", path);
 	json_t *v = entity;
-	for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && v;
-	     tok = strtok_r(NULL, ".", &save))
-		v = json_object_get(v, tok);
+	while (v && *path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		v = json_object_getn(v, path, n);
+		path += dot ? n + 1 : n;
+	}
 	return json_string_value(v);
 }
 
@@ -135,14 +183,14 @@ const char *cat_annotation(json_t *entity, const char *key)
 
 char *cat_entity_ref(json_t *entity)
 {
+	const char *kind = cat_get_str(entity, "kind");
 	const char *ns = cat_get_str(entity, "metadata.namespace");
-	struct cat_ref r = {
-		cat_lower(cat_get_str(entity, "kind")),
-		cat_lower(ns ? ns : "default"),
-		cat_lower(cat_get_str(entity, "metadata.name")),
-	};
-	char *s = r.kind && r.ns && r.name ? cat_ref_str(&r) : NULL;
-	cat_ref_free(&r);
+	const char *name = cat_get_str(entity, "metadata.name");
+	if (!kind || !name)
+		return NULL;
+	char *s = cat_printf("%s:%s/%s", kind, ns ? ns : "default", name);
+	for (char *c = s; c && *c; c++)
+		*c = (char)tolower((unsigned char)*c);
 	return s;
 }
 

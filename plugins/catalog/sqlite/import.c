@@ -326,8 +326,8 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 json_t *cat_export(struct cat_db *c, char **errmsg)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(c->db, "SELECT json FROM catalog_entities ORDER BY ref", -1, &st,
-	                       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db, "SELECT d.json FROM catalog_entities e JOIN catalog_documents"
+	                       " d ON d.id = e.id ORDER BY e.ref", -1, &st, NULL) != SQLITE_OK) {
 		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
 		return NULL;
 	}

@@ -70,12 +70,37 @@ static const char *orempty(const char *s)
 static char *field_ref(json_t *e, const char *field, const char *def)
 {
 	const char *v = cat_get_str(e, field);
-	struct cat_ref r;
-	if (!v || cat_ref_parse(v, def, cat_get_str(e, "metadata.namespace"), &r, NULL))
-		return NULL;
-	char *s = cat_ref_str(&r);
-	cat_ref_free(&r);
-	return s;
+	return v ? cat_ref_canon(v, def, cat_get_str(e, "metadata.namespace"), NULL) : NULL;
+}
+
+/* Relations as they are found, before the pool is final. */
+struct rels {
+	struct pool *pool;
+	size_t      *off;      /* source, target offsets, in pairs */
+	int         *type;
+	size_t       len, cap;
+};
+
+/* cat_relations_each callback: the relation's ends into the pool. */
+static int add_rel(const char *source, int type, const char *target, void *ud)
+{
+	struct rels *r = ud;
+	if (r->len == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		size_t *off = realloc(r->off, 2 * cap * sizeof *off);
+		if (off)
+			r->off = off;
+		int *t = realloc(r->type, cap * sizeof *t);
+		if (t)
+			r->type = t;
+		if (!off || !t)
+			return -1;
+		r->cap = cap;
+	}
+	r->off[2 * r->len] = put(r->pool, source);
+	r->off[2 * r->len + 1] = put(r->pool, target);
+	r->type[r->len++] = type;
+	return r->pool->oom ? -1 : 0;
 }
 
 /* The strings of array TAGS, space-joined, malloc()ed. */
@@ -103,24 +128,26 @@ enum {
 int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 {
 	struct pool pool = { 0 };
-	size_t off[NFIELDS], *tagoff = NULL, *reloff = NULL;
-	json_t *rels = json_array(), *tags = json_object_get(json_object_get(e, "metadata"), "tags");
-	struct cat_ref r = { 0 };
+	struct rels rels = { .pool = &pool };
+	size_t off[NFIELDS], *tagoff = NULL;
+	json_t *tags = json_object_get(json_object_get(e, "metadata"), "tags");
 	char *ref = cat_entity_ref(e);
 	int rc = -1;
 	memset(p, 0, sizeof *p);
 	p->entity = json_incref(e);
-	if (!rels || !ref || cat_ref_parse(ref, NULL, NULL, &r, NULL)) {
+	if (!ref) {
 		cat_err(errmsg, "out of memory");
 		goto done;
 	}
-	/* a malformed reference in the spec fails here, before any write */
-	if (cat_relations_of(e, rels, errmsg))
-		goto done;
+	/* "kind:ns/name": the parts are validated names, without ':' or '/' */
+	size_t colon = strcspn(ref, ":"), slash = colon + 1 + strcspn(ref + colon + 1, "/");
 	off[F_REF] = put(&pool, ref);
-	off[F_KIND] = put(&pool, r.kind);
-	off[F_NS] = put(&pool, r.ns);
-	off[F_NAME] = put(&pool, r.name);
+	off[F_KIND] = putn(&pool, ref, colon);
+	off[F_NS] = putn(&pool, ref + colon + 1, slash - colon - 1);
+	off[F_NAME] = put(&pool, ref + slash + 1);
+	/* a malformed reference in the spec fails here, before any write */
+	if (cat_relations_each(e, ref, add_rel, &rels, errmsg))
+		goto done;
 	off[F_OWNER] = put_owned(&pool, field_ref(e, "spec.owner", "group"));
 	off[F_SYSTEM] = put_owned(&pool, field_ref(e, "spec.system", "system"));
 	off[F_LIFECYCLE] = put(&pool, cat_get_str(e, "spec.lifecycle"));
@@ -136,27 +163,14 @@ int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 	                             orempty(cat_get_str(e, "spec.owner")),
 	                             orempty(cat_get_str(e, "spec.system"))));
 	p->ntags = json_array_size(tags);
-	p->nrels = json_array_size(rels);
+	p->nrels = rels.len;
 	tagoff = calloc(p->ntags + 1, sizeof *tagoff);
-	reloff = calloc(2 * p->nrels + 1, sizeof *reloff);
 	p->tags = calloc(p->ntags + 1, sizeof *p->tags);
 	p->rels = calloc(p->nrels + 1, sizeof *p->rels);
-	if (!tagoff || !reloff || !p->tags || !p->rels) {
-		cat_err(errmsg, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < p->ntags; i++) {
-		char *low = cat_lower(json_string_value(json_array_get(tags, i)));
-		tagoff[i] = put_owned(&pool, low);
-	}
-	for (size_t i = 0; i < p->nrels; i++) {
-		json_t *x = json_array_get(rels, i);
-		reloff[2 * i] = put(&pool, json_string_value(json_object_get(x, "source")));
-		reloff[2 * i + 1] = put(&pool, json_string_value(json_object_get(x, "target")));
-		p->rels[i].type = cat_rel_type_id(json_string_value(json_object_get(x, "type")));
-	}
-	if (pool.oom || off[F_REF] == NONE || off[F_TEXT] == NONE || off[F_FTS_TAGS] == NONE ||
-	    off[F_FTS_OTHER] == NONE) {
+	for (size_t i = 0; tagoff && i < p->ntags; i++)
+		tagoff[i] = put_owned(&pool, cat_lower(json_string_value(json_array_get(tags, i))));
+	if (pool.oom || !tagoff || !p->tags || !p->rels || off[F_REF] == NONE ||
+	    off[F_TEXT] == NONE || off[F_FTS_TAGS] == NONE || off[F_FTS_OTHER] == NONE) {
 		cat_err(errmsg, "out of memory");
 		goto done;
 	}
@@ -175,16 +189,15 @@ int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 	for (size_t i = 0; i < p->ntags; i++)
 		p->tags[i] = tagoff[i] == NONE ? "" : p->buf + tagoff[i];
 	for (size_t i = 0; i < p->nrels; i++) {
-		p->rels[i].source = p->buf + reloff[2 * i];
-		p->rels[i].target = p->buf + reloff[2 * i + 1];
+		p->rels[i].source = p->buf + rels.off[2 * i];
+		p->rels[i].target = p->buf + rels.off[2 * i + 1];
+		p->rels[i].type = rels.type[i];
 	}
 	p->cost = cat_entity_cost(e);
 	p->location = strcmp(p->kind, "location") == 0;
 	rc = 0;
 done:
-	free(pool.buf), free(tagoff), free(reloff), free(ref);
-	cat_ref_free(&r);
-	json_decref(rels);
+	free(pool.buf), free(tagoff), free(rels.off), free(rels.type), free(ref);
 	if (rc)
 		cat_prep_free(p);
 	return rc;

@@ -101,14 +101,14 @@ json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
 	char *fts = text ? fts_query(text, errmsg) : NULL;
 	if (text && !fts)
 		return NULL;
-	char *sql = cat_printf("SELECT json FROM catalog_entities WHERE 1%s%s%s%s%s%s"
-		" ORDER BY ref LIMIT ?7",
-		kind ? " AND kind = lower(?1)" : "",
-		owner ? " AND substr(owner, instr(owner, '/') + 1) = ?2" : "",
-		lifecycle ? " AND lifecycle = ?3 COLLATE NOCASE" : "",
-		tag ? " AND id IN (SELECT entity FROM catalog_tags WHERE tag = lower(?4))" : "",
-		system ? " AND substr(system, instr(system, '/') + 1) = ?5" : "",
-		text ? " AND id IN (SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?6)" : "");
+	char *sql = cat_printf("SELECT d.json FROM catalog_entities e JOIN catalog_documents d"
+		" ON d.id = e.id WHERE 1%s%s%s%s%s%s ORDER BY e.ref LIMIT ?7",
+		kind ? " AND e.kind = lower(?1)" : "",
+		owner ? " AND substr(e.owner, instr(e.owner, '/') + 1) = ?2" : "",
+		lifecycle ? " AND e.lifecycle = ?3 COLLATE NOCASE" : "",
+		tag ? " AND e.id IN (SELECT entity FROM catalog_tags WHERE tag = lower(?4))" : "",
+		system ? " AND substr(e.system, instr(e.system, '/') + 1) = ?5" : "",
+		text ? " AND e.id IN (SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?6)" : "");
 	char *oname = owner ? filter_name(owner) : NULL;
 	char *sname = system ? filter_name(system) : NULL;
 	sqlite3_stmt *st = sql ? prepare(c, sql, errmsg) : NULL;
@@ -141,8 +141,8 @@ json_t *cat_search(struct cat_db *c, const char *text, int limit, char **errmsg)
 	char *fts = fts_query(text ? text : "", errmsg);
 	if (!fts)
 		return NULL;
-	sqlite3_stmt *st = prepare(c, "SELECT f.ref, e.json, bm25(catalog_fts, 0, 10.0, 5.0, 1.0,"
-		" 3.0, 1.0) AS score FROM catalog_fts f JOIN catalog_entities e ON e.id = f.rowid"
+	sqlite3_stmt *st = prepare(c, "SELECT f.ref, d.json, bm25(catalog_fts, 0, 10.0, 5.0, 1.0,"
+		" 3.0, 1.0) AS score FROM catalog_fts f JOIN catalog_documents d ON d.id = f.rowid"
 		" WHERE catalog_fts MATCH ?1 ORDER BY score, f.ref LIMIT ?2", errmsg);
 	json_t *out = NULL;
 	if (st) {
@@ -347,7 +347,8 @@ json_t *cat_stats(struct cat_db *c)
 
 int cat_cost_of(struct cat_db *c, const char *ref, double *own, double *resources)
 {
-	sqlite3_stmt *st = prepare(c, "SELECT cost FROM catalog_entities WHERE ref = ?1", NULL);
+	sqlite3_stmt *st = prepare(c, "SELECT e.cost FROM catalog_refs r JOIN catalog_entities e"
+	                           " ON e.id = r.id WHERE r.ref = ?1", NULL);
 	sqlite3_stmt *res = prepare(c, SQL_RESOURCE_COST, NULL);
 	int rc = st && res ? 0 : -1;
 	*own = -1, *resources = 0;

@@ -37,6 +37,11 @@ const char *cat_rel_inverse(const char *type)
 	return NULL;
 }
 
+const char *cat_rel_type_name(int id)
+{
+	return id >= 1 && (size_t)id <= NPAIRS ? pairs[id - 1][0] : NULL;
+}
+
 int cat_rel_type_id(const char *type)
 {
 	for (size_t i = 0; i < NPAIRS; i++)
@@ -84,60 +89,59 @@ static const struct rule rules[] = {
 	{ "group", "members", "user", "hasMember" },
 };
 
-/* Append relation SELF -TYPE-> TARGET in canonical direction to RELS. */
-static int add(json_t *rels, const char *self, const char *type, const char *target)
+/* Resolve TEXT with the rule's defaults and hand over the relation in
+ * canonical direction. */
+static int add_ref(const char *self, const char *ns, const struct rule *r, const char *text,
+                   cat_rel_fn fn, void *ud, char **errmsg)
 {
-	bool canon = cat_rel_canonical(type);
-	json_t *r = json_pack("{ssssss}", "source", canon ? self : target,
-	                      "type", canon ? type : cat_rel_inverse(type),
-	                      "target", canon ? target : self);
-	return r && json_array_append_new(rels, r) == 0 ? 0 : -1;
-}
-
-/* Resolve TEXT with the rule's defaults and add the relation. */
-static int add_ref(json_t *rels, const char *self, const char *ns, const struct rule *r,
-                   const char *text, char **errmsg)
-{
-	struct cat_ref ref;
-	if (cat_ref_parse(text, r->def_kind, ns, &ref, errmsg)) {
-		char *inner = *errmsg;
-		*errmsg = NULL;
+	char *inner = NULL, *target = cat_ref_canon(text, r->def_kind, ns, &inner);
+	if (!target) {
 		cat_err(errmsg, "spec.%s: %s", r->field, inner ? inner : "bad reference");
 		free(inner);
 		return -1;
 	}
-	char *target = cat_ref_str(&ref);
-	int rc = target ? add(rels, self, r->type, target) : -1;
+	bool canon = cat_rel_canonical(r->type);
+	int type = cat_rel_type_id(canon ? r->type : cat_rel_inverse(r->type));
+	int rc = canon ? fn(self, type, target, ud) : fn(target, type, self, ud);
 	free(target);
-	cat_ref_free(&ref);
 	return rc ? cat_err(errmsg, "out of memory") : 0;
+}
+
+int cat_relations_each(json_t *entity, const char *self, cat_rel_fn fn, void *ud,
+                       char **errmsg)
+{
+	const char *kind = cat_get_str(entity, "kind");
+	const char *ns = cat_get_str(entity, "metadata.namespace");
+	json_t *spec = json_object_get(entity, "spec");
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && kind && i < sizeof rules / sizeof rules[0]; i++) {
+		const struct rule *r = &rules[i];
+		json_t *v = json_object_get(spec, r->field), *x;
+		size_t j;
+		if (!v || strcasecmp(kind, r->kind) != 0)
+			continue;
+		if (json_is_string(v))
+			rc = add_ref(self, ns, r, json_string_value(v), fn, ud, errmsg);
+		json_array_foreach(v, j, x)
+			if (rc == 0 && json_is_string(x))
+				rc = add_ref(self, ns, r, json_string_value(x), fn, ud, errmsg);
+	}
+	return rc;
+}
+
+/* cat_relations_each callback of cat_relations_of. */
+static int to_json(const char *source, int type, const char *target, void *ud)
+{
+	json_t *r = json_pack("{ssssss}", "source", source, "type", cat_rel_type_name(type),
+	                      "target", target);
+	return r && json_array_append_new(ud, r) == 0 ? 0 : -1;
 }
 
 int cat_relations_of(json_t *entity, json_t *rels, char **errmsg)
 {
 	char *self = cat_entity_ref(entity);
-	char *kind = cat_lower(cat_get_str(entity, "kind"));
-	const char *ns = cat_get_str(entity, "metadata.namespace");
-	json_t *spec = json_object_get(entity, "spec");
-	int rc = 0;
-	if (!self || !kind) {
-		rc = cat_err(errmsg, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; rc == 0 && i < sizeof rules / sizeof rules[0]; i++) {
-		const struct rule *r = &rules[i];
-		json_t *v = json_object_get(spec, r->field), *x;
-		size_t j;
-		if (strcmp(kind, r->kind) != 0 || !v)
-			continue;
-		if (json_is_string(v))
-			rc = add_ref(rels, self, ns, r, json_string_value(v), errmsg);
-		json_array_foreach(v, j, x)
-			if (rc == 0 && json_is_string(x))
-				rc = add_ref(rels, self, ns, r, json_string_value(x), errmsg);
-	}
-done:
+	int rc = self ? cat_relations_each(entity, self, to_json, rels, errmsg)
+	              : cat_err(errmsg, "out of memory");
 	free(self);
-	free(kind);
 	return rc;
 }

@@ -50,16 +50,37 @@ static const char *const migrations[] = {
 	"CREATE VIRTUAL TABLE catalog_fts USING fts5("
 	"  ref UNINDEXED, name, title, description, tags, other);",
 
-	/* 2: relations keyed by integers.  Every ref an entity is or names
-	 * gets an id in catalog_refs (an entity's id is its ref's id), and a
-	 * relation is four integers instead of four strings.  An entity
-	 * declares relations it is one end of, so which end declared it is
-	 * a flag, and the ends' own indexes find what an entity declared (no
-	 * index by origin).  An import appends instead of inserting at random.
-	 * catalog_relations stays as a view with the old columns. */
+	/* 2: integer keys, narrow rows.  Every ref an entity is or names gets
+	 * an id in catalog_refs, the one index by ref text (an entity's id is
+	 * its ref's id).  A relation is four integers instead of four strings.
+	 * An entity declares relations it is one end of, so which end
+	 * declared it is a flag, and the ends' own indexes find what an
+	 * entity declared (no index by origin).  The JSON moves out of
+	 * catalog_entities into catalog_documents, so the filter columns are
+	 * a small table (an index build scans it).  catalog_relations stays
+	 * as a view with the old columns. */
 	"CREATE TABLE catalog_refs ("
 	"  id  INTEGER PRIMARY KEY,"             /* = catalog_entities.id when it exists */
 	"  ref TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE catalog_documents ("
+	"  id     INTEGER PRIMARY KEY,"          /* catalog_entities.id */
+	"  source TEXT,"                         /* file:line:col, or how it came */
+	"  json   TEXT NOT NULL);"               /* the entity, whole */
+	"INSERT INTO catalog_documents SELECT id, source, json FROM catalog_entities;"
+	"CREATE TABLE catalog_entities_v2 ("
+	"  id        INTEGER PRIMARY KEY,"
+	"  ref       TEXT NOT NULL,"             /* = catalog_refs.ref of id */
+	"  kind      TEXT NOT NULL,"
+	"  namespace TEXT NOT NULL,"
+	"  name      TEXT NOT NULL,"
+	"  owner     TEXT,"                      /* resolved ref, group:default/x */
+	"  lifecycle TEXT,"
+	"  system    TEXT,"                      /* resolved ref, system:default/x */
+	"  type      TEXT,"
+	"  cost      REAL,"                      /* USD per month, own */
+	"  updated   TEXT NOT NULL);"
+	"INSERT INTO catalog_entities_v2 SELECT id, ref, kind, namespace, name, owner, lifecycle,"
+	"  system, type, cost, updated FROM catalog_entities;"
 	"CREATE TABLE catalog_relation_types ("
 	"  id      INTEGER PRIMARY KEY,"
 	"  name    TEXT NOT NULL UNIQUE,"        /* canonical: stored this way */
@@ -77,7 +98,14 @@ static const char *const migrations[] = {
 	"INSERT INTO catalog_refs (id, ref) SELECT id, ref FROM catalog_entities;"
 	"INSERT OR IGNORE INTO catalog_refs (ref)"
 	"  SELECT source FROM catalog_relations UNION SELECT target FROM catalog_relations;"
-	"INSERT INTO catalog_edges SELECT s.id, y.id, t.id, r.origin = r.target"
+	"DROP TABLE catalog_entities;"
+	"ALTER TABLE catalog_entities_v2 RENAME TO catalog_entities;"
+	"CREATE INDEX catalog_entities_kind ON catalog_entities(kind);"
+	"CREATE INDEX catalog_entities_name ON catalog_entities(name);"
+	"CREATE INDEX catalog_entities_owner ON catalog_entities(owner);"
+	"CREATE INDEX catalog_entities_lifecycle ON catalog_entities(lifecycle);"
+	"CREATE INDEX catalog_entities_system ON catalog_entities(system);"
+	"INSERT INTO catalog_edges SELECT s.id, y.id, t.id, r.origin = r.target AND r.origin <> r.source"
 	"  FROM catalog_relations r JOIN catalog_refs s ON s.ref = r.source"
 	"  JOIN catalog_relation_types y ON y.name = r.type JOIN catalog_refs t ON t.ref = r.target;"
 	"DROP TABLE catalog_relations;"
@@ -91,8 +119,8 @@ static const char *const migrations[] = {
 
 /* The secondary indexes a bulk import drops and rebuilds at its end (one
  * sort each instead of a random b-tree insert per row).  A bulk import
- * only creates entities: it looks them and refs up by ref (UNIQUE) and
- * those indexes stay.  Replacing an entity reads relations by target, so
+ * only creates entities: it looks them up by ref (catalog_refs, UNIQUE)
+ * and that index stays.  Replacing an entity reads relations by target, so
  * an import rebuilds the indexes before its first replacement.  Keep in
  * step with the migrations above. */
 static const char *const deferrable[][2] = {
@@ -185,7 +213,7 @@ int cat_db_open_at(struct cat_db *c, const char *path, int version, char **errms
 	}
 	sqlite3_busy_timeout(c->db, 5000);
 	if (exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	            "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" CAT_CACHE_KB,
+	            "PRAGMA foreign_keys=ON",
 	         "setting up", errmsg) ||
 	    migrate(c, version < NMIGRATIONS ? version : NMIGRATIONS, errmsg)) {
 		cat_db_close(c);

@@ -19,18 +19,20 @@
 enum {
 	S_FIND, S_INSERT, S_UPDATE, S_DEL_TAGS, S_ADD_TAG, S_DEL_RELS, S_ADD_REL,
 	S_FTS_DEL, S_FTS_ADD, S_GET, S_DELETE, S_RELS, S_BYNAME, S_REF_FIND, S_REF_ADD,
-	S_REF_DROP, S_DEL_RELS_IN
+	S_REF_DROP, S_DEL_RELS_IN, S_DOC_PUT, S_DOC_DEL
 };
 
 static const char *const sql[] = {
-	[S_FIND] = "SELECT id, source FROM catalog_entities WHERE ref = ?1",
+	[S_FIND] = "SELECT e.id, d.source FROM catalog_refs r JOIN catalog_entities e ON e.id = r.id"
+	           " LEFT JOIN catalog_documents d ON d.id = r.id WHERE r.ref = ?1",
 	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
-	             " system, type, cost, source, json, id, updated) VALUES (?1, ?2, ?3, ?4, ?5,"
-	             " ?6, ?7, ?8, ?9, ?10, ?11, ?12, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+	             " system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	             " ?9, ?10, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
 	[S_UPDATE] = "UPDATE catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
 	             " owner = ?5, lifecycle = ?6, system = ?7, type = ?8, cost = ?9,"
-	             " source = ?10, json = ?11, updated = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
-	             " WHERE ref = ?1",
+	             " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?10",
+	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json) VALUES (?1, ?2, ?3)",
+	[S_DOC_DEL] = "DELETE FROM catalog_documents WHERE id = ?1",
 	[S_DEL_TAGS] = "DELETE FROM catalog_tags WHERE entity = ?1",
 	[S_ADD_TAG] = "INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES (?1, ?2)",
 	[S_DEL_RELS] = "DELETE FROM catalog_edges WHERE source = ?1 AND by_target = 0",
@@ -40,7 +42,8 @@ static const char *const sql[] = {
 	[S_FTS_DEL] = "DELETE FROM catalog_fts WHERE rowid = ?1",
 	[S_FTS_ADD] = "INSERT INTO catalog_fts (rowid, ref, name, title, description, tags, other)"
 	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[S_GET] = "SELECT json, source FROM catalog_entities WHERE ref = ?1",
+	[S_GET] = "SELECT d.json, d.source FROM catalog_refs r JOIN catalog_documents d"
+	          " ON d.id = r.id WHERE r.ref = ?1",
 	[S_DELETE] = "DELETE FROM catalog_entities WHERE id = ?1",
 	[S_RELS] = "SELECT y.name, t.ref FROM catalog_edges x"
 	           " JOIN catalog_relation_types y ON y.id = x.type JOIN catalog_refs t ON t.id = x.target"
@@ -236,11 +239,13 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 		bind_static(st, 8, p->type);
 		if (p->cost >= 0)
 			sqlite3_bind_double(st, 9, p->cost);
-		bind_static(st, 10, source);
-		bind_static(st, 11, p->text);
-		if (created)
-			sqlite3_bind_int64(st, 12, id);
+		sqlite3_bind_int64(st, 10, id);
 	}
+	if (run(c, st, errmsg) || !(st = stmt(c, S_DOC_PUT)))
+		return run(c, NULL, errmsg);
+	sqlite3_bind_int64(st, 1, id);
+	bind_static(st, 2, source);
+	bind_static(st, 3, p->text);
 	if (run(c, st, errmsg) ||
 	    (!created && (cat_db_restore_indexes(c, errmsg) || clear_index(c, id, errmsg))))
 		return -1;
@@ -342,6 +347,10 @@ int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 		if ((st = stmt(c, S_DELETE)))
 			sqlite3_bind_int64(st, 1, id);
 		rc = run(c, st, errmsg);
+		if (rc == 0 && (st = stmt(c, S_DOC_DEL)))
+			sqlite3_bind_int64(st, 1, id);
+		if (rc == 0)
+			rc = run(c, st, errmsg);
 		if (rc == 0 && (st = stmt(c, S_REF_DROP)))
 			sqlite3_bind_int64(st, 1, id);
 		if (rc == 0 && (rc = run(c, st, errmsg)) == 0)

@@ -376,6 +376,11 @@ START_TEST(test_migration_keeps_relations)
 	ck_assert_msg(cat_db_open(&old, path, &err) == 0, "migrate: %s", err);
 	tdb = old;
 	ck_assert_int_eq(cat_db_version(&tdb), 2);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_documents d JOIN catalog_entities e"
+	                        " ON e.id = d.id WHERE d.json = '{}'"), 2);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+	                        " tbl_name = 'catalog_entities'"), 5);
+	ck_assert(cat_exists(&tdb, "component:default/a"));
 	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_edges"), 3);
 	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE source ="
 	                        " 'component:default/b' AND target = 'resource:default/gone'"), 1);

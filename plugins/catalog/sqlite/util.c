@@ -119,19 +119,26 @@ void cat_set_free(struct cat_set *s)
 	memset(s, 0, sizeof *s);
 }
 
-int cat_strv_push(struct cat_strv *sv, const char *s)
+int cat_strv_take(struct cat_strv *sv, char *s)
 {
+	if (!s)
+		return -1;
 	if (sv->len == sv->cap) {
 		size_t n = sv->cap ? sv->cap * 2 : 16;
 		char **v = realloc(sv->v, n * sizeof *v);
-		if (!v)
+		if (!v) {
+			free(s);
 			return -1;
+		}
 		sv->v = v, sv->cap = n;
 	}
-	if (!(sv->v[sv->len] = strdup(s)))
-		return -1;
-	sv->len++;
+	sv->v[sv->len++] = s;
 	return 0;
+}
+
+int cat_strv_push(struct cat_strv *sv, const char *s)
+{
+	return cat_strv_take(sv, strdup(s));
 }
 
 void cat_strv_free(struct cat_strv *sv)
