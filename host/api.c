@@ -97,6 +97,11 @@ static const char *api_home(paved_host *h)
 	return h->home;
 }
 
+static struct sqlite3 *api_state_db(paved_host *h)
+{
+	return h->db;
+}
+
 const struct paved_api pv_api = {
 	.abi        = PAVED_ABI_VERSION,
 	.size       = sizeof(struct paved_api),
@@ -115,4 +120,5 @@ const struct paved_api pv_api = {
 	.state_get  = pv_state_get,
 	.state_del  = pv_state_del,
 	.state_list = pv_state_list,
+	.state_db   = api_state_db,
 };

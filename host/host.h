@@ -118,6 +118,8 @@ int     pv_config_set(json_t *config, const char *dotted, json_t *value);
 void    pv_json_merge(json_t *dst, json_t *src);
 
 /* ---- state.c --------------------------------------------------------- */
+/* Process-wide SQLite settings: once, before any database is opened. */
+void    pv_state_configure(void);
 int     pv_state_open(pv_host *h, char **errmsg);
 void    pv_state_close(pv_host *h);
 int     pv_state_schema_version(pv_host *h);

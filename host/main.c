@@ -249,6 +249,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	o.no_plugins = cmd && cmd->no_plugins;
+	pv_state_configure();
 	if (pv_host_open(&o, &h, &err, &code)) {
 		if (help) {           /* help never depends on a usable PAVED_HOME */
 			print_help(NULL);

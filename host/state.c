@@ -110,6 +110,16 @@ static int migrate(pv_host *h, char **errmsg)
 	return PAVED_OK;
 }
 
+void pv_state_configure(void)
+{
+	/* No bulk page-cache allocation per connection and per temporary
+	 * b-tree: SQLite would otherwise set up 20 pages up front for each
+	 * (every UNION, GROUP BY or CTE a query materialises), and a short
+	 * command touches fewer than that; the page faults cost more than
+	 * allocating pages as they are used. */
+	sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
 /* Open (creating) $PAVED_HOME/paved.db and migrate it. */
 int pv_state_open(pv_host *h, char **errmsg)
 {

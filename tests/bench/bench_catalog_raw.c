@@ -6,6 +6,10 @@
  *   bench_catalog_raw rdeps DB REF    the recursive dependents query;
  *                                     prints the count and, on stderr,
  *                                     the query's own time in ms
+ *   bench_catalog_raw run N CMD...    median wall ms of N runs of CMD
+ *                                     (posix_spawn, output to /dev/null):
+ *                                     the process's own lifetime, without
+ *                                     a shell's fork in the figure
  *   bench_catalog_raw insert DB N     the issue's import floor: into a new
  *                                     DB (WAL), in one transaction, N
  *                                     entity rows (ref, kind, name, owner,
@@ -13,9 +17,12 @@
  *                                     paved stores it) and 3N dependsOn
  *                                     rows; prints the time in ms
  */
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <sqlite3.h>
 
@@ -92,6 +99,44 @@ static int insert(const char *path, long n)
 	return rc == SQLITE_OK ? 0 : 1;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median wall time of N runs of ARGV (spawned directly, output dropped). */
+static int run(long n, char **argv)
+{
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	double *ms = calloc((size_t)(n > 0 ? n : 1), sizeof *ms);
+	if (n < 1 || !ms) {
+		fprintf(stderr, "run: N must be at least 1\n");
+		return 2;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	for (long i = 0; i < n; i++) {
+		struct timespec a;
+		pid_t pid;
+		int status;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0 ||
+		    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "run: %s failed\n", argv[0]);
+			return 1;
+		}
+		ms[i] = ms_since(&a);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+	printf("%.1f\n", n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2);
+	free(ms);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	sqlite3 *db;
@@ -99,8 +144,11 @@ int main(int argc, char **argv)
 	struct timespec a, b;
 	if (argc == 4 && !strcmp(argv[1], "insert"))
 		return insert(argv[2], atol(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "run"))
+		return run(atol(argv[2]), argv + 3);
 	if (argc != 4 || (strcmp(argv[1], "lookup") && strcmp(argv[1], "rdeps"))) {
-		fprintf(stderr, "usage: %s lookup|rdeps DB REF | insert DB N\n", argv[0]);
+		fprintf(stderr, "usage: %s lookup|rdeps DB REF | insert DB N | run N CMD...\n",
+		        argv[0]);
 		return 2;
 	}
 	if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {

@@ -197,12 +197,17 @@ struct cat_db {
 	int           in_tx;
 	struct cat_set ids;     /* ref -> catalog_refs.id, known in this transaction */
 	bool          deferred; /* secondary indexes dropped in this transaction */
+	bool          borrowed; /* the host's connection: never closed here */
+	bool          nested;   /* in_tx is a savepoint in the owner's transaction */
 };
 /* Open PATH (creating it), set WAL and a busy timeout, migrate the
  * catalog_ tables.  Returns 0 or -1. */
 int cat_db_open(struct cat_db *c, const char *path, char **errmsg);
 /* The same, migrating no further than VERSION (tests of the migrations). */
 int cat_db_open_at(struct cat_db *c, const char *path, int version, char **errmsg);
+/* Use DB, a connection someone else opened (the host's, api->state_db),
+ * and migrate the catalog_ tables.  cat_db_close leaves DB open. */
+int cat_db_attach(struct cat_db *c, sqlite3 *db, char **errmsg);
 void cat_db_close(struct cat_db *c);
 int cat_db_begin(struct cat_db *c, char **errmsg);
 int cat_db_commit(struct cat_db *c, char **errmsg);

@@ -2,8 +2,9 @@
  * plugin.c -- the catalog plugin's descriptor and hooks.
  *
  * Each hook checks its arguments, calls the store/query code on the
- * plugin's own connection to $PAVED_HOME/paved.db and emits events after
- * a successful write.  Hook contracts are listed in README.md.
+ * host's connection to $PAVED_HOME/paved.db (api->state_db; a connection
+ * of its own under a host without it) and emits events after a successful
+ * write.  Hook contracts are listed in README.md.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,15 @@ struct cat_db *cat_plugin_db(paved_host *h, char **errmsg)
 {
 	if (db_open)
 		return &db;
-	char *path = cat_printf("%s/paved.db", cat_api->home(h));
-	char *err = NULL;
-	int rc = path ? cat_db_open(&db, path, &err) : cat_err(&err, "out of memory");
+	char *path = NULL, *err = NULL;
+	struct sqlite3 *shared = PAVED_API_HAS(cat_api, state_db) ? cat_api->state_db(h) : NULL;
+	int rc;
+	if (shared)
+		rc = cat_db_attach(&db, shared, &err);
+	else if ((path = cat_printf("%s/paved.db", cat_api->home(h))))
+		rc = cat_db_open(&db, path, &err);
+	else
+		rc = cat_err(&err, "out of memory");
 	free(path);
 	if (rc) {
 		cat_api->error(errmsg, "%s", err ? err : "cannot open the catalog");

@@ -176,7 +176,7 @@ static int migrate(struct cat_db *c, int upto, char **errmsg)
 		               "upgrade paved", v, NMIGRATIONS);
 	if (v >= upto)
 		return 0;
-	if (exec(c, "BEGIN IMMEDIATE", "starting the migration", errmsg))
+	if (cat_db_begin(c, errmsg))
 		return -1;
 	for (v = cat_db_version(c); v < upto; v++) {
 		char *sql = cat_printf("%s INSERT INTO catalog_schema VALUES (%d, "
@@ -186,12 +186,12 @@ static int migrate(struct cat_db *c, int upto, char **errmsg)
 		snprintf(what, sizeof what, "catalog migration %d", v + 1);
 		if (!sql || exec(c, sql, what, errmsg)) {
 			free(sql);
-			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			cat_db_rollback(c);
 			return sql ? -1 : cat_err(errmsg, "out of memory");
 		}
 		free(sql);
 	}
-	return exec(c, "COMMIT", "committing the migration", errmsg);
+	return cat_db_commit(c, errmsg);
 }
 
 int cat_db_open(struct cat_db *c, const char *path, char **errmsg)
@@ -216,6 +216,18 @@ int cat_db_open_at(struct cat_db *c, const char *path, int version, char **errms
 	            "PRAGMA foreign_keys=ON",
 	         "setting up", errmsg) ||
 	    migrate(c, version < NMIGRATIONS ? version : NMIGRATIONS, errmsg)) {
+		cat_db_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+int cat_db_attach(struct cat_db *c, sqlite3 *db, char **errmsg)
+{
+	memset(c, 0, sizeof *c);
+	c->db = db;
+	c->borrowed = true;
+	if (migrate(c, NMIGRATIONS, errmsg)) {
 		cat_db_close(c);
 		return -1;
 	}
@@ -258,15 +270,20 @@ void cat_db_close(struct cat_db *c)
 	for (size_t i = 0; i < sizeof c->st / sizeof c->st[0]; i++)
 		sqlite3_finalize(c->st[i]);
 	if (c->db && c->in_tx)
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		cat_db_rollback(c);
 	cat_set_free(&c->ids);
-	sqlite3_close(c->db);
+	if (!c->borrowed)
+		sqlite3_close(c->db);
 	memset(c, 0, sizeof *c);
 }
 
+/* A transaction of our own, or a savepoint inside the one the connection
+ * is in (a borrowed connection's owner may have one open). */
 int cat_db_begin(struct cat_db *c, char **errmsg)
 {
-	if (exec(c, "BEGIN IMMEDIATE", "starting a transaction", errmsg))
+	c->nested = !sqlite3_get_autocommit(c->db);
+	if (exec(c, c->nested ? "SAVEPOINT catalog" : "BEGIN IMMEDIATE",
+	         "starting a transaction", errmsg))
 		return -1;
 	c->in_tx = 1;
 	return 0;
@@ -274,7 +291,8 @@ int cat_db_begin(struct cat_db *c, char **errmsg)
 
 int cat_db_commit(struct cat_db *c, char **errmsg)
 {
-	int rc = cat_db_restore_indexes(c, errmsg) ? -1 : exec(c, "COMMIT", "committing", errmsg);
+	int rc = cat_db_restore_indexes(c, errmsg) ? -1 :
+	         exec(c, c->nested ? "RELEASE catalog" : "COMMIT", "committing", errmsg);
 	if (rc)
 		cat_db_rollback(c);
 	c->in_tx = 0;
@@ -284,7 +302,8 @@ int cat_db_commit(struct cat_db *c, char **errmsg)
 
 void cat_db_rollback(struct cat_db *c)
 {
-	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(c->db, c->nested ? "ROLLBACK TO catalog; RELEASE catalog" : "ROLLBACK",
+	             NULL, NULL, NULL);
 	c->in_tx = 0;
 	c->deferred = false;     /* the DROP INDEX went with it */
 	cat_set_free(&c->ids);   /* ids handed out in it are void */

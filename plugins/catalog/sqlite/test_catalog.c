@@ -287,6 +287,73 @@ START_TEST(test_hook_import)
 }
 END_TEST
 
+/* A host that hands out its state connection (api->state_db): the
+ * catalog keeps its tables there, nests in a transaction the host has
+ * open, and leaves the connection open at fini. */
+static sqlite3 *host_db;
+static struct sqlite3 *f_state_db(paved_host *h)
+{
+	(void)h;
+	return host_db;
+}
+
+static const char *const one_entity =
+	"{\"entity\": {\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Component\","
+	" \"metadata\": {\"name\": \"%s\"}, \"spec\": {\"owner\": \"team-a\"}}}";
+
+static long host_count(const char *sql)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+	ck_assert_int_eq(sqlite3_prepare_v2(host_db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+START_TEST(test_shared_state_connection)
+{
+	json_t *r;
+	char *err, args[512];
+	/* the catalog opened nothing yet: give it the host's connection, an
+	 * in-memory database no file-based connection could see */
+	catalog_LTX_paved_plugin.fini(NULL);
+	ck_assert_int_eq(sqlite3_open(":memory:", &host_db), SQLITE_OK);
+	fake_api.state_db = f_state_db;
+	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
+	snprintf(args, sizeof args, one_entity, "kept");
+	ck_assert_int_eq(hcall("catalog.put", args, &r, &err), PAVED_OK);
+	json_decref(r);
+	ck_assert_int_eq(host_count("SELECT count(*) FROM catalog_entities"), 1);
+	/* inside the host's transaction: a savepoint, undone with it */
+	ck_assert_int_eq(sqlite3_exec(host_db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	snprintf(args, sizeof args, one_entity, "undone");
+	ck_assert_int_eq(hcall("catalog.put", args, &r, &err), PAVED_OK);
+	json_decref(r);
+	ck_assert_int_eq(host_count("SELECT count(*) FROM catalog_entities"), 2);
+	ck_assert_int_eq(sqlite3_exec(host_db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(host_count("SELECT count(*) FROM catalog_entities"), 1);
+	ck_assert_int_eq(host_count("SELECT count(*) FROM catalog_refs WHERE ref ="
+	                            " 'component:default/undone'"), 0);
+	/* a failing put inside it rolls back its savepoint only */
+	ck_assert_int_eq(sqlite3_exec(host_db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(hcall("catalog.put", "{\"entity\": {\"kind\": \"Component\","
+	                       " \"metadata\": {\"name\": \"x\"}, \"spec\": {\"owner\": \"group:\"}}}",
+	                       &r, &err), PAVED_ERR);
+	free(err);
+	ck_assert_int_eq(sqlite3_get_autocommit(host_db), 0);
+	ck_assert_int_eq(sqlite3_exec(host_db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	/* fini finalizes the catalog's statements and leaves the connection */
+	catalog_LTX_paved_plugin.fini(NULL);
+	ck_assert_int_eq(host_count("SELECT count(*) FROM catalog_entities"), 1);
+	ck_assert_int_eq(sqlite3_close(host_db), SQLITE_OK);   /* nothing left open on it */
+	host_db = NULL;
+	fake_api.state_db = NULL;
+	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
+}
+END_TEST
+
 Suite *hooks_suite(void)
 {
 	Suite *s = suite_create("hooks");
@@ -294,6 +361,7 @@ Suite *hooks_suite(void)
 	tcase_add_checked_fixture(tc, hooks_setup, hooks_teardown);
 	tcase_add_test(tc, test_hook_contract);
 	tcase_add_test(tc, test_hook_import);
+	tcase_add_test(tc, test_shared_state_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,6 +102,7 @@ enum paved_log_level { PAVED_LOG_ERROR, PAVED_LOG_WARN, PAVED_LOG_INFO, PAVED_LO
 
 /* Opaque handle to the running host. */
 typedef struct paved_host paved_host;
+struct sqlite3;   /* <sqlite3.h>, for api->state_db only */
 /* Opaque resolved hook (see api->resolve). */
 typedef struct paved_hook paved_hook;
 
@@ -214,7 +215,23 @@ struct paved_api {
 	json_t *(*state_get)(paved_host *host, const char *ns, const char *key);
 	int (*state_del)(paved_host *host, const char *ns, const char *key, char **errmsg);
 	json_t *(*state_list)(paved_host *host, const char *ns);
+
+	/* --- appended after ABI 1's first release: check PAVED_API_HAS() --- */
+
+	/* The host's own connection to the state database ($PAVED_HOME/
+	 * paved.db), for storage plugins that keep tables there (the
+	 * catalog): open, in WAL mode, with a busy timeout.  Borrowed: never
+	 * close it, finalize every statement in fini(), prefix your tables
+	 * with the plugin name, and nest with SAVEPOINT when
+	 * sqlite3_get_autocommit() says a transaction is open.  NULL when the
+	 * host has no state database. */
+	struct sqlite3 *(*state_db)(paved_host *host);
 };
+
+/* Whether API (a const struct paved_api *) has member FIELD: hosts of the
+ * same ABI version may predate members appended later. */
+#define PAVED_API_HAS(api, field) \
+	((api)->size >= offsetof(struct paved_api, field) + sizeof((api)->field) && (api)->field)
 
 #ifdef __cplusplus
 }
