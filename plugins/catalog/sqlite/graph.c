@@ -226,7 +226,8 @@ static int adj_load(struct cat_db *c, const char *ref, bool reverse, struct adj 
 		free(rows);
 		return oom ? cat_err(errmsg, "out of memory") : rc;
 	}
-	qsort(a->names, a->nnames, sizeof *a->names, by_id);
+	if (a->nnames > 1)   /* (qsort must not see NULL, even for 0 items) */
+		qsort(a->names, a->nnames, sizeof *a->names, by_id);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {   /* both ends are in the set */
 		rows[m] = rows[i];
@@ -235,7 +236,8 @@ static int adj_load(struct cat_db *c, const char *ref, bool reverse, struct adj 
 		rows[m].names = a->names;
 		m += rows[m].u >= 0 && rows[m].v >= 0;
 	}
-	qsort(rows, m, sizeof *rows, by_node_then_ref);
+	if (m > 1)
+		qsort(rows, m, sizeof *rows, by_node_then_ref);
 	size_t len = 0;
 	for (size_t i = 0; i < m; i++) {
 		if (i > 0 && rows[i].u == rows[i - 1].u && rows[i].v == rows[i - 1].v) {

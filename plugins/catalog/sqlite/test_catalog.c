@@ -131,6 +131,7 @@ static int f_provide(paved_host *h, const char *hook, paved_fn fn, void *data,
                      void (*free_data)(void *), char **errmsg)
 {
 	(void)h, (void)free_data, (void)errmsg;
+	ck_assert_int_lt(nfake, (int)(sizeof fake_hooks / sizeof fake_hooks[0]));
 	snprintf(fake_hooks[nfake].name, sizeof fake_hooks[nfake].name, "%s", hook);
 	fake_hooks[nfake].fn = fn;
 	fake_hooks[nfake++].data = data;
@@ -321,6 +322,7 @@ START_TEST(test_shared_state_connection)
 	catalog_LTX_paved_plugin.fini(NULL);
 	ck_assert_int_eq(sqlite3_open(":memory:", &host_db), SQLITE_OK);
 	fake_api.state_db = f_state_db;
+	nfake = 0;
 	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
 	snprintf(args, sizeof args, one_entity, "kept");
 	ck_assert_int_eq(hcall("catalog.put", args, &r, &err), PAVED_OK);
@@ -350,6 +352,7 @@ START_TEST(test_shared_state_connection)
 	ck_assert_int_eq(sqlite3_close(host_db), SQLITE_OK);   /* nothing left open on it */
 	host_db = NULL;
 	fake_api.state_db = NULL;
+	nfake = 0;
 	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
 }
 END_TEST
