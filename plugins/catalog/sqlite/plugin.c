@@ -166,18 +166,57 @@ static int hook_import(paved_host *h, json_t *args, json_t **result, char **errm
 	return rc ? PAVED_ERR : PAVED_OK;
 }
 
-/* catalog.query {"kind"?, "owner"?, "lifecycle"?, "tag"?, "system"?,
- * "text"?, "limit"?} -> [entities] */
-static int hook_query(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+/* Hooks that answer from the whole catalog: FN(catalog, args, &err) gives
+ * the result, or NULL with err set. */
+struct whole {
+	json_t *(*fn)(struct cat_db *c, json_t *args, char **errmsg);
+};
+
+static int hook_whole(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
 {
-	(void)data;
+	const struct whole *w = data;
 	struct cat_db *c = cat_plugin_db(h, errmsg);
 	char *err = NULL;
 	if (!c)
 		return PAVED_ERR;
-	*result = cat_query(c, args, &err);
+	*result = w->fn(c, args, &err);
 	return *result ? PAVED_OK : fail(errmsg, err);
 }
+
+/* catalog.check {} -> {"dangling": [...], "cycles": [...], "stats": {...}} */
+static json_t *check(struct cat_db *c, json_t *args, char **errmsg)
+{
+	(void)args;
+	json_t *r = cat_check(c, errmsg);
+	if (r)
+		json_object_set_new(r, "stats", cat_stats(c));
+	return r;
+}
+
+/* catalog.export {} -> [entities] */
+static json_t *export(struct cat_db *c, json_t *args, char **errmsg)
+{
+	(void)args;
+	return cat_export(c, errmsg);
+}
+
+/* catalog.owners {} -> [{"owner","title","email","oncall","exists","entities"}] */
+static json_t *owners(struct cat_db *c, json_t *args, char **errmsg)
+{
+	(void)args;
+	return cat_owners(c, errmsg);
+}
+
+/* catalog.cost {"by"?} -> see cat_cost() */
+static json_t *cost(struct cat_db *c, json_t *args, char **errmsg)
+{
+	return cat_cost(c, json_string_value(json_object_get(args, "by")), errmsg);
+}
+
+/* catalog.query {"kind"?, "owner"?, "lifecycle"?, "tag"?, "system"?, "text"?,
+ * "limit"?} -> [entities]: cat_query itself */
+static const struct whole w_query = { cat_query }, w_check = { check },
+                          w_export = { export }, w_owners = { owners }, w_cost = { cost };
 
 /* catalog.relations {"ref"} -> [{"type","targetRef"}] */
 static int hook_relations(paved_host *h, json_t *args, json_t **result, char **errmsg,
@@ -225,56 +264,6 @@ static int hook_search(paved_host *h, json_t *args, json_t **result, char **errm
 	return *result ? PAVED_OK : fail(errmsg, err);
 }
 
-/* catalog.check {} -> {"dangling": [...], "cycles": [...], "stats": {...}} */
-static int hook_check(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
-{
-	(void)args, (void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
-	char *err = NULL;
-	if (!c)
-		return PAVED_ERR;
-	if (!(*result = cat_check(c, &err)))
-		return fail(errmsg, err);
-	json_object_set_new(*result, "stats", cat_stats(c));
-	return PAVED_OK;
-}
-
-/* catalog.export {} -> [entities] */
-static int hook_export(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
-{
-	(void)args, (void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
-	char *err = NULL;
-	if (!c)
-		return PAVED_ERR;
-	*result = cat_export(c, &err);
-	return *result ? PAVED_OK : fail(errmsg, err);
-}
-
-/* catalog.owners {} -> [{"owner","title","email","oncall","exists","entities"}] */
-static int hook_owners(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
-{
-	(void)args, (void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
-	char *err = NULL;
-	if (!c)
-		return PAVED_ERR;
-	*result = cat_owners(c, &err);
-	return *result ? PAVED_OK : fail(errmsg, err);
-}
-
-/* catalog.cost {"by"?} -> see cat_cost() */
-static int hook_cost(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
-{
-	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
-	char *err = NULL;
-	if (!c)
-		return PAVED_ERR;
-	*result = cat_cost(c, json_string_value(json_object_get(args, "by")), &err);
-	return *result ? PAVED_OK : fail(errmsg, err);
-}
-
 /* catalog.graph {"ref"?, "format"?, "depth"?} -> {"format","text"} */
 static int hook_graph(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
 {
@@ -305,15 +294,15 @@ static const struct {
 	{ "catalog.get", hook_get, NULL },
 	{ "catalog.delete", hook_delete, NULL },
 	{ "catalog.import", hook_import, NULL },
-	{ "catalog.query", hook_query, NULL },
+	{ "catalog.query", hook_whole, (void *)&w_query },
 	{ "catalog.relations", hook_relations, NULL },
 	{ "catalog.deps", hook_deps, NULL },
 	{ "catalog.rdeps", hook_deps, (void *)1 },
 	{ "catalog.search", hook_search, NULL },
-	{ "catalog.check", hook_check, NULL },
-	{ "catalog.export", hook_export, NULL },
-	{ "catalog.owners", hook_owners, NULL },
-	{ "catalog.cost", hook_cost, NULL },
+	{ "catalog.check", hook_whole, (void *)&w_check },
+	{ "catalog.export", hook_whole, (void *)&w_export },
+	{ "catalog.owners", hook_whole, (void *)&w_owners },
+	{ "catalog.cost", hook_whole, (void *)&w_cost },
 	{ "catalog.graph", hook_graph, NULL },
 	{ "cli.catalog", cat_cli, NULL },
 };

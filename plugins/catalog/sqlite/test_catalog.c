@@ -263,6 +263,40 @@ START_TEST(test_hook_contract)
 }
 END_TEST
 
+/* The hooks that answer from the whole catalog, and a bad argument's
+ * message coming through them. */
+START_TEST(test_hook_whole_catalog)
+{
+	json_t *r;
+	char *err;
+	tput("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: api\n"
+	     "  annotations: {paved.dev/cost-per-month: \"100\"}\n"
+	     "spec: {type: service, lifecycle: production, owner: team-a, dependsOn: [resource:db,"
+	     " component:ghost]}\n---\napiVersion: backstage.io/v1alpha1\nkind: Resource\n"
+	     "metadata:\n  name: db\n  annotations: {paved.dev/cost-per-month: \"50\"}\n"
+	     "spec: {type: database, owner: team-a}\n");
+	ck_assert_int_eq(hcall("catalog.check", "{}", &r, &err), PAVED_OK);
+	/* ghost, and team-a (no Group entity) from each of the two */
+	ck_assert_int_eq(json_array_size(json_object_get(r, "dangling")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r, "stats"), "entities")), 2);
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.export", "{}", &r, &err), PAVED_OK);
+	ck_assert_int_eq(json_array_size(r), 2);
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.owners", "{}", &r, &err), PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r, 0), "owner")),
+	                 "group:default/team-a");
+	ck_assert_int_eq(json_array_size(json_object_get(json_array_get(r, 0), "entities")), 2);
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.cost", "{}", &r, &err), PAVED_OK);
+	ck_assert(json_real_value(json_object_get(json_array_get(r, 0), "total")) == 150.0);
+	json_decref(r);
+	ck_assert_int_eq(hcall("catalog.cost", "{\"by\": \"team\"}", &r, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "cannot group costs by 'team'; use owner or system");
+	free(err);
+}
+END_TEST
+
 START_TEST(test_hook_import)
 {
 	json_t *r;
@@ -364,6 +398,7 @@ Suite *hooks_suite(void)
 	tcase_add_checked_fixture(tc, hooks_setup, hooks_teardown);
 	tcase_add_test(tc, test_hook_contract);
 	tcase_add_test(tc, test_hook_import);
+	tcase_add_test(tc, test_hook_whole_catalog);
 	tcase_add_test(tc, test_shared_state_connection);
 	suite_add_tcase(s, tc);
 	return s;
