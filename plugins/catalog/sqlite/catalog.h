@@ -16,12 +16,12 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "pc.h"
+
 /* ---- util.c: messages, strings, a string set ------------------------- */
 
 /* Set *ERRMSG (if ERRMSG is not NULL) to a formatted message; returns -1. */
 int cat_err(char **errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* malloc()ed formatted string, NULL on out of memory. */
-char *cat_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Lower-case copy of S (ASCII), malloc()ed. */
 char *cat_lower(const char *s);
 

@@ -154,7 +154,7 @@ char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
 
 char *cat_ref_str(const struct cat_ref *ref)
 {
-	return cat_printf("%s:%s/%s", ref->kind, ref->ns, ref->name);
+	return pc_printf("%s:%s/%s", ref->kind, ref->ns, ref->name);
 }
 
 void cat_ref_free(struct cat_ref *ref)
@@ -188,7 +188,7 @@ char *cat_entity_ref(json_t *entity)
 	const char *name = cat_get_str(entity, "metadata.name");
 	if (!kind || !name)
 		return NULL;
-	char *s = cat_printf("%s:%s/%s", kind, ns ? ns : "default", name);
+	char *s = pc_printf("%s:%s/%s", kind, ns ? ns : "default", name);
 	for (char *c = s; c && *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	return s;
@@ -348,7 +348,7 @@ int cat_entity_validate(json_t *e, json_t *warnings, char **errmsg)
 		return cat_err(errmsg, "annotation %s: \"%s\" is not an amount; write e.g. "
 		               "\"2400\" or \"$2,400/month\"", CAT_ANN_COST, cost);
 	if (!known && warnings) {
-		char *w = cat_printf("unknown kind '%s': kept, but no relations are computed for it",
+		char *w = pc_printf("unknown kind '%s': kept, but no relations are computed for it",
 		                     json_string_value(kind));
 		if (w)
 			json_array_append_new(warnings, json_string(w));

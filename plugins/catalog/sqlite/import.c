@@ -63,11 +63,11 @@ static void note(json_t *arr, const char *fmt, ...) __attribute__((format(printf
 static void note(json_t *arr, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) >= 0)
-		json_array_append_new(arr, json_string(s));
+	char *s = pc_vprintf(fmt, ap);
 	va_end(ap);
+	if (s)
+		json_array_append_new(arr, json_string(s));
 	free(s);
 }
 
@@ -106,7 +106,7 @@ static int follow_location(struct file_ctx *ctx, json_t *e, const char *where)
 			continue;
 		}
 		char *path = target[0] == '/' || !slash ? strdup(target)
-		                                        : cat_printf("%s/%s", dir, target);
+		                                        : pc_printf("%s/%s", dir, target);
 		glob_t g;
 		if (!path) {
 			rc = -1;
@@ -136,7 +136,7 @@ static int import_entity(struct cat_doc *d, void *ud)
 {
 	struct file_ctx *ctx = ud;
 	struct importer *im = ctx->im;
-	char *where = cat_printf("%s:%d:%d", ctx->path, d->line, d->col), *err = NULL;
+	char *where = pc_printf("%s:%d:%d", ctx->path, d->line, d->col), *err = NULL;
 	const char *ref = d->prep.ref;
 	json_t *w;
 	size_t i;
@@ -216,7 +216,7 @@ static int import_dir(struct importer *im, const char *dir)
 	}
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		char *path = name[0] == '.' ? NULL : cat_printf("%s/%s", dir, name);
+		char *path = name[0] == '.' ? NULL : pc_printf("%s/%s", dir, name);
 		struct stat sb;
 		if (path && stat(path, &sb) == 0 && (S_ISDIR(sb.st_mode) || catalog_file(name)))
 			rc |= import_path(im, path, true);

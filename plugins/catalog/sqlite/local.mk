@@ -26,7 +26,7 @@ plugins_catalog_sqlite_catalog_la_SOURCES = $(CATALOG_CORE) $(CATALOG_GLUE)
 plugins_catalog_sqlite_catalog_la_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SQLITE_CFLAGS)
 plugins_catalog_sqlite_catalog_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_catalog_sqlite_catalog_la_LDFLAGS = $(PLUGIN_LDFLAGS) -pthread
-plugins_catalog_sqlite_catalog_la_LIBADD = $(JANSSON_LIBS) $(YAML_LIBS) $(SQLITE_LIBS)
+plugins_catalog_sqlite_catalog_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS) $(YAML_LIBS) $(SQLITE_LIBS)
 BUILD_PLUGIN_DIRS += plugins/catalog/sqlite/.libs
 
 # Unit tests: the plugin's sources compiled into one Check program.
@@ -42,7 +42,7 @@ plugins_catalog_sqlite_test_catalog_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) \
 	-DCAT_TESTDATA_DEFAULT='"$(abs_top_srcdir)/../shared/testdata"'
 plugins_catalog_sqlite_test_catalog_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_catalog_sqlite_test_catalog_LDFLAGS = $(AM_LDFLAGS) -pthread
-plugins_catalog_sqlite_test_catalog_LDADD = $(CHECK_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) \
+plugins_catalog_sqlite_test_catalog_LDADD = plugins/common/libpc.la $(CHECK_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) \
 	$(SQLITE_LIBS)
 TESTS += plugins/catalog/sqlite/test_catalog
 

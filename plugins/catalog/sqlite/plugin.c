@@ -24,7 +24,7 @@ struct cat_db *cat_plugin_db(paved_host *h, char **errmsg)
 	int rc;
 	if (shared)
 		rc = cat_db_attach(&db, shared, &err);
-	else if ((path = cat_printf("%s/paved.db", cat_api->home(h))))
+	else if ((path = pc_printf("%s/paved.db", cat_api->home(h))))
 		rc = cat_db_open(&db, path, &err);
 	else
 		rc = cat_err(&err, "out of memory");

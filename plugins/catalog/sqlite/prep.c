@@ -156,7 +156,7 @@ int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 	off[F_TITLE] = put(&pool, cat_get_str(e, "metadata.title"));
 	off[F_DESCRIPTION] = put(&pool, cat_get_str(e, "metadata.description"));
 	off[F_FTS_TAGS] = put_owned(&pool, joined(tags));
-	off[F_FTS_OTHER] = put_owned(&pool, cat_printf("%s %s %s %s %s",
+	off[F_FTS_OTHER] = put_owned(&pool, pc_printf("%s %s %s %s %s",
 	                             cat_get_str(e, "kind"),
 	                             orempty(cat_get_str(e, "spec.type")),
 	                             orempty(cat_get_str(e, "spec.lifecycle")),

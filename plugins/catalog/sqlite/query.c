@@ -101,7 +101,7 @@ json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
 	char *fts = text ? fts_query(text, errmsg) : NULL;
 	if (text && !fts)
 		return NULL;
-	char *sql = cat_printf("SELECT d.json FROM catalog_entities e JOIN catalog_documents d"
+	char *sql = pc_printf("SELECT d.json FROM catalog_entities e JOIN catalog_documents d"
 		" ON d.id = e.id WHERE 1%s%s%s%s%s%s ORDER BY e.ref LIMIT ?7",
 		kind ? " AND e.kind = lower(?1)" : "",
 		owner ? " AND substr(e.owner, instr(e.owner, '/') + 1) = ?2" : "",
@@ -297,7 +297,7 @@ json_t *cat_cost(struct cat_db *c, const char *by, char **errmsg)
 		return NULL;
 	}
 	if (by) {
-		char *sql = cat_printf("SELECT coalesce(%s, '(none)'), sum(cost), count(*)"
+		char *sql = pc_printf("SELECT coalesce(%s, '(none)'), sum(cost), count(*)"
 			" FROM catalog_entities WHERE cost IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1", by);
 		st = sql ? prepare(c, sql, errmsg) : NULL;
 		free(sql);

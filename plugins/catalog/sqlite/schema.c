@@ -179,7 +179,7 @@ static int migrate(struct cat_db *c, int upto, char **errmsg)
 	if (cat_db_begin(c, errmsg))
 		return -1;
 	for (v = cat_db_version(c); v < upto; v++) {
-		char *sql = cat_printf("%s INSERT INTO catalog_schema VALUES (%d, "
+		char *sql = pc_printf("%s INSERT INTO catalog_schema VALUES (%d, "
 		                       "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ','now'));",
 		                       migrations[v], v + 1);
 		char what[64];
@@ -238,7 +238,7 @@ int cat_db_defer_indexes(struct cat_db *c, char **errmsg)
 {
 	c->deferred = true;
 	for (size_t i = 0; i < NDEFERRABLE; i++) {
-		char *sql = cat_printf("DROP INDEX IF EXISTS %s", deferrable[i][0]);
+		char *sql = pc_printf("DROP INDEX IF EXISTS %s", deferrable[i][0]);
 		int rc = sql ? exec(c, sql, "deferring an index", errmsg)
 		             : cat_err(errmsg, "out of memory");
 		free(sql);
@@ -254,7 +254,7 @@ int cat_db_restore_indexes(struct cat_db *c, char **errmsg)
 		return 0;
 	c->deferred = false;
 	for (size_t i = 0; i < NDEFERRABLE; i++) {
-		char *sql = cat_printf("CREATE INDEX IF NOT EXISTS %s %s", deferrable[i][0],
+		char *sql = pc_printf("CREATE INDEX IF NOT EXISTS %s %s", deferrable[i][0],
 		                       deferrable[i][1]);
 		int rc = sql ? exec(c, sql, "rebuilding an index", errmsg)
 		             : cat_err(errmsg, "out of memory");

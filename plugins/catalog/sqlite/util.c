@@ -10,15 +10,6 @@
 
 #include "catalog.h"
 
-/* vasprintf into a fresh buffer; NULL on failure. */
-static char *vfmt(const char *fmt, va_list ap)
-{
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		return NULL;
-	return s;
-}
-
 int cat_err(char **errmsg, const char *fmt, ...)
 {
 	if (!errmsg)
@@ -26,18 +17,9 @@ int cat_err(char **errmsg, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	free(*errmsg);
-	*errmsg = vfmt(fmt, ap);
+	*errmsg = pc_vprintf(fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-char *cat_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = vfmt(fmt, ap);
-	va_end(ap);
-	return s;
 }
 
 char *cat_lower(const char *s)

@@ -204,7 +204,7 @@ static int cli_logs(paved_host *h, json_t *args, json_t **result, char **errmsg,
 		*result = exit_code(2);
 		return PAVED_OK;
 	}
-	char *dir = ru_fmt("%s/logs/%s/%s", api->home(h), env ? env : "dev", svc);
+	char *dir = pc_printf("%s/logs/%s/%s", api->home(h), env ? env : "dev", svc);
 	DIR *d = opendir(dir);
 	if (!d) {
 		int r = api->error(errmsg, "no logs for %s (%s): is it deployed?", svc, dir);
@@ -231,7 +231,7 @@ static int cli_logs(paved_host *h, json_t *args, json_t **result, char **errmsg,
 			}
 		}
 		for (int i = 0; i < nf; i++) {
-			char *p = ru_fmt("%s/%s", dir, files[i].name);
+			char *p = pc_printf("%s/%s", dir, files[i].name);
 			FILE *f = fopen(p, "r");
 			free(p);
 			if (!f)

@@ -7,7 +7,7 @@ EXTRA_DIST += plugins/deploy/rolling/cli.c plugins/deploy/rolling/rollback.c \
 	plugins/deploy/rolling/README.md
 plugins_deploy_rolling_deploy_rolling_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 plugins_deploy_rolling_deploy_rolling_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_deploy_rolling_deploy_rolling_la_LIBADD = $(JANSSON_LIBS) $(YAML_LIBS)
+plugins_deploy_rolling_deploy_rolling_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS) $(YAML_LIBS)
 BUILD_PLUGIN_DIRS += plugins/deploy/rolling/.libs
 
 # End to end through the golden path (needs haproxy and node).

@@ -162,7 +162,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 
 static int exists(const char *dir, const char *f)
 {
-	char *p = ru_fmt("%s/%s", dir, f);
+	char *p = pc_printf("%s/%s", dir, f);
 	struct stat sb;
 	int e = stat(p, &sb) == 0;
 	free(p);
@@ -238,7 +238,7 @@ static char *yscalar(yaml_node_t *n)
 static int dcfg_read(const char *dir, const char *env, struct dcfg *c, char **err)
 {
 	memset(c, 0, sizeof *c);
-	char *p = ru_fmt("%s/platform.yaml", dir);
+	char *p = pc_printf("%s/platform.yaml", dir);
 	FILE *f = fopen(p, "r");
 	if (!f) {
 		free(p);
@@ -253,7 +253,7 @@ static int dcfg_read(const char *dir, const char *env, struct dcfg *c, char **er
 	}
 	yaml_parser_set_input_file(&ps, f);
 	if (!yaml_parser_load(&ps, &doc)) {
-		*err = ru_fmt("%s: invalid YAML (line %lu: %s)", p, (unsigned long)ps.problem_mark.line + 1,
+		*err = pc_printf("%s: invalid YAML (line %lu: %s)", p, (unsigned long)ps.problem_mark.line + 1,
 		              ps.problem ? ps.problem : "?");
 		rc = -1;
 	} else {
@@ -267,7 +267,7 @@ static int dcfg_read(const char *dir, const char *env, struct dcfg *c, char **er
 			char *end;
 			long v = strtol(n, &end, 10);
 			if (*end || v < 1 || v > 8) {
-				*err = ru_fmt("%s: deploy.replicas must be an integer from 1 to 8, not '%s'", p, n);
+				*err = pc_printf("%s: deploy.replicas must be an integer from 1 to 8, not '%s'", p, n);
 				rc = -1;
 			}
 			c->replicas = (int)v;
@@ -348,16 +348,16 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	json_t *rec = json_pack("{ss ss ss ss ss sf ss}", "id", id, "service", svc, "env", env,
 	                        "strategy", strategy ? strategy : "rolling", "dir", dir, "start", t0,
 	                        "outcome", "running");
-	char *logdir = ru_fmt("%s/logs/%s/%s", home, env, svc);
-	ru_mkdir_p(logdir);
-	char *rel = ru_fmt("%s/runtime/%s/%s/releases/%s", home, env, svc, id);
-	char *buildlog = ru_fmt("%s/build-%s.log", logdir, id);
-	char *out = NULL, *err = NULL, *rdir = ru_fmt("%s/runtime/%s/%s/releases", home, env, svc);
+	char *logdir = pc_printf("%s/logs/%s/%s", home, env, svc);
+	pc_mkdir_p(logdir, 0755);
+	char *rel = pc_printf("%s/runtime/%s/%s/releases/%s", home, env, svc, id);
+	char *buildlog = pc_printf("%s/build-%s.log", logdir, id);
+	char *out = NULL, *err = NULL, *rdir = pc_printf("%s/runtime/%s/%s/releases", home, env, svc);
 	int rc = PAVED_OK;
-	ru_mkdir_p(rdir);
+	pc_mkdir_p(rdir, 0755);
 	/* the release: a clone of the repository at REF (a copy when not git) */
 	char *gitv[] = { "git", "-C", (char *)dir, "rev-parse", "--verify", "-q",
-	                 (char *)ru_fmt("%s^{commit}", ref), NULL };
+	                 (char *)pc_printf("%s^{commit}", ref), NULL };
 	if (ru_run(gitv, NULL, NULL, &out, 30) == 0) {
 		out[strcspn(out, "\n")] = 0;
 		json_object_set_new(rec, "version", json_string(out));
@@ -403,7 +403,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	char *runbuf = NULL;
 	if (!strcmp(tmpl, "c-api") || (!*tmpl && exists(rel, "Makefile") && !exists(rel, "package.json"))) {
 		build = "make";
-		run = runbuf = ru_fmt("./build/%s", svc);
+		run = runbuf = pc_printf("./build/%s", svc);
 	} else {
 		run = "node src/server.js";
 	}
@@ -451,7 +451,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		                      "health_timeout", (double)opt_int(h, "health_timeout", 30));
 		json_object_set_new(a, "max_surge", json_integer(opt_int(h, "max_surge", 1)));
 		json_object_set_new(a, "max_unavailable", json_integer(opt_int(h, "max_unavailable", 0)));
-		char *hook = ru_fmt("deploy.%s", strategy), *e2 = NULL;
+		char *hook = pc_printf("deploy.%s", strategy), *e2 = NULL;
 		json_t *res = NULL, *st0 = NULL, *sa = json_pack("{ss ss}", "service", svc, "env", env);
 		call(h, "runtime.status", sa, &st0, NULL);
 		int had = json_array_size(json_object_get(json_array_get(st0, 0), "replicas")) > 0;

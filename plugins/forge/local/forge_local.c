@@ -149,8 +149,8 @@ static int opt_string(json_t *args, const char *key, const char *def, const char
  * frees; NULL when out of memory. */
 static char *repo_path(paved_host *h, const char *name)
 {
-	return name ? fl_asprintf("%s/forge/%s.git", api->home(h), name)
-	            : fl_asprintf("%s/forge", api->home(h));
+	return name ? pc_printf("%s/forge/%s.git", api->home(h), name)
+	            : pc_printf("%s/forge", api->home(h));
 }
 
 /* PATH as a git config value: double-quoted, with \ " newline and tab
@@ -235,7 +235,7 @@ static int read_request(paved_host *h, json_t *args, struct req *r, char **errms
 		return api->error(errmsg, "cannot use working copy %s: %s", r->dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return api->error(errmsg, "working copy %s is not a directory", r->dir);
-	char *dotgit = fl_asprintf("%s/.git", r->dir);
+	char *dotgit = pc_printf("%s/.git", r->dir);
 	bool has = dotgit && fl_exists(dotgit);
 	free(dotgit);
 	if (has)
@@ -278,7 +278,7 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	char *p = NULL, *q = NULL, *text = NULL;
 	int rc = PAVED_ERR;
 	/* the commit just made, from the loose ref git wrote */
-	if (!(p = fl_asprintf("%s/refs/heads/%s", m->dotgit, r->branch)))
+	if (!(p = pc_printf("%s/refs/heads/%s", m->dotgit, r->branch)))
 		goto oom;
 	m->sha = fl_read_line(p);
 	if (!m->sha || !is_sha(m->sha)) {
@@ -289,16 +289,16 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	free(p);
 	/* BARE gets DIR's objects (immutable files: linking is what a local
 	 * clone does) and the branch */
-	if (!(p = fl_asprintf("%s/objects", m->dotgit)) ||
-	    !(q = fl_asprintf("%s/objects", m->bare)))
+	if (!(p = pc_printf("%s/objects", m->dotgit)) ||
+	    !(q = pc_printf("%s/objects", m->bare)))
 		goto oom;
 	if (fl_link_tree(p, q) != 0) {
 		api->error(errmsg, "cannot copy the objects of %s to %s: %s", p, q, strerror(errno));
 		goto done;
 	}
 	free(p), free(q), q = NULL;
-	if (!(p = fl_asprintf("%s/refs/heads/%s", m->bare, r->branch)) ||
-	    !(text = fl_asprintf("%s\n", m->sha)))
+	if (!(p = pc_printf("%s/refs/heads/%s", m->bare, r->branch)) ||
+	    !(text = pc_printf("%s\n", m->sha)))
 		goto oom;
 	if (fl_write_file(p, text) != 0) {
 		api->error(errmsg, "cannot write %s: %s", p, strerror(errno));
@@ -307,8 +307,8 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	free(p);
 	if (r->desc) {
 		free(text);
-		if (!(p = fl_asprintf("%s/description", m->bare)) ||
-		    !(text = fl_asprintf("%s\n", r->desc)))
+		if (!(p = pc_printf("%s/description", m->bare)) ||
+		    !(text = pc_printf("%s\n", r->desc)))
 			goto oom;
 		if (fl_write_file(p, text) != 0) {
 			api->error(errmsg, "cannot write %s: %s", p, strerror(errno));
@@ -318,8 +318,8 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	}
 	/* DIR: origin, its remote-tracking ref, and the upstream of the branch */
 	free(text);
-	if (!(q = config_quote(m->url)) || !(p = fl_asprintf("%s/config", m->dotgit)) ||
-	    !(text = fl_asprintf("[remote \"origin\"]\n\turl = %s\n"
+	if (!(q = config_quote(m->url)) || !(p = pc_printf("%s/config", m->dotgit)) ||
+	    !(text = pc_printf("[remote \"origin\"]\n\turl = %s\n"
 	                         "\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
 	                         "[branch \"%s\"]\n\tremote = origin\n\tmerge = refs/heads/%s\n",
 	                         q, r->branch, r->branch)))
@@ -330,8 +330,8 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	}
 	free(p);
 	free(text);
-	if (!(p = fl_asprintf("%s/refs/remotes/origin/%s", m->dotgit, r->branch)) ||
-	    !(text = fl_asprintf("%s\n", m->sha)))
+	if (!(p = pc_printf("%s/refs/remotes/origin/%s", m->dotgit, r->branch)) ||
+	    !(text = pc_printf("%s\n", m->sha)))
 		goto oom;
 	if (fl_write_file(p, text) != 0) {
 		api->error(errmsg, "cannot write %s: %s", p, strerror(errno));
@@ -357,13 +357,13 @@ static int make_repos(paved_host *h, struct req *r, struct made *m, char **errms
 	int rc = PAVED_ERR;
 	double t0 = now_ms();
 	if (!(m->forge = repo_path(h, NULL)) || !(m->bare = repo_path(h, r->name)) ||
-	    !(m->url = fl_asprintf("file://%s", m->bare)) ||
-	    !(m->dotgit = fl_asprintf("%s/.git", r->dir)) ||
+	    !(m->url = pc_printf("file://%s", m->bare)) ||
+	    !(m->dotgit = pc_printf("%s/.git", r->dir)) ||
 	    !(env = fl_git_env(r->aname, r->aemail))) {
 		api->error(errmsg, "out of memory");
 		goto done;
 	}
-	if (fl_mkdir_p(m->forge) != 0) {
+	if (pc_mkdir_p(m->forge, 0777) != 0) {
 		api->error(errmsg, "cannot create the forge %s: %s", m->forge, strerror(errno));
 		goto done;
 	}
@@ -411,9 +411,9 @@ static void made_free(struct made *m, bool undo)
 	if (m->bare_init.pid > 0)
 		fl_finish(&m->bare_init, NULL);
 	if (undo && m->git_made)
-		fl_rmtree(m->dotgit);
+		pc_rmtree(m->dotgit);
 	if (undo && m->bare_made)
-		fl_rmtree(m->bare);
+		pc_rmtree(m->bare);
 	free(m->forge);
 	free(m->bare);
 	free(m->url);
@@ -472,8 +472,8 @@ static int forge_delete(paved_host *h, json_t *args, json_t **result, char **err
 		return api->error(errmsg, "argument 'name' (a string) is required");
 	if (!valid_name(name))
 		return bad_name(errmsg, name);
-	if (!(path = repo_path(h, name)) || !(url = fl_asprintf("file://%s", path)) ||
-	    !(tmp = fl_asprintf("%s/forge/.%s.git.deleting-%ld", api->home(h), name,
+	if (!(path = repo_path(h, name)) || !(url = pc_printf("file://%s", path)) ||
+	    !(tmp = pc_printf("%s/forge/.%s.git.deleting-%ld", api->home(h), name,
 	                        (long)getpid()))) {
 		rc = api->error(errmsg, "out of memory");
 		goto done;
@@ -493,7 +493,7 @@ static int forge_delete(paved_host *h, json_t *args, json_t **result, char **err
 		api->error(errmsg, "cannot remove %s: %s", path, strerror(errno));
 		goto done;
 	}
-	if (fl_rmtree(tmp) != 0) {
+	if (pc_rmtree(tmp) != 0) {
 		api->error(errmsg, "removed %s from the forge but could not delete its files "
 		           "in %s: %s", path, tmp, strerror(errno));
 		goto done;
@@ -565,7 +565,7 @@ static int forge_list(paved_host *h, json_t *args, json_t **result, char **errms
 	}
 	qsort(names, n, sizeof *names, by_name);
 	for (size_t i = 0; i < n; i++) {
-		char *path = fl_asprintf("%s/%s.git", forge, names[i]);
+		char *path = pc_printf("%s/%s.git", forge, names[i]);
 		struct stat st;
 		if (!path)
 			goto oom;

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "pc.h"
+
 /* ---- run.c: git processes, argv only, never a shell ------------------ */
 
 /* A started child process and the read end of the pipe carrying its stderr. */
@@ -49,12 +51,7 @@ int fl_run(char *const argv[], char **env, const char *what, char **errmsg);
 
 /* ---- fs.c: files and trees, no shell --------------------------------- */
 
-/* mkdir -p PATH (mode 0777 & ~umask).  0 or -1 with errno set. */
-int  fl_mkdir_p(const char *path);
-
-/* Remove PATH and everything below it (never following symlinks).  A
- * missing PATH is success.  0 or -1 with errno set. */
-int  fl_rmtree(const char *path);
+/* mkdir -p, rm -rf and pc_printf come from plugins/common (pc.h). */
 
 /* Replicate the tree SRC under DST (created as needed): directories are
  * made, regular files hard-linked, or copied where linking is not possible
@@ -75,8 +72,5 @@ char *fl_read_line(const char *path);
 
 /* Does PATH exist (lstat)? */
 bool fl_exists(const char *path);
-
-/* malloc()ed printf, or NULL when out of memory. */
-char *fl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* FL_FORGE_LOCAL_H */

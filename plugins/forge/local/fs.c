@@ -1,12 +1,11 @@
 /*
- * fs.c -- the file work of the forge: mkdir -p, rm -rf, replicating an
- * object store by hard links, writing small files atomically.  All of it
- * with system calls, no shell.
+ * fs.c -- the file work of the forge: replicating an object store by hard
+ * links, writing small files atomically.  All of it with system calls, no
+ * shell (mkdir -p and rm -rf are plugins/common's).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,58 +15,10 @@
 
 #include "forge_local.h"
 
-char *fl_asprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 bool fl_exists(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0;
-}
-
-int fl_mkdir_p(const char *path)
-{
-	char *p = strdup(path);
-	if (!p)
-		return -1;
-	for (char *s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-			int e = errno;
-			free(p);
-			errno = e;
-			return -1;
-		}
-		if (!(*s = c))
-			break;
-	}
-	free(p);
-	return 0;
-}
-
-/* nftw callback: remove one entry (children come first, FTW_DEPTH). */
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
-}
-
-int fl_rmtree(const char *path)
-{
-	if (!fl_exists(path))
-		return 0;
-	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
 /* Copy the regular file SRC to the new file DST with SRC's mode. */
@@ -123,8 +74,8 @@ int fl_link_tree(const char *src, const char *dst)
 		struct stat st;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		char *s = fl_asprintf("%s/%s", src, de->d_name);
-		char *t = fl_asprintf("%s/%s", dst, de->d_name);
+		char *s = pc_printf("%s/%s", src, de->d_name);
+		char *t = pc_printf("%s/%s", dst, de->d_name);
 		if (!s || !t)
 			rc = -1, errno = ENOMEM;
 		else if (lstat(s, &st) != 0)
@@ -161,13 +112,13 @@ static int write_all(int fd, const char *data)
 int fl_write_file(const char *path, const char *data)
 {
 	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-	char *tmp = fl_asprintf("%s.tmp%ld", path, (long)getpid());
+	char *tmp = pc_printf("%s.tmp%ld", path, (long)getpid());
 	int fd = -1, rc = -1, e = ENOMEM;
 	if (!dir || !tmp)
 		goto done;
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (fl_mkdir_p(dir) != 0)
+		if (pc_mkdir_p(dir, 0777) != 0)
 			goto fail;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);

@@ -3,7 +3,7 @@ plugin_LTLIBRARIES += plugins/forge/local/forge_local.la
 plugins_forge_local_forge_local_la_SOURCES = plugins/forge/local/forge_local.c \
 	plugins/forge/local/forge_local.h plugins/forge/local/run.c plugins/forge/local/fs.c
 plugins_forge_local_forge_local_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_forge_local_forge_local_la_LIBADD = $(JANSSON_LIBS)
+plugins_forge_local_forge_local_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/forge/local/.libs
 EXTRA_DIST += plugins/forge/local/README.md
 

@@ -55,10 +55,10 @@ char **fl_git_env(const char *name, const char *email)
 	for (size_t i = 0; i < n; i++)
 		if (!is_stripped(environ[i]) && !(env[k++] = strdup(environ[i])))
 			goto oom;
-	if (!(env[k++] = fl_asprintf("GIT_AUTHOR_NAME=%s", name)) ||
-	    !(env[k++] = fl_asprintf("GIT_AUTHOR_EMAIL=%s", email)) ||
-	    !(env[k++] = fl_asprintf("GIT_COMMITTER_NAME=%s", name)) ||
-	    !(env[k++] = fl_asprintf("GIT_COMMITTER_EMAIL=%s", email)))
+	if (!(env[k++] = pc_printf("GIT_AUTHOR_NAME=%s", name)) ||
+	    !(env[k++] = pc_printf("GIT_AUTHOR_EMAIL=%s", email)) ||
+	    !(env[k++] = pc_printf("GIT_COMMITTER_NAME=%s", name)) ||
+	    !(env[k++] = pc_printf("GIT_COMMITTER_EMAIL=%s", email)))
 		goto oom;
 	return env;
 oom:
@@ -90,7 +90,7 @@ char *fl_find_program(const char *prog)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (const char *d = path; ; ) {
 		size_t n = strcspn(d, ":");
-		char *cand = fl_asprintf("%.*s/%s", (int)n, n ? d : ".", prog);
+		char *cand = pc_printf("%.*s/%s", (int)n, n ? d : ".", prog);
 		struct stat st;
 		if (!cand)
 			return NULL;
@@ -114,7 +114,7 @@ int fl_start(char *const argv[], char **env, const char *what, struct fl_child *
 	c->errfd = -1;
 	c->what = what;
 	if (pipe2(p, O_CLOEXEC) != 0) {
-		*errmsg = fl_asprintf("cannot run git %s: pipe: %s", what, strerror(errno));
+		*errmsg = pc_printf("cannot run git %s: pipe: %s", what, strerror(errno));
 		return -1;
 	}
 	rc = posix_spawn_file_actions_init(&fa);
@@ -131,7 +131,7 @@ int fl_start(char *const argv[], char **env, const char *what, struct fl_child *
 	if (rc) {
 		close(p[0]);
 		c->pid = -1;
-		*errmsg = fl_asprintf("cannot run git ('%s'): %s", argv[0], strerror(rc));
+		*errmsg = pc_printf("cannot run git ('%s'): %s", argv[0], strerror(rc));
 		return -1;
 	}
 	c->errfd = p[0];
@@ -192,13 +192,13 @@ int fl_finish(struct fl_child *c, char **errmsg)
 		return -1;
 	const char *line = pick_line(buf);
 	if (line)
-		*errmsg = fl_asprintf("git %s failed: %s", c->what, line);
+		*errmsg = pc_printf("git %s failed: %s", c->what, line);
 	else if (status != -1 && WIFEXITED(status))
-		*errmsg = fl_asprintf("git %s failed: exit status %d", c->what, WEXITSTATUS(status));
+		*errmsg = pc_printf("git %s failed: exit status %d", c->what, WEXITSTATUS(status));
 	else if (status != -1 && WIFSIGNALED(status))
-		*errmsg = fl_asprintf("git %s failed: killed by signal %d", c->what, WTERMSIG(status));
+		*errmsg = pc_printf("git %s failed: killed by signal %d", c->what, WTERMSIG(status));
 	else
-		*errmsg = fl_asprintf("git %s failed: waitpid: %s", c->what, strerror(errno));
+		*errmsg = pc_printf("git %s failed: waitpid: %s", c->what, strerror(errno));
 	return -1;
 }
 

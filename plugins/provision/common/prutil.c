@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,24 +24,11 @@
 
 extern char **environ;
 
-char *pu_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 int pu_err(char **err, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	char *s = pc_vprintf(fmt, ap);
 	va_end(ap);
 	if (err) {
 		free(*err);
@@ -269,47 +255,21 @@ int pu_random_hex(char *out, size_t nbytes, char **err)
 
 int pu_mkdirs(const char *path, mode_t mode, char **err)
 {
-	char *p = strdup(path);
-	if (!p)
-		return pu_err(err, "out of memory");
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, mode) && errno != EEXIST) {
-				int e = errno;
-				pu_err(err, "cannot create directory %s: %s", p, strerror(e));
-				free(p);
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
+	if (pc_mkdir_p(path, mode) != 0)
+		return pu_err(err, "cannot create directory %s: %s", path, strerror(errno));
 	return 0;
-}
-
-static int rm_one(const char *p, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st, (void)f;
-	return type == FTW_DP ? rmdir(p) : unlink(p);
 }
 
 int pu_rmtree(const char *path, char **err)
 {
-	struct stat st;
-	if (lstat(path, &st) && errno == ENOENT)
-		return 0;
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
+	if (pc_rmtree(path) != 0)
 		return pu_err(err, "cannot remove %s: %s", path, strerror(errno));
 	return 0;
 }
 
 int pu_write_file(const char *path, const char *data, size_t len, mode_t mode, char **err)
 {
-	char *tmp = pu_printf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = pc_printf("%s.tmp.%ld", path, (long)getpid());
 	if (!tmp)
 		return pu_err(err, "out of memory");
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);

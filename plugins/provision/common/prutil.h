@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* malloc()ed formatted string, NULL on out of memory. */
-char *pu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include "pc.h"
+
 /* Set *ERR to a formatted message; returns -1. */
 int pu_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -55,7 +55,7 @@ int pc_apply(paved_host *h, json_t *args, json_t **result, char **errmsg)
 	free(copy);
 	json_array_foreach(json_object_get(intent, "resources"), i, x) {
 		const char *key = json_string_value(json_object_get(x, "key"));
-		char *name = pu_printf("%s-%s-%s", service, key, env);
+		char *name = pc_printf("%s-%s-%s", service, key, env);
 		const char *type = json_string_value(json_object_get(x, "type"));
 		json_t *spec = json_pack("{ss ss ss ss sO ss}", "name", name ? name : "",
 		                         "env", env, "service", service ? service : "",

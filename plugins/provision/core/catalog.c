@@ -25,7 +25,7 @@ void pc_catalog_put(paved_host *h, json_t *rec)
 	json_t *spec = json_pack("{ss}", "type", strcmp(type, "redis") == 0 ? "cache" :
 	                         strcmp(type, "postgres") == 0 ? "database" : type);
 	if (service) {
-		char *ref = pu_printf("component:default/%s", service);
+		char *ref = pc_printf("component:default/%s", service);
 		json_object_set_new(spec, "dependencyOf", json_pack("[s]", ref ? ref : service));
 		free(ref);
 	}
@@ -46,7 +46,7 @@ void pc_catalog_put(paved_host *h, json_t *rec)
 
 void pc_catalog_delete(paved_host *h, const char *name)
 {
-	char *ref = pu_printf("resource:default/%s", name);
+	char *ref = pc_printf("resource:default/%s", name);
 	json_t *args = json_pack("{ss}", "ref", ref ? ref : name), *r = NULL;
 	char *err = NULL;
 	pc_api->call(h, "catalog.delete", args, &r, &err);

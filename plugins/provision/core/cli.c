@@ -111,7 +111,7 @@ static bool opt(json_t *argv, size_t *i, const char *name, const char **val, boo
 
 static char *money(json_t *v)
 {
-	return json_is_number(v) ? pu_printf("$%.2f/month", json_number_value(v))
+	return json_is_number(v) ? pc_printf("$%.2f/month", json_number_value(v))
 	                         : strdup("cost unknown");
 }
 
@@ -376,7 +376,7 @@ int pc_cli_resources(paved_host *h, json_t *args, json_t **result, char **errmsg
 	} else if (!strcmp(sub, "show")) {
 		json_t *rec = pc_api->state_get(h, PC_NS, words[1]);
 		if (!rec)
-			return failed(result, pu_printf("no resource '%s' (see 'paved resources list')",
+			return failed(result, pc_printf("no resource '%s' (see 'paved resources list')",
 			                                words[1]));
 		json_t *pub = pc_public(rec);
 		show(h, pub, js, secrets);

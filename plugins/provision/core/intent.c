@@ -36,7 +36,7 @@ static json_t *scalar(yaml_node_t *n)
 static int fail_at(char **errmsg, const char *path, yaml_node_t *n, const char *fmt,
                    const char *a)
 {
-	char *m = pu_printf(fmt, a);
+	char *m = pc_printf(fmt, a);
 	pc_api->error(errmsg, "%s:%zu: %s", path, n->start_mark.line + 1, m ? m : "?");
 	free(m);
 	return PAVED_ERR;
@@ -56,7 +56,7 @@ static int resource(yaml_document_t *d, yaml_node_t *n, const char *key, const c
 			return fail_at(errmsg, path, n, "%s: keys must be plain words", key);
 		const char *ks = (const char *)k->data.scalar.value;
 		if (!v || v->type != YAML_SCALAR_NODE) {
-			char *m = pu_printf("%s.%s must be a single value", key, ks);
+			char *m = pc_printf("%s.%s must be a single value", key, ks);
 			fail_at(errmsg, path, v ? v : k, "%s", m);
 			free(m);
 			return PAVED_ERR;

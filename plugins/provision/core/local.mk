@@ -10,7 +10,7 @@ plugins_provision_core_provision_la_SOURCES = \
 	plugins/provision/common/prutil.c plugins/provision/common/prutil.h
 plugins_provision_core_provision_la_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS)
 plugins_provision_core_provision_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_provision_core_provision_la_LIBADD = $(JANSSON_LIBS) $(YAML_LIBS)
+plugins_provision_core_provision_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS) $(YAML_LIBS)
 BUILD_PLUGIN_DIRS += plugins/provision/core/.libs
 EXTRA_DIST += plugins/provision/core/README.md
 

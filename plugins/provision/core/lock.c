@@ -23,8 +23,8 @@ int pc_lock(paved_host *h, char **errmsg)
 		depth++;
 		return PAVED_OK;
 	}
-	char *dir = pu_printf("%s/provision", pc_api->home(h)), *err = NULL;
-	char *path = pu_printf("%s/lock", dir ? dir : "");
+	char *dir = pc_printf("%s/provision", pc_api->home(h)), *err = NULL;
+	char *path = pc_printf("%s/lock", dir ? dir : "");
 	json_t *t = pc_api->option(h, "lock_timeout");
 	double limit = (json_is_integer(t) ? (double)json_integer_value(t) : 120.0) * 1000;
 	int rc = PAVED_ERR;

@@ -128,7 +128,7 @@ json_t *pc_normalise(paved_host *h, json_t *spec, char **errmsg)
 	const char *var = json_string_value(json_object_get(vars, type));
 	char *upper = NULL;
 	if (!var) {
-		upper = pu_printf("%s_URL", type);
+		upper = pc_printf("%s_URL", type);
 		for (char *p = upper; p && *p; p++)
 			*p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : (*p == '-' ? '_' : *p);
 	}

@@ -12,14 +12,14 @@
 
 char *pc_secret_path(paved_host *h, const char *name)
 {
-	return pu_printf("%s/secrets/%s.env", pc_api->home(h), name);
+	return pc_printf("%s/secrets/%s.env", pc_api->home(h), name);
 }
 
 int pc_secret_write(paved_host *h, const char *name, const char *var, const char *url,
                     char **errmsg)
 {
-	char *dir = pu_printf("%s/secrets", pc_api->home(h)), *err = NULL;
-	char *path = pc_secret_path(h, name), *text = pu_printf("%s=%s\n", var, url);
+	char *dir = pc_printf("%s/secrets", pc_api->home(h)), *err = NULL;
+	char *path = pc_secret_path(h, name), *text = pc_printf("%s=%s\n", var, url);
 	int rc = PAVED_ERR;
 	if (!dir || !path || !text) {
 		pc_api->error(errmsg, "out of memory");

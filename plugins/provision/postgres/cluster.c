@@ -57,7 +57,7 @@ static char *bindir(paved_host *h)
 	int best = -1;
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
-		char *p = pu_printf("/usr/lib/postgresql/%s/bin/initdb", e->d_name);
+		char *p = pc_printf("/usr/lib/postgresql/%s/bin/initdb", e->d_name);
 		int v = atoi(e->d_name);
 		if (p && access(p, X_OK) == 0 && v > best)
 			best = v;
@@ -65,12 +65,12 @@ static char *bindir(paved_host *h)
 	}
 	if (d)
 		closedir(d);
-	return best >= 0 ? pu_printf("/usr/lib/postgresql/%d/bin", best) : strdup("");
+	return best >= 0 ? pc_printf("/usr/lib/postgresql/%d/bin", best) : strdup("");
 }
 
 static char *prog(const char *dir, const char *name)
 {
-	return *dir ? pu_printf("%s/%s", dir, name) : strdup(name);
+	return *dir ? pc_printf("%s/%s", dir, name) : strdup(name);
 }
 
 /* Connect with the given parameters; NULL and *errmsg on failure. */
@@ -150,20 +150,20 @@ static char *root_base(const char *home)
 	unsigned long long x = 1469598103934665603ULL;
 	for (const char *s = home; *s; s++)
 		x = (x ^ (unsigned char)*s) * 1099511628211ULL;
-	return pu_printf("/var/lib/paved/pg-%016llx", x);
+	return pc_printf("/var/lib/paved/pg-%016llx", x);
 }
 
 static int paths_init(paved_host *h, struct paths *p)
 {
 	const char *home = ppg_api->home(h);
-	p->base = geteuid() == 0 ? root_base(home) : pu_printf("%s/provision/postgres", home);
+	p->base = geteuid() == 0 ? root_base(home) : pc_printf("%s/provision/postgres", home);
 	if (!p->base)
 		return -1;
-	p->data = pu_printf("%s/data", p->base);
-	p->log = pu_printf("%s/postgres.log", p->base);
-	p->port = pu_printf("%s/port", p->base);
-	p->pw = pu_printf("%s/secrets/_postgres-superuser", home);
-	p->run = pu_printf("%s/run", p->base);
+	p->data = pc_printf("%s/data", p->base);
+	p->log = pc_printf("%s/postgres.log", p->base);
+	p->port = pc_printf("%s/port", p->base);
+	p->pw = pc_printf("%s/secrets/_postgres-superuser", home);
+	p->run = pc_printf("%s/run", p->base);
 	return p->base && p->data && p->log && p->port && p->pw && p->run ? 0 : -1;
 }
 
@@ -192,7 +192,7 @@ static char *socket_dir(struct paths *p)
 /* Superuser connection through the private socket, if there is one. */
 static PGconn *socket_connect(struct paths *p, int port)
 {
-	char *sock = pu_printf("%s/.s.PGSQL.%d", p->run, port);
+	char *sock = pc_printf("%s/.s.PGSQL.%d", p->run, port);
 	bool there = sock && access(sock, F_OK) == 0;
 	free(sock);
 	if (!there)
@@ -207,12 +207,12 @@ static PGconn *socket_connect(struct paths *p, int port)
 static int create_cluster(paved_host *h, struct paths *p, const char *bin, int port,
                           char **errmsg)
 {
-	char pw[49], *err = NULL, *out = NULL, *etext = NULL, *sdir = pu_printf("%s/secrets",
+	char pw[49], *err = NULL, *out = NULL, *etext = NULL, *sdir = pc_printf("%s/secrets",
 	                                                                        ppg_api->home(h));
-	char *initdb = prog(bin, "initdb"), *conf = NULL, *ptext = pu_printf("%d\n", port);
+	char *initdb = prog(bin, "initdb"), *conf = NULL, *ptext = pc_printf("%d\n", port);
 	int rc = PAVED_ERR;
 	const struct passwd *owner = NULL;
-	char *pwfile = geteuid() == 0 ? pu_printf("%s/.pwfile", p->base) : strdup(p->pw);
+	char *pwfile = geteuid() == 0 ? pc_printf("%s/.pwfile", p->base) : strdup(p->pw);
 	if (geteuid() == 0 && !(owner = run_as(h, errmsg)))
 		goto out;
 	if (!pwfile || (owner && pu_mkdirs("/var/lib/paved", 0755, &err)) ||
@@ -223,8 +223,8 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 		goto out;
 	}
 	if (owner) {
-		char *link = pu_printf("%s/provision/postgres", ppg_api->home(h));
-		char *parent = pu_printf("%s/provision", ppg_api->home(h));
+		char *link = pc_printf("%s/provision/postgres", ppg_api->home(h));
+		char *parent = pc_printf("%s/provision", ppg_api->home(h));
 		if (chown(p->base, owner->pw_uid, owner->pw_gid) ||
 		    chown(pwfile, owner->pw_uid, owner->pw_gid)) {
 			ppg_api->error(errmsg, "cannot give %s to user %s: %s", p->base, owner->pw_name,
@@ -268,12 +268,12 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 		free(sockdir);
 		sockdir = NULL;    /* the superuser then connects over TCP */
 	}
-	conf = pu_printf("\n# added by paved\nport = %d\nlisten_addresses = '127.0.0.1'\n"
+	conf = pc_printf("\n# added by paved\nport = %d\nlisten_addresses = '127.0.0.1'\n"
 	                 "unix_socket_directories = '%s'\nunix_socket_permissions = 0700\n"
 	                 "max_connections = 50\nshared_buffers = 32MB\n", port,
 	                 sockdir ? sockdir : "");
 	free(sockdir);
-	char *cpath = pu_printf("%s/postgresql.conf", p->data);
+	char *cpath = pc_printf("%s/postgresql.conf", p->data);
 	FILE *f = cpath ? fopen(cpath, "a") : NULL;
 	if (!f || fputs(conf, f) < 0 || fclose(f) ||
 	    pu_write_file(p->port, ptext, strlen(ptext), 0600, &err)) {
@@ -306,7 +306,7 @@ static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
 		goto out;
 	}
 	struct stat st;
-	char *ver = pu_printf("%s/PG_VERSION", p.data);
+	char *ver = pc_printf("%s/PG_VERSION", p.data);
 	bool exists = ver && stat(ver, &st) == 0;
 	free(ver);
 	if (!exists) {
@@ -441,7 +441,7 @@ int ppg_stop(paved_host *h, int *stopped, char **errmsg)
 	if (json_is_object(ppg_api->option(h, "server")))
 		return PAVED_OK;            /* not ours to stop */
 	if (paths_init(h, &p) || !(bin = bindir(h)) || !(pgctl = prog(bin, "pg_ctl")) ||
-	    !(pid = pu_printf("%s/postmaster.pid", p.data))) {
+	    !(pid = pc_printf("%s/postmaster.pid", p.data))) {
 		rc = ppg_api->error(errmsg, "out of memory");
 		goto out;
 	}

@@ -7,7 +7,7 @@ plugins_provision_postgres_provision_postgres_la_SOURCES = \
 	plugins/provision/common/prutil.c plugins/provision/common/prutil.h
 plugins_provision_postgres_provision_postgres_la_CPPFLAGS = $(AM_CPPFLAGS) $(PQ_CFLAGS)
 plugins_provision_postgres_provision_postgres_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_provision_postgres_provision_postgres_la_LIBADD = $(JANSSON_LIBS) $(PQ_LIBS)
+plugins_provision_postgres_provision_postgres_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS) $(PQ_LIBS)
 BUILD_PLUGIN_DIRS += plugins/provision/postgres/.libs
 EXTRA_DIST += plugins/provision/postgres/README.md
 

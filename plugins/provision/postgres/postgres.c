@@ -53,24 +53,24 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 		ppg_api->error(errmsg, "cannot quote '%s': %s", name, PQerrorMessage(c));
 		goto out;
 	}
-	sql = pu_printf("CREATE ROLE %s LOGIN PASSWORD %s", id, lit);
-	char *what = pu_printf("cannot create role '%s'", name);
+	sql = pc_printf("CREATE ROLE %s LOGIN PASSWORD %s", id, lit);
+	char *what = pc_printf("cannot create role '%s'", name);
 	int bad = exec(c, sql, what ? what : "cannot create the role", errmsg);
 	free(what);
 	if (bad)
 		goto out;
 	free(sql);
-	sql = pu_printf("CREATE DATABASE %s OWNER %s", id, id);
-	what = pu_printf("cannot create database '%s'", name);
+	sql = pc_printf("CREATE DATABASE %s OWNER %s", id, id);
+	what = pc_printf("cannot create database '%s'", name);
 	bad = exec(c, sql, what ? what : "cannot create the database", errmsg);
 	free(what);
 	if (!bad) {
 		free(sql);
-		sql = pu_printf("REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", id);
+		sql = pc_printf("REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", id);
 		bad = exec(c, sql, "cannot restrict access to the database", errmsg);
 		if (bad) {
 			free(sql);
-			sql = pu_printf("DROP DATABASE IF EXISTS %s", id);
+			sql = pc_printf("DROP DATABASE IF EXISTS %s", id);
 			char *e = NULL;
 			exec(c, sql, "drop", &e);
 			free(e);
@@ -80,7 +80,7 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 		/* undo: the role was created by us a moment ago */
 		char *e = NULL, *m = *errmsg;
 		free(sql);
-		sql = pu_printf("DROP ROLE IF EXISTS %s", id);
+		sql = pc_printf("DROP ROLE IF EXISTS %s", id);
 		if (exec(c, sql, "cannot drop the role again", &e)) {
 			*errmsg = NULL;
 			ppg_api->error(errmsg, "%s; and %s", m, e);
@@ -92,8 +92,8 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 		goto out;
 	}
 	u = pu_urlencode(name);
-	url = pu_printf("postgresql://%s:%s@%s:%d/%s", u, pw, ppg_host(), ppg_port(), u);
-	char *summary = pu_printf("database \"%s\" on %s:%d", name, ppg_host(), ppg_port());
+	url = pc_printf("postgresql://%s:%s@%s:%d/%s", u, pw, ppg_host(), ppg_port(), u);
+	char *summary = pc_printf("database \"%s\" on %s:%d", name, ppg_host(), ppg_port());
 	*result = json_pack("{ss s{ss si ss ss ss} ss}", "url", url,
 	                    "state", "host", ppg_host(), "port", ppg_port(), "database", name,
 	                    "role", name, "cluster",
@@ -126,13 +126,13 @@ static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
 		ppg_api->error(errmsg, "cannot quote '%s'", name);
 		goto out;
 	}
-	sql = pu_printf("DROP DATABASE IF EXISTS %s WITH (FORCE)", id);
-	what = pu_printf("cannot drop database '%s'", name);
+	sql = pc_printf("DROP DATABASE IF EXISTS %s WITH (FORCE)", id);
+	what = pc_printf("cannot drop database '%s'", name);
 	if (exec(c, sql, what, errmsg))
 		goto out;
 	free(sql), free(what);
-	sql = pu_printf("DROP ROLE IF EXISTS %s", id);
-	what = pu_printf("cannot drop role '%s'", name);
+	sql = pc_printf("DROP ROLE IF EXISTS %s", id);
+	what = pc_printf("cannot drop role '%s'", name);
 	if (exec(c, sql, what, errmsg))
 		goto out;
 	*result = json_pack("{ss}", "destroyed", name);

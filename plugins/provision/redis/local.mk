@@ -3,7 +3,7 @@ plugin_LTLIBRARIES += plugins/provision/redis/provision_redis.la
 plugins_provision_redis_provision_redis_la_SOURCES = plugins/provision/redis/redis.c \
 	plugins/provision/common/prutil.c plugins/provision/common/prutil.h
 plugins_provision_redis_provision_redis_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_provision_redis_provision_redis_la_LIBADD = $(JANSSON_LIBS)
+plugins_provision_redis_provision_redis_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/provision/redis/.libs
 EXTRA_DIST += plugins/provision/redis/README.md
 

@@ -74,7 +74,7 @@ static int ping(int port, const char *pw)
 		return 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-		char *cmd = pu_printf("AUTH %s\r\nPING\r\n", pw), buf[256];
+		char *cmd = pc_printf("AUTH %s\r\nPING\r\n", pw), buf[256];
 		size_t len = 0;
 		if (cmd && write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd)) {
 			while (len + 1 < sizeof buf) {
@@ -99,13 +99,13 @@ static int ping(int port, const char *pw)
 
 static char *res_dir(paved_host *h, const char *name)
 {
-	return pu_printf("%s/provision/redis/%s", api->home(h), name);
+	return pc_printf("%s/provision/redis/%s", api->home(h), name);
 }
 
 /* Stop the server whose pid file is in DIR; 1 if one was running. */
 static int stop_dir(const char *dir)
 {
-	char *pf = pu_printf("%s/redis.pid", dir), *t = pf ? pu_read_file(pf) : NULL;
+	char *pf = pc_printf("%s/redis.pid", dir), *t = pf ? pu_read_file(pf) : NULL;
 	pid_t pid = t ? (pid_t)atol(t) : 0;
 	int was = 0;
 	free(t);
@@ -149,9 +149,9 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 	if (pu_random_hex(pw, 24, &err))
 		return api->error(errmsg, "%s", err), free(err), PAVED_ERR;
 	dir = res_dir(h, name);
-	conf = pu_printf("%s/redis.conf", dir ? dir : "");
-	pidf = pu_printf("%s/redis.pid", dir ? dir : "");
-	logf = pu_printf("%s/redis.log", dir ? dir : "");
+	conf = pc_printf("%s/redis.conf", dir ? dir : "");
+	pidf = pc_printf("%s/redis.pid", dir ? dir : "");
+	logf = pc_printf("%s/redis.log", dir ? dir : "");
 	if (!dir || !conf || !pidf || !logf) {
 		api->error(errmsg, "out of memory");
 		goto out;
@@ -173,7 +173,7 @@ again:
 		goto out;
 	}
 	free(text);
-	text = pu_printf("# written by paved for resource %s\nbind 127.0.0.1\nport %d\n"
+	text = pc_printf("# written by paved for resource %s\nbind 127.0.0.1\nport %d\n"
 	                 "protected-mode yes\nrequirepass %s\nmaxmemory %s\nmaxmemory-policy %s\n"
 	                 "dir %s\npidfile %s\nlogfile %s\ndaemonize yes\nsave \"\"\n"
 	                 "appendonly %s\n", "(see paved resources)", port, pw, mem, pol, qd, qp, ql,
@@ -224,8 +224,8 @@ again:
 		free(l);
 		goto out;
 	}
-	url = pu_printf("redis://default:%s@127.0.0.1:%d/0", pw, port);
-	char *summary = pu_printf("redis-server on 127.0.0.1:%d (maxmemory %s, %s)", port, mem, pol);
+	url = pc_printf("redis://default:%s@127.0.0.1:%d/0", pw, port);
+	char *summary = pc_printf("redis-server on 127.0.0.1:%d (maxmemory %s, %s)", port, mem, pol);
 	*result = json_pack("{ss s{si ss ss} ss}", "url", url, "state", "port", port, "dir", dir,
 	                    "maxmemory_policy", pol, "summary", summary ? summary : "redis-server");
 	free(summary);
@@ -263,7 +263,7 @@ static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
 static int status(paved_host *h, json_t *res, json_t **result)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
-	char *dir = res_dir(h, name), *pf = pu_printf("%s/redis.pid", dir ? dir : "");
+	char *dir = res_dir(h, name), *pf = pc_printf("%s/redis.pid", dir ? dir : "");
 	char *t = pf ? pu_read_file(pf) : NULL;
 	pid_t pid = t ? (pid_t)atol(t) : 0;
 	bool there = dir && access(dir, F_OK) == 0, up = pid > 0 && kill(pid, 0) == 0;
@@ -277,8 +277,8 @@ static int start(paved_host *h, json_t *res, json_t **result, char **errmsg)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
 	int port = (int)json_integer_value(json_object_get(json_object_get(res, "state"), "port"));
-	char *dir = res_dir(h, name), *conf = pu_printf("%s/redis.conf", dir ? dir : "");
-	char *pf = pu_printf("%s/redis.pid", dir ? dir : ""), *t = pf ? pu_read_file(pf) : NULL;
+	char *dir = res_dir(h, name), *conf = pc_printf("%s/redis.conf", dir ? dir : "");
+	char *pf = pc_printf("%s/redis.pid", dir ? dir : ""), *t = pf ? pu_read_file(pf) : NULL;
 	char *text = conf ? pu_read_file(conf) : NULL, *out = NULL, *etext = NULL, *err = NULL;
 	pid_t pid = t ? (pid_t)atol(t) : 0;
 	int rc = PAVED_ERR, n = 0;
@@ -304,7 +304,7 @@ static int start(paved_host *h, json_t *res, json_t **result, char **errmsg)
 		nanosleep(&ts, NULL);
 	}
 	if (!up) {
-		char *logf = pu_printf("%s/redis.log", dir), *l = logf ? pu_file_last_line(logf) : NULL;
+		char *logf = pc_printf("%s/redis.log", dir), *l = logf ? pu_file_last_line(logf) : NULL;
 		api->error(errmsg, "cannot start redis for '%s' on 127.0.0.1:%d: %s", name, port,
 		           st < 0 ? err : l && *l ? l : "no answer to PING");
 		free(logf), free(l);
@@ -323,14 +323,14 @@ out:
 
 static int stop_all(paved_host *h, json_t **result)
 {
-	char *base = pu_printf("%s/provision/redis", api->home(h));
+	char *base = pc_printf("%s/provision/redis", api->home(h));
 	DIR *d = base ? opendir(base) : NULL;
 	struct dirent *e;
 	int n = 0;
 	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		char *dir = pu_printf("%s/%s", base, e->d_name);
+		char *dir = pc_printf("%s/%s", base, e->d_name);
 		if (dir)
 			n += stop_dir(dir);
 		free(dir);

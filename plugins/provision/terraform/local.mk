@@ -4,7 +4,7 @@ plugins_provision_terraform_provision_terraform_la_SOURCES = \
 	plugins/provision/terraform/terraform.c \
 	plugins/provision/common/prutil.c plugins/provision/common/prutil.h
 plugins_provision_terraform_provision_terraform_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_provision_terraform_provision_terraform_la_LIBADD = $(JANSSON_LIBS)
+plugins_provision_terraform_provision_terraform_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/provision/terraform/.libs
 EXTRA_DIST += plugins/provision/terraform/README.md
 

@@ -93,8 +93,8 @@ static char *module_dir(paved_host *h, json_t *res)
 	const char *svc = json_string_value(json_object_get(res, "service"));
 	const char *env = json_string_value(json_object_get(res, "env"));
 	if (dir)
-		return pu_printf("%s/terraform/%s", dir, env);
-	return pu_printf("%s/provision/terraform/%s/%s", api->home(h),
+		return pc_printf("%s/terraform/%s", dir, env);
+	return pc_printf("%s/provision/terraform/%s/%s", api->home(h),
 	                 svc ? svc : json_string_value(json_object_get(res, "name")), env);
 }
 
@@ -143,15 +143,15 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 		                       "storage_encrypted", 1,
 		                       "deletion_protection", !strcmp(env, "production"),
 		                       "final_snapshot_identifier", name, "tags", tags);
-		char *fs = pu_printf("%s-final", name);
+		char *fs = pc_printf("%s-final", name);
 		json_object_set_new(db, "final_snapshot_identifier", json_string(fs ? fs : name));
 		free(fs);
 		if (!json_object_get(rs, "aws_db_instance"))
 			json_object_set_new(rs, "aws_db_instance", json_object());
 		json_object_set_new(json_object_get(rs, "aws_db_instance"), label, db);
-		char *ep = pu_printf("${aws_db_instance.%s.endpoint}", label);
-		char *sec = pu_printf("${aws_db_instance.%s.master_user_secret[0].secret_arn}", label);
-		char *k1 = pu_printf("%s_endpoint", label), *k2 = pu_printf("%s_secret_arn", label);
+		char *ep = pc_printf("${aws_db_instance.%s.endpoint}", label);
+		char *sec = pc_printf("${aws_db_instance.%s.master_user_secret[0].secret_arn}", label);
+		char *k1 = pc_printf("%s_endpoint", label), *k2 = pc_printf("%s_secret_arn", label);
 		json_object_set_new(out, k1, json_pack("{ss}", "value", ep));
 		json_object_set_new(out, k2, json_pack("{ss}", "value", sec));
 		free(ep), free(sec), free(k1), free(k2);
@@ -168,7 +168,7 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 		                      "node_type", cls, "num_cache_nodes", 1, "engine_version", "7.0",
 		                      "port", 6379, "tags", tags);
 		if (pol) {
-			char *pg_name = pu_printf("%s-params", name);
+			char *pg_name = pc_printf("%s-params", name);
 			json_t *pgroup = json_pack("{ss ss s[{ss ss}] so}", "name", pg_name, "family", "redis7",
 			                           "parameter", "name", "maxmemory-policy", "value", pol,
 			                           "tags", json_deep_copy(tags));
@@ -176,7 +176,7 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 				json_object_set_new(rs, "aws_elasticache_parameter_group", json_object());
 			json_object_set_new(json_object_get(rs, "aws_elasticache_parameter_group"), label,
 			                    pgroup);
-			char *ref = pu_printf("${aws_elasticache_parameter_group.%s.name}", label);
+			char *ref = pc_printf("${aws_elasticache_parameter_group.%s.name}", label);
 			json_object_set_new(c, "parameter_group_name", json_string(ref));
 			free(ref), free(pg_name);
 		} else {
@@ -186,8 +186,8 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 		if (!json_object_get(rs, "aws_elasticache_cluster"))
 			json_object_set_new(rs, "aws_elasticache_cluster", json_object());
 		json_object_set_new(json_object_get(rs, "aws_elasticache_cluster"), label, c);
-		char *ep = pu_printf("${aws_elasticache_cluster.%s.cache_nodes[0].address}", label);
-		char *k = pu_printf("%s_address", label);
+		char *ep = pc_printf("${aws_elasticache_cluster.%s.cache_nodes[0].address}", label);
+		char *k = pc_printf("%s_address", label);
 		json_object_set_new(out, k, json_pack("{ss}", "value", ep));
 		free(ep), free(k);
 	}
@@ -208,7 +208,7 @@ static void untranslate(json_t *m, const char *label)
 	}
 	static const char *const sfx[] = { "_endpoint", "_secret_arn", "_address", NULL };
 	for (size_t i = 0; sfx[i]; i++) {
-		char *k = pu_printf("%s%s", label, sfx[i]);
+		char *k = pc_printf("%s%s", label, sfx[i]);
 		if (k)
 			json_object_del(out, k);
 		free(k);
@@ -230,7 +230,7 @@ static json_t *load_module(paved_host *h, const char *path)
 static int save_module(json_t *m, const char *path, char **errmsg)
 {
 	char *text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS), *err = NULL;
-	char *t2 = text ? pu_printf("%s\n", text) : NULL;
+	char *t2 = text ? pc_printf("%s\n", text) : NULL;
 	int rc = !t2 ? api->error(errmsg, "out of memory")
 	       : pu_write_file(path, t2, strlen(t2), 0644, &err) ? api->error(errmsg, "%s", err)
 	       : PAVED_OK;
@@ -244,7 +244,7 @@ static int run_terraform(paved_host *h, const char *dir, char **errmsg)
 	if (!json_is_true(api->option(h, "run")))
 		return PAVED_OK;
 	const char *tf = json_string_value(api->option(h, "terraform"));
-	char *chdir_arg = pu_printf("-chdir=%s", dir);
+	char *chdir_arg = pc_printf("-chdir=%s", dir);
 	static const char *const steps[][6] = {
 		{ "init", "-input=false", "-no-color", NULL },
 		{ "plan", "-input=false", "-no-color", "-out=paved.tfplan", NULL },
@@ -281,7 +281,7 @@ static int run_terraform(paved_host *h, const char *dir, char **errmsg)
 
 static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 {
-	char *dir = module_dir(h, res), *path = pu_printf("%s/main.tf.json", dir ? dir : "");
+	char *dir = module_dir(h, res), *path = pc_printf("%s/main.tf.json", dir ? dir : "");
 	char *label = NULL, *err = NULL, *old = NULL;
 	json_t *m = NULL;
 	int rc = PAVED_ERR;
@@ -308,7 +308,7 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 		goto out;
 	}
 	bool ran = json_is_true(api->option(h, "run"));
-	char *summary = pu_printf("%s.%s in %s%s",
+	char *summary = pc_printf("%s.%s in %s%s",
 	                          strcmp(json_string_value(json_object_get(res, "type")), "postgres")
 	                          ? "aws_elasticache_cluster" : "aws_db_instance", label, path,
 	                          ran ? " (applied)" : " (not applied: set plugins.provision_"
@@ -325,7 +325,7 @@ out:
 
 static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
 {
-	char *dir = module_dir(h, res), *path = pu_printf("%s/main.tf.json", dir ? dir : "");
+	char *dir = module_dir(h, res), *path = pc_printf("%s/main.tf.json", dir ? dir : "");
 	const char *state_path = json_string_value(json_object_get(json_object_get(res, "state"), "module"));
 	char *label = underscored(json_string_value(json_object_get(res, "name")));
 	int rc = PAVED_ERR;

@@ -20,7 +20,7 @@
 
 char *rt_services_path(const char *home)
 {
-	return ru_fmt("%s/runtime/haproxy/services.json", home);
+	return pc_printf("%s/runtime/haproxy/services.json", home);
 }
 
 json_t *rt_services_load(const char *home)
@@ -51,7 +51,7 @@ static int write_cfg(const char *home, const char *cfg)
 	json_object_foreach(svcs, key, s) {
 		const char *svc = json_string_value(json_object_get(s, "service"));
 		const char *env = json_string_value(json_object_get(s, "env"));
-		char *specp = ru_fmt("%s/runtime/%s/%s/spec.json", home, env, svc);
+		char *specp = pc_printf("%s/runtime/%s/%s/spec.json", home, env, svc);
 		json_t *spec = ru_read_json(specp);
 		free(specp);
 		fprintf(f, "frontend fe.%s.%s\n  bind 127.0.0.1:%d\n  default_backend be.%s.%s\n"
@@ -85,18 +85,18 @@ int rt_haproxy_sync(const char *home, char **msg)
 		              "package 'haproxy' (apt-get install haproxy, or scripts/bootstrap)");
 		return -1;
 	}
-	char *dir = ru_fmt("%s/runtime/haproxy", home);
-	char *cfg = ru_fmt("%s/haproxy.cfg", dir), *pidf = ru_fmt("%s/haproxy.pid", dir);
-	char *log = ru_fmt("%s/haproxy.log", dir);
+	char *dir = pc_printf("%s/runtime/haproxy", home);
+	char *cfg = pc_printf("%s/haproxy.cfg", dir), *pidf = pc_printf("%s/haproxy.pid", dir);
+	char *log = pc_printf("%s/haproxy.log", dir);
 	int rc = -1;
-	ru_mkdir_p(dir);
+	pc_mkdir_p(dir, 0755);
 	if (write_cfg(home, cfg)) {
-		*msg = ru_fmt("cannot write %s: %s", cfg, strerror(errno));
+		*msg = pc_printf("cannot write %s: %s", cfg, strerror(errno));
 		goto out;
 	}
 	char *check[] = { "haproxy", "-c", "-q", "-f", cfg, NULL };
 	if (ru_run(check, dir, log, NULL, 30)) {
-		*msg = ru_fmt("HAProxy refused its configuration %s (see %s)", cfg, log);
+		*msg = pc_printf("HAProxy refused its configuration %s (see %s)", cfg, log);
 		goto out;
 	}
 	pid_t old = ru_read_pid(pidf);
@@ -105,7 +105,7 @@ int rt_haproxy_sync(const char *home, char **msg)
 	char *start[] = { "haproxy", "-f", cfg, "-p", pidf, old ? "-sf" : NULL, oldpid, NULL };
 	int st = ru_run(start, dir, log, NULL, 30);
 	if (st) {
-		*msg = ru_fmt("HAProxy did not start (exit %d; see %s)", st, log);
+		*msg = pc_printf("HAProxy did not start (exit %d; see %s)", st, log);
 		goto out;
 	}
 	for (int i = 0; i < 100; i++) {
@@ -123,7 +123,7 @@ out:
 int rt_haproxy_cmd(const char *home, const char *cmd, char **out)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char *path = ru_fmt("%s/runtime/haproxy/admin.sock", home);
+	char *path = pc_printf("%s/runtime/haproxy/admin.sock", home);
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
 	free(path);
 	if (out)
@@ -137,7 +137,7 @@ int rt_haproxy_cmd(const char *home, const char *cmd, char **out)
 			usleep(50000);
 			continue;
 		}
-		char *line = ru_fmt("%s\n", cmd);
+		char *line = pc_printf("%s\n", cmd);
 		ssize_t n = write(s, line, strlen(line));
 		free(line);
 		size_t len = 0, cap = 4096;
@@ -164,7 +164,7 @@ int rt_haproxy_cmd(const char *home, const char *cmd, char **out)
 
 int rt_haproxy_stop(const char *home)
 {
-	char *pidf = ru_fmt("%s/runtime/haproxy/haproxy.pid", home);
+	char *pidf = pc_printf("%s/runtime/haproxy/haproxy.pid", home);
 	pid_t p = ru_read_pid(pidf);
 	if (p) {
 		kill(p, SIGTERM);

@@ -5,6 +5,6 @@ plugins_runtime_process_runtime_process_la_SOURCES = plugins/runtime/process/plu
 	plugins/runtime/process/haproxy.c plugins/runtime/process/util.c \
 	plugins/runtime/process/util.h
 plugins_runtime_process_runtime_process_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_runtime_process_runtime_process_la_LIBADD = $(JANSSON_LIBS)
+plugins_runtime_process_runtime_process_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/runtime/process/.libs
 EXTRA_DIST += plugins/runtime/process/README.md

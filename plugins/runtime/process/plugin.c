@@ -33,7 +33,7 @@ static const struct paved_api *api;
 
 static char *sdir_of(const char *home, const char *env, const char *svc)
 {
-	return ru_fmt("%s/runtime/%s/%s", home, env, svc);
+	return pc_printf("%s/runtime/%s/%s", home, env, svc);
 }
 
 /* A port for WHAT: any free loopback port, or the first free one of the
@@ -71,7 +71,7 @@ static int free_port(paved_host *h, json_t *spec, const char *what, char **errms
 
 static json_t *load_spec(const char *home, const char *env, const char *svc)
 {
-	char *p = ru_fmt("%s/runtime/%s/%s/spec.json", home, env, svc);
+	char *p = pc_printf("%s/runtime/%s/%s/spec.json", home, env, svc);
 	json_t *s = ru_read_json(p);
 	free(p);
 	if (!s)
@@ -82,8 +82,8 @@ static json_t *load_spec(const char *home, const char *env, const char *svc)
 static int save_spec(const char *home, const char *env, const char *svc, json_t *spec)
 {
 	char *d = sdir_of(home, env, svc);
-	ru_mkdir_p(d);
-	char *p = ru_fmt("%s/spec.json", d);
+	pc_mkdir_p(d, 0755);
+	char *p = pc_printf("%s/spec.json", d);
 	int rc = ru_write_json(p, spec);
 	free(p);
 	free(d);
@@ -105,7 +105,7 @@ static json_t *replica(json_t *spec, const char *id, size_t *idx)
 
 static int hcmd(const char *home, const char *env, const char *svc, json_t *r, const char *fmt)
 {
-	char *cmd = ru_fmt(fmt, env, svc, (int)json_integer_value(json_object_get(r, "slot")),
+	char *cmd = pc_printf(fmt, env, svc, (int)json_integer_value(json_object_get(r, "slot")),
 	                   (int)json_integer_value(json_object_get(r, "port")));
 	char *out = NULL;
 	int rc = rt_haproxy_cmd(home, cmd, &out);
@@ -121,14 +121,14 @@ static int h_ensure(paved_host *h, json_t *args, json_t **result, char **errmsg,
 {
 	ARGS_SE;
 	char *svcp = rt_services_path(home);
-	char *dir = ru_fmt("%s/runtime/haproxy", home);
-	ru_mkdir_p(dir);
+	char *dir = pc_printf("%s/runtime/haproxy", home);
+	pc_mkdir_p(dir, 0755);
 	json_t *svcs = rt_services_load(home);
-	char *key = ru_fmt("%s/%s", env, svc), *msg = NULL;
+	char *key = pc_printf("%s/%s", env, svc), *msg = NULL;
 	json_t *s = json_object_get(svcs, key);
 	int port = (int)json_integer_value(json_object_get(s, "port"));
 	int rc = PAVED_OK, changed = 0;
-	char *pidf = ru_fmt("%s/haproxy.pid", dir);
+	char *pidf = pc_printf("%s/haproxy.pid", dir);
 	if (!port) {
 		port = free_port(h, NULL, key, errmsg);
 		if (!port) {
@@ -175,7 +175,7 @@ static int h_start(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 		json_decref(spec);
 		return api->error(errmsg, "%s/%s already runs %d replicas (the most it can)", env, svc, RT_SLOTS);
 	}
-	char *what = ru_fmt("a replica of %s/%s", env, svc);
+	char *what = pc_printf("a replica of %s/%s", env, svc);
 	int port = free_port(h, spec, what, errmsg);
 	free(what);
 	if (!port) {
@@ -192,7 +192,7 @@ static int h_start(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 	              "argv", argv, "env", env_o ? env_o : json_object(), "enabled", 0,
 	              "weight", 100, "dir", json_string_value(json_object_get(args, "dir")) ?: ".");
 	json_array_append_new(json_object_get(spec, "replicas"), r);
-	char *sd = sdir_of(home, env, svc), *ld = ru_fmt("%s/logs/%s/%s", home, env, svc);
+	char *sd = sdir_of(home, env, svc), *ld = pc_printf("%s/logs/%s/%s", home, env, svc);
 	int rc = save_spec(home, env, svc, spec) || rt_supervise(sd, ld);
 	free(sd);
 	free(ld);
@@ -205,7 +205,7 @@ static int h_start(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 
 static json_t *load_state(const char *home, const char *env, const char *svc)
 {
-	char *p = ru_fmt("%s/runtime/%s/%s/state.json", home, env, svc);
+	char *p = pc_printf("%s/runtime/%s/%s/state.json", home, env, svc);
 	json_t *s = ru_read_json(p);
 	free(p);
 	return s;
@@ -264,7 +264,7 @@ static int set_enabled(paved_host *h, json_t *args, char **errmsg, int on, int r
 		json_t *w = json_object_get(args, "weight");
 		if (json_is_integer(w))
 			json_object_set(r, "weight", w);
-		char *wcmd = ru_fmt("set server be.%%s.%%s/s%%d weight %d",
+		char *wcmd = pc_printf("set server be.%%s.%%s/s%%d weight %d",
 		                    (int)json_integer_value(json_object_get(r, "weight")));
 		rc = hcmd(home, env, svc, r, "set server be.%s.%s/s%d addr 127.0.0.1 port %d") ||
 		     hcmd(home, env, svc, r, wcmd) ||
@@ -278,7 +278,7 @@ static int set_enabled(paved_host *h, json_t *args, char **errmsg, int on, int r
 		json_array_remove(json_object_get(spec, "replicas"), idx);
 	save_spec(home, env, svc, spec);
 	if (remove) {
-		char *sd = sdir_of(home, env, svc), *ld = ru_fmt("%s/logs/%s/%s", home, env, svc);
+		char *sd = sdir_of(home, env, svc), *ld = pc_printf("%s/logs/%s/%s", home, env, svc);
 		rt_supervise(sd, ld);   /* signals it, or starts one that exits at once */
 		free(sd), free(ld);
 	}
@@ -388,7 +388,7 @@ static int h_prune(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 static json_t *status_one(const char *home, const char *env, const char *svc, json_t *svcs)
 {
 	json_t *spec = load_spec(home, env, svc), *st = load_state(home, env, svc);
-	char *key = ru_fmt("%s/%s", env, svc);
+	char *key = pc_printf("%s/%s", env, svc);
 	int port = (int)json_integer_value(json_object_get(json_object_get(svcs, key), "port"));
 	free(key);
 	json_t *o = json_pack("{ss ss s[]}", "service", svc, "env", env, "replicas");
@@ -482,7 +482,7 @@ static void stop_one(const char *home, const char *env, const char *svc)
 	json_array_clear(json_object_get(spec, "replicas"));
 	save_spec(home, env, svc, spec);
 	json_decref(spec);
-	char *pidf = ru_fmt("%s/runtime/%s/%s/supervisor.pid", home, env, svc);
+	char *pidf = pc_printf("%s/runtime/%s/%s/supervisor.pid", home, env, svc);
 	pid_t p = ru_read_pid(pidf);
 	if (p) {
 		kill(p, SIGHUP);
@@ -519,12 +519,12 @@ static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg
 	stop_one(home, env, svc);
 	char *svcp = rt_services_path(home);
 	json_t *svcs = rt_services_load(home);
-	char *key = ru_fmt("%s/%s", env, svc), *msg = NULL;
+	char *key = pc_printf("%s/%s", env, svc), *msg = NULL;
 	int rc = PAVED_OK;
 	if (json_object_get(svcs, key)) {
 		json_object_del(svcs, key);
 		ru_write_json(svcp, svcs);
-		char *pidf = ru_fmt("%s/runtime/haproxy/haproxy.pid", home);
+		char *pidf = pc_printf("%s/runtime/haproxy/haproxy.pid", home);
 		if (ru_read_pid(pidf) && rt_haproxy_sync(home, &msg))
 			rc = api->error(errmsg, "%s", msg);
 		free(pidf);

@@ -63,7 +63,7 @@ static void start(struct proc *p, json_t *r, const char *logdir)
 	size_t n = json_array_size(argv);
 	if (!n)
 		return;
-	char *log = ru_fmt("%s/%s.log", logdir, p->id);
+	char *log = pc_printf("%s/%s.log", logdir, p->id);
 	pid_t pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);
@@ -117,7 +117,7 @@ static void write_state(const char *sdir)
 		                    "restarts", p->restarts, "status", status, "started", p->started,
 		                    "last_exit", p->last_exit));
 	}
-	char *path = ru_fmt("%s/state.json", sdir);
+	char *path = pc_printf("%s/state.json", sdir);
 	ru_write_json(path, st);
 	free(path);
 	json_decref(st);
@@ -125,7 +125,7 @@ static void write_state(const char *sdir)
 
 static int sup_main(const char *sdir, const char *logdir)
 {
-	char *specpath = ru_fmt("%s/spec.json", sdir);
+	char *specpath = pc_printf("%s/spec.json", sdir);
 	struct stat sb;
 	time_t mtime = 0;
 	long mns = 0;
@@ -234,7 +234,7 @@ static int sup_main(const char *sdir, const char *logdir)
 			break;
 		usleep(100000);
 	}
-	char *pidf = ru_fmt("%s/supervisor.pid", sdir);
+	char *pidf = pc_printf("%s/supervisor.pid", sdir);
 	unlink(pidf);
 	free(pidf);
 	say("no replica left: exiting%s%s", "", "");
@@ -243,13 +243,13 @@ static int sup_main(const char *sdir, const char *logdir)
 
 int rt_supervise(const char *sdir, const char *logdir)
 {
-	char *pidf = ru_fmt("%s/supervisor.pid", sdir);
+	char *pidf = pc_printf("%s/supervisor.pid", sdir);
 	pid_t pid = ru_read_pid(pidf);
 	if (pid) {
 		free(pidf);
 		return kill(pid, SIGHUP);
 	}
-	ru_mkdir_p(logdir);
+	pc_mkdir_p(logdir, 0755);
 	pid_t c = fork();
 	if (c < 0) {
 		free(pidf);
@@ -261,7 +261,7 @@ int rt_supervise(const char *sdir, const char *logdir)
 			_exit(0);
 		prctl(PR_SET_NAME, "paved-sup", 0, 0, 0);
 		int null = open("/dev/null", O_RDWR);
-		char *log = ru_fmt("%s/supervisor.log", logdir);
+		char *log = pc_printf("%s/supervisor.log", logdir);
 		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		dup2(null, 0);
 		dup2(lf >= 0 ? lf : null, 1);

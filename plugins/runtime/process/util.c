@@ -16,42 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-char *ru_fmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 double ru_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int ru_mkdir_p(const char *path)
-{
-	char *p = strdup(path);
-	if (!p)
-		return -1;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0755) && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	int rc = mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
-	free(p);
-	return rc;
 }
 
 json_t *ru_read_json(const char *path)
@@ -61,7 +30,7 @@ json_t *ru_read_json(const char *path)
 
 int ru_write_json(const char *path, json_t *v)
 {
-	char *tmp = ru_fmt("%s.tmp.%d", path, (int)getpid());
+	char *tmp = pc_printf("%s.tmp.%d", path, (int)getpid());
 	int rc = -1;
 	if (tmp && json_dump_file(v, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) == 0)
 		rc = rename(tmp, path);
@@ -268,7 +237,7 @@ int ru_in_path(const char *name)
 	char *dup = strdup(path), *save = NULL;
 	int found = 0;
 	for (char *d = strtok_r(dup, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *f = ru_fmt("%s/%s", d, name);
+		char *f = pc_printf("%s/%s", d, name);
 		found = f && access(f, X_OK) == 0;
 		free(f);
 	}

@@ -5,10 +5,10 @@
 #include <jansson.h>
 #include <sys/types.h>
 
-int     ru_mkdir_p(const char *path);
+#include "pc.h"
+
 json_t *ru_read_json(const char *path);                /* new ref or NULL */
 int     ru_write_json(const char *path, json_t *v);     /* atomic (rename) */
-char   *ru_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 double  ru_now(void);
 int     ru_pid_alive(pid_t pid);
 pid_t   ru_read_pid(const char *path);                  /* 0 if none/dead */
