@@ -20,22 +20,12 @@ if ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-ge
 	echo "bench_deploy: installing wrk (apt-get install -y wrk)" >&2
 	apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1) || true
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/paved-bench-deploy.XXXXXX")
-export HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_HOME="$tmp/home"
-export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@example.org
-unset PAVED_PLUGIN_PATH || true
+. "$(cd "$(dirname "$0")/../.." && pwd)/plugins/runtime/process/services-lib.sh"
+services_setup paved-bench-deploy
 loop=
 cleanup() {
 	[ -n "$loop" ] && kill "$loop" 2>/dev/null || true
-	timeout 30 "$paved" stop >/dev/null 2>&1 || true
-	for f in "$PAVED_HOME"/runtime/*/*/supervisor.pid "$PAVED_HOME"/runtime/haproxy/haproxy.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
-	done
-	sleep 0.5
-	for f in "$PAVED_HOME"/runtime/*/*/state.json; do
-		[ -f "$f" ] || continue
-		for p in $(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$f"); do kill -9 "$p" 2>/dev/null || true; done
-	done
+	services_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -12,22 +12,12 @@ command -v haproxy >/dev/null 2>&1 ||
 	fail "haproxy not found: install the Debian package 'haproxy' (scripts/bootstrap does)"
 command -v node >/dev/null 2>&1 || fail "node not found (scripts/bootstrap installs it)"
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/paved-bg-e2e.XXXXXX")
-export HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_HOME="$tmp/home"
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
-unset PAVED_PLUGIN_PATH || true
+. "${top_srcdir:?run through make check}/plugins/runtime/process/services-lib.sh"
+services_setup paved-bg-e2e
 loop=
 cleanup() {
 	[ -n "$loop" ] && kill "$loop" 2>/dev/null || true
-	timeout 30 "$paved" stop >/dev/null 2>&1 || true
-	for f in "$PAVED_HOME"/runtime/*/*/supervisor.pid "$PAVED_HOME"/runtime/haproxy/haproxy.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
-	done
-	sleep 0.5
-	for f in "$PAVED_HOME"/runtime/*/*/state.json; do
-		[ -f "$f" ] || continue
-		for p in $(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$f"); do kill -9 "$p" 2>/dev/null || true; done
-	done
+	services_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

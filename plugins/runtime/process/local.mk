@@ -7,4 +7,4 @@ plugins_runtime_process_runtime_process_la_SOURCES = plugins/runtime/process/plu
 plugins_runtime_process_runtime_process_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_runtime_process_runtime_process_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/runtime/process/.libs
-EXTRA_DIST += plugins/runtime/process/README.md
+EXTRA_DIST += plugins/runtime/process/README.md plugins/runtime/process/services-lib.sh
