@@ -69,22 +69,11 @@ int cat_yaml_emit(FILE *out, json_t *entities, char **errmsg);
 
 /* ---- entity.c: the Backstage entity model ---------------------------- */
 
-/* A parsed entity reference; strings are lower-case, malloc()ed. */
-struct cat_ref {
-	char *kind, *ns, *name;
-};
-/* Parse TEXT ("kind:ns/name", "kind:name", "ns/name", "name") with the
- * given defaults (DEF_KIND may be NULL: a kind is then required).  Sets
- * REF; returns 0 or -1 with *errmsg set. */
-int cat_ref_parse(const char *text, const char *def_kind, const char *def_ns,
-                  struct cat_ref *ref, char **errmsg);
-/* "kind:ns/name", malloc()ed. */
-char *cat_ref_str(const struct cat_ref *ref);
-/* cat_ref_parse then cat_ref_str in one allocation: the canonical ref of
- * TEXT, malloc()ed, or NULL with *errmsg set. */
+/* The canonical ref ("kind:ns/name", lower case) of TEXT ("kind:ns/name",
+ * "kind:name", "ns/name" or "name") with the given defaults (DEF_KIND may
+ * be NULL: a kind is then required), malloc()ed; NULL with *errmsg set. */
 char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
                     char **errmsg);
-void cat_ref_free(struct cat_ref *ref);
 /* Canonical ref of ENTITY (which must have passed cat_entity_validate). */
 char *cat_entity_ref(json_t *entity);
 
@@ -240,8 +229,6 @@ json_t *cat_get(struct cat_db *c, const char *ref);
 int cat_resolve(struct cat_db *c, const char *text, char **ref_out, char **errmsg);
 /* Delete REF and the relations it declared.  Returns 0, or -1 if absent. */
 int cat_delete(struct cat_db *c, const char *ref, char **errmsg);
-/* Source recorded for REF (malloc()ed) or NULL. */
-char *cat_source_of(struct cat_db *c, const char *ref);
 /* Whether REF exists. */
 bool cat_exists(struct cat_db *c, const char *ref);
 /* Relations of REF, both directions: [{"type","targetRef"}], sorted. */

@@ -284,13 +284,9 @@ static int cmd_show(paved_host *h, struct cat_db *c, const struct opts *o)
 	json_t *deps = cat_deps(c, ref, false, false, 1, NULL);
 	json_t *rdeps = cat_deps(c, ref, true, false, 1, NULL);
 	const char *owner_text = cat_get_str(e, "spec.owner");
-	char *owner_ref = NULL;
-	struct cat_ref r;
-	if (owner_text && cat_ref_parse(owner_text, "group", cat_get_str(e, "metadata.namespace"),
-	                                &r, NULL) == 0) {
-		owner_ref = cat_ref_str(&r);
-		cat_ref_free(&r);
-	}
+	char *owner_ref = owner_text ? cat_ref_canon(owner_text, "group",
+	                                            cat_get_str(e, "metadata.namespace"), NULL)
+	                            : NULL;
 	json_t *owner = owner_ref ? cat_get(c, owner_ref) : NULL;
 	json_t *profile = json_object_get(json_object_get(owner, "spec"), "profile");
 	double own, res;

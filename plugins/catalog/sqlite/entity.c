@@ -70,97 +70,38 @@ static bool valid_kind(const char *s)
 	return true;
 }
 
-/* The parts of a reference TEXT, not yet lower case: pointers and lengths
- * into TEXT or the defaults. */
-struct parts {
-	const char *kind, *ns, *name;
-	size_t      nkind, nns;
-};
-
-static int split(const char *text, const char *def_kind, const char *def_ns,
-                 struct parts *p, char **errmsg)
-{
-	if (!text || !*text)
-		return cat_err(errmsg, "empty entity reference");
-	const char *colon = strchr(text, ':');
-	const char *rest = colon ? colon + 1 : text;
-	const char *slash = strchr(rest, '/');
-	p->name = slash ? slash + 1 : rest;
-	if (colon == text)
-		return cat_err(errmsg, "entity reference '%s' has an empty kind", text);
-	if (!colon && !def_kind)
-		return cat_err(errmsg, "entity reference '%s' needs a kind, "
-		               "e.g. 'component:%s'", text, text);
-	if (slash == rest)
-		return cat_err(errmsg, "entity reference '%s' has an empty namespace", text);
-	if (!*p->name)
-		return cat_err(errmsg, "entity reference '%s' has an empty name", text);
-	p->kind = colon ? text : def_kind;
-	p->nkind = colon ? (size_t)(colon - text) : strlen(def_kind);
-	p->ns = slash ? rest : def_ns ? def_ns : "default";
-	p->nns = slash ? (size_t)(slash - rest) : strlen(p->ns);
-	return 0;
-}
-
-/* Lower-case copy of the N bytes at S, malloc()ed. */
-static char *lowern(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	for (size_t i = 0; d && i < n; i++)
-		d[i] = (char)tolower((unsigned char)s[i]);
-	if (d)
-		d[n] = '\0';
-	return d;
-}
-
-int cat_ref_parse(const char *text, const char *def_kind, const char *def_ns,
-                  struct cat_ref *ref, char **errmsg)
-{
-	struct parts p;
-	memset(ref, 0, sizeof *ref);
-	if (split(text, def_kind, def_ns, &p, errmsg))
-		return -1;
-	ref->kind = lowern(p.kind, p.nkind);
-	ref->ns = lowern(p.ns, p.nns);
-	ref->name = lowern(p.name, strlen(p.name));
-	if (!ref->kind || !ref->ns || !ref->name) {
-		cat_ref_free(ref);
-		return cat_err(errmsg, "out of memory");
-	}
-	return 0;
-}
-
 char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
                     char **errmsg)
 {
-	struct parts p;
-	if (split(text, def_kind, def_ns, &p, errmsg))
-		return NULL;
-	size_t nname = strlen(p.name), n = p.nkind + 1 + p.nns + 1 + nname;
-	char *s = malloc(n + 1);
-	if (!s) {
-		cat_err(errmsg, "out of memory");
+	if (!text || !*text) {
+		cat_err(errmsg, "empty entity reference");
 		return NULL;
 	}
-	memcpy(s, p.kind, p.nkind);
-	s[p.nkind] = ':';
-	memcpy(s + p.nkind + 1, p.ns, p.nns);
-	s[p.nkind + 1 + p.nns] = '/';
-	memcpy(s + p.nkind + p.nns + 2, p.name, nname + 1);
-	for (char *c = s; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	return s;
-}
-
-char *cat_ref_str(const struct cat_ref *ref)
-{
-	return pc_printf("%s:%s/%s", ref->kind, ref->ns, ref->name);
-}
-
-void cat_ref_free(struct cat_ref *ref)
-{
-	free(ref->kind), free(ref->ns), free(ref->name);
-	memset(ref, 0, sizeof *ref);
+	const char *colon = strchr(text, ':');
+	const char *rest = colon ? colon + 1 : text;
+	const char *slash = strchr(rest, '/');
+	const char *name = slash ? slash + 1 : rest;
+	if (colon == text)
+		cat_err(errmsg, "entity reference '%s' has an empty kind", text);
+	else if (!colon && !def_kind)
+		cat_err(errmsg, "entity reference '%s' needs a kind, e.g. 'component:%s'", text, text);
+	else if (slash == rest)
+		cat_err(errmsg, "entity reference '%s' has an empty namespace", text);
+	else if (!*name)
+		cat_err(errmsg, "entity reference '%s' has an empty name", text);
+	else {
+		const char *kind = colon ? text : def_kind;
+		const char *ns = slash ? rest : def_ns ? def_ns : "default";
+		int nkind = colon ? (int)(colon - text) : (int)strlen(def_kind);
+		int nns = slash ? (int)(slash - rest) : (int)strlen(ns);
+		char *s = pc_printf("%.*s:%.*s/%s", nkind, kind, nns, ns, name);
+		if (!s)
+			cat_err(errmsg, "out of memory");
+		for (char *c = s; c && *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		return s;
+	}
+	return NULL;
 }
 
 const char *cat_get_str(json_t *entity, const char *path)

@@ -42,7 +42,7 @@ static const char *const sql[] = {
 	[S_FTS_DEL] = "DELETE FROM catalog_fts WHERE rowid = ?1",
 	[S_FTS_ADD] = "INSERT INTO catalog_fts (rowid, ref, name, title, description, tags, other)"
 	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[S_GET] = "SELECT d.json, d.source FROM catalog_refs r JOIN catalog_documents d"
+	[S_GET] = "SELECT d.json FROM catalog_refs r JOIN catalog_documents d"
 	          " ON d.id = r.id WHERE r.ref = ?1",
 	[S_DELETE] = "DELETE FROM catalog_entities WHERE id = ?1",
 	[S_RELS] = "SELECT y.name, t.ref FROM catalog_edges x"
@@ -177,6 +177,10 @@ static int write_index(struct cat_db *c, sqlite3_int64 id, const struct cat_prep
 static int clear_index(struct cat_db *c, sqlite3_int64 id, char **errmsg)
 {
 	sqlite3_stmt *st;
+	/* relations declared by their target are found by the target index,
+	 * which a bulk import may have dropped */
+	if (cat_db_restore_indexes(c, errmsg))
+		return -1;
 	if (!(st = stmt(c, S_DEL_TAGS)))
 		return run(c, NULL, errmsg);
 	sqlite3_bind_int64(st, 1, id);
@@ -247,7 +251,7 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 	bind_static(st, 2, source);
 	bind_static(st, 3, p->text);
 	if (run(c, st, errmsg) ||
-	    (!created && (cat_db_restore_indexes(c, errmsg) || clear_index(c, id, errmsg))))
+	    (!created && clear_index(c, id, errmsg)))
 		return -1;
 	return write_index(c, id, p, errmsg);
 }
@@ -318,19 +322,6 @@ json_t *cat_get(struct cat_db *c, const char *ref)
 	return e;
 }
 
-char *cat_source_of(struct cat_db *c, const char *ref)
-{
-	sqlite3_stmt *st = stmt(c, S_GET);
-	char *s = NULL;
-	if (!st)
-		return NULL;
-	bind(st, 1, ref);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 1))
-		s = strdup((const char *)sqlite3_column_text(st, 1));
-	sqlite3_reset(st);
-	return s;
-}
-
 int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 {
 	bool own_tx = !c->in_tx;
@@ -342,8 +333,7 @@ int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 	if (id <= 0)
 		rc = id < 0 ? run(c, NULL, errmsg)
 		            : cat_err(errmsg, "no entity '%s' in the catalog", ref);
-	else if ((rc = cat_db_restore_indexes(c, errmsg)) == 0 &&
-	         (rc = clear_index(c, id, errmsg)) == 0) {
+	else if ((rc = clear_index(c, id, errmsg)) == 0) {
 		if ((st = stmt(c, S_DELETE)))
 			sqlite3_bind_int64(st, 1, id);
 		rc = run(c, st, errmsg);
@@ -363,20 +353,18 @@ int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 
 int cat_resolve(struct cat_db *c, const char *text, char **ref_out, char **errmsg)
 {
-	struct cat_ref r;
 	*ref_out = NULL;
 	if (!text || !*text)
 		return cat_err(errmsg, "an entity name or reference is required");
 	if (strchr(text, ':')) {
-		if (cat_ref_parse(text, NULL, "default", &r, errmsg))
+		char *ref = cat_ref_canon(text, NULL, "default", errmsg);
+		if (!ref)
 			return -1;
-		char *ref = cat_ref_str(&r);
-		cat_ref_free(&r);
-		if (ref && cat_exists(c, ref)) {
+		if (cat_exists(c, ref)) {
 			*ref_out = ref;
 			return 0;
 		}
-		cat_err(errmsg, "no entity '%s' in the catalog", ref ? ref : text);
+		cat_err(errmsg, "no entity '%s' in the catalog", ref);
 		free(ref);
 		return -1;
 	}
