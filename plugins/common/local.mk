@@ -6,5 +6,5 @@ plugins_common_libpc_la_SOURCES = plugins/common/pc.c plugins/common/pc.h
 check_PROGRAMS += plugins/common/test_pc
 plugins_common_test_pc_SOURCES = plugins/common/test_pc.c
 plugins_common_test_pc_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
-plugins_common_test_pc_LDADD = plugins/common/libpc.la $(CHECK_LIBS)
+plugins_common_test_pc_LDADD = plugins/common/libpc.la $(CHECK_LIBS) $(JANSSON_LIBS)
 TESTS += plugins/common/test_pc

@@ -26,6 +26,18 @@ char *pc_printf(const char *fmt, ...)
 	return s;
 }
 
+int pc_call(const struct paved_api *api, paved_host *h, const char *hook, json_t *args,
+            json_t **result, char **errmsg)
+{
+	json_t *r = NULL;
+	int rc = api->call(h, hook, args, &r, errmsg);
+	if (result)
+		*result = r;
+	else
+		json_decref(r);
+	return rc;
+}
+
 int pc_mkdir_p(const char *path, mode_t mode)
 {
 	char *p = strdup(path);

@@ -1,6 +1,6 @@
 /*
  * pc.h -- small helpers the bundled plugins share: formatted strings,
- * mkdir -p, rm -rf.
+ * mkdir -p, rm -rf, calling a hook for its status alone.
  *
  * Not part of the SDK: a plugin sees only the ABI, so before this each
  * bundled plugin carried its own copy of these.  They are linked in as a
@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <sys/types.h>
+#include <paved/plugin.h>
 
 /* A malloc()ed formatted string, or NULL when out of memory. */
 char *pc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -24,5 +25,10 @@ int pc_mkdir_p(const char *path, mode_t mode);
 /* Remove PATH and everything below it, without following symbolic links;
  * a missing PATH is fine.  0, or -1 with errno set. */
 int pc_rmtree(const char *path);
+
+/* API->call(), with *RESULT taken when RESULT is not NULL and dropped
+ * otherwise; ERRMSG may be NULL too.  Returns what the call returned. */
+int pc_call(const struct paved_api *api, paved_host *h, const char *hook, json_t *args,
+            json_t **result, char **errmsg);
 
 #endif /* PAVED_PC_H */

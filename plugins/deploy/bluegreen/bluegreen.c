@@ -14,24 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct paved_api *api;
+#include "pc.h"
 
-static int call(paved_host *h, const char *hook, json_t *args, json_t **res, char **errmsg)
-{
-	json_t *r = NULL;
-	int rc = api->call(h, hook, args, &r, errmsg);
-	if (res)
-		*res = r;
-	else
-		json_decref(r);
-	return rc;
-}
+static const struct paved_api *api;
 
 static void replica_call(paved_host *h, const char *hook, const char *svc, const char *env,
                          json_t *id)
 {
 	json_t *a = json_pack("{ss ss sO}", "service", svc, "env", env, "id", id);
-	call(h, hook, a, NULL, NULL);
+	pc_call(api, h, hook, a, NULL, NULL);
 	json_decref(a);
 }
 
@@ -59,7 +50,7 @@ static int h_bluegreen(paved_host *h, json_t *args, json_t **result, char **errm
 		ks = api->option(h, "keep_seconds");
 	double keep = json_is_number(ks) ? json_number_value(ks) : 300;
 	json_t *se = json_pack("{ss ss}", "service", svc, "env", env), *st = NULL;
-	call(h, "runtime.status", se, &st, NULL);
+	pc_call(api, h, "runtime.status", se, &st, NULL);
 	json_t *live = json_array(), *news = json_array();
 	size_t i;
 	json_t *r;
@@ -78,7 +69,7 @@ static int h_bluegreen(paved_host *h, json_t *args, json_t **result, char **errm
 		json_t *a = json_deep_copy(args), *res = NULL;
 		json_object_set_new(a, "service", json_string(svc));
 		json_object_set_new(a, "env", json_string(env));
-		rc = call(h, "runtime.start", a, &res, &err);
+		rc = pc_call(api, h, "runtime.start", a, &res, &err);
 		if (!rc)
 			json_array_append(news, json_object_get(res, "id"));
 		json_decref(a), json_decref(res);
@@ -88,14 +79,14 @@ static int h_bluegreen(paved_host *h, json_t *args, json_t **result, char **errm
 			break;
 		json_t *a = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", r,
 		                      "timeout", timeout > 0 ? timeout : 30.0);
-		rc = call(h, "runtime.wait", a, NULL, &err);
+		rc = pc_call(api, h, "runtime.wait", a, NULL, &err);
 		json_decref(a);
 	}
 	if (!rc) {
 		step(h, svc, env, "new colour healthy; switch traffic");
 		json_t *a = json_pack("{ss ss sO sO sf}", "service", svc, "env", env, "enable", news,
 		                      "disable", live, "keep_seconds", keep);
-		rc = call(h, "runtime.switch", a, NULL, &err);
+		rc = pc_call(api, h, "runtime.switch", a, NULL, &err);
 		json_decref(a);
 	}
 	if (rc) {   /* the live colour never left traffic: drop the new one */

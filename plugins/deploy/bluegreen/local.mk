@@ -3,7 +3,7 @@
 plugin_LTLIBRARIES += plugins/deploy/bluegreen/deploy_bluegreen.la
 plugins_deploy_bluegreen_deploy_bluegreen_la_SOURCES = plugins/deploy/bluegreen/bluegreen.c
 plugins_deploy_bluegreen_deploy_bluegreen_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_deploy_bluegreen_deploy_bluegreen_la_LIBADD = $(JANSSON_LIBS)
+plugins_deploy_bluegreen_deploy_bluegreen_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/deploy/bluegreen/.libs
 EXTRA_DIST += plugins/deploy/bluegreen/README.md
 

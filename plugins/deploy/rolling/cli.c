@@ -90,7 +90,7 @@ static int cli_status(paved_host *h, json_t *args, json_t **result, char **errms
 		json_object_set_new(a, "service", json_string(svc));
 	if (env)
 		json_object_set_new(a, "env", json_string(env));
-	int rc = call(h, "runtime.status", a, &st, errmsg);
+	int rc = pc_call(api, h, "runtime.status", a, &st, errmsg);
 	json_decref(a);
 	if (rc)
 		return rc;
@@ -172,7 +172,7 @@ static int cli_stop(paved_host *h, json_t *args, json_t **result, char **errmsg,
 		json_object_set_new(a, "service", json_string(svc));
 	if (env)
 		json_object_set_new(a, "env", json_string(env));
-	int rc = call(h, "runtime.stop", a, &res, errmsg);
+	int rc = pc_call(api, h, "runtime.stop", a, &res, errmsg);
 	json_decref(a);
 	if (rc)
 		return rc;

@@ -31,8 +31,8 @@ static int h_rollback(paved_host *h, json_t *args, json_t **result, char **errms
 	const char *from = json_string_value(json_object_get(cur, "version")) ?: "";
 	double t0 = ru_now();
 	json_t *se = json_pack("{ss ss}", "service", svc, "env", env), *st = NULL;
-	call(h, "runtime.prune", se, NULL, NULL);
-	call(h, "runtime.status", se, &st, NULL);
+	pc_call(api, h, "runtime.prune", se, NULL, NULL);
+	pc_call(api, h, "runtime.status", se, &st, NULL);
 	json_t *standby = json_array(), *live = json_array();
 	size_t i;
 	json_t *r;
@@ -51,11 +51,11 @@ static int h_rollback(paved_host *h, json_t *args, json_t **result, char **errms
 		how = "instant switch";
 		json_t *a = json_pack("{ss ss sO sO}", "service", svc, "env", env, "enable", standby,
 		                      "disable", live);
-		rc = call(h, "runtime.switch", a, NULL, &err);
+		rc = pc_call(api, h, "runtime.switch", a, NULL, &err);
 		json_decref(a);
 		json_array_foreach(rc ? standby : live, i, r) {
 			json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
-			call(h, "runtime.remove", ia, NULL, NULL);
+			pc_call(api, h, "runtime.remove", ia, NULL, NULL);
 			json_decref(ia);
 		}
 	} else {
@@ -76,7 +76,7 @@ static int h_rollback(paved_host *h, json_t *args, json_t **result, char **errms
 			                      "health_timeout", (double)opt_int(h, "health_timeout", 30),
 			                      "max_surge", opt_int(h, "max_surge", 1),
 			                      "max_unavailable", opt_int(h, "max_unavailable", 0));
-			rc = call(h, "deploy.rolling", a, NULL, &err);
+			rc = pc_call(api, h, "deploy.rolling", a, NULL, &err);
 			json_decref(a);
 		}
 	}

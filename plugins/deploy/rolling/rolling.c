@@ -26,17 +26,6 @@ static int opt_int(paved_host *h, const char *name, int dflt)
 	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
 }
 
-static int call(paved_host *h, const char *hook, json_t *args, json_t **res, char **errmsg)
-{
-	json_t *r = NULL;
-	int rc = api->call(h, hook, args, &r, errmsg);
-	if (res)
-		*res = r;
-	else
-		json_decref(r);
-	return rc;
-}
-
 static void event(paved_host *h, const char *name, json_t *rec, const char *step)
 {
 	json_t *f = json_pack("{sO sO sO sO}", "service", json_object_get(rec, "service"),
@@ -74,7 +63,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 	double timeout = json_number_value(json_object_get(args, "health_timeout"));
 	json_t *st = NULL, *olds = json_array(), *news = json_array();
 	json_t *se = json_pack("{ss ss}", "service", svc, "env", env);
-	call(h, "runtime.status", se, &st, NULL);
+	pc_call(api, h, "runtime.status", se, &st, NULL);
 	size_t i, nin = 0, oi = 0;
 	json_t *r;
 	/* in-traffic old replicas first: they are the ones taken out step by step */
@@ -92,7 +81,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 		for (int k = 0; k < unav && oi < nin; k++, oi++) {
 			json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id",
 			                       json_array_get(olds, oi));
-			call(h, "runtime.disable", ia, NULL, NULL);
+			pc_call(api, h, "runtime.disable", ia, NULL, NULL);
 			json_decref(ia);
 		}
 		json_t *batch = json_array();
@@ -100,7 +89,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 			json_t *a = json_deep_copy(args), *res = NULL;
 			json_object_set_new(a, "service", json_string(svc));
 			json_object_set_new(a, "env", json_string(env));
-			rc = call(h, "runtime.start", a, &res, &err);
+			rc = pc_call(api, h, "runtime.start", a, &res, &err);
 			json_decref(a);
 			if (!rc) {
 				json_array_append(news, json_object_get(res, "id"));
@@ -116,7 +105,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 				break;
 			json_t *ia = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", id,
 			                       "timeout", timeout > 0 ? timeout : 30.0);
-			rc = call(h, "runtime.wait", ia, NULL, &err) || call(h, "runtime.enable", ia, NULL, &err);
+			rc = pc_call(api, h, "runtime.wait", ia, NULL, &err) || pc_call(api, h, "runtime.enable", ia, NULL, &err);
 			json_t *ev = json_pack("{ss ss sO ss}", "service", svc, "env", env, "replica", id,
 			                       "step", rc ? "replica unhealthy" : "replica in traffic");
 			api->emit(h, "deploy.step", ev);
@@ -130,7 +119,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 		while (!rc && nin - oi > (size_t)(n > done ? n - done : 0)) {
 			json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id",
 			                       json_array_get(olds, oi++));
-			call(h, "runtime.disable", ia, NULL, NULL);
+			pc_call(api, h, "runtime.disable", ia, NULL, NULL);
 			json_decref(ia);
 		}
 	}
@@ -139,12 +128,12 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 	json_array_foreach(keep, i, r) {
 		json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
 		if (rc && i < nin)
-			call(h, "runtime.enable", ia, NULL, NULL);
+			pc_call(api, h, "runtime.enable", ia, NULL, NULL);
 		json_decref(ia);
 	}
 	json_array_foreach(gone, i, r) {
 		json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
-		call(h, "runtime.remove", ia, NULL, NULL);
+		pc_call(api, h, "runtime.remove", ia, NULL, NULL);
 		json_decref(ia);
 	}
 	if (rc) {
@@ -183,7 +172,7 @@ static json_t *argv_of(const char *s)
 static json_t *svc_env(paved_host *h, const char *svc, const char *env)
 {
 	json_t *envv = json_object(), *list = NULL;
-	if (call(h, "provision.list", NULL, &list, NULL) == PAVED_OK) {
+	if (pc_call(api, h, "provision.list", NULL, &list, NULL) == PAVED_OK) {
 		size_t i;
 		json_t *r;
 		json_array_foreach(list, i, r) {
@@ -192,7 +181,7 @@ static json_t *svc_env(paved_host *h, const char *svc, const char *env)
 			if (!rs || !re || strcmp(rs, svc) || strcmp(re, env))
 				continue;
 			json_t *a = json_pack("{sO}", "name", json_object_get(r, "name")), *e = NULL;
-			if (call(h, "provision.env", a, &e, NULL) == PAVED_OK)
+			if (pc_call(api, h, "provision.env", a, &e, NULL) == PAVED_OK)
 				json_object_update(envv, e);
 			json_decref(a), json_decref(e);
 		}
@@ -396,7 +385,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	event(h, "deploy.started", rec, NULL);
 	if (!rc && !strchr(strategy, '.') && !strchr(strategy, '/')) {
 		json_t *pa = json_pack("{ss ss}", "service", svc, "env", env);
-		call(h, "runtime.prune", pa, NULL, NULL);
+		pc_call(api, h, "runtime.prune", pa, NULL, NULL);
 		json_decref(pa);
 	}
 	const char *build = NULL, *run = NULL;
@@ -435,7 +424,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	json_t *url = NULL;
 	if (!rc) {
 		json_t *a = json_pack("{ss ss}", "service", svc, "env", env), *res = NULL;
-		rc = call(h, "runtime.ensure", a, &res, &err);
+		rc = pc_call(api, h, "runtime.ensure", a, &res, &err);
 		if (rc)
 			rc = api->error(errmsg, "%s", err);
 		url = json_incref(json_object_get(res, "url"));
@@ -453,10 +442,10 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		json_object_set_new(a, "max_unavailable", json_integer(opt_int(h, "max_unavailable", 0)));
 		char *hook = pc_printf("deploy.%s", strategy), *e2 = NULL;
 		json_t *res = NULL, *st0 = NULL, *sa = json_pack("{ss ss}", "service", svc, "env", env);
-		call(h, "runtime.status", sa, &st0, NULL);
+		pc_call(api, h, "runtime.status", sa, &st0, NULL);
 		int had = json_array_size(json_object_get(json_array_get(st0, 0), "replicas")) > 0;
 		json_decref(sa), json_decref(st0);
-		int st = call(h, hook, a, &res, &e2);
+		int st = pc_call(api, h, hook, a, &res, &e2);
 		if (st == PAVED_NOHOOK)
 			rc = api->error(errmsg, "unknown strategy '%s': no plugin provides %s", strategy, hook);
 		else if (st) {
@@ -520,7 +509,7 @@ static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg
 	if (!svc)
 		return api->error(errmsg, "argument 'name' is required");
 	json_t *a = json_pack("{ss ss}", "service", svc, "env", env);
-	int rc = call(h, "runtime.destroy", a, NULL, errmsg);
+	int rc = pc_call(api, h, "runtime.destroy", a, NULL, errmsg);
 	json_decref(a);
 	char key[256];
 	snprintf(key, sizeof key, "current/%s/%s", env, svc);

@@ -87,6 +87,15 @@ static const char *policy(const char *e)
 }
 
 /* The module directory of resource RES (malloc()ed). */
+/* Put VALUE (taken) as resource LABEL of TYPE in the module's "resource"
+ * object RS, making the TYPE object when it is the first of its kind. */
+static void add_resource(json_t *rs, const char *type, const char *label, json_t *value)
+{
+	if (!json_object_get(rs, type))
+		json_object_set_new(rs, type, json_object());
+	json_object_set_new(json_object_get(rs, type), label, value);
+}
+
 static char *module_dir(paved_host *h, json_t *res)
 {
 	const char *dir = json_string_value(json_object_get(res, "dir"));
@@ -146,9 +155,7 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 		char *fs = pc_printf("%s-final", name);
 		json_object_set_new(db, "final_snapshot_identifier", json_string(fs ? fs : name));
 		free(fs);
-		if (!json_object_get(rs, "aws_db_instance"))
-			json_object_set_new(rs, "aws_db_instance", json_object());
-		json_object_set_new(json_object_get(rs, "aws_db_instance"), label, db);
+		add_resource(rs, "aws_db_instance", label, db);
 		char *ep = pc_printf("${aws_db_instance.%s.endpoint}", label);
 		char *sec = pc_printf("${aws_db_instance.%s.master_user_secret[0].secret_arn}", label);
 		char *k1 = pc_printf("%s_endpoint", label), *k2 = pc_printf("%s_secret_arn", label);
@@ -172,10 +179,7 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 			json_t *pgroup = json_pack("{ss ss s[{ss ss}] so}", "name", pg_name, "family", "redis7",
 			                           "parameter", "name", "maxmemory-policy", "value", pol,
 			                           "tags", json_deep_copy(tags));
-			if (!json_object_get(rs, "aws_elasticache_parameter_group"))
-				json_object_set_new(rs, "aws_elasticache_parameter_group", json_object());
-			json_object_set_new(json_object_get(rs, "aws_elasticache_parameter_group"), label,
-			                    pgroup);
+			add_resource(rs, "aws_elasticache_parameter_group", label, pgroup);
 			char *ref = pc_printf("${aws_elasticache_parameter_group.%s.name}", label);
 			json_object_set_new(c, "parameter_group_name", json_string(ref));
 			free(ref), free(pg_name);
@@ -183,9 +187,7 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 			json_object_set_new(c, "parameter_group_name", json_string("default.redis7"));
 		}
 		json_decref(tags);
-		if (!json_object_get(rs, "aws_elasticache_cluster"))
-			json_object_set_new(rs, "aws_elasticache_cluster", json_object());
-		json_object_set_new(json_object_get(rs, "aws_elasticache_cluster"), label, c);
+		add_resource(rs, "aws_elasticache_cluster", label, c);
 		char *ep = pc_printf("${aws_elasticache_cluster.%s.cache_nodes[0].address}", label);
 		char *k = pc_printf("%s_address", label);
 		json_object_set_new(out, k, json_pack("{ss}", "value", ep));
