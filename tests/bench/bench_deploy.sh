@@ -23,12 +23,7 @@ fi
 . "$(cd "$(dirname "$0")/../.." && pwd)/plugins/runtime/process/services-lib.sh"
 services_setup paved-bench-deploy
 loop=
-cleanup() {
-	[ -n "$loop" ] && kill "$loop" 2>/dev/null || true
-	services_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap services_cleanup EXIT
 trap 'exit 1' INT TERM
 cd "$tmp"
 now() { date +%s.%N; }

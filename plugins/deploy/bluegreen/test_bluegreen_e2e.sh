@@ -15,12 +15,7 @@ command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
 . "${top_srcdir:?run through make check}/plugins/runtime/process/services-lib.sh"
 services_setup paved-bg-e2e
 loop=
-cleanup() {
-	[ -n "$loop" ] && kill "$loop" 2>/dev/null || true
-	services_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap services_cleanup EXIT
 trap 'exit 1' INT TERM
 cd "$tmp"
 

@@ -8,6 +8,8 @@
 #   services_stop          paved stop, then whatever it left: supervisors
 #                          (TERM stops their replicas), HAProxy, and any
 #                          replica still alive by the pids in state.json
+#   services_cleanup       for trap EXIT: kill the background request loop
+#                          ($loop, when set), services_stop, remove $tmp
 
 services_setup() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
@@ -29,4 +31,10 @@ services_stop() {
 		[ -f "$f" ] || continue
 		for p in $(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$f"); do kill -9 "$p" 2>/dev/null || true; done
 	done
+}
+
+services_cleanup() {
+	[ -n "${loop:-}" ] && kill "$loop" 2>/dev/null || true
+	services_stop
+	rm -rf "$tmp"
 }
