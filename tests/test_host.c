@@ -18,28 +18,14 @@
 #include "host.h"
 #include "testutil.h"
 
-static char *base, *tmp;
+static char *tmp;
 static pv_host *h;
 static char *err;
-
-static void base_setup(void)
-{
-	base = tu_mkdtemp();
-	chmod(base, 0777);
-}
-
-static void base_teardown(void)
-{
-	tu_rm_rf(base);
-	free(base);
-}
 
 static void setup(void)
 {
 	tu_isolate_env();
-	tmp = tu_join(base, "t-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	chmod(tmp, 0777);
+	tmp = tu_base_subdir();
 	h = NULL;
 	err = NULL;
 }
@@ -221,7 +207,7 @@ static Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
 	TCase *tc = tcase_create("home");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, tu_base_setup, tu_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_prepares_home);
 	tcase_add_test(tc, test_relative_home_made_absolute);

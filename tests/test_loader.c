@@ -20,29 +20,14 @@
 #include "host.h"
 #include "testutil.h"
 
-static char *base;             /* per test case, made and removed by the parent */
 static char *tmp, *home, *pdir, *dbpath;
 static pv_host *h;
 static char *err;
 
-static void base_setup(void)
-{
-	base = tu_mkdtemp();
-	chmod(base, 0777);
-}
-
-static void base_teardown(void)
-{
-	tu_rm_rf(base);
-	free(base);
-}
-
 static void setup(void)
 {
 	tu_isolate_env();
-	tmp = tu_join(base, "t-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	chmod(tmp, 0777);
+	tmp = tu_base_subdir();
 	home = tu_join(tmp, "home");
 	pdir = tu_join(tmp, "plugins");
 	dbpath = tu_join(home, "paved.db");
@@ -514,7 +499,7 @@ static Suite *loader_suite(void)
 {
 	Suite *s = suite_create("loader");
 	TCase *tc = tcase_create("faults");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, tu_base_setup, tu_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_bad_plugin_reported_others_load, 0, NBAD);
 	tcase_add_loop_test(tc, test_bad_plugin_strict, 0, NBAD);
@@ -526,7 +511,7 @@ static Suite *loader_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cache");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, tu_base_setup, tu_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_cache_lazy_load);
 	tcase_add_test(tc, test_cache_invalidated_by_touch);
@@ -535,7 +520,7 @@ static Suite *loader_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("search");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, tu_base_setup, tu_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_shadowing);
 	tcase_add_test(tc, test_search_path_order);

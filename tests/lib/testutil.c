@@ -45,6 +45,29 @@ char *tu_mkdtemp(void)
 	return t;
 }
 
+char *tu_base;
+
+void tu_base_setup(void)
+{
+	tu_base = tu_mkdtemp();
+	chmod(tu_base, 0777);
+}
+
+void tu_base_teardown(void)
+{
+	tu_rm_rf(tu_base);
+	free(tu_base);
+	tu_base = NULL;
+}
+
+char *tu_base_subdir(void)
+{
+	char *d = tu_join(tu_base, "t-XXXXXX");
+	ck_assert_msg(mkdtemp(d) != NULL, "mkdtemp: %s", strerror(errno));
+	chmod(d, 0777);
+	return d;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)ftw;

@@ -17,6 +17,14 @@ void tu_isolate_env(void);
 /* mkdtemp("/tmp/paved-test-XXXXXX"); aborts the test on failure.
  * Caller frees. */
 char *tu_mkdtemp(void);
+/* An unchecked fixture for test cases whose tests may drop root: TU_BASE
+ * is a directory every user may write (mode 0777), made before the case's
+ * tests (in the parent, so a forked test cannot lose it) and removed after. */
+extern char *tu_base;
+void tu_base_setup(void);
+void tu_base_teardown(void);
+/* A new directory under TU_BASE, mode 0777, for one test; caller frees. */
+char *tu_base_subdir(void);
 /* rm -rf PATH (best effort). */
 void tu_rm_rf(const char *path);
 /* A new string "A/B" (caller frees). */
