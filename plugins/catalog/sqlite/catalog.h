@@ -141,7 +141,6 @@ struct cat_prep {
 	}          *rels;
 	size_t      nrels;
 	double      cost;                     /* -1: none declared */
-	bool        location;                 /* a Location entity */
 	char       *buf;
 };
 /* Prepare ENTITY, which passed cat_entity_validate.  0, or -1 with
@@ -153,7 +152,6 @@ void cat_prep_free(struct cat_prep *p);
 
 /* One entity document of a file, validated and, when valid, prepared. */
 struct cat_doc {
-	json_t         *entity;   /* held */
 	int             line, col;
 	char           *err;      /* why it is invalid, or NULL */
 	json_t         *warnings; /* from validation */

@@ -179,14 +179,14 @@ static int import_entity(struct cat_doc *d, void *ud)
 	}
 	json_array_append_new(im->res->refs, json_string(ref));
 	rc = 0;
-	if (d->prep.location && !im->res->no_follow) {
+	if (strcmp(d->prep.kind, "location") == 0 && !im->res->no_follow) {
 		if (im->depth >= MAX_LOCATION_DEPTH) {
 			note(im->res->errors, "%s: Locations nested more than %d deep", where,
 			     MAX_LOCATION_DEPTH);
 			rc = -1;
 		} else {
 			im->depth++;
-			rc = follow_location(ctx, d->entity, where);
+			rc = follow_location(ctx, d->prep.entity, where);
 			im->depth--;
 		}
 	}

@@ -194,7 +194,6 @@ int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 		p->rels[i].type = rels.type[i];
 	}
 	p->cost = cat_entity_cost(e);
-	p->location = strcmp(p->kind, "location") == 0;
 	rc = 0;
 done:
 	free(pool.buf), free(tagoff), free(rels.off), free(rels.type), free(ref);

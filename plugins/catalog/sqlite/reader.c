@@ -42,7 +42,6 @@ static void doc_free(struct cat_doc *d)
 {
 	while (d) {
 		struct cat_doc *next = d->next;
-		json_decref(d->entity);
 		json_decref(d->warnings);
 		free(d->err);
 		cat_prep_free(&d->prep);
@@ -57,7 +56,6 @@ static struct cat_doc *doc_new(json_t *e, int line, int col)
 	struct cat_doc *d = calloc(1, sizeof *d);
 	if (!d)
 		return NULL;
-	d->entity = json_incref(e);
 	d->line = line;
 	d->col = col;
 	d->warnings = json_array();
