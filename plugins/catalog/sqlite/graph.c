@@ -134,7 +134,6 @@ struct edge_row {
 	sqlite3_int64 from, to;
 	int           u, v;
 	char          ex;
-	const struct id_ref *names;   /* for sorting by the neighbour's ref */
 };
 
 /* The reachable set read in one go: nodes are indexes into NAMES (sorted
@@ -160,12 +159,14 @@ static int by_id(const void *x, const void *y)
 	return (a->id > b->id) - (a->id < b->id);
 }
 
-static int by_node_then_ref(const void *x, const void *y)
+/* qsort_r order of edges: by node, then by the neighbour's ref in NAMES. */
+static int by_node_then_ref(const void *x, const void *y, void *names)
 {
 	const struct edge_row *a = x, *b = y;
+	const struct id_ref *n = names;
 	if (a->u != b->u)
 		return (a->u > b->u) - (a->u < b->u);
-	return strcmp(a->names[a->v].ref, b->names[b->v].ref);
+	return strcmp(n[a->v].ref, n[b->v].ref);
 }
 
 /* The index of node ID in A's names, or -1. */
@@ -233,11 +234,10 @@ static int adj_load(struct cat_db *c, const char *ref, bool reverse, struct adj 
 		rows[m] = rows[i];
 		rows[m].u = node_of(a, rows[i].from);
 		rows[m].v = node_of(a, rows[i].to);
-		rows[m].names = a->names;
 		m += rows[m].u >= 0 && rows[m].v >= 0;
 	}
 	if (m > 1)
-		qsort(rows, m, sizeof *rows, by_node_then_ref);
+		qsort_r(rows, m, sizeof *rows, by_node_then_ref, a->names);
 	size_t len = 0;
 	for (size_t i = 0; i < m; i++) {
 		if (i > 0 && rows[i].u == rows[i - 1].u && rows[i].v == rows[i - 1].v) {
