@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,8 @@ int main(int argc, char **argv)
 
 	if (!sets || !rest)
 		return PV_EXIT_FAIL;
+	/* a program paved feeds that exits early must not kill paved */
+	signal(SIGPIPE, SIG_IGN);
 	o.sets = sets;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;

@@ -57,13 +57,15 @@ TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere $(SAN_LDFLA
 check_LTLIBRARIES += tests/plugins/good.la tests/plugins/badabi.la \
 	tests/plugins/nodesc.la tests/plugins/initfail.la tests/plugins/dupa.la \
 	tests/plugins/dupb.la tests/plugins/veto.la tests/plugins/failsink.la \
-	tests/plugins/twin.la
+	tests/plugins/twin.la tests/plugins/badsize.la
 tests_plugins_good_la_SOURCES = tests/plugins/good.c
 tests_plugins_good_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_good_la_LIBADD = $(JANSSON_LIBS)
 tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_badabi_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_badsize_la_SOURCES = tests/plugins/badsize.c
+tests_plugins_badsize_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_nodesc_la_SOURCES = tests/plugins/nodesc.c
 tests_plugins_nodesc_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_initfail_la_SOURCES = tests/plugins/initfail.c
