@@ -430,7 +430,7 @@ static int parser_error(struct parse *p, char **errmsg)
 }
 
 /* A finished document: hand it on or collect it. */
-static int on_document(struct parse *p, yaml_mark_t end, char **errmsg)
+static int on_document(struct parse *p, char **errmsg)
 {
 	json_t *doc = p->root ? p->root : json_null();
 	int r = 0;
@@ -444,8 +444,9 @@ static int on_document(struct parse *p, yaml_mark_t end, char **errmsg)
 		if (p->marks)
 			json_array_append(p->docmarks, p->marks);
 	} else if (p->ndocs > 0) {
+		yaml_mark_t at = { 0, (size_t)p->doc_line - 1, (size_t)p->doc_col - 1 };
 		json_decref(doc);
-		r = fail(p, errmsg, end, "a second document; one was expected");
+		r = fail(p, errmsg, at, "a second document; one was expected");
 	} else {
 		json_decref(p->docs);
 		p->docs = doc;
@@ -479,7 +480,7 @@ static int run(struct parse *p, char **errmsg)
 				rc = fail(p, errmsg, ev.start_mark, "out of memory");
 			break;
 		case YAML_DOCUMENT_END_EVENT: {
-			int r = on_document(p, ev.start_mark, errmsg);
+			int r = on_document(p, errmsg);
 			if (r < 0)
 				rc = -1;
 			else if (r > 0)

@@ -26,9 +26,11 @@ TEST_UNIT_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
 TEST_UNIT_HELPERS = tests/lib/testutil.c tests/lib/testutil.h
 
 check_PROGRAMS += tests/test_registry tests/test_config tests/test_state \
-	tests/test_loader tests/test_events tests/test_host
+	tests/test_loader tests/test_events tests/test_host tests/test_yaml \
+	tests/test_proc tests/test_shapes
 TESTS += tests/test_registry tests/test_config tests/test_state \
-	tests/test_loader tests/test_events tests/test_host
+	tests/test_loader tests/test_events tests/test_host tests/test_yaml \
+	tests/test_proc tests/test_shapes
 
 tests_test_registry_SOURCES = tests/test_registry.c $(TEST_UNIT_HELPERS)
 tests_test_registry_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
@@ -45,6 +47,15 @@ tests_test_loader_LDADD = $(TEST_UNIT_LDADD)
 tests_test_events_SOURCES = tests/test_events.c $(TEST_UNIT_HELPERS)
 tests_test_events_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
 tests_test_events_LDADD = $(TEST_UNIT_LDADD)
+tests_test_yaml_SOURCES = tests/test_yaml.c $(TEST_UNIT_HELPERS)
+tests_test_yaml_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_yaml_LDADD = $(TEST_UNIT_LDADD)
+tests_test_proc_SOURCES = tests/test_proc.c $(TEST_UNIT_HELPERS)
+tests_test_proc_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_proc_LDADD = $(TEST_UNIT_LDADD)
+tests_test_shapes_SOURCES = tests/test_shapes.c $(TEST_UNIT_HELPERS)
+tests_test_shapes_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_shapes_LDADD = $(TEST_UNIT_LDADD)
 tests_test_host_SOURCES = tests/test_host.c $(TEST_UNIT_HELPERS)
 tests_test_host_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
 tests_test_host_LDADD = $(TEST_UNIT_LDADD)
