@@ -192,6 +192,19 @@ static const char *api_name(paved_ctx *ctx)
 	return who(ctx);
 }
 
+static int api_cli_parse(paved_ctx *ctx, json_t *argv, const struct paved_flag *flags,
+                         json_t **out, char **errmsg)
+{
+	(void)ctx;
+	return pv_cli_parse(argv, flags, out, errmsg);
+}
+
+static void api_cli_help(paved_ctx *ctx, FILE *out, const struct paved_flag *flags)
+{
+	(void)ctx;
+	pv_cli_help(out, flags);
+}
+
 const struct paved_api pv_api = {
 	.abi        = PAVED_ABI_VERSION,
 	.size       = sizeof(struct paved_api),
@@ -218,4 +231,6 @@ const struct paved_api pv_api = {
 	.write_yaml = api_write_yaml,
 	.shape      = api_shape,
 	.name       = api_name,
+	.cli_parse  = api_cli_parse,
+	.cli_help   = api_cli_help,
 };

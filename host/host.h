@@ -201,6 +201,10 @@ int     pv_yaml_read(const char *path, const struct paved_yaml_opts *opts, json_
 int     pv_yaml_write(FILE *out, json_t *docs, unsigned flags, char **errmsg);
 bool    pv_yaml_needs_quotes(const char *s);
 
+/* ---- cli_parse.c: option parsing for every command ------------------- */
+int     pv_cli_parse(json_t *argv, const struct paved_flag *flags, json_t **out, char **errmsg);
+void    pv_cli_help(FILE *out, const struct paved_flag *flags);
+
 /* ---- api.c ----------------------------------------------------------- */
 extern const struct paved_api pv_api;
 void    pv_log(pv_host *h, enum paved_log_level lvl, const char *fmt, ...)

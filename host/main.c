@@ -139,7 +139,18 @@ static bool is_opt(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-/* Run a plugin-provided command through hook cli.NAME. */
+/* ERR without the "PLUGIN: cli.NAME: " prefix the registry adds: a
+ * command's message reads "paved NAME: ..." instead. */
+static const char *unprefixed(const char *err, const char *hook)
+{
+	const char *p = err ? strstr(err, hook) : NULL;
+	if (p && p > err && p[-1] == ' ' && p[-2] == ':' && strncmp(p + strlen(hook), ": ", 2) == 0)
+		return p + strlen(hook) + 2;
+	return err ? err : "failed (no message given)";
+}
+
+/* Run a plugin-provided command through hook cli.NAME.  A failing command
+ * may hand back {"exit": N} beside its error: 2 is a usage error. */
 static int run_plugin_cmd(pv_host *h, int argc, char **argv)
 {
 	char hook[256];
@@ -157,11 +168,18 @@ static int run_plugin_cmd(pv_host *h, int argc, char **argv)
 	fflush(stdout);
 	int rc = pv_call_hook(h, hk, args, &res, &err);
 	int code = PV_EXIT_OK;
+	json_t *ex = json_object_get(res, "exit");
 	if (rc != PAVED_OK) {
-		pv_error("%s", err);
-		code = rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK : PV_EXIT_FAIL;
-	} else if (json_is_integer(json_object_get(res, "exit"))) {
-		code = (int)json_integer_value(json_object_get(res, "exit"));
+		code = json_is_integer(ex) ? (int)json_integer_value(ex) :
+		       rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK : PV_EXIT_FAIL;
+		if (rc == PAVED_VETO)
+			pv_error("%s", err);
+		else
+			fprintf(stderr, "paved %s: %s\n", argv[0], unprefixed(err, hook));
+		if (code == PV_EXIT_USAGE)
+			fprintf(stderr, "Try 'paved %s --help'.\n", argv[0]);
+	} else if (json_is_integer(ex)) {
+		code = (int)json_integer_value(ex);
 	}
 	free(err);
 	json_decref(res);

@@ -56,6 +56,11 @@
  *     "cli.NAME"     a provider of this hook adds the command `paved NAME`:
  *                    args is {"argv": [..], "json": bool}; the plugin
  *                    prints to stdout itself and may return {"exit": N}.
+ *                    Parse argv with api->cli_parse.  A usage error is
+ *                    PAVED_ERR with the result {"exit": 2}: paved prints
+ *                    "paved NAME: MESSAGE" and "Try 'paved NAME --help'."
+ *                    and exits 2.  --help must print help and change
+ *                    nothing.
  *
  * Drivers (one shape for every area)
  *   The areas runtime, forge, deploy, provision, monitoring and analysis
@@ -198,6 +203,23 @@ struct paved_plugin {
 #define PAVED_PLUGIN_INIT1      const struct paved_api *paved = NULL
 #define PAVED_PLUGIN_INIT2(api) (paved = (api))
 #define PAVED_PLUGIN_INIT3      extern const struct paved_api *paved
+
+/* ---- api->cli_parse: one option syntax for every command -------------- */
+
+enum paved_flag_type {
+	PAVED_FLAG_BOOL,    /* --name sets true, --no-name false; takes no value */
+	PAVED_FLAG_STRING,  /* --name VALUE or --name=VALUE */
+	PAVED_FLAG_INT,     /* a whole number */
+	PAVED_FLAG_LIST,    /* a string, repeatable: collected in an array */
+};
+/* One option of a command.  End the array with a zeroed entry. */
+struct paved_flag {
+	const char          *name;        /* "env" for --env */
+	char                 short_name;  /* 'e' for -e, or 0 */
+	enum paved_flag_type type;
+	const char          *metavar;     /* "ENV", shown in help */
+	const char          *help;        /* one line */
+};
 
 /* ---- api->run: programs without a shell --------------------------------- */
 
@@ -375,6 +397,20 @@ struct paved_api {
 
 	/* The plugin's own name. */
 	const char *(*name)(paved_ctx *ctx);
+
+	/* Parse ARGV (a JSON array of strings: the words after the command)
+	 * against FLAGS.  --name=value and --name value both work, -x value
+	 * too; a BOOL's --no-name sets false; "--" ends options; -h/--help is
+	 * always known.  *OUT (new) is {"flags": {name: value}, "args":
+	 * [positional...], "help": bool}.  An unknown option or a missing or
+	 * bad value is PAVED_ERR with *ERRMSG naming it and, for a typo, the
+	 * closest known option: "unknown option '--stratgy' (did you mean
+	 * '--strategy'?)". */
+	int (*cli_parse)(paved_ctx *ctx, json_t *argv, const struct paved_flag *flags,
+	                 json_t **out, char **errmsg);
+	/* Print FLAGS to OUT as the option list of a help text, aligned, with
+	 * -h/--help at the end. */
+	void (*cli_help)(paved_ctx *ctx, FILE *out, const struct paved_flag *flags);
 };
 
 /* Whether API (a const struct paved_api *) has member FIELD: hosts of the
