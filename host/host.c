@@ -88,7 +88,8 @@ int pv_host_open(const struct pv_host_opts *o, pv_host **out, char **errmsg, int
 	h->logf = logpath ? fopen(logpath, "a") : NULL;
 	free(logpath);
 	/* the host's own providers, registered first so no plugin takes them */
-	if (pv_provide(h, NULL, "recipe.run", pv_recipe_run_hook, NULL, NULL, errmsg))
+	if (pv_provide(h, NULL, "recipe.run", pv_recipe_run_hook, NULL, NULL, errmsg) ||
+	    pv_provide(h, NULL, "platform.read", pv_platform_read_hook, NULL, NULL, errmsg))
 		goto fail;
 	if (o->no_plugins) {
 		*out = h;

@@ -201,6 +201,12 @@ int     pv_yaml_read(const char *path, const struct paved_yaml_opts *opts, json_
 int     pv_yaml_write(FILE *out, json_t *docs, unsigned flags, char **errmsg);
 bool    pv_yaml_needs_quotes(const char *s);
 
+/* ---- platform.c: platform.yaml, the service's contract ---------------- */
+int     pv_platform_read(const char *file, const char *dir, const char *env, json_t **out,
+                         char **errmsg);
+int     pv_platform_read_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
+                              void *data);
+
 /* ---- cli_parse.c: option parsing for every command ------------------- */
 int     pv_cli_parse(json_t *argv, const struct paved_flag *flags, json_t **out, char **errmsg);
 void    pv_cli_help(FILE *out, const struct paved_flag *flags);

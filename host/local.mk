@@ -10,7 +10,7 @@ host_libpaved_la_SOURCES = \
 	host/proc.c host/proc.h host/state_runs.c host/state_runs.h \
 	host/lua_rt.h host/lua_sandbox.c host/lua_json.c host/lua_paved.c host/lua_plugin.c \
 	host/recipe.h host/recipe.c host/recipe_params.c host/recipe_run.c \
-	host/yaml.c host/shapes.c host/cli_parse.c
+	host/yaml.c host/shapes.c host/cli_parse.c host/platform.c
 nodist_host_libpaved_la_SOURCES = host/hooks_json.c
 host_libpaved_la_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS) \
 	-DPV_RECIPEDIR='"$(pkgdatadir)/golden-paths"' \

@@ -27,10 +27,10 @@ TEST_UNIT_HELPERS = tests/lib/testutil.c tests/lib/testutil.h
 
 check_PROGRAMS += tests/test_registry tests/test_config tests/test_state \
 	tests/test_loader tests/test_events tests/test_host tests/test_yaml \
-	tests/test_proc tests/test_shapes tests/test_cli_parse
+	tests/test_proc tests/test_shapes tests/test_cli_parse tests/test_platform
 TESTS += tests/test_registry tests/test_config tests/test_state \
 	tests/test_loader tests/test_events tests/test_host tests/test_yaml \
-	tests/test_proc tests/test_shapes tests/test_cli_parse
+	tests/test_proc tests/test_shapes tests/test_cli_parse tests/test_platform
 
 tests_test_registry_SOURCES = tests/test_registry.c $(TEST_UNIT_HELPERS)
 tests_test_registry_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
@@ -56,6 +56,9 @@ tests_test_proc_LDADD = $(TEST_UNIT_LDADD)
 tests_test_cli_parse_SOURCES = tests/test_cli_parse.c $(TEST_UNIT_HELPERS)
 tests_test_cli_parse_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
 tests_test_cli_parse_LDADD = $(TEST_UNIT_LDADD)
+tests_test_platform_SOURCES = tests/test_platform.c $(TEST_UNIT_HELPERS)
+tests_test_platform_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_platform_LDADD = $(TEST_UNIT_LDADD)
 tests_test_shapes_SOURCES = tests/test_shapes.c $(TEST_UNIT_HELPERS)
 tests_test_shapes_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
 tests_test_shapes_LDADD = $(TEST_UNIT_LDADD)
