@@ -199,6 +199,12 @@ static int api_cli_parse(paved_ctx *ctx, json_t *argv, const struct paved_flag *
 	return pv_cli_parse(argv, flags, out, errmsg);
 }
 
+static int api_provide_command(paved_ctx *ctx, const char *name, const char *summary,
+                               paved_fn fn, void *data, void (*free_data)(void *), char **errmsg)
+{
+	return pv_provide_command(HOST(ctx), ctx->plugin, name, summary, fn, data, free_data, errmsg);
+}
+
 static void api_cli_help(paved_ctx *ctx, FILE *out, const struct paved_flag *flags)
 {
 	(void)ctx;
@@ -233,4 +239,5 @@ const struct paved_api pv_api = {
 	.name       = api_name,
 	.cli_parse  = api_cli_parse,
 	.cli_help   = api_cli_help,
+	.provide_command = api_provide_command,
 };

@@ -42,6 +42,7 @@ struct pv_impl {
 	int               priority;
 	unsigned          seq;        /* registration order, for stable sorting */
 	bool              passthrough;/* a front: its errors are the driver's, unprefixed */
+	char             *summary;    /* a command's one line for `paved --help` */
 };
 
 /* A hook: one provider and ordered observer chains. */
@@ -148,6 +149,10 @@ void    pv_registry_free(pv_host *h);
 struct paved_hook *pv_hook_get(pv_host *h, const char *name, bool create);
 int     pv_provide(pv_host *h, struct pv_plugin *p, const char *hook, paved_fn fn,
                    void *data, void (*free_data)(void *), char **errmsg);
+/* Provide cli.NAME (the command `paved NAME`) with a one-line SUMMARY. */
+int     pv_provide_command(pv_host *h, struct pv_plugin *p, const char *name,
+                           const char *summary, paved_fn fn, void *data,
+                           void (*free_data)(void *), char **errmsg);
 int     pv_observe(pv_host *h, struct pv_plugin *p, const char *hook, int priority,
                    paved_fn fn, void *data, void (*free_data)(void *), char **errmsg);
 int     pv_call_hook(pv_host *h, struct paved_hook *hk, json_t *args,

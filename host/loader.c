@@ -147,8 +147,9 @@ static json_t *collect_regs(pv_host *h, struct pv_plugin *p)
 	for (size_t b = 0; b < h->nbuckets; b++) {
 		for (struct paved_hook *hk = h->hooks[b]; hk; hk = hk->next) {
 			if (hk->provider && hk->provider->plugin == p)
-				json_array_append_new(regs, json_pack("{sssssi}", "hook", hk->name,
-				                      "role", "provide", "priority", 0));
+				json_array_append_new(regs, json_pack("{sssssiss*}", "hook", hk->name,
+				                      "role", "provide", "priority", 0, "summary",
+				                      hk->provider->summary));
 			for (size_t i = 0; i < hk->nobservers; i++)
 				if (hk->observers[i]->plugin == p)
 					json_array_append_new(regs, json_pack("{sssssi}", "hook",
@@ -308,8 +309,12 @@ static int register_cached(pv_host *h, struct pv_plugin *p, char **errmsg)
 			return pv_seterr(errmsg, "out of memory");
 		*im = (struct pv_impl){ .plugin = p, .priority = prio, .seq = ++h->seq };
 		if (strcmp(role, "provide") == 0) {
+			const char *sum = json_string_value(json_object_get(r, "summary"));
+			if (sum)
+				im->summary = pv_strdup(sum);
 			if (hk->provider) {
 				struct pv_plugin *o = hk->provider->plugin;
+				free(im->summary);
 				free(im);
 				return pv_seterr(errmsg, "init failed: provider '%s' is already taken by "
 				                 "plugin '%s'%s%s", hook, o ? o->name : "paved",

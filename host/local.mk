@@ -5,7 +5,7 @@ host_libpaved_la_SOURCES = \
 	host/host.h host/cli.h \
 	host/api.c host/config.c host/events.c host/host.c host/kinds.c \
 	host/loader.c host/plugin_cache.c host/registry.c host/state.c host/util.c \
-	host/cli_call.c host/cli_plugins.c host/cli_recipes.c \
+	host/cli_call.c host/cli_plugins.c host/cli_recipes.c host/cli_cmd.c \
 	host/template.c host/template.h host/skeleton.c host/skeleton.h \
 	host/proc.c host/proc.h host/state_runs.c host/state_runs.h \
 	host/lua_rt.h host/lua_sandbox.c host/lua_json.c host/lua_paved.c host/lua_plugin.c \

@@ -37,6 +37,7 @@ static void impl_free(struct pv_impl *im)
 		return;
 	if (im->free_data)
 		im->free_data(im->data);
+	free(im->summary);
 	free(im);
 }
 
@@ -160,6 +161,26 @@ int pv_provide(pv_host *h, struct pv_plugin *p, const char *hook, paved_fn fn,
 fail:
 	if (free_data)
 		free_data(data);
+	return rc;
+}
+
+int pv_provide_command(pv_host *h, struct pv_plugin *p, const char *name, const char *summary,
+                       paved_fn fn, void *data, void (*free_data)(void *), char **errmsg)
+{
+	char hook[256];
+	if (!name || !*name || strlen(name) > 64 || strchr(name, '.') || strchr(name, ':')) {
+		if (free_data)
+			free_data(data);
+		return pv_seterr(errmsg, "provide_command: invalid command name '%s'",
+		                 name ? name : "(null)");
+	}
+	snprintf(hook, sizeof hook, "cli.%s", name);
+	int rc = pv_provide(h, p, hook, fn, data, free_data, errmsg);
+	struct paved_hook *hk = rc == PAVED_OK ? pv_hook_get(h, hook, false) : NULL;
+	if (hk && hk->provider && summary) {
+		free(hk->provider->summary);
+		hk->provider->summary = pv_strdup(summary);
+	}
 	return rc;
 }
 

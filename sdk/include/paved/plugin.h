@@ -411,6 +411,12 @@ struct paved_api {
 	/* Print FLAGS to OUT as the option list of a help text, aligned, with
 	 * -h/--help at the end. */
 	void (*cli_help)(paved_ctx *ctx, FILE *out, const struct paved_flag *flags);
+
+	/* Add the command `paved NAME`: provide the hook cli.NAME with a
+	 * one-line SUMMARY for `paved --help` (kept in the registration cache,
+	 * so listing commands opens no plugin).  As provide() otherwise. */
+	int (*provide_command)(paved_ctx *ctx, const char *name, const char *summary,
+	                       paved_fn fn, void *data, void (*free_data)(void *), char **errmsg);
 };
 
 /* Whether API (a const struct paved_api *) has member FIELD: hosts of the
