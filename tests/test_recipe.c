@@ -163,18 +163,18 @@ START_TEST(unknown_template)
 	struct pv_recipe *r = NULL;
 	char *err = NULL;
 	ck_assert_int_eq(pv_recipe_open(g_host, "nope", &r, &err), PAVED_ERR);
-	ck_assert_str_eq(err, "unknown template 'nope'; available: c-api, node-api");
+	ck_assert_str_eq(err, "unknown template 'nope'; available: c-api, node-api, python-api");
 	free(err);
 	ck_assert_ptr_null(r);
 	/* a name that is a path is not looked up at all */
 	err = NULL;
 	ck_assert_int_eq(pv_recipe_open(g_host, "../node-api", &r, &err), PAVED_ERR);
-	ck_assert_str_eq(err, "unknown template '../node-api'; available: c-api, node-api");
+	ck_assert_str_eq(err, "unknown template '../node-api'; available: c-api, node-api, python-api");
 	free(err);
 	/* through the hook: nothing is recorded */
 	ck_assert_int_eq(run_recipe("nope", json_pack("{ss}", "name", "x"), false, NULL, &err),
 	                 PAVED_ERR);
-	ck_assert_str_eq(err, "paved: recipe.run: unknown template 'nope'; available: c-api, node-api");
+	ck_assert_str_eq(err, "paved: recipe.run: unknown template 'nope'; available: c-api, node-api, python-api");
 	free(err);
 	ck_assert_uint_eq(run_count(), 0);
 	ck_assert_int_eq(entries(g_cwd), 0);
@@ -194,7 +194,7 @@ START_TEST(list_includes_recipe_path)
 	}
 	json_decref(l);
 	ck_assert_str_eq(names, "test-escape,test-fail,test-hog,test-loop,test-syntax,"
-	                 "test-unclosed,c-api,node-api");
+	                 "test-unclosed,c-api,node-api,python-api");
 }
 END_TEST
 
