@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "host.h"
 
 extern char **environ;
@@ -106,6 +108,14 @@ int pv_config_file(const char *path, json_t *into, char **errmsg)
 		if (errno == ENOENT)
 			return PAVED_OK;
 		return pv_seterr(errmsg, "%s: cannot read config: %s", path, strerror(errno));
+	}
+	struct stat st;
+	char *unsafe = fstat(fileno(f), &st) == 0 ? pv_unsafe_owner(&st, path) : NULL;
+	if (unsafe) {
+		fclose(f);
+		pv_seterr(errmsg, "refused: %s", unsafe);
+		free(unsafe);
+		return PAVED_ERR;
 	}
 	json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &e);
 	fclose(f);
