@@ -6,9 +6,9 @@
  * Order: load the recipe, validate every param (all problems at once),
  * record the run, then run the steps in order printing one line each.  A
  * step whose hook has no provider yet is skipped with the reason.  When a
- * step fails, or paved is interrupted (SIGINT, SIGTERM), the completed
- * steps are undone in reverse order and the run is recorded as failed, so
- * nothing is left half-made.
+ * step fails, or paved is interrupted (SIGINT, SIGTERM), that step and the
+ * completed ones are undone in reverse order and the run is recorded as
+ * failed, so nothing is left half-made.
  *
  * The run is a journal (state_runs.c): each step is recorded as running
  * before it starts and the ctx is saved after it, so when paved is killed
@@ -16,7 +16,8 @@
  * undo ID` (undo what was done, the step in flight included) or `paved runs
  * resume ID` (undo the step in flight, then run it and the rest) finish the
  * job.  A step's undo must therefore succeed whether its step did nothing,
- * part of its work, or all of it.
+ * part of its work, or all of it; a step records its intent in ctx and
+ * calls paved.checkpoint() before it acts, so its undo knows.
  */
 #include "config.h"
 
@@ -168,6 +169,48 @@ static void journal_ctx(pv_host *h, struct pv_recipe *r, long long id, int ctx_r
 	json_decref(ctx);
 }
 
+/* paved.checkpoint(): save the ctx of the run in progress now, so a step
+ * that records its intent in ctx ("I am about to create X") before acting
+ * can be undone by 'paved runs undo' even if paved is killed mid-step. */
+static int l_checkpoint(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, "paved.run_id");
+	lua_getfield(L, LUA_REGISTRYINDEX, "paved.run_ctx");
+	long long id = (long long)lua_tointeger(L, -2);
+	int ref = (int)lua_tointeger(L, -1);
+	lua_pop(L, 2);
+	if (id <= 0)
+		return luaL_error(L, "paved.checkpoint: no run is in progress");
+	struct pv_lua *x = pv_lua_of(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+	char *err = NULL;
+	json_t *ctx = pv_lua_to_json(L, -1, &err);
+	lua_pop(L, 1);
+	int rc = ctx ? pv_run_save_ctx(x->host, id, ctx) : PAVED_ERR;
+	json_decref(ctx);
+	if (rc != PAVED_OK) {
+		lua_pushfstring(L, "paved.checkpoint: cannot journal the ctx: %s",
+		                err ? err : "state database error");
+		free(err);
+		return lua_error(L);
+	}
+	return 0;
+}
+
+/* Make paved.checkpoint() save CTX_REF of run ID. */
+static void bind_checkpoint(struct pv_recipe *r, long long id, int ctx_ref)
+{
+	lua_State *L = r->x->L;
+	lua_pushinteger(L, id);
+	lua_setfield(L, LUA_REGISTRYINDEX, "paved.run_id");
+	lua_pushinteger(L, ctx_ref);
+	lua_setfield(L, LUA_REGISTRYINDEX, "paved.run_ctx");
+	lua_getglobal(L, "paved");
+	lua_pushcfunction(L, l_checkpoint);
+	lua_setfield(L, -2, "checkpoint");
+	lua_pop(L, 1);
+}
+
 /* SIGINT and SIGTERM while a run is in progress: note it (the step in
  * progress is told through pv_interrupted, its programs are stopped), and
  * let a second signal act as usual. */
@@ -199,10 +242,12 @@ static void restore_signals(const struct sigs *old)
 	sigaction(SIGTERM, &old->term, NULL);
 }
 
-/* Undo completed steps DONE[0..N) in reverse order.  Returns how many
- * undos failed. */
+/* Undo the steps DONE[0..N) marks, in reverse order: 'd' a step that
+ * completed, 'f' one that failed (it may have done part of its work; its
+ * status stays "failed" when the undo succeeds).  Returns how many undos
+ * failed. */
 static int undo_all(pv_host *h, struct pv_recipe *r, const struct out *o, long long id,
-                    int steps_idx, const bool *done, int n, int ctx_ref)
+                    int steps_idx, const char *done, int n, int ctx_ref)
 {
 	lua_State *L = r->x->L;
 	int failed = 0;
@@ -219,7 +264,8 @@ static int undo_all(pv_host *h, struct pv_recipe *r, const struct out *o, long l
 		lua_pop(L, 1);
 		say(o, "\033[33m", rc ? "!" : "↩", rc ? "undo failed:" : "undone:",
 		    rc ? err : title);
-		pv_run_step(h, id, i + 1, title, rc ? "undo-failed" : "undone", rc ? err : NULL);
+		if (rc || done[i] != 'f')
+			pv_run_step(h, id, i + 1, title, rc ? "undo-failed" : "undone", rc ? err : NULL);
 		journal_ctx(h, r, id, ctx_ref);
 		failed += rc != PAVED_OK;
 		free(title), free(detail), free(err);
@@ -268,7 +314,7 @@ static json_t *plan(struct pv_recipe *r, json_t *params, const char *target, con
  * failure or interruption undo every done step.  Fills STEPS; returns
  * PAVED_OK or ERR. */
 static int run_steps(pv_host *h, struct pv_recipe *r, const struct out *o, long long id,
-                     int ctx_ref, json_t *steps, int from, bool *done, char **errmsg)
+                     int ctx_ref, json_t *steps, int from, char *done, char **errmsg)
 {
 	lua_State *L = r->x->L;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);
@@ -289,7 +335,7 @@ static int run_steps(pv_host *h, struct pv_recipe *r, const struct out *o, long 
 			detail = why_not;
 			say_skipped(o, title, detail);
 		} else if (call_step(r, lua_gettop(L), "run", ctx_ref, &detail, &nohook, &err) == PAVED_OK) {
-			done[i] = true;
+			done[i] = 'd';
 			say(o, "\033[32m", "✓", title, detail);
 		} else if (nohook) {
 			status = "skipped";
@@ -298,6 +344,7 @@ static int run_steps(pv_host *h, struct pv_recipe *r, const struct out *o, long 
 			say_skipped(o, title, detail);
 		} else {
 			status = "failed";
+			done[i] = 'f';   /* it may have done part of its work: undo it too */
 			say(o, "\033[31m", "✗", title, err);
 			const char *nl = strchr(err, '\n');
 			if (pv_interrupted)
@@ -378,8 +425,9 @@ int pv_recipe_run_hook(paved_ctx *ctx, json_t *args, json_t **result, char **err
 	if (pv_run_begin(h, r->name, params, tgt, &id, errmsg))
 		goto done;
 	ctx_ref = make_ctx(h, r, params, tgt, id, NULL);
+	bind_checkpoint(r, id, ctx_ref);
 	journal_ctx(h, r, id, ctx_ref);
-	bool *completed = calloc((size_t)step_count(r) + 1, sizeof *completed);
+	char *completed = calloc((size_t)step_count(r) + 1, 1);
 	struct sigs old;
 	catch_signals(&old);
 	rc = completed ? run_steps(h, r, &o, id, ctx_ref, steps, 0, completed, errmsg) :
@@ -421,8 +469,7 @@ int pv_recipe_recover(pv_host *h, long long id, bool resume, json_t **result, ch
 	struct pv_recipe *r = NULL;
 	struct out o = { h->json, isatty(1) && !getenv("NO_COLOR") };
 	int rc = PAVED_ERR, ctx_ref = LUA_NOREF, inflight = -1;
-	bool *done = NULL;
-	char *text = NULL;
+	char *done = NULL, *text = NULL;
 	*result = NULL;
 	if (!j) {
 		rc = pv_seterr(errmsg, "no run %lld ('paved runs' lists them)", id);
@@ -450,7 +497,7 @@ int pv_recipe_recover(pv_host *h, long long id, bool resume, json_t **result, ch
 	if (pv_recipe_open(h, json_string_value(json_object_get(j, "recipe")), &r, errmsg))
 		goto fail;
 	int n = step_count(r);
-	if (!(done = calloc((size_t)n + 1, sizeof *done))) {
+	if (!(done = calloc((size_t)n + 1, 1))) {
 		pv_seterr(errmsg, "out of memory");
 		goto fail;
 	}
@@ -459,13 +506,15 @@ int pv_recipe_recover(pv_host *h, long long id, bool resume, json_t **result, ch
 		const char *s = json_string_value(json_object_get(st, "status"));
 		if (seq < 0 || seq >= n)
 			continue;
-		done[seq] = !strcmp(s, "done") || !strcmp(s, "running") || !strcmp(s, "undo-failed");
+		done[seq] = !strcmp(s, "done") || !strcmp(s, "running") || !strcmp(s, "undo-failed") ?
+		            'd' : !strcmp(s, "failed") ? 'f' : 0;
 		if (!strcmp(s, "running"))
 			inflight = seq;
 	}
 	ctx_ref = make_ctx(h, r, json_object_get(j, "params"),
 	                   json_string_value(json_object_get(j, "target")), id,
 	                   json_object_get(j, "ctx"));
+	bind_checkpoint(r, id, ctx_ref);
 	struct sigs old;
 	catch_signals(&old);
 	lua_State *L = r->x->L;
@@ -496,16 +545,16 @@ int pv_recipe_recover(pv_host *h, long long id, bool resume, json_t **result, ch
 			from = seq;
 	}
 	if (inflight >= 0) {
-		bool *only = calloc((size_t)inflight + 1, sizeof *only);
+		char *only = calloc((size_t)inflight + 1, 1);
 		bool quiet = o.quiet;
 		if (only) {
-			only[inflight] = true;
+			only[inflight] = 'd';
 			o.quiet = true;
 			undo_all(h, r, &o, id, sidx, only, inflight + 1, ctx_ref);
 			o.quiet = quiet;
 			free(only);
 		}
-		done[inflight] = false;
+		done[inflight] = 0;
 		from = inflight;
 	}
 	lua_pop(L, 2);

@@ -79,6 +79,8 @@ kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 pkill -f "sleep 30" 2>/dev/null   # the orphaned program of step 2 (its own group)
 [ -e "$work/killed/one.txt" ] && pass "kill -9: step 1's file is there" || fail "kill -9: no one.txt"
+[ -e "$work/killed/waiting" ] && pass "kill -9: step 2's marker is there (its undo must remove it)" ||
+	fail "kill -9: no marker"
 run "$PAVED" runs
 expect_rc 0 "paved runs after the kill"
 expect_err "paved: run #3 (test-slow for killed) was interrupted: its paved process" \

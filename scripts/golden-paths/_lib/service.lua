@@ -41,11 +41,15 @@ function service.recipe(spec)
           error(ctx.target .. " already exists; choose another name or --dir", 0)
         end
         ctx.forge_url = "file://" .. forge_path(ctx)
+        ctx.made_target = true   -- the intent, journalled before acting
+        paved.checkpoint()
         local n = paved.render_tree(ctx.skeleton, ctx.target, vars(ctx))
         ctx.out.dir = ctx.target
         return string.format("%d files in %s (template %s)", n, ctx.target, ctx.recipe)
       end,
-      undo = function(ctx) paved.fs.remove(ctx.target) end,
+      undo = function(ctx)
+        if ctx.made_target then paved.fs.remove(ctx.target) end
+      end,
     },
     {
       title = "Configured CI/CD pipeline",

@@ -17,20 +17,33 @@ return {
         return "one.txt"
       end,
       undo = function(ctx)
-        if paved.fs.exists(ctx.target) then assert(paved.fs.remove(ctx.target)) end
+        -- only this step's file; the directory goes once it is empty, so a
+        -- later step's leftovers make this undo fail loudly
+        if paved.fs.exists(ctx.target .. "/one.txt") then
+          assert(paved.fs.remove(ctx.target .. "/one.txt"))
+        end
+        if paved.fs.exists(ctx.target) then
+          assert(#paved.fs.list(ctx.target) == 0, "the target is not empty: another undo missed")
+          assert(paved.fs.remove(ctx.target))
+        end
       end,
     },
     {
       title = "Waited",
       run = function(ctx)
+        -- the intent, journalled before acting: the undo removes the marker
+        -- even when paved is killed during the wait
+        ctx.marker = ctx.target .. "/waiting"
+        paved.checkpoint()
+        assert(paved.fs.write(ctx.marker, "waiting\n"))
         local r = paved.run{ "sleep", tostring(ctx.params.seconds) }
         if r.code ~= 0 then error("sleep was stopped (exit " .. r.code .. ")", 0) end
         ctx.waited = true
         return ctx.params.seconds .. " s"
       end,
       undo = function(ctx)
-        if paved.fs.exists(ctx.target .. "/waited") then
-          assert(paved.fs.remove(ctx.target .. "/waited"))
+        if ctx.marker and paved.fs.exists(ctx.marker) then
+          assert(paved.fs.remove(ctx.marker))
         end
       end,
     },
