@@ -237,12 +237,18 @@ END_TEST
 
 /* ---- parameters --------------------------------------------------------- */
 
-#define NAME_PROBLEM(v) "  name: '" v "' does not match ^[a-z][a-z0-9%-]*$ — use lowercase " \
-	"letters, digits and '-', starting with a letter"
+#define NAME_HINT "use lowercase letters, digits and '-', starting with a letter and not " \
+	"ending with '-'"
+#define NAME_PROBLEM(v) "  name: '" v "' does not match ^[a-z][a-z0-9%-]*$ — " NAME_HINT
 
 START_TEST(params_bad_names)
 {
-	char *err = validate("node-api", "{\"name\": \"../x\"}", NULL);
+	/* issue #12: 'a-' passed the recipe and failed later in the catalog */
+	char *err = validate("node-api", "{\"name\": \"a-\"}", NULL);
+	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  name: 'a-' must not "
+	                 "match %-$ — " NAME_HINT);
+	free(err);
+	err = validate("node-api", "{\"name\": \"../x\"}", NULL);
 	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n" NAME_PROBLEM("../x"));
 	free(err);
 	err = validate("node-api", "{\"name\": \"Payment API\"}", NULL);
@@ -272,7 +278,7 @@ START_TEST(params_all_problems_at_once)
 	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n"
 	                 NAME_PROBLEM("Payment API") "\n"
 	                 "  owner: 'Team X' does not match ^[a-z][a-z0-9%-]*$ — use lowercase "
-	                 "letters, digits and '-', starting with a letter\n"
+	                 "letters, digits and '-', starting with a letter and not ending with '-'\n"
 	                 "  database: 'mysql' is not one of: none, postgres, redis\n"
 	                 "  port: 'eighty' is not a whole number\n"
 	                 "  colour: unknown parameter (see 'paved recipes show node-api')");

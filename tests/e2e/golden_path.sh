@@ -219,7 +219,7 @@ nothing_left some-svc "unknown template" &&
 pass "unknown template: exit 2, lists the available ones"
 
 # Invalid names: exit 2, the reason, no run, nothing created.
-hint="does not match ^[a-z][a-z0-9%-]*$ — use lowercase letters, digits and '-', starting with a letter"
+hint="does not match ^[a-z][a-z0-9%-]*$ — use lowercase letters, digits and '-', starting with a letter and not ending with '-'"
 long=$(printf '%0200d' 0 | tr 0 a)
 for name in "../x" "Payment API" "$long"; do
 	case $name in
