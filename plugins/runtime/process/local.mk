@@ -1,10 +1,40 @@
-# plugins/runtime/process: replicas as supervised local processes behind HAProxy.
+# plugins/runtime/process: the runtime driver "process" (replicas as
+# supervised local processes behind one HAProxy per home) and its
+# supervisor, the program paved-supervisor.
+
+# What the plugin and paved-supervisor share: private files, /proc, the
+# runtime's paths, the JSON-lines logs.  Uses no paved API.
+noinst_LTLIBRARIES += plugins/runtime/process/librtcore.la
+plugins_runtime_process_librtcore_la_SOURCES = \
+	plugins/runtime/process/files.c plugins/runtime/process/files.h \
+	plugins/runtime/process/procs.c plugins/runtime/process/procs.h \
+	plugins/runtime/process/paths.c plugins/runtime/process/paths.h \
+	plugins/runtime/process/logfile.c plugins/runtime/process/logfile.h
+
 plugin_LTLIBRARIES += plugins/runtime/process/runtime_process.la
-plugins_runtime_process_runtime_process_la_SOURCES = plugins/runtime/process/plugin.c \
-	plugins/runtime/process/runtime.h plugins/runtime/process/supervisor.c \
-	plugins/runtime/process/haproxy.c plugins/runtime/process/util.c \
-	plugins/runtime/process/util.h
+plugins_runtime_process_runtime_process_la_SOURCES = \
+	plugins/runtime/process/plugin.c plugins/runtime/process/runtime.h \
+	plugins/runtime/process/verbs.c plugins/runtime/process/report.c \
+	plugins/runtime/process/spec.c plugins/runtime/process/spec.h \
+	plugins/runtime/process/control.c plugins/runtime/process/control.h \
+	plugins/runtime/process/haproxy.c plugins/runtime/process/haproxy.h \
+	plugins/runtime/process/net.c plugins/runtime/process/net.h
+# Where the plugin finds paved-supervisor: in the build tree when the
+# plugin was loaded from it, else where make install put it.
+plugins_runtime_process_runtime_process_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DRT_ABS_BUILDDIR='"$(abs_top_builddir)"' \
+	-DRT_BUILD_SUPERVISOR='"$(abs_top_builddir)/plugins/runtime/process/paved-supervisor"' \
+	-DRT_SUPERVISOR='"$(pkglibexecdir)/paved-supervisor"'
 plugins_runtime_process_runtime_process_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_runtime_process_runtime_process_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
+plugins_runtime_process_runtime_process_la_LIBADD = \
+	plugins/runtime/process/librtcore.la plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/runtime/process/.libs
+
+pkglibexec_PROGRAMS += plugins/runtime/process/paved-supervisor
+plugins_runtime_process_paved_supervisor_SOURCES = \
+	plugins/runtime/process/supervisor.c plugins/runtime/process/sup.h \
+	plugins/runtime/process/sup_replicas.c
+plugins_runtime_process_paved_supervisor_LDADD = \
+	plugins/runtime/process/librtcore.la $(JANSSON_LIBS)
+
 EXTRA_DIST += plugins/runtime/process/README.md plugins/runtime/process/services-lib.sh
