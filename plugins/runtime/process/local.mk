@@ -38,3 +38,28 @@ plugins_runtime_process_paved_supervisor_LDADD = \
 	plugins/runtime/process/librtcore.la $(JANSSON_LIBS)
 
 EXTRA_DIST += plugins/runtime/process/README.md plugins/runtime/process/services-lib.sh
+
+# Unit tests of the shared modules, one per module.
+RT_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
+RT_TEST_LDADD = plugins/runtime/process/librtcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
+check_PROGRAMS += plugins/runtime/process/test_files plugins/runtime/process/test_procs \
+	plugins/runtime/process/test_paths plugins/runtime/process/test_logfile
+TESTS += plugins/runtime/process/test_files plugins/runtime/process/test_procs \
+	plugins/runtime/process/test_paths plugins/runtime/process/test_logfile
+plugins_runtime_process_test_files_SOURCES = plugins/runtime/process/test_files.c
+plugins_runtime_process_test_files_CPPFLAGS = $(RT_TEST_CPPFLAGS)
+plugins_runtime_process_test_files_LDADD = $(RT_TEST_LDADD)
+plugins_runtime_process_test_procs_SOURCES = plugins/runtime/process/test_procs.c
+plugins_runtime_process_test_procs_CPPFLAGS = $(RT_TEST_CPPFLAGS)
+plugins_runtime_process_test_procs_LDADD = $(RT_TEST_LDADD)
+plugins_runtime_process_test_paths_SOURCES = plugins/runtime/process/test_paths.c
+plugins_runtime_process_test_paths_CPPFLAGS = $(RT_TEST_CPPFLAGS)
+plugins_runtime_process_test_paths_LDADD = $(RT_TEST_LDADD)
+plugins_runtime_process_test_logfile_SOURCES = plugins/runtime/process/test_logfile.c
+plugins_runtime_process_test_logfile_CPPFLAGS = $(RT_TEST_CPPFLAGS)
+plugins_runtime_process_test_logfile_LDADD = $(RT_TEST_LDADD)
+
+# End to end through the paved binary (needs haproxy and python3).
+EXTRA_DIST += plugins/runtime/process/rt-lib.sh plugins/runtime/process/testdata/httpd.py \
+	plugins/runtime/process/test_runtime_e2e.sh
+TESTS += plugins/runtime/process/test_runtime_e2e.sh

@@ -27,14 +27,12 @@ double rl_now(void)
 
 void rl_time(double t, char buf[32])
 {
-	time_t s = (time_t)t;
-	int ms = (int)((t - (double)s) * 1000);
+	long long total = (long long)(t * 1000 + 0.5);   /* t > 0: rounded to the ms */
+	time_t s = (time_t)(total / 1000);
 	struct tm tm;
-	if (ms > 999)
-		ms = 999;
 	gmtime_r(&s, &tm);
 	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", ms < 0 ? 0 : ms);
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(total % 1000));
 }
 
 double rl_parse_time(const char *s)
@@ -263,21 +261,31 @@ bad:
 	return NULL;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* {ID: SEQ} as "ID:SEQ,ID:SEQ", ids sorted. */
 static char *cursor_format(json_t *c)
 {
-	size_t len = 0;
+	size_t len = 0, n = 0;
 	char *s = NULL;
-	FILE *f = open_memstream(&s, &len);
-	const char *k;
+	const char **keys = calloc(json_object_size(c) + 1, sizeof *keys), *k;
 	json_t *v;
-	const char *sep = "";
-	if (!f)
+	FILE *f = keys ? open_memstream(&s, &len) : NULL;
+	if (!f) {
+		free(keys);
 		return NULL;
-	json_object_foreach(c, k, v) {
-		fprintf(f, "%s%s:%lld", sep, k, (long long)json_integer_value(v));
-		sep = ",";
 	}
+	json_object_foreach(c, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof *keys, key_cmp);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s:%lld", i ? "," : "", keys[i],
+		        (long long)json_integer_value(json_object_get(c, keys[i])));
 	fclose(f);
+	free(keys);
 	return s;
 }
 

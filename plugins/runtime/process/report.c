@@ -4,7 +4,8 @@
  *
  * status reports what really runs: a replica is "running" only when its
  * recorded pid is alive and started when the supervisor recorded it; a
- * service with no such replica has running: false and url null.  stop
+ * service with no such replica has running: false, and url is null
+ * unless a running replica is in traffic behind a running HAProxy.  stop
  * empties the spec first (nothing restarts), takes the replicas out of
  * traffic, then stops and checks every process of the service (control.h).
  */
@@ -26,8 +27,9 @@
 PAVED_PLUGIN_INIT3;
 
 /* One replica R of the spec as status reports it, from STATE and the
- * process table; SUP tells whether a supervisor runs. */
-static json_t *replica_status(json_t *r, json_t *state, bool sup, bool *running)
+ * process table; SUP tells whether a supervisor runs.  Sets *RUNNING when
+ * it runs and *SERVING when it runs in traffic. */
+static json_t *replica_status(json_t *r, json_t *state, bool sup, bool *running, bool *serving)
 {
 	const char *id = json_string_value(json_object_get(r, "id")) ?: "";
 	json_t *rs = json_object_get(json_object_get(state, "replicas"), id);
@@ -52,6 +54,7 @@ static json_t *replica_status(json_t *r, json_t *state, bool sup, bool *running)
 		if (json_is_string(json_object_get(rs, "started_at")))
 			json_object_set(o, "started_at", json_object_get(rs, "started_at"));
 		*running = true;
+		*serving = *serving || json_is_true(json_object_get(r, "enabled"));
 	} else {
 		json_object_set_new(o, "healthy", json_null());
 	}
@@ -63,17 +66,18 @@ static json_t *status_one(const char *home, const char *env, const char *svc)
 {
 	char *sdir = rd_service_dir(home, env, svc);
 	json_t *spec = rs_peek(home, env, svc), *state = sdir ? rs_state(sdir) : json_object(), *r;
-	bool sup = sdir && rc_supervisor(sdir), running = false;
+	bool sup = sdir && rc_supervisor(sdir), running = false, serving = false;
 	int port = rh_port(home, env, svc);
 	json_t *o = json_pack("{ss ss s[]}", "service", svc, "env", env, "replicas");
 	size_t i;
 	json_array_foreach(json_object_get(spec, "replicas"), i, r)
 		json_array_append_new(json_object_get(o, "replicas"),
-		                      replica_status(r, state, sup, &running));
+		                      replica_status(r, state, sup, &running, &serving));
 	if (port)
 		json_object_set_new(o, "port", json_integer(port));
 	json_object_set_new(o, "running", json_boolean(running));
-	json_object_set_new(o, "url", running && port && rh_live(home) ?
+	/* a URL only where something answers: a replica in traffic, HAProxy up */
+	json_object_set_new(o, "url", serving && port && rh_live(home) ?
 	                    json_sprintf("http://127.0.0.1:%d", port) : json_null());
 	json_decref(spec), json_decref(state);
 	free(sdir);
