@@ -436,6 +436,11 @@ int rh_ensure(paved_ctx *ctx, const char *env, const char *service, int *port, c
 			                  "ensured; try again", key);
 		if (rc == PAVED_OK && (changed || !live_of(&h)))
 			rc = sync_locked(ctx, &h, svcs, errmsg);
+		if (rc != PAVED_OK && changed) {
+			/* nothing half-made: a new front door HAProxy did not take is dropped */
+			json_object_del(svcs, key);
+			rf_write_json(h.svcs, svcs);
+		}
 		*port = have;
 		json_decref(svcs);
 	}

@@ -61,5 +61,27 @@ plugins_runtime_process_test_logfile_LDADD = $(RT_TEST_LDADD)
 
 # End to end through the paved binary (needs haproxy and python3).
 EXTRA_DIST += plugins/runtime/process/rt-lib.sh plugins/runtime/process/testdata/httpd.py \
-	plugins/runtime/process/test_runtime_e2e.sh
-TESTS += plugins/runtime/process/test_runtime_e2e.sh
+	plugins/runtime/process/test_runtime_e2e.sh plugins/runtime/process/test_faults_e2e.sh \
+	plugins/runtime/process/test_parallel_e2e.sh plugins/runtime/process/test_drivers_e2e.sh
+TESTS += plugins/runtime/process/test_runtime_e2e.sh plugins/runtime/process/test_faults_e2e.sh \
+	plugins/runtime/process/test_parallel_e2e.sh plugins/runtime/process/test_drivers_e2e.sh
+
+# Tests of the plugin's modules through a real host on a temporary
+# PAVED_HOME (test_rt.c opens it), one per module.
+RT_HOST_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+	-DRT_TEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/runtime/process/.libs"'
+RT_HOST_TEST_LDADD = host/libpaved.la $(CHECK_LIBS) $(JANSSON_LIBS)
+RT_HOST_TEST_HELPERS = plugins/runtime/process/test_rt.c plugins/runtime/process/test_rt.h
+check_PROGRAMS += plugins/runtime/process/test_spec plugins/runtime/process/test_net \
+	plugins/runtime/process/test_haproxy
+TESTS += plugins/runtime/process/test_spec plugins/runtime/process/test_net \
+	plugins/runtime/process/test_haproxy
+plugins_runtime_process_test_spec_SOURCES = plugins/runtime/process/test_spec.c $(RT_HOST_TEST_HELPERS)
+plugins_runtime_process_test_spec_CPPFLAGS = $(RT_HOST_TEST_CPPFLAGS)
+plugins_runtime_process_test_spec_LDADD = $(RT_HOST_TEST_LDADD)
+plugins_runtime_process_test_net_SOURCES = plugins/runtime/process/test_net.c $(RT_HOST_TEST_HELPERS)
+plugins_runtime_process_test_net_CPPFLAGS = $(RT_HOST_TEST_CPPFLAGS)
+plugins_runtime_process_test_net_LDADD = $(RT_HOST_TEST_LDADD)
+plugins_runtime_process_test_haproxy_SOURCES = plugins/runtime/process/test_haproxy.c $(RT_HOST_TEST_HELPERS)
+plugins_runtime_process_test_haproxy_CPPFLAGS = $(RT_HOST_TEST_CPPFLAGS)
+plugins_runtime_process_test_haproxy_LDADD = $(RT_HOST_TEST_LDADD)
