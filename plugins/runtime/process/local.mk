@@ -46,16 +46,17 @@ check_PROGRAMS += plugins/runtime/process/test_files plugins/runtime/process/tes
 	plugins/runtime/process/test_paths plugins/runtime/process/test_logfile
 TESTS += plugins/runtime/process/test_files plugins/runtime/process/test_procs \
 	plugins/runtime/process/test_paths plugins/runtime/process/test_logfile
-plugins_runtime_process_test_files_SOURCES = plugins/runtime/process/test_files.c
+RT_TEST_MAIN = plugins/runtime/process/test_main.h
+plugins_runtime_process_test_files_SOURCES = plugins/runtime/process/test_files.c $(RT_TEST_MAIN)
 plugins_runtime_process_test_files_CPPFLAGS = $(RT_TEST_CPPFLAGS)
 plugins_runtime_process_test_files_LDADD = $(RT_TEST_LDADD)
-plugins_runtime_process_test_procs_SOURCES = plugins/runtime/process/test_procs.c
+plugins_runtime_process_test_procs_SOURCES = plugins/runtime/process/test_procs.c $(RT_TEST_MAIN)
 plugins_runtime_process_test_procs_CPPFLAGS = $(RT_TEST_CPPFLAGS)
 plugins_runtime_process_test_procs_LDADD = $(RT_TEST_LDADD)
-plugins_runtime_process_test_paths_SOURCES = plugins/runtime/process/test_paths.c
+plugins_runtime_process_test_paths_SOURCES = plugins/runtime/process/test_paths.c $(RT_TEST_MAIN)
 plugins_runtime_process_test_paths_CPPFLAGS = $(RT_TEST_CPPFLAGS)
 plugins_runtime_process_test_paths_LDADD = $(RT_TEST_LDADD)
-plugins_runtime_process_test_logfile_SOURCES = plugins/runtime/process/test_logfile.c
+plugins_runtime_process_test_logfile_SOURCES = plugins/runtime/process/test_logfile.c $(RT_TEST_MAIN)
 plugins_runtime_process_test_logfile_CPPFLAGS = $(RT_TEST_CPPFLAGS)
 plugins_runtime_process_test_logfile_LDADD = $(RT_TEST_LDADD)
 
@@ -71,7 +72,8 @@ TESTS += plugins/runtime/process/test_runtime_e2e.sh plugins/runtime/process/tes
 RT_HOST_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS) \
 	-DRT_TEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/runtime/process/.libs"'
 RT_HOST_TEST_LDADD = host/libpaved.la $(CHECK_LIBS) $(JANSSON_LIBS)
-RT_HOST_TEST_HELPERS = plugins/runtime/process/test_rt.c plugins/runtime/process/test_rt.h
+RT_HOST_TEST_HELPERS = plugins/runtime/process/test_rt.c plugins/runtime/process/test_rt.h \
+	plugins/runtime/process/test_main.h
 check_PROGRAMS += plugins/runtime/process/test_spec plugins/runtime/process/test_net \
 	plugins/runtime/process/test_haproxy
 TESTS += plugins/runtime/process/test_spec plugins/runtime/process/test_net \

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "test_main.h"
 
 static char dir[64];
 
@@ -154,9 +155,5 @@ int main(void)
 	tcase_add_test(tc, write_json_round_trips);
 	tcase_add_test(tc, lock_excludes_a_second_holder);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return trt_main(s);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "logfile.h"
+#include "test_main.h"
 
 static char dir[64];
 
@@ -188,9 +189,5 @@ int main(void)
 	tcase_add_test(tc, merged_by_time_with_since_tail_cursor);
 	tcase_add_test(tc, bad_cursor_is_refused);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return trt_main(s);
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_main.h"
 #include "test_rt.h"
 
 #define P "runtime_process: runtime.driver.process."
@@ -123,9 +124,5 @@ int main(void)
 	tcase_add_test(tc, range_in_use);
 	tcase_add_test(tc, held_ports_are_skipped);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return trt_main(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "paths.h"
+#include "test_main.h"
 
 static const struct { const char *name; bool service, env; } names[] = {
 	{ "api", true, true }, { "a", true, true }, { "payment-api", true, true },
@@ -44,9 +45,5 @@ int main(void)
 	tcase_add_loop_test(tc, name_rules, 0, (int)(sizeof names / sizeof *names));
 	tcase_add_test(tc, dirs_and_mark);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return trt_main(s);
 }

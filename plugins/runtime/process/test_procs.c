@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "procs.h"
+#include "test_main.h"
 
 /* A child running ARGV with the environment entry KV, ignoring SIGTERM
  * with DEAF (the disposition survives exec); the caller reaps it. */
@@ -112,9 +113,5 @@ int main(void)
 	tcase_add_test(tc, mark_and_args_are_found);
 	tcase_add_test(tc, stop_kills_what_ignores_sigterm);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return trt_main(s);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_main.h"
 #include "test_rt.h"
 
 #define P "runtime_process: runtime.driver.process."
@@ -103,9 +104,5 @@ int main(void)
 	                    (int)(sizeof bad / sizeof *bad));
 	tcase_add_test(tc, status_of_nothing);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return trt_main(s);
 }
