@@ -88,13 +88,16 @@ static int check(const char *svc, const char *env, char **sdir)
  * ready (it writes "ok PID" or "busy PID" to the notify pipe) or failed. */
 static int detach(const char *svc, const char *env)
 {
-	char *sdir = NULL, *mark = NULL;
-	int rc = check(svc, env, &sdir), fds[2];
+	char *sdir = NULL, *mark = NULL, msg[512];
+	int rc = check(svc, env, &sdir), fds[2] = { -1, -1 };
+	size_t n = 0;
+	ssize_t r;
 	if (rc)
-		return rc;
+		goto out;
+	rc = 1;
 	if (!(mark = rd_mark(sdir)) || pipe2(fds, O_CLOEXEC) != 0) {
 		fprintf(stderr, "paved-supervisor: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
 	pid_t c = fork();
 	if (c == 0) {
@@ -105,7 +108,7 @@ static int detach(const char *svc, const char *env)
 		snprintf(fdnum, sizeof fdnum, "%d", fds[1]);
 		fcntl(fds[1], F_SETFD, 0);
 		setenv(NOTIFY_VAR, fdnum, 1);
-		putenv(mark);
+		putenv(mark);   /* the mark every process of the service carries */
 		char *const argv[] = { "paved-supervisor", (char *)svc, (char *)env, NULL };
 		execv("/proc/self/exe", argv);
 		dprintf(fds[1], "cannot run /proc/self/exe: %s\n", strerror(errno));
@@ -114,22 +117,24 @@ static int detach(const char *svc, const char *env)
 	close(fds[1]);
 	if (c < 0) {
 		fprintf(stderr, "paved-supervisor: fork: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
 	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
 		;
-	char msg[512];
-	size_t n = 0;
-	ssize_t r;
 	while (n < sizeof msg - 1 && ((r = read(fds[0], msg + n, sizeof msg - 1 - n)) > 0 ||
 	                              (r < 0 && errno == EINTR)))
 		n += r > 0 ? (size_t)r : 0;
 	msg[n] = '\0';
 	if (strncmp(msg, "ok ", 3) == 0 || strncmp(msg, "busy ", 5) == 0)
-		return 0;
-	fprintf(stderr, "paved-supervisor: %s/%s: %s", env, svc,
-	        n ? msg : "the supervisor exited before it was ready; see supervisor.log\n");
-	return 1;
+		rc = 0;
+	else
+		fprintf(stderr, "paved-supervisor: %s/%s: %s", env, svc,
+		        n ? msg : "the supervisor exited before it was ready; see supervisor.log\n");
+out:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	free(sdir), free(mark);
+	return rc;
 }
 
 /* Point stdin at /dev/null and stdout, stderr at supervisor.log; close
@@ -241,63 +246,68 @@ static void loop(const char *specpath, const char *lockpath, int *svc_lock)
 
 static int supervise(const char *svc, const char *env)
 {
-	char *sdir = NULL;
+	char *sdir = NULL, *specpath = NULL, *lockpath = NULL, *suplock = NULL, *pidpath = NULL;
 	const char *nv = getenv(NOTIFY_VAR);
-	int notify = nv ? atoi(nv) : -1, rc = check(svc, env, &sdir);
+	int notify = nv ? atoi(nv) : -1, rc = check(svc, env, &sdir), me = -1, svc_lock = -1;
 	unsetenv(NOTIFY_VAR);
 	if (rc) {
-		if (notify >= 0)
-			dprintf(notify, "invalid arguments\n");
-		return rc;
+		dprintf(notify, "invalid arguments\n");
+		goto out;
 	}
+	rc = 1;
 	own_stdio(sdir, notify);
-	char *specpath = rd_file(sdir, "spec.json"), *lockpath = rd_file(sdir, "lock");
-	char *suplock = rd_file(sdir, "supervisor.lock"), *pidpath = rd_file(sdir, "supervisor.pid");
-	if (!specpath || !lockpath || !suplock || !pidpath || chdir(sdir) != 0) {
+	if (!(specpath = rd_file(sdir, "spec.json")) || !(lockpath = rd_file(sdir, "lock")) ||
+	    !(suplock = rd_file(sdir, "supervisor.lock")) ||
+	    !(pidpath = rd_file(sdir, "supervisor.pid")) || chdir(sdir) != 0) {
 		dprintf(notify, "cannot enter %s: %s\n", sdir, strerror(errno));
-		return 1;
+		goto out;
 	}
-	int me = rf_lock(suplock, 0, 1);
-	if (me < 0) {
+	if ((me = rf_lock(suplock, 0, 1)) < 0) {
+		int e = errno, other = 0;
 		FILE *f = fopen(pidpath, "re");
-		int other = 0;
 		if (f && fscanf(f, "%d", &other) != 1)
 			other = 0;
 		if (f)
 			fclose(f);
-		if (errno == EWOULDBLOCK || errno == EAGAIN)
-			dprintf(notify, "busy %d\n", other);
-		else
-			dprintf(notify, "cannot lock %s: %s\n", suplock, strerror(errno));
-		return 0;
+		if (e == EWOULDBLOCK || e == EAGAIN) {
+			dprintf(notify, "busy %d\n", other);   /* one runs: it follows the spec */
+			rc = 0;
+		} else {
+			dprintf(notify, "cannot lock %s: %s\n", suplock, strerror(e));
+		}
+		goto out;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
 		dprintf(notify, "pipe: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
 	install_signals();
 	char pidtext[32];
 	snprintf(pidtext, sizeof pidtext, "%d\n", (int)getpid());
 	if (rf_write_atomic(pidpath, pidtext, strlen(pidtext)) != 0) {
 		dprintf(notify, "cannot write %s: %s\n", pidpath, strerror(errno));
-		return 1;
+		goto out;
 	}
 	sr_init(sdir);
 	sr_say("supervising %s/%s", env, svc);
-	if (notify >= 0) {
-		dprintf(notify, "ok %d\n", (int)getpid());
-		close(notify);
-	}
-	int svc_lock = -1;
+	dprintf(notify, "ok %d\n", (int)getpid());
+	close(notify);
+	notify = -1;
 	loop(specpath, lockpath, &svc_lock);
 	/* leave: the pid file first, then the supervisor lock, and only then
 	 * (at exit) the service lock a concurrent start may be waiting on */
 	unlink(pidpath);
 	rf_unlock(me);
+	me = -1;
 	sr_say("no replica left: exiting");
+	rc = 0;
+out:
+	if (notify >= 0)
+		close(notify);
+	rf_unlock(me);
 	free(specpath), free(lockpath), free(suplock), free(pidpath), free(sdir);
-	return 0;
+	return rc;   /* svc_lock, when held, is released by exit */
 }
 
 int main(int argc, char **argv)
