@@ -30,7 +30,7 @@ cp "$top_srcdir/plugins/runtime/process/testdata/httpd.py" "$RT_APP/" || exit 99
 rt_pids() {
 	grep -las "PAVED_RUNTIME_DIR=$PAVED_HOME/runtime/" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
 	grep -las "RT_DIRECT=$PAVED_HOME/" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
-	grep -las -- "$PAVED_HOME/runtime/haproxy/haproxy.cfg" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+	haproxies
 }
 
 rt_cleanup() {
@@ -130,10 +130,11 @@ sys.stdout.write(out.decode())
 EOF
 }
 
-# haproxies: the pids of the live HAProxy processes of this home.
+# haproxies: the pids of the live HAProxy processes of this home (grep's
+# own command line holds the path too: only processes named haproxy count).
 haproxies() {
 	for p in $(grep -las -- "$PAVED_HOME/runtime/haproxy/haproxy.cfg" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-		gone "$p" || echo "$p"
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = haproxy ] && ! gone "$p" && echo "$p"
 	done
 }
 

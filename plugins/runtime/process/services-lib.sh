@@ -28,7 +28,10 @@ services_setup() {
 # running this home's haproxy.cfg).
 services_pids() {
 	grep -las "PAVED_RUNTIME_DIR=$PAVED_HOME/runtime/" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
-	grep -las -- "$PAVED_HOME/runtime/haproxy/haproxy.cfg" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+	for p in $(grep -las -- "$PAVED_HOME/runtime/haproxy/haproxy.cfg" /proc/[0-9]*/cmdline 2>/dev/null |
+	           cut -d/ -f3); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = haproxy ] && echo "$p"   # not grep itself
+	done
 }
 
 services_stop() {
