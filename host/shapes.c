@@ -71,6 +71,9 @@ static json_t *area_of(pv_host *h, const char *hook, const char **verb, const ch
 	return a;
 }
 
+/* The declared shape of HOOK, or for a bare area name ("provision") the
+ * area's declaration (its selector, defaults and verbs), so a caller can
+ * see which driver the declared defaults name.  Borrowed; NULL if none. */
 json_t *pv_shape_of(pv_host *h, const char *hook)
 {
 	json_t *s = json_object_get(json_object_get(pv_shapes(h), "hooks"), hook);
@@ -79,6 +82,8 @@ json_t *pv_shape_of(pv_host *h, const char *hook)
 	json_t *a;
 	if (s)
 		return s;
+	if (!strchr(hook, '.'))
+		return json_object_get(json_object_get(pv_shapes(h), "areas"), hook);
 	if ((a = area_of(h, hook, &verb, &driver, &dlen)))
 		return json_object_get(json_object_get(a, "verbs"), verb);
 	return NULL;

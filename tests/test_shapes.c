@@ -235,6 +235,10 @@ START_TEST(test_declarations_are_complete)
 	                 pv_shape_of(h, "runtime.start"));
 	ck_assert_ptr_null(pv_shape_of(h, "runtime.driver..start"));
 	ck_assert_ptr_null(pv_shape_of(h, "catalog.nothing"));
+	/* an area's name: its declaration, with the defaults callers resolve */
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(
+	                 pv_shape_of(h, "provision"), "defaults"), "redis"), "default")), "redis-local");
+	ck_assert_ptr_null(pv_shape_of(h, "catalog"));
 }
 END_TEST
 

@@ -11,6 +11,7 @@
 #define PAVED_PC_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include <paved/plugin.h>
 
@@ -30,5 +31,53 @@ int pc_rmtree(const char *path);
  * otherwise; ERRMSG may be NULL too.  Returns what the call returned.
  * Uses the plugin's own `paved` table (PAVED_PLUGIN_INIT1). */
 int pc_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result, char **errmsg);
+
+/* ---- files ---------------------------------------------------------- */
+
+/* The whole file PATH as a malloc()ed NUL-terminated string, or NULL with
+ * errno set. */
+char *pc_read_file(const char *path);
+
+/* Write LEN bytes of DATA to PATH atomically: into a new file made by
+ * mkstemp(3) beside PATH (O_EXCL: a file or link planted there is never
+ * written through), given MODE, then renamed over PATH (a link at PATH is
+ * replaced, not followed).  0, or -1 with errno set (nothing left behind). */
+int pc_write_file(const char *path, const char *data, size_t len, mode_t mode);
+
+/* The last non-empty line of TEXT (NULL: ""), malloc()ed; NULL when out
+ * of memory. */
+char *pc_last_line(const char *text);
+
+/* ---- randomness and ports ----------------------------------------------- */
+
+/* NBYTES (at most 64) random bytes from getrandom(2) as 2*NBYTES lowercase
+ * hex digits and a NUL into OUT.  0, or -1 with errno set. */
+int pc_random_hex(char *out, size_t nbytes);
+
+/* A TCP port free on 127.0.0.1 now (bound and released), or -1 with errno. */
+int pc_free_port(void);
+
+/* True when something listens on, or holds, 127.0.0.1:PORT. */
+bool pc_port_taken(int port);
+
+/* ---- servers run for a home, as root ------------------------------------ */
+
+/* When paved runs as root, a plugin runs its servers (PostgreSQL,
+ * redis-server) as an unprivileged user, who cannot enter $PAVED_HOME.
+ * Their files then live in /var/lib/paved/KIND-HASH, HASH of the home's
+ * real path (so "/x/" and "/x" are one home).  That directory holds a file
+ * "home" naming the home: the registry that finds it again when the home
+ * is gone, and LINK (inside the home) points at it.
+ *
+ * pc_sysdir: the directory for HOME (malloc()ed), whether it exists or not.
+ * pc_sysdir_make: create it (0700, owned by UID:GID), register HOME in it
+ * and point LINK at it.  0, or -1 with errno set.
+ * pc_sysdir_find: the existing directory of HOME, malloc()ed, or NULL:
+ * where LINK points, else KIND-HASH, else a registered one naming HOME
+ * (as typed or as its real path), else KIND-HASH of HOME as typed (how
+ * earlier versions named it). */
+char *pc_sysdir(const char *kind, const char *home);
+int   pc_sysdir_make(const char *dir, const char *home, const char *link, uid_t uid, gid_t gid);
+char *pc_sysdir_find(const char *kind, const char *home, const char *link);
 
 #endif /* PAVED_PC_H */

@@ -73,6 +73,80 @@ START_TEST(test_rmtree)
 }
 END_TEST
 
+START_TEST(test_write_read)
+{
+	char *f = pc_printf("%s/secret", dir), *planted = pc_printf("%s/planted", dir);
+	FILE *p = fopen(planted, "w");
+	ck_assert_ptr_nonnull(p);
+	fclose(p);
+	ck_assert_int_eq(symlink(planted, f), 0);              /* a link at the path */
+	ck_assert_int_eq(pc_write_file(f, "s3cr3t\n", 7, 0600), 0);
+	struct stat st;
+	ck_assert_int_eq(lstat(f, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));                        /* replaced, not followed */
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	char *t = pc_read_file(f), *e = pc_read_file(planted);
+	ck_assert_str_eq(t, "s3cr3t\n");
+	ck_assert_str_eq(e, "");
+	free(t), free(e);
+	errno = 0;
+	ck_assert_ptr_null(pc_read_file("/nonexistent/x"));
+	ck_assert_int_eq(errno, ENOENT);
+	char *bad = pc_printf("%s/no/such/dir/f", dir);
+	ck_assert_int_eq(pc_write_file(bad, "x", 1, 0600), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	free(f), free(planted), free(bad);
+}
+END_TEST
+
+START_TEST(test_text_random_ports)
+{
+	char *l = pc_last_line("one\ntwo \n\n");
+	ck_assert_str_eq(l, "two");
+	free(l);
+	l = pc_last_line(NULL);
+	ck_assert_str_eq(l, "");
+	free(l);
+	char a[49], b[49];
+	ck_assert_int_eq(pc_random_hex(a, 24), 0);
+	ck_assert_int_eq(pc_random_hex(b, 24), 0);
+	ck_assert_int_eq(strlen(a), 48);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(pc_random_hex(a, 65), -1);
+	int port = pc_free_port();
+	ck_assert_int_gt(port, 0);
+	ck_assert(!pc_port_taken(port));
+}
+END_TEST
+
+START_TEST(test_sysdir)
+{
+	char *home = pc_printf("%s/home", dir), *slash = pc_printf("%s/home/", dir);
+	char *link = pc_printf("%s/home/provision/pg", dir);
+	ck_assert_int_eq(pc_mkdir_p(home, 0700), 0);
+	char *a = pc_sysdir("test", home), *b = pc_sysdir("test", slash);
+	ck_assert_str_eq(a, b);                                /* one home, however typed */
+	ck_assert(strncmp(a, "/var/lib/paved/test-", 20) == 0);
+	free(a), free(b);
+	/* pc_sysdir_make needs /var/lib/paved: only root may write there */
+	if (geteuid() == 0) {
+		char *d = pc_sysdir("pctest", home);
+		ck_assert_int_eq(pc_sysdir_make(d, slash, link, 0, 0), 0);
+		char *f = pc_sysdir_find("pctest", home, link);
+		ck_assert_str_eq(f, d);
+		free(f);
+		unlink(link);                                  /* the home forgot it: registry */
+		f = pc_sysdir_find("pctest", slash, NULL);
+		ck_assert_str_eq(f, d);
+		free(f);
+		pc_rmtree(d);
+		ck_assert_ptr_null(pc_sysdir_find("pctest", home, link));
+		free(d);
+	}
+	free(home), free(slash), free(link);
+}
+END_TEST
+
 PAVED_PLUGIN_INIT1;
 
 static int calls;
@@ -108,6 +182,9 @@ int main(void)
 	tcase_add_test(tc, test_mkdir_p);
 	tcase_add_test(tc, test_rmtree);
 	tcase_add_test(tc, test_call);
+	tcase_add_test(tc, test_write_read);
+	tcase_add_test(tc, test_text_random_ports);
+	tcase_add_test(tc, test_sysdir);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -392,7 +392,8 @@ struct paved_api {
 	int (*write_yaml)(paved_ctx *ctx, FILE *out, json_t *docs, unsigned flags, char **errmsg);
 
 	/* The declared shape of HOOK (sdk/hooks.json): {summary, args, result}
-	 * or NULL when undeclared.  Borrowed. */
+	 * or NULL when undeclared.  For an area's name ("provision") its whole
+	 * declaration: {summary, by?, env, default, defaults?, verbs}.  Borrowed. */
 	json_t *(*shape)(paved_ctx *ctx, const char *hook);
 
 	/* The plugin's own name. */
