@@ -76,3 +76,56 @@ int pc_rmtree(const char *path)
 		return errno == ENOENT ? 0 : -1;
 	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
+
+int pc_provide_verbs(paved_ctx *ctx, const char *prefix, const char *const *verbs,
+                     paved_fn fn, char **errmsg)
+{
+	for (long i = 0; verbs[i]; i++) {
+		char *hook = pc_printf("%s.%s", prefix, verbs[i]);
+		int rc = hook ? paved->provide(ctx, hook, fn, (void *)i, NULL, errmsg)
+		              : paved->error(errmsg, "out of memory");
+		free(hook);
+		if (rc != PAVED_OK)
+			return rc;
+	}
+	return PAVED_OK;
+}
+
+char *pc_keys(json_t *obj)
+{
+	char *s = strdup("");
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) {
+		char *t = s ? pc_printf("%s%s%s", s, *s ? ", " : "", k) : NULL;
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+int pc_refuse(char **errmsg, const char *name, const char *field, const char *old,
+              const char *now, const char *what, const char *list)
+{
+	if (old && strcmp(old, now))
+		return paved->error(errmsg, "resource '%s': %s: %s -> %s is not %s (%s)", name, field,
+		                    old, now, what, list);
+	return paved->error(errmsg, "resource '%s': %s '%s' is not %s (%s)", name, field, now, what,
+	                    list);
+}
+
+void pc_unknown_params(paved_ctx *ctx, json_t *res, const char *driver,
+                       const char *const *known)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(res, "params"), k, v) {
+		size_t i = 0;
+		while (known[i] && strcmp(known[i], k))
+			i++;
+		if (!known[i])
+			paved->log(ctx, PAVED_LOG_WARN, "resource '%s': params.%s means nothing to the %s "
+			           "driver: ignored", json_string_value(json_object_get(res, "name")), k,
+			           driver);
+	}
+}

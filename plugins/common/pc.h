@@ -32,6 +32,28 @@ int pc_rmtree(const char *path);
  * Uses the plugin's own `paved` table (PAVED_PLUGIN_INIT1). */
 int pc_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result, char **errmsg);
 
+/* Provide PREFIX.VERB for each of the NULL-terminated VERBS with FN, its
+ * data the verb's index ((void *)(long)i): a driver's hooks in one call
+ * ("provision.driver.redis-local" + create, update, ...). */
+int pc_provide_verbs(paved_ctx *ctx, const char *prefix, const char *const *verbs,
+                     paved_fn fn, char **errmsg);
+
+/* "a, b, c": the keys of OBJ (malloc()ed; "" for none, NULL when out of
+ * memory). */
+char *pc_keys(json_t *obj);
+
+/* Refuse a value: "resource 'NAME': FIELD: OLD -> NOW is not WHAT (LIST)"
+ * when OLD is another value, else "resource 'NAME': FIELD 'NOW' is not
+ * WHAT (LIST)".  Returns PAVED_ERR with *ERRMSG set. */
+int pc_refuse(char **errmsg, const char *name, const char *field, const char *old,
+              const char *now, const char *what, const char *list);
+
+/* Log a warning for each params.KEY of resource RES that is not in KNOWN
+ * (NULL-terminated): DRIVER ignores it (it may be meant for another env's
+ * driver). */
+void pc_unknown_params(paved_ctx *ctx, json_t *res, const char *driver,
+                       const char *const *known);
+
 /* ---- files ---------------------------------------------------------- */
 
 /* The whole file PATH as a malloc()ed NUL-terminated string, or NULL with
