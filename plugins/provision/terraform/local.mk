@@ -1,8 +1,7 @@
 # plugins/provision/terraform: the terraform driver (main.tf.json).
 plugin_LTLIBRARIES += plugins/provision/terraform/provision_terraform.la
 plugins_provision_terraform_provision_terraform_la_SOURCES = \
-	plugins/provision/terraform/terraform.c \
-	plugins/provision/common/prutil.c plugins/provision/common/prutil.h
+	plugins/provision/terraform/terraform.c
 plugins_provision_terraform_provision_terraform_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_provision_terraform_provision_terraform_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/provision/terraform/.libs

@@ -1,18 +1,21 @@
 /*
- * terraform.c -- the provision_terraform plugin: the "terraform" driver of
- * resource types postgres and redis (hooks provision.driver.postgres.
- * terraform and provision.driver.redis.terraform).
+ * terraform.c -- the provision_terraform plugin: the driver "terraform" of
+ * the provision area for both resource types, postgres and redis (hooks
+ * provision.driver.terraform.VERB: create, update, plan, destroy, status,
+ * start, stop).
  *
- * It translates the intent into a Terraform module in JSON syntax,
+ * It translates a resource into a Terraform module in JSON syntax,
  * DIR/terraform/ENV/main.tf.json, where DIR is the service's directory
  * (the one holding platform.yaml) or $PAVED_HOME/provision/terraform/
- * SERVICE: aws_db_instance (backup_retention_period from "backups",
- * instance class from the size table), aws_elasticache_cluster (node type
- * from the size table, maxmemory-policy from "eviction" through an
+ * SERVICE: aws_db_instance (backup_retention_period from params.backups,
+ * instance class from the class table), aws_elasticache_cluster (node type
+ * from the class table, maxmemory-policy from params.eviction through an
  * aws_elasticache_parameter_group).  Several resources of one service and
  * environment share the module.  Passwords are never written: RDS keeps
  * the master password in AWS Secrets Manager (manage_master_user_password).
  * `terraform init/plan/apply` run only when the option "run" is true.
+ * Every change (class, backups, eviction, more storage) is made in place by
+ * Terraform; less storage is refused (RDS storage only grows).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +24,7 @@
 
 #include <paved/plugin.h>
 
-#include "../common/prutil.h"
+#include "pc.h"
 
 PAVED_PLUGIN_INIT1;
 
@@ -86,7 +89,6 @@ static const char *policy(const char *e)
 	return NULL;
 }
 
-/* The module directory of resource RES (malloc()ed). */
 /* Put VALUE (taken) as resource LABEL of TYPE in the module's "resource"
  * object RS, making the TYPE object when it is the first of its kind. */
 static void add_resource(json_t *rs, const char *type, const char *label, json_t *value)
@@ -96,6 +98,7 @@ static void add_resource(json_t *rs, const char *type, const char *label, json_t
 	json_object_set_new(json_object_get(rs, type), label, value);
 }
 
+/* The module directory of resource RES (malloc()ed). */
 static char *module_dir(paved_ctx *ctx, json_t *res)
 {
 	const char *dir = json_string_value(json_object_get(res, "dir"));
@@ -112,20 +115,21 @@ static int translate(paved_ctx *ctx, json_t *res, json_t *m, char **label_out, c
 {
 	const char *type = json_string_value(json_object_get(res, "type"));
 	const char *name = json_string_value(json_object_get(res, "name"));
-	const char *size = json_string_value(json_object_get(res, "size"));
+	const char *cls = json_string_value(json_object_get(res, "class"));
 	const char *env = json_string_value(json_object_get(res, "env"));
 	const char *svc = json_string_value(json_object_get(res, "service"));
-	json_t *opts = json_object_get(res, "options");
+	json_t *opts = json_object_get(res, "params");
 	bool pg = !strcmp(type, "postgres");
-	const char *cls = json_string_value(json_object_get(json_object_get(paved->option(ctx, "sizes"),
-	                                                                    type), size));
+	const char *kind = json_string_value(json_object_get(json_object_get(paved->option(ctx,
+	                                     "classes"), type), cls ? cls : "small"));
 	if (!aws_id(name, pg ? 63 : 50))
 		return paved->error(errmsg, "name '%s' cannot be an AWS identifier: use lowercase "
 		                  "letters, digits and single '-', starting with a letter (at most "
 		                  "%d characters)", name, pg ? 63 : 50);
-	if (!cls)
-		return paved->error(errmsg, "no %s for size '%s' in plugins.provision_terraform.sizes.%s",
-		                  pg ? "instance class" : "node type", size, type);
+	if (!kind)
+		return paved->error(errmsg, "resource '%s': class '%s' is not a known class (no %s for it "
+		                    "in plugins.provision_terraform.classes.%s)", name, cls ? cls : "",
+		                    pg ? "instance class" : "node type", type);
 	char *label = underscored(name);
 	json_t *tags = json_pack("{ss ss ss}", "paved:resource", name, "paved:env", env,
 	                         "paved:service", svc ? svc : name);
@@ -135,15 +139,15 @@ static int translate(paved_ctx *ctx, json_t *res, json_t *m, char **label_out, c
 		if (days < 0) {
 			free(label);
 			json_decref(tags);
-			return paved->error(errmsg, "invalid backups '%s': use daily, weekly, none or a "
-			                  "number of days (0-35)",
-			                  json_string_value(json_object_get(opts, "backups"))
-			                  ? json_string_value(json_object_get(opts, "backups")) : "?");
+			return paved->error(errmsg, "resource '%s': params.backups '%s' is not a backups "
+			                    "setting (daily, weekly, none or a number of days 0-35)", name,
+			                    json_string_value(json_object_get(opts, "backups"))
+			                    ? json_string_value(json_object_get(opts, "backups")) : "?");
 		}
 		json_t *storage = json_object_get(opts, "storage_gb");
 		json_t *db = json_pack("{ss ss ss ss si ss ss sb si sb sb ss so}",
 		                       "identifier", name, "engine", "postgres", "engine_version", "15",
-		                       "instance_class", cls,
+		                       "instance_class", kind,
 		                       "allocated_storage", json_is_integer(storage)
 		                               ? (int)json_integer_value(storage) : 20,
 		                       "db_name", label, "username", "paved_admin",
@@ -168,11 +172,12 @@ static int translate(paved_ctx *ctx, json_t *res, json_t *m, char **label_out, c
 		if (ev && !pol) {
 			free(label);
 			json_decref(tags);
-			return paved->error(errmsg, "invalid eviction '%s': use lru, lfu, random, ttl, none "
-			                  "or a Redis policy such as volatile-lru", ev);
+			return paved->error(errmsg, "resource '%s': params.eviction '%s' is not an eviction "
+			                    "policy (lru, lfu, random, ttl, none or a Redis policy such as "
+			                    "volatile-lru)", name, ev);
 		}
 		json_t *c = json_pack("{ss ss ss si ss si sO}", "cluster_id", name, "engine", "redis",
-		                      "node_type", cls, "num_cache_nodes", 1, "engine_version", "7.0",
+		                      "node_type", kind, "num_cache_nodes", 1, "engine_version", "7.0",
 		                      "port", 6379, "tags", tags);
 		if (pol) {
 			char *pg_name = pc_printf("%s-params", name);
@@ -231,12 +236,13 @@ static json_t *load_module(paved_ctx *ctx, const char *path)
 
 static int save_module(json_t *m, const char *path, char **errmsg)
 {
-	char *text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS), *err = NULL;
+	char *text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
 	char *t2 = text ? pc_printf("%s\n", text) : NULL;
 	int rc = !t2 ? paved->error(errmsg, "out of memory")
-	       : pu_write_file(path, t2, strlen(t2), 0644, &err) ? paved->error(errmsg, "%s", err)
+	       : pc_write_file(path, t2, strlen(t2), 0644) ? paved->error(errmsg, "cannot write %s: %s",
+	                                                                path, strerror(errno))
 	       : PAVED_OK;
-	free(text), free(t2), free(err);
+	free(text), free(t2);
 	return rc;
 }
 
@@ -255,48 +261,55 @@ static int run_terraform(paved_ctx *ctx, const char *dir, char **errmsg)
 	int rc = PAVED_OK;
 	for (size_t i = 0; i < 3 && rc == PAVED_OK; i++) {
 		const char *argv[8] = { tf, chdir_arg };
+		struct paved_run_result r;
+		char *err = NULL;
 		for (size_t j = 0; steps[i][j]; j++)
 			argv[2 + j] = steps[i][j];
-		char *out = NULL, *etext = NULL, *err = NULL;
-		int st = pu_run(argv, NULL, 30 * 60 * 1000, &out, &etext, &err);
-		if (st != 0) {
-			const char *e = etext && strstr(etext, "Error") ? strstr(etext, "Error") : etext;
-			char *line = strndup(e ? e : "", strcspn(e ? e : "", "\n"));
-			bool offline = (etext && (strstr(etext, "registry.terraform.io") ||
-			                          strstr(etext, "Failed to query available provider") ||
-			                          strstr(etext, "dial tcp") || strstr(etext, "no such host")));
-			if (st < 0)
-				rc = paved->error(errmsg, "cannot run terraform: %s; install it or set "
-				                "plugins.provision_terraform.terraform", err);
-			else
-				rc = paved->error(errmsg, "terraform %s failed in %s: %s%s", steps[i][0], dir,
-				                line ? line : "?", offline ? "; the provider registry is "
-				                "unreachable (offline?): the module is written, run terraform "
-				                "there when online" : "");
+		if (paved->run(ctx, &(struct paved_cmd){ .argv = argv, .timeout_ms = 30 * 60 * 1000 },
+		               &r, &err) != PAVED_OK) {
+			rc = paved->error(errmsg, "cannot run terraform: %s; install it or set "
+			                  "plugins.provision_terraform.terraform", err);
+		} else if (r.status != 0 || r.timed_out) {
+			const char *e = strstr(r.err, "Error") ? strstr(r.err, "Error") : r.err;
+			char *line = strndup(e, strcspn(e, "\n"));
+			bool offline = strstr(r.err, "registry.terraform.io") ||
+			               strstr(r.err, "Failed to query available provider") ||
+			               strstr(r.err, "dial tcp") || strstr(r.err, "no such host");
+			rc = paved->error(errmsg, "terraform %s failed in %s: %s%s", steps[i][0], dir,
+			                  line && *line ? line : r.timed_out ? "timed out" : "?",
+			                  offline ? "; the provider registry is unreachable (offline?): "
+			                  "the module is written, run terraform there when online" : "");
 			free(line);
 		}
-		free(out), free(etext), free(err);
+		free(r.out), free(r.err), free(err);
 	}
 	free(chdir_arg);
 	return rc;
 }
 
-static int create(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
+/* Write RES into its module (replacing what it was) and apply it when
+ * "run" is true; on failure the module is put back as it was.  *RESULT:
+ * {state, summary}. */
+static int write_resource(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
 	char *dir = module_dir(ctx, res), *path = pc_printf("%s/main.tf.json", dir ? dir : "");
-	char *label = NULL, *err = NULL, *old = NULL;
+	char *label = NULL, *old = NULL;
 	json_t *m = NULL;
 	int rc = PAVED_ERR;
 	if (!dir || !path) {
 		paved->error(errmsg, "out of memory");
 		goto out;
 	}
-	old = pu_read_file(path);
+	old = pc_read_file(path);
 	m = load_module(ctx, path);
+	char *prev = underscored(json_string_value(json_object_get(res, "name")));
+	if (prev)
+		untranslate(m, prev);
+	free(prev);
 	if (translate(ctx, res, m, &label, errmsg))
 		goto out;
-	if (pu_mkdirs(dir, 0755, &err)) {
-		paved->error(errmsg, "%s", err);
+	if (pc_mkdir_p(dir, 0755)) {
+		paved->error(errmsg, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (save_module(m, path, errmsg))
@@ -304,7 +317,7 @@ static int create(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 	if (run_terraform(ctx, dir, errmsg)) {
 		/* put the module back as it was */
 		if (old)
-			pu_write_file(path, old, strlen(old), 0644, NULL);
+			pc_write_file(path, old, strlen(old), 0644);
 		else
 			unlink(path);
 		goto out;
@@ -321,7 +334,7 @@ static int create(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 	rc = PAVED_OK;
 out:
 	json_decref(m);
-	free(dir), free(path), free(label), free(err), free(old);
+	free(dir), free(path), free(label), free(old);
 	return rc;
 }
 
@@ -358,56 +371,107 @@ out:
 	return rc;
 }
 
-/* provision.driver.{postgres,redis}.terraform {action, resource} */
+/* params.storage_gb of RES (20 when not given). */
+static json_int_t storage(json_t *res)
+{
+	json_t *v = json_object_get(json_object_get(res, "params"), "storage_gb");
+	return json_is_integer(v) ? json_integer_value(v) : 20;
+}
+
+/* Check RES by translating it into a scratch module; then compare with
+ * PREV: everything changes in place, but storage only grows. */
+static int plan(paved_ctx *ctx, json_t *res, json_t *prev, json_t **result, char **errmsg)
+{
+	json_t *m = load_module(ctx, "/nonexistent"), *fields = json_array();
+	char *label = NULL;
+	int rc = translate(ctx, res, m, &label, errmsg);
+	const char *name = json_string_value(json_object_get(res, "name"));
+	free(label);
+	json_decref(m);
+	if (rc == PAVED_OK && storage(res) < storage(prev)) {
+		rc = paved->error(errmsg, "resource '%s': params.storage_gb: %lld -> %lld cannot shrink "
+		                  "(RDS storage only grows)", name, (long long)storage(prev),
+		                  (long long)storage(res));
+	}
+	if (rc != PAVED_OK) {
+		json_decref(fields);
+		return rc;
+	}
+	static const char *const keys[] = { "backups", "eviction", "storage_gb", NULL };
+	if (!json_equal(json_object_get(res, "class"), json_object_get(prev, "class")))
+		json_array_append_new(fields, json_string("class"));
+	for (size_t i = 0; keys[i]; i++)
+		if (!json_equal(json_object_get(json_object_get(res, "params"), keys[i]),
+		                json_object_get(json_object_get(prev, "params"), keys[i]))) {
+			char *f = pc_printf("params.%s", keys[i]);
+			json_array_append_new(fields, json_string(f ? f : keys[i]));
+			free(f);
+		}
+	*result = json_pack("{ss so}", "action", json_array_size(fields) ? "update" : "none",
+	                    "fields", fields);
+	return PAVED_OK;
+}
+
+enum verb { CREATE, UPDATE, PLAN, DESTROY, STATUS, START, STOP };
+
+/* provision.driver.terraform.VERB; DATA is the verb. */
 static int driver(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
-	(void)data;
-	const char *action = json_string_value(json_object_get(args, "action"));
-	json_t *res = json_object_get(args, "resource");
-	if (action && (!strcmp(action, "stop") || !strcmp(action, "start"))) {
-		*result = json_pack("{si}", !strcmp(action, "stop") ? "stopped" : "started", 0);
+	enum verb v = (enum verb)(long)data;
+	json_t *res = json_object_get(args, "resource"), *prev = json_object_get(args, "previous");
+	if (v == START || v == STOP) {
+		*result = json_pack("{si}", v == STOP ? "stopped" : "started", 0);
 		return PAVED_OK;
 	}
-	if (!action || !json_is_string(json_object_get(res, "name")) ||
-	    !json_is_string(json_object_get(res, "type")) || !json_is_string(json_object_get(res, "env")))
-		return paved->error(errmsg, "arguments {\"action\", \"resource\": {\"name\", \"type\", "
-		                  "\"env\", ...}} are required");
-	if (!strcmp(action, "create"))
-		return create(ctx, res, result, errmsg);
-	if (!strcmp(action, "destroy"))
+	if (!json_is_string(json_object_get(res, "name")) ||
+	    !json_is_string(json_object_get(res, "type")) || !json_is_string(json_object_get(res, "env")) ||
+	    ((v == UPDATE || v == PLAN) && !json_is_object(prev)))
+		return paved->error(errmsg, "arguments {\"resource\": {\"name\", \"type\", \"env\", "
+		                    "...}%s} are required", v == UPDATE || v == PLAN ? ", \"previous\"" : "");
+	const char *type = json_string_value(json_object_get(res, "type"));
+	if (strcmp(type, "postgres") && strcmp(type, "redis"))
+		return paved->error(errmsg, "the terraform driver makes postgres and redis, not '%s'", type);
+	switch (v) {
+	case CREATE:
+	case UPDATE:
+		return write_resource(ctx, res, result, errmsg);
+	case PLAN:
+		return plan(ctx, res, prev, result, errmsg);
+	case DESTROY:
 		return destroy(ctx, res, result, errmsg);
-	if (!strcmp(action, "status")) {
+	default: {
 		json_t *st = json_object_get(res, "state");
-		*result = json_pack("{ss ss}", "status",
-		                    json_is_true(json_object_get(st, "applied")) ? "applied" : "planned",
+		bool applied = json_is_true(json_object_get(st, "applied"));
+		*result = json_pack("{ss ss sb}", "status", applied ? "applied" : "planned",
 		                    "detail", json_string_value(json_object_get(st, "module"))
-		                              ? json_string_value(json_object_get(st, "module")) : "");
+		                              ? json_string_value(json_object_get(st, "module")) : "",
+		                    "has_data", applied && !strcmp(type, "postgres"));
 		return PAVED_OK;
 	}
-	return paved->error(errmsg, "unknown action '%s' (create, destroy, status, stop, start)", action);
+	}
 }
 
 static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
+	static const char *const verbs[] = { "create", "update", "plan", "destroy", "status",
+	                                     "start", "stop", NULL };
 	PAVED_PLUGIN_INIT2(a);
-	if (paved->provide(ctx, "provision.driver.postgres.terraform", driver, NULL, NULL, errmsg))
-		return PAVED_ERR;
-	return paved->provide(ctx, "provision.driver.redis.terraform", driver, NULL, NULL, errmsg);
+	return pc_provide_verbs(ctx, "provision.driver.terraform", verbs, driver, errmsg);
 }
 
 static const struct paved_option options[] = {
-	{ "sizes", PAVED_OPT_OBJECT,
+	{ "classes", PAVED_OPT_OBJECT,
 	  "{\"postgres\": {\"small\": \"db.t3.micro\", \"medium\": \"db.t3.medium\","
 	  " \"large\": \"db.r6g.large\"},"
 	  " \"redis\": {\"small\": \"cache.t3.micro\", \"medium\": \"cache.t3.medium\","
 	  " \"large\": \"cache.r6g.large\"}}",
-	  "instance class (postgres) and node type (redis) per size" },
+	  "instance class (postgres) and node type (redis) per class" },
 	{ "region", PAVED_OPT_STRING, "\"eu-west-1\"", "AWS region of the provider block" },
 	{ "run", PAVED_OPT_BOOL, "false", "run terraform init/plan/apply after writing the module" },
 	{ "terraform", PAVED_OPT_STRING, "\"terraform\"", "the terraform program" },
 	{ 0 }
 };
 
-PAVED_PLUGIN_DECLARE(provision_terraform, "1.0.0",
-                     "translates provisioning intent into a Terraform module (main.tf.json)",
+PAVED_PLUGIN_DECLARE(provision_terraform, "2.0.0",
+                     "the terraform driver: resources as a Terraform module (main.tf.json)",
                      init, NULL, options);
