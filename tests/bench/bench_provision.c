@@ -6,7 +6,7 @@
  *             (as superuser of the same cluster), in the same run
  *   hook      provision.resource through the host, in process (the
  *             driver's connection stays open between calls): driver +
- *             secret file + record + events
+ *             journal + secret file + record + events
  *   command   `paved provision postgres NAME`: a whole process (start-up,
  *             plugin load, a new authenticated connection, then the above)
  *   apply     `paved apply` of a platform.yaml whose resources all exist
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 	/* the floor's own superuser connection to the same cluster */
 	const char *k[] = { "host", "port", "user", "password", "dbname", "sslmode", NULL };
 	const char *v[] = { "127.0.0.1", slurp("%s/provision/postgres/port", home), "paved",
-	                    slurp("%s/secrets/_postgres-superuser", home), "postgres", "disable", NULL };
+	                    slurp("%s/provision/postgres/superuser-password", home), "postgres", "disable", NULL };
 	PGconn *c = PQconnectdbParams(k, v, 0);
 	if (PQstatus(c) != CONNECTION_OK) {
 		fprintf(stderr, "bench_provision: %s", PQerrorMessage(c));
@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	char yaml[400];
 	snprintf(yaml, sizeof yaml, "%s/platform.yaml", tmp);
 	FILE *f = fopen(yaml, "w");
-	fputs("service: bench\ndatabase: {type: postgres, size: small}\n", f);
+	fputs("service: bench\nresources:\n  db: {type: postgres, class: small}\n", f);
 	fclose(f);
 	if (run_paved((const char *[]){ "apply", yaml, NULL }) < 0)
 		return fprintf(stderr, "bench_provision: paved apply failed\n"), 1;
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 	printf("  paved apply, platform.yaml unchanged                        %7.1f ms  (target < 20)\n", ap);
 
 	PQfinish(c);
-	call(h, "provision.stop", NULL);
+	call(h, "resources.stop", NULL);
 	pv_host_close(h);
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(floor_ms), free(hook_ms), free(cmd_ms), free(apply_ms);

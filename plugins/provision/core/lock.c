@@ -17,13 +17,20 @@
 
 static int lock_fd = -1, depth;
 
-int pc_lock(paved_ctx *ctx, char **errmsg)
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int prv_lock(paved_ctx *ctx, char **errmsg)
 {
 	if (depth > 0) {
 		depth++;
 		return PAVED_OK;
 	}
-	char *dir = pc_printf("%s/provision", paved->home(ctx)), *err = NULL;
+	char *dir = pc_printf("%s/provision", paved->home(ctx));
 	char *path = pc_printf("%s/lock", dir ? dir : "");
 	json_t *t = paved->option(ctx, "lock_timeout");
 	double limit = (json_is_integer(t) ? (double)json_integer_value(t) : 120.0) * 1000;
@@ -32,8 +39,8 @@ int pc_lock(paved_ctx *ctx, char **errmsg)
 		paved->error(errmsg, "out of memory");
 		goto out;
 	}
-	if (pu_mkdirs(dir, 0700, &err)) {
-		pc_fail(errmsg, err);
+	if (pc_mkdir_p(dir, 0700) != 0) {
+		paved->error(errmsg, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -41,7 +48,7 @@ int pc_lock(paved_ctx *ctx, char **errmsg)
 		paved->error(errmsg, "cannot open the provisioning lock %s: %s", path, strerror(errno));
 		goto out;
 	}
-	double start = pu_now_ms();
+	double start = now_ms();
 	bool said = false;
 	while (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -49,7 +56,7 @@ int pc_lock(paved_ctx *ctx, char **errmsg)
 			close(fd);
 			goto out;
 		}
-		if (pu_now_ms() - start >= limit) {
+		if (now_ms() - start >= limit) {
 			paved->error(errmsg, "another paved command is provisioning in %s and still "
 			              "holds %s after %.0f s; try again when it has finished",
 			              paved->home(ctx), path, limit / 1000);
@@ -72,7 +79,7 @@ out:
 	return rc;
 }
 
-void pc_unlock(void)
+void prv_unlock(void)
 {
 	if (depth == 0 || --depth > 0)
 		return;

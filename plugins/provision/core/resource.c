@@ -1,38 +1,41 @@
 /*
- * resource.c -- one resource: check the intent, match a driver by
- * (type, env), call it, keep the secret and the record, emit events.
+ * resource.c -- one resource: check what is asked, then create, update or
+ * destroy it through its driver, journaled (journal.c), keeping its
+ * connection details (secrets.c), its record, its catalog entity and
+ * events in step.
  *
- * A failure at any point undoes what was done before it: a driver that
- * fails cleans up after itself (driver contract), and when the core fails
- * after the driver succeeded it asks the driver to destroy again.
+ * A failure undoes what was done before it: a driver that fails cleans up
+ * after itself (the driver contract), and when the core fails after the
+ * driver succeeded it asks the driver to destroy again.  A kill -9 in
+ * between leaves the journal entry, which the next command acts on.
  */
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "provision.h"
 
-/* Names become database names, file names and catalog names: 1-63
- * printable ASCII characters, no '/', starting with a letter or digit.
- * Quotes, ';', '$' and spaces are allowed: drivers quote identifiers and
- * run programs with argv arrays. */
-static bool valid_name(const char *s)
+/* 1-63 characters: lowercase letters and digits in runs joined by single
+ * '-' or '_', starting with a letter.  One rule, so names that differ only
+ * by case cannot exist, and every name is a valid Backstage name, file
+ * name and database name. */
+bool prv_valid_name(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > 63)
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
 		return false;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-	      (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e || *s == '/')
+	for (size_t i = 0; i < n; i++) {
+		bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+		if (!alnum && !((s[i] == '-' || s[i] == '_') && i + 1 < n &&
+		                s[i + 1] != '-' && s[i + 1] != '_'))
 			return false;
+	}
 	return true;
 }
 
-static bool valid_word(const char *s)
+static bool valid_env(const char *s)
 {
-	if (!s || !*s || strlen(s) > 63 || !(*s >= 'a' && *s <= 'z'))
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
@@ -40,142 +43,191 @@ static bool valid_word(const char *s)
 	return true;
 }
 
-/* "a, b CONJ c" from the keys of OBJ (malloc()ed). */
-static char *key_list(json_t *obj, const char *conj)
+/* The value V as text for messages ("none" for no value), malloc()ed. */
+static char *shown(json_t *v)
 {
-	size_t n = json_object_size(obj), i = 0, len = 1;
+	if (!v)
+		return strdup("(none)");
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+/* Append "FIELD: A -> B" to LIST (an array of strings). */
+static void diff_one(json_t *list, const char *field, json_t *a, json_t *b)
+{
+	if (json_equal(a, b) || (!a && !b))
+		return;
+	char *x = shown(a), *y = shown(b), *s = pc_printf("%s: %s -> %s", field, x, y);
+	if (s)
+		json_array_append_new(list, json_string(s));
+	free(x), free(y), free(s);
+}
+
+json_t *prv_diff(json_t *old, json_t *n)
+{
+	static const char *const top[] = { "type", "driver", "env", "class", NULL };
+	json_t *list = json_array(), *po = json_object_get(old, "params"),
+	       *pn = json_object_get(n, "params"), *v;
 	const char *k;
+	for (size_t i = 0; top[i]; i++)
+		diff_one(list, top[i], json_object_get(old, top[i]), json_object_get(n, top[i]));
+	json_t *keys = json_object();
+	json_object_update(keys, po);
+	json_object_update(keys, pn);
+	json_object_foreach(keys, k, v) {
+		char *f = pc_printf("params.%s", k);
+		if (f)
+			diff_one(list, f, json_object_get(po, k), json_object_get(pn, k));
+		free(f);
+	}
+	json_decref(keys);
+	return list;
+}
+
+char *prv_join(json_t *list, const char *sep)
+{
+	char *s = strdup("");
+	size_t i;
 	json_t *v;
-	json_object_foreach(obj, k, v)
-		len += strlen(k) + 6;
-	char *s = calloc(1, len);
-	if (!s)
-		return NULL;
-	json_object_foreach(obj, k, v) {
-		if (i > 0)
-			strcat(s, i + 1 == n ? conj : ", ");
-		strcat(s, k);
-		i++;
+	json_array_foreach(list, i, v) {
+		char *t = s ? pc_printf("%s%s%s", s, i ? sep : "", json_string_value(v)) : NULL;
+		free(s);
+		s = t;
 	}
 	return s;
 }
 
-json_t *pc_normalise(paved_ctx *ctx, json_t *spec, char **errmsg)
+/* Check the class C of TYPE against the cost table (its classes are the
+ * known classes; a type without one accepts any class).  PREV: the class
+ * the resource has now, for the message. */
+static int check_class(paved_ctx *ctx, const char *name, const char *type, const char *c,
+                       const char *prev, char **errmsg)
 {
-	json_t *drivers = paved->option(ctx, "drivers"), *costs = paved->option(ctx, "costs");
-	json_t *vars = paved->option(ctx, "env_vars");
+	json_t *classes = json_object_get(paved->option(ctx, "costs"), type);
+	if (!json_is_object(classes) || json_is_object(json_object_get(classes, c)))
+		return PAVED_OK;
+	char *list = pc_keys(classes);
+	if (prev && strcmp(prev, c))
+		paved->error(errmsg, "resource '%s': class: %s -> %s is not a known class (%s)", name,
+		             prev, c, list ? list : "?");
+	else
+		paved->error(errmsg, "resource '%s': class '%s' is not a known class (%s)", name, c,
+		             list ? list : "?");
+	free(list);
+	return PAVED_ERR;
+}
+
+json_t *prv_normalise(paved_ctx *ctx, json_t *spec, json_t *previous, char **errmsg)
+{
+	static const char *const known[] = { "type", "name", "env", "class", "params", "service",
+	                                     "key", "owner", "dir", NULL };
 	const char *type = json_string_value(json_object_get(spec, "type"));
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	const char *env = json_string_value(json_object_get(spec, "env"));
-	const char *size = json_string_value(json_object_get(spec, "size"));
+	const char *cls = json_string_value(json_object_get(spec, "class"));
 	const char *service = json_string_value(json_object_get(spec, "service"));
-	json_t *opts = json_object_get(spec, "options"), *v;
-	const char *k;
-	char *list = NULL;
+	json_t *params = json_object_get(spec, "params"), *v;
+	const char *k, *driver;
+	char why[200];
 
 	if (!json_is_object(spec))
 		return paved->error(errmsg, "arguments must be an object"), NULL;
-	json_object_foreach(spec, k, v)
-		if (strcmp(k, "type") && strcmp(k, "name") && strcmp(k, "env") && strcmp(k, "size") &&
-		    strcmp(k, "service") && strcmp(k, "options") && strcmp(k, "dir"))
-			return paved->error(errmsg, "unknown argument '%s'", k), NULL;
+	json_object_foreach(spec, k, v) {
+		size_t i = 0;
+		while (known[i] && strcmp(known[i], k))
+			i++;
+		if (!known[i])
+			return paved->error(errmsg, "unknown argument '%s'%s", k, !strcmp(k, "size")
+			                    ? " ('size' is now 'class')" : !strcmp(k, "options")
+			                    ? " ('options' are now 'params')" : ""), NULL;
+	}
 	if (!type || !*type)
 		return paved->error(errmsg, "argument 'type' (a non-empty string) is required"), NULL;
-	if (!json_is_object(json_object_get(drivers, type))) {
-		list = key_list(drivers, " and ");
-		paved->error(errmsg, "unknown resource type '%s': known types are %s "
-		              "(an organisation adds one in plugins.provision.drivers)", type,
-		              list ? list : "?");
+	if (!prv_type_known(ctx, type)) {
+		char *list = prv_known_types(ctx);
+		paved->error(errmsg, "unknown resource type '%s': known types are %s (an "
+		             "organisation adds one in drivers.provision, e.g. "
+		             "drivers.provision.%s.default)", type, list ? list : "?", type);
 		free(list);
 		return NULL;
 	}
-	if (!name || !valid_name(name))
-		return paved->error(errmsg, "invalid resource name '%s': use 1-63 printable "
-		                     "characters without '/', starting with a letter or digit",
-		                     name ? name : ""), NULL;
+	if (!prv_valid_name(name))
+		return paved->error(errmsg, "invalid resource name '%s': use 1-63 lowercase letters "
+		                    "and digits, with single '-' or '_' between them, starting with "
+		                    "a letter", name ? name : ""), NULL;
 	if (!env)
 		env = "dev";
-	if (!valid_word(env))
-		return paved->error(errmsg, "invalid environment '%s': use lowercase letters, "
-		                     "digits, '-' and '_' (dev, staging, production)", env), NULL;
-	const char *driver = json_string_value(json_object_get(json_object_get(drivers, type), env));
-	if (!driver || !*driver)
-		return paved->error(errmsg, "no driver for %s in environment '%s': set "
-		                     "plugins.provision.drivers.%s.%s (e.g. \"local\" or "
-		                     "\"terraform\")", type, env, type, env), NULL;
-	if (!valid_word(driver))
-		return paved->error(errmsg, "invalid driver name '%s' in "
-		                     "plugins.provision.drivers.%s.%s", driver, type, env), NULL;
-	json_t *sizes = json_object_get(costs, type);
-	if (!size)
-		size = "small";
-	if (!json_is_object(json_object_get(sizes, size))) {
-		list = key_list(sizes, " or ");
-		paved->error(errmsg, "invalid size '%s' for %s: use %s", size, type,
-		              list && *list ? list : "a size listed in plugins.provision.costs");
-		free(list);
+	if (!valid_env(env))
+		return paved->error(errmsg, "invalid environment '%s': use lowercase letters, digits, "
+		                    "'-' and '_', starting with a letter (dev, staging, production)",
+		                    env), NULL;
+	if (!(driver = prv_driver_for(ctx, type, env, why, sizeof why, errmsg)))
 		return NULL;
-	}
-	if (service && !valid_name(service))
+	if (!cls)
+		cls = "small";
+	if (check_class(ctx, name, type, cls,
+	                json_string_value(json_object_get(previous, "class")), errmsg))
+		return NULL;
+	if (service && !prv_valid_name(service))
 		return paved->error(errmsg, "invalid service name '%s'", service), NULL;
-	if (opts && !json_is_object(opts))
-		return paved->error(errmsg, "argument 'options' must be an object"), NULL;
-	json_object_foreach(opts, k, v)
+	if (params && !json_is_object(params))
+		return paved->error(errmsg, "resource '%s': params must be a mapping", name), NULL;
+	json_object_foreach(params, k, v)
 		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v))
-			return paved->error(errmsg, "option '%s' must be a string, number or "
-			                     "boolean", k), NULL;
-	json_t *cost = json_object_get(json_object_get(sizes, size), driver);
-	const char *var = json_string_value(json_object_get(vars, type));
-	char *upper = NULL;
-	if (!var) {
-		upper = pc_printf("%s_URL", type);
-		for (char *p = upper; p && *p; p++)
-			*p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : (*p == '-' ? '_' : *p);
-	}
+			return paved->error(errmsg, "resource '%s': params.%s must be a string, number or "
+			                    "boolean", name, k), NULL;
+	json_t *cost = json_object_get(json_object_get(json_object_get(paved->option(ctx, "costs"),
+	                                                               type), cls), driver);
+	const char *var = json_string_value(json_object_get(paved->option(ctx, "env_vars"), type));
+	char *upper = var ? NULL : pc_printf("%s_URL", type);
+	for (char *p = upper; p && *p; p++)
+		*p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : (*p == '-' ? '_' : *p);
 	json_t *n = json_pack("{ss ss ss ss ss so ss so}", "name", name, "type", type, "env", env,
-	                      "size", size, "driver", driver,
-	                      "options", opts ? json_deep_copy(opts) : json_object(),
-	                      "env_var", var ? var : upper,
-	                      "cost_per_month", json_is_number(cost) ? json_real(json_number_value(cost))
-	                                                          : json_null());
+	                      "class", cls, "driver", driver,
+	                      "params", params ? json_deep_copy(params) : json_object(),
+	                      "env_var", var ? var : upper ? upper : "URL",
+	                      "cost_per_month", json_is_number(cost)
+	                              ? json_real(json_number_value(cost)) : json_null());
 	free(upper);
 	if (!n)
 		return paved->error(errmsg, "out of memory"), NULL;
-	if (service)
-		json_object_set_new(n, "service", json_string(service));
-	if (json_is_string(json_object_get(spec, "dir")))
-		json_object_set(n, "dir", json_object_get(spec, "dir"));
+	static const char *const extra[] = { "service", "key", "owner", "dir", NULL };
+	for (size_t i = 0; extra[i]; i++)
+		if (json_is_string(json_object_get(spec, extra[i])))
+			json_object_set(n, extra[i], json_object_get(spec, extra[i]));
 	return n;
 }
 
-/* The record as users see it: everything but the driver's private state. */
-json_t *pc_public(json_t *record)
+json_t *prv_public(json_t *record)
 {
 	json_t *p = json_deep_copy(record);
 	json_object_del(p, "state");
 	return p;
 }
 
-/* Does RECORD already describe what N (normalised) asks for? */
-static bool same(json_t *record, json_t *n)
+json_t *prv_driver_view(json_t *rec)
 {
-	static const char *const keys[] = { "type", "env", "size", "driver", "options", NULL };
+	static const char *const keys[] = { "name", "type", "env", "class", "driver", "service",
+	                                    "params", "dir", "state", NULL };
+	json_t *v = json_object();
 	for (size_t i = 0; keys[i]; i++)
-		if (!json_equal(json_object_get(record, keys[i]), json_object_get(n, keys[i])))
-			return false;
-	return true;
+		if (json_object_get(rec, keys[i]))
+			json_object_set(v, keys[i], json_object_get(rec, keys[i]));
+	if (!json_object_get(v, "params"))
+		json_object_set_new(v, "params", json_object());
+	return v;
 }
 
-static void emit(paved_ctx *ctx, const char *event, json_t *rec, const char *extra_key,
-                 json_t *extra)
+void prv_emit(paved_ctx *ctx, const char *event, json_t *rec, const char *extra_key,
+              json_t *extra)
 {
-	json_t *f = json_pack("{sO sO sO sO}", "name", json_object_get(rec, "name"),
-	                      "type", json_object_get(rec, "type"), "env", json_object_get(rec, "env"),
-	                      "driver", json_object_get(rec, "driver"));
-	if (f && json_object_get(rec, "cost_per_month"))
-		json_object_set(f, "cost_per_month", json_object_get(rec, "cost_per_month"));
-	if (f && json_object_get(rec, "service"))
-		json_object_set(f, "service", json_object_get(rec, "service"));
+	static const char *const keys[] = { "name", "type", "env", "class", "driver", "service",
+	                                    "cost_per_month", NULL };
+	json_t *f = json_object();
+	for (size_t i = 0; f && keys[i]; i++)
+		if (json_object_get(rec, keys[i]))
+			json_object_set(f, keys[i], json_object_get(rec, keys[i]));
 	if (f && extra_key)
 		json_object_set(f, extra_key, extra);
 	paved->emit(ctx, event, f);
@@ -183,215 +235,200 @@ static void emit(paved_ctx *ctx, const char *event, json_t *rec, const char *ext
 	json_decref(extra);
 }
 
-/* Call the driver of REC with ACTION; *RES may be NULL. */
-static int call_driver(paved_ctx *ctx, json_t *rec, const char *action, json_t **res,
-                       char **errmsg)
+/* Take the state and summary of driver result R into REC, stamped with
+ * the time under STAMP ("created_at", "updated_at"). */
+static void take(json_t *rec, json_t *r, const char *stamp)
 {
-	char hook[256];
-	json_t *r = NULL;
-	snprintf(hook, sizeof hook, "provision.driver.%s.%s",
-	         json_string_value(json_object_get(rec, "type")),
-	         json_string_value(json_object_get(rec, "driver")));
-	json_t *args = json_pack("{ss sO}", "action", action, "resource", rec);
-	int rc = paved->call(ctx, hook, args, &r, errmsg);
-	json_decref(args);
-	if (rc != PAVED_OK && rc != PAVED_NOHOOK && *errmsg && strchr(*errmsg, '\n')) {
-		/* one line for the user (a Lua driver's traceback goes to the log) */
-		paved->log(ctx, PAVED_LOG_DEBUG, "%s", *errmsg);
-		(*errmsg)[strcspn(*errmsg, "\n")] = '\0';
-	}
-	if (rc == PAVED_NOHOOK) {
-		free(*errmsg);
-		*errmsg = NULL;
-		paved->error(errmsg, "driver '%s' for %s in environment '%s' is not installed: no "
-		              "plugin provides %s", json_string_value(json_object_get(rec, "driver")),
-		              json_string_value(json_object_get(rec, "type")),
-		              json_string_value(json_object_get(rec, "env")), hook);
-	}
-	if (rc == PAVED_OK && res)
-		*res = r;
-	else
-		json_decref(r);
-	return rc == PAVED_OK ? PAVED_OK : PAVED_ERR;
-}
-
-int pc_create(paved_ctx *ctx, json_t *spec, bool dry_run, json_t **result, char **errmsg)
-{
-	json_t *n = pc_normalise(ctx, spec, errmsg), *old = NULL, *res = NULL;
-	int rc = PAVED_ERR;
-	if (!n)
-		return PAVED_ERR;
-	const char *name = json_string_value(json_object_get(n, "name"));
-	if ((old = paved->state_get(ctx, PC_NS, name))) {
-		if (!same(old, n)) {
-			paved->error(errmsg, "resource '%s' already exists with other settings (type %s, "
-			              "env %s, size %s, driver %s); destroy it first ('paved resources "
-			              "destroy %s') or choose another name", name,
-			              json_string_value(json_object_get(old, "type")),
-			              json_string_value(json_object_get(old, "env")),
-			              json_string_value(json_object_get(old, "size")),
-			              json_string_value(json_object_get(old, "driver")), name);
-			goto out;
-		}
-		*result = pc_public(old);
-		json_object_set_new(*result, "changed", json_false());
-		rc = PAVED_OK;
-		goto out;
-	}
-	if (dry_run) {
-		*result = json_deep_copy(n);
-		json_object_set_new(*result, "changed", json_true());
-		json_object_set_new(*result, "dry_run", json_true());
-		rc = PAVED_OK;
-		goto out;
-	}
-	double t0 = pu_now_ms();
-	emit(ctx, "resource.provisioning", n, NULL, NULL);
-	if (call_driver(ctx, n, "create", &res, errmsg)) {
-		emit(ctx, "resource.failed", n, "error", json_string(*errmsg));
-		goto out;
-	}
-	if (!json_is_object(res)) {
-		paved->error(errmsg, "driver provision.driver.%s.%s returned no result object for "
-		              "'create' (see the driver contract in plugins/provision/core/README.md)",
-		              json_string_value(json_object_get(n, "type")),
-		              json_string_value(json_object_get(n, "driver")));
-		goto undo;
-	}
-	const char *url = json_string_value(json_object_get(res, "url"));
-	if (url) {
-		if (pc_secret_write(ctx, name, json_string_value(json_object_get(n, "env_var")), url,
-		                    errmsg))
-			goto undo;
-		char *p = pc_secret_path(ctx, name);
-		json_object_set_new(n, "secret_file", p ? json_string(p) : json_null());
-		free(p);
-	} else {
-		json_object_set_new(n, "secret_file", json_null());
-	}
-	if (json_object_get(res, "state"))
-		json_object_set(n, "state", json_object_get(res, "state"));
-	if (json_is_string(json_object_get(res, "summary")))
-		json_object_set(n, "summary", json_object_get(res, "summary"));
 	char now[32];
 	time_t t = time(NULL);
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	json_object_set_new(n, "created_at", json_string(now));
-	if (paved->state_put(ctx, PC_NS, name, n, errmsg)) {
-		pc_secret_remove(ctx, name);
+	if (json_object_get(r, "state"))
+		json_object_set(rec, "state", json_object_get(r, "state"));
+	if (json_is_string(json_object_get(r, "summary")))
+		json_object_set(rec, "summary", json_object_get(r, "summary"));
+	json_object_set_new(rec, stamp, json_string(now));
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Keep the outputs of driver result R for REC's name; sets REC's
+ * secret_file.  No outputs: nothing stored, PAVED_OK. */
+static int keep_outputs(paved_ctx *ctx, json_t *rec, json_t *r, char **errmsg)
+{
+	json_t *o = prv_outputs_of(r);
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	if (!o)
+		return PAVED_OK;
+	int rc = prv_secret_write(ctx, name, o, errmsg);
+	json_decref(o);
+	if (rc == PAVED_OK) {
+		char *p = prv_secret_path(ctx, name);
+		json_object_set_new(rec, "secret_file", p ? json_string(p) : json_null());
+		free(p);
+	}
+	return rc;
+}
+
+int prv_create(paved_ctx *ctx, json_t *n, json_t **res, char **errmsg)
+{
+	const char *name = json_string_value(json_object_get(n, "name"));
+	json_t *r = NULL, *rec = json_deep_copy(n);
+	int rc = PAVED_ERR;
+	double t0 = now_ms();
+	if (prv_journal_put(ctx, "create", n, NULL, errmsg))
+		goto out;
+	prv_fault("provision.after_journal");
+	prv_emit(ctx, "resource.provisioning", n, NULL, NULL);
+	if (prv_call(ctx, "create", n, NULL, &r, errmsg)) {
+		prv_journal_del(ctx, name);       /* the driver cleaned up after itself */
+		prv_emit(ctx, "resource.failed", n, "error", json_string(*errmsg));
+		goto out;
+	}
+	prv_fault("provision.after_create");
+	json_object_set_new(rec, "secret_file", json_null());
+	take(rec, r, "created_at");
+	if (keep_outputs(ctx, rec, r, errmsg))
+		goto undo;
+	if (paved->state_put(ctx, PRV_NS, name, rec, errmsg)) {
+		prv_secret_remove(ctx, name);
 		goto undo;
 	}
-	pc_catalog_put(ctx, n);
-	emit(ctx, "resource.provisioned", n, "duration_ms", json_integer((json_int_t)(pu_now_ms() - t0)));
-	*result = pc_public(n);
-	json_object_set_new(*result, "changed", json_true());
+	prv_catalog_put(ctx, rec);
+	prv_journal_del(ctx, name);
+	prv_emit(ctx, "resource.provisioned", rec, "duration_ms",
+	         json_integer((json_int_t)(now_ms() - t0)));
+	*res = prv_public(rec);
 	rc = PAVED_OK;
 	goto out;
 undo:
 	{
 		char *e2 = NULL;
-		json_t *rec = json_deep_copy(n);
-		if (json_object_get(res, "state"))
-			json_object_set(rec, "state", json_object_get(res, "state"));
-		if (call_driver(ctx, rec, "destroy", NULL, &e2))
-			paved->log(ctx, PAVED_LOG_WARN, "undo of %s failed: %s", name, e2);
+		if (prv_call(ctx, "destroy", rec, NULL, NULL, &e2) == PAVED_OK)
+			prv_journal_del(ctx, name);
+		else
+			paved->log(ctx, PAVED_LOG_WARN, "undo of %s failed (paved tries again next "
+			           "time): %s", name, e2);
 		free(e2);
-		json_decref(rec);
-		emit(ctx, "resource.failed", n, "error", json_string(*errmsg));
+		prv_emit(ctx, "resource.failed", n, "error", json_string(*errmsg));
 	}
 out:
-	json_decref(res);
-	json_decref(old);
-	json_decref(n);
+	json_decref(r);
+	json_decref(rec);
 	return rc;
 }
 
-int pc_destroy(paved_ctx *ctx, const char *name, json_t **result, char **errmsg)
+int prv_update(paved_ctx *ctx, json_t *n, json_t *old, json_t **res, char **errmsg)
 {
-	json_t *rec = name ? paved->state_get(ctx, PC_NS, name) : NULL;
-	if (!rec)
-		return paved->error(errmsg, "no resource '%s' (see 'paved resources list')",
-		                     name ? name : "");
-	if (call_driver(ctx, rec, "destroy", NULL, errmsg)) {
+	const char *name = json_string_value(json_object_get(n, "name"));
+	json_t *r = NULL, *rec = json_deep_copy(n), *fields = prv_diff(old, n);
+	int rc = PAVED_ERR;
+	if (prv_journal_put(ctx, "update", n, old, errmsg))
+		goto out;
+	prv_fault("provision.after_journal");
+	if (prv_call(ctx, "update", n, old, &r, errmsg)) {
+		char *e2 = NULL, *m = *errmsg;
+		*errmsg = NULL;
+		/* take it back to what the record says */
+		if (prv_call(ctx, "update", old, n, NULL, &e2) == PAVED_OK) {
+			prv_journal_del(ctx, name);
+			paved->error(errmsg, "%s (it was left as it was)", m);
+		} else {
+			paved->error(errmsg, "%s; and taking it back failed: %s", m, e2);
+		}
+		free(m), free(e2);
+		goto out;
+	}
+	prv_fault("provision.after_update");
+	static const char *const kept[] = { "state", "summary", "created_at", "secret_file", NULL };
+	for (size_t i = 0; kept[i]; i++)
+		if (json_object_get(old, kept[i]))
+			json_object_set(rec, kept[i], json_object_get(old, kept[i]));
+	take(rec, r, "updated_at");
+	if (keep_outputs(ctx, rec, r, errmsg) || paved->state_put(ctx, PRV_NS, name, rec, errmsg))
+		goto out;       /* the journal entry stays: the next command takes it back */
+	prv_catalog_put(ctx, rec);
+	prv_journal_del(ctx, name);
+	prv_emit(ctx, "resource.updated", rec, "fields", json_incref(fields));
+	*res = prv_public(rec);
+	rc = PAVED_OK;
+out:
+	json_decref(r);
+	json_decref(rec);
+	json_decref(fields);
+	return rc;
+}
+
+int prv_destroy(paved_ctx *ctx, json_t *old, char **errmsg)
+{
+	const char *name = json_string_value(json_object_get(old, "name"));
+	if (prv_journal_put(ctx, "destroy", old, NULL, errmsg))
+		return PAVED_ERR;
+	prv_fault("provision.after_journal");
+	if (prv_call(ctx, "destroy", old, NULL, NULL, errmsg)) {
+		prv_journal_del(ctx, name);
+		return PAVED_ERR;
+	}
+	prv_fault("provision.after_destroy");
+	prv_secret_remove(ctx, name);
+	prv_catalog_delete(ctx, name);
+	json_t *rec = paved->state_get(ctx, PRV_NS, name);
+	if (rec && paved->state_del(ctx, PRV_NS, name, errmsg)) {
 		json_decref(rec);
 		return PAVED_ERR;
 	}
-	pc_secret_remove(ctx, name);
-	if (paved->state_del(ctx, PC_NS, name, errmsg)) {
-		json_decref(rec);
-		return PAVED_ERR;
-	}
-	pc_catalog_delete(ctx, name);
-	emit(ctx, "resource.destroyed", rec, NULL, NULL);
-	*result = json_pack("{sssO}", "destroyed", name, "type", json_object_get(rec, "type"));
+	prv_journal_del(ctx, name);
+	if (rec)
+		prv_emit(ctx, "resource.destroyed", rec, NULL, NULL);
 	json_decref(rec);
 	return PAVED_OK;
 }
 
-json_t *pc_status(paved_ctx *ctx, const char *name, char **errmsg)
+int prv_resource(paved_ctx *ctx, json_t *spec, bool dry_run, json_t **result, char **errmsg)
 {
-	json_t *rec = paved->state_get(ctx, PC_NS, name), *res = NULL;
-	if (!rec)
-		return paved->error(errmsg, "no resource '%s' (see 'paved resources list')", name), NULL;
-	if (call_driver(ctx, rec, "status", &res, errmsg))
-		res = NULL;
-	json_decref(rec);
-	return res;
-}
-
-int pc_stop_all(paved_ctx *ctx, json_t **result, char **errmsg)
-{
-	json_t *drivers = paved->option(ctx, "drivers"), *envs, *d;
-	json_t *done = json_object();
-	const char *type, *env;
-	json_int_t stopped = 0;
-	json_object_foreach(drivers, type, envs) {
-		json_object_foreach(envs, env, d) {
-			char hook[256];
-			json_t *r = NULL;
-			char *e = NULL;
-			if (!json_is_string(d))
-				continue;
-			snprintf(hook, sizeof hook, "provision.driver.%s.%s", type, json_string_value(d));
-			if (json_object_get(done, hook))
-				continue;
-			json_object_set_new(done, hook, json_true());
-			json_t *args = json_pack("{ss}", "action", "stop");
-			int rc = paved->call(ctx, hook, args, &r, &e);
-			json_decref(args);
-			if (rc == PAVED_OK) {
-				stopped += json_integer_value(json_object_get(r, "stopped"));
-			} else if (rc != PAVED_NOHOOK) {
-				json_decref(done);
-				json_decref(r);
-				paved->error(errmsg, "%s", e);
-				free(e);
-				return PAVED_ERR;
-			}
-			free(e);
-			json_decref(r);
-		}
+	const char *name = json_string_value(json_object_get(spec, "name"));
+	json_t *old = prv_valid_name(name) ? paved->state_get(ctx, PRV_NS, name) : NULL;
+	json_t *n = prv_normalise(ctx, spec, old, errmsg), *fields = NULL;
+	int rc = PAVED_ERR;
+	if (!n)
+		goto out;
+	json_decref(old);
+	old = NULL;
+	char *sd = dry_run ? NULL : prv_secrets_dir(ctx, errmsg);   /* refused before anything */
+	free(sd);
+	if ((!dry_run && !sd) || prv_lock(ctx, errmsg))
+		goto out;
+	json_t *finish = json_pack("{sO}", name, n);
+	prv_recover(ctx, finish, NULL);
+	json_decref(finish);
+	old = paved->state_get(ctx, PRV_NS, name);
+	fields = old ? prv_diff(old, n) : NULL;
+	if (old && json_array_size(fields) > 0) {
+		char *list = prv_join(fields, ", ");
+		paved->error(errmsg, "resource '%s' already exists with other settings (%s); destroy "
+		             "it first ('paved resources destroy %s') or choose another name", name,
+		             list ? list : "?", name);
+		free(list);
+	} else if (old) {
+		*result = prv_public(old);
+		json_object_set_new(*result, "changed", json_false());
+		rc = PAVED_OK;
+	} else if (dry_run) {
+		*result = json_deep_copy(n);
+		json_object_set_new(*result, "changed", json_true());
+		json_object_set_new(*result, "dry_run", json_true());
+		rc = PAVED_OK;
+	} else if ((rc = prv_create(ctx, n, result, errmsg)) == PAVED_OK) {
+		json_object_set_new(*result, "changed", json_true());
 	}
-	json_decref(done);
-	*result = json_pack("{sI}", "stopped", stopped);
-	return PAVED_OK;
-}
-
-int pc_start_all(paved_ctx *ctx, json_t **result, char **errmsg)
-{
-	json_t *all = paved->state_list(ctx, PC_NS), *rec, *r;
-	const char *name;
-	json_int_t started = 0;
-	json_object_foreach(all, name, rec) {
-		r = NULL;
-		if (call_driver(ctx, rec, "start", &r, errmsg)) {
-			json_decref(all);
-			return PAVED_ERR;
-		}
-		started += json_integer_value(json_object_get(r, "started"));
-		json_decref(r);
-	}
-	json_decref(all);
-	*result = json_pack("{sI}", "started", started);
-	return PAVED_OK;
+	prv_unlock();
+out:
+	json_decref(fields);
+	json_decref(old);
+	json_decref(n);
+	return rc;
 }

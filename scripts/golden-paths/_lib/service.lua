@@ -112,7 +112,7 @@ function service.recipe(spec)
       end,
       undo = function(ctx)
         if ctx.db_created then
-          paved.call("provision.destroy", { name = ctx.out.database.name })
+          paved.call("resources.destroy", { name = ctx.out.database.name, yes = true })
         end
       end,
     },

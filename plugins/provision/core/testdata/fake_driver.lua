@@ -1,42 +1,84 @@
 -- fake_driver: a provisioning driver written in Lua, as an organisation
--- would add one without touching paved.  It provides
--- provision.driver.postgres.fake and provision.driver.redis.fake and
--- keeps its "servers" as files under $PAVED_HOME/fake/.
---   create  -> {url, state, summary}; fails for names starting "fail"
---              and when the option fail is true
---   destroy -> removes the file; status -> running/missing; stop -> 0
+-- would add one without touching paved.  It provides the driver "fake"
+-- (provision.driver.fake.VERB) for any type and keeps its "servers" as
+-- files under $PAVED_HOME/fake/:
+--   create   writes fake/NAME ("TYPE CLASS"); fails for names starting
+--            "fail" and when params.fail is set; params.slow waits 0.3 s
+--   plan     params.bad is refused; a changed params.layout means replace;
+--            other changes are updates
+--   update   rewrites fake/NAME
+--   destroy  removes fake/NAME (and fake/NAME.data)
+--   status   running/missing; has_data when fake/NAME.data exists (the
+--            tests make it to stand for data)
 local function path(r) return paved.home() .. "/fake/" .. r.name end
 
-local function driver(args)
-  local r = args.resource
-  if args.action == "stop" then return { stopped = 0 } end
-  if args.action == "start" then return { started = 0 } end
-  if args.action == "create" then
-    if r.name:sub(1, 4) == "fail" or (r.options and r.options.fail) then
-      error("the fake cloud is down for " .. r.name, 0)
-    end
-    if r.options and r.options.slow then paved.run { "sleep", "0.3" } end
-    paved.fs.mkdir(paved.home() .. "/fake")
-    paved.fs.write(path(r), r.type .. " " .. r.size .. "\n")
-    return {
-      url = "fake://" .. r.name .. ":s3cr3t-" .. r.name .. "@fake.example/" .. r.name,
-      state = { file = path(r) },
-      summary = "fake " .. r.type .. " " .. r.name,
-    }
-  elseif args.action == "destroy" then
-    paved.fs.remove(path(r))
-    return { destroyed = r.name }
-  elseif args.action == "status" then
-    return { status = paved.fs.exists(path(r)) and "running" or "missing" }
-  end
-  error("unknown action " .. tostring(args.action), 0)
+local function write(r)
+  paved.fs.mkdir(paved.home() .. "/fake")
+  paved.fs.write(path(r), r.type .. " " .. r.class .. "\n")
 end
 
+local function check(r, prev)
+  if r.params and r.params.bad then
+    error("resource '" .. r.name .. "': params.bad is refused by the fake driver", 0)
+  end
+end
+
+local drivers = {}
+
+function drivers.create(args)
+  local r = args.resource
+  check(r)
+  if r.name:sub(1, 4) == "fail" or (r.params and r.params.fail) then
+    error("the fake cloud is down for " .. r.name, 0)
+  end
+  if r.params and r.params.slow then paved.run { "sleep", "0.3" } end
+  write(r)
+  return {
+    url = "fake://" .. r.name .. ":s3cr3t-" .. r.name .. "@fake.example:5432/" .. r.name,
+    state = { file = path(r) },
+    summary = "fake " .. r.type .. " " .. r.name,
+  }
+end
+
+function drivers.plan(args)
+  local r, p = args.resource, args.previous
+  check(r, p)
+  local rl = r.params and r.params.layout
+  local pl = p.params and p.params.layout
+  if rl ~= pl then
+    return { action = "replace", fields = { "params.layout" }, reason = "the layout is fixed" }
+  end
+  if r.class ~= p.class then return { action = "update", fields = { "class" } } end
+  return { action = "update" }
+end
+
+function drivers.update(args)
+  check(args.resource, args.previous)
+  write(args.resource)
+  return { summary = "fake " .. args.resource.type .. " " .. args.resource.name }
+end
+
+function drivers.destroy(args)
+  paved.fs.remove(path(args.resource))
+  paved.fs.remove(path(args.resource) .. ".data")
+  return { destroyed = args.resource.name }
+end
+
+function drivers.status(args)
+  local there = paved.fs.exists(path(args.resource))
+  return { status = there and "running" or "missing",
+           has_data = paved.fs.exists(path(args.resource) .. ".data") and true or false }
+end
+
+function drivers.start() return { started = 0 } end
+function drivers.stop() return { stopped = 0 } end
+
 return {
-  name = "fake_driver", version = "1.0.0",
+  name = "fake_driver", version = "2.0.0",
   summary = "a fake provisioning driver for tests (Lua)",
   init = function()
-    paved.provide("provision.driver.postgres.fake", driver)
-    paved.provide("provision.driver.redis.fake", driver)
+    for verb, fn in pairs(drivers) do
+      paved.provide("provision.driver.fake." .. verb, fn)
+    end
   end,
 }
