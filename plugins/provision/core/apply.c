@@ -12,11 +12,11 @@
  * error comes with the plan and the names to confirm.  When a step fails,
  * the resources this apply created are destroyed again.
  *
- * Arguments: {file?: FILE or DIR (default "."), env? ("dev"), service?,
- * owner?, dry_run?, prune?, yes?, confirmed?: [NAME...]}.  Result (also
- * beside an error): {file, env, service, dry_run, plan, changes, created,
- * updated, replaced, destroyed, kept, unchanged, resources, recovered,
- * cost_per_month}.
+ * Arguments: {file? or dir? (default "."), env? ("dev"), service?, owner?,
+ * dry_run?, prune?, yes?, confirmed?: [NAME...]}.  Result (also beside an
+ * error once the plan is made): {file, env, service, dry_run, plan,
+ * changes, created, updated, replaced, destroyed, kept, unchanged,
+ * resources, recovered, cost_per_month, confirm, warnings}.
  */
 #include <string.h>
 
@@ -42,8 +42,10 @@ static json_t *declared(paved_ctx *ctx, json_t *doc, const char *service, const 
 		json_t *n = spec ? prv_normalise(ctx, spec, old, &e) : NULL;
 		json_decref(spec), json_decref(old);
 		if (!n) {
-			paved->error(errmsg, "%s: %s", json_string_value(json_object_get(
-			             json_object_get(doc, "where"), key)), e ? e : "out of memory");
+			bool named = e && !strncmp(e, "resource '", 10);   /* it says which already */
+			paved->error(errmsg, "%s: %s%s%s%s", json_string_value(json_object_get(doc, "file")),
+			             named ? "" : "resources.", named ? "" : key, named ? "" : ": ",
+			             e ? e : "out of memory");
 			free(e), free(name);
 			json_decref(out);
 			return NULL;
@@ -155,6 +157,8 @@ static json_int_t count(json_t *plan, double *cost, json_int_t *unchanged)
 int prv_apply(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg)
 {
 	const char *path = json_string_value(json_object_get(args, "file"));
+	if (!path)
+		path = json_string_value(json_object_get(args, "dir"));
 	const char *env = json_string_value(json_object_get(args, "env"));
 	const char *owner = json_string_value(json_object_get(args, "owner"));
 	bool dry = json_is_true(json_object_get(args, "dry_run"));
@@ -199,11 +203,11 @@ int prv_apply(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg)
 		goto out;
 	double cost;
 	json_int_t unchanged, changes = count(plan, &cost, &unchanged);
-	res = json_pack("{sO ss ss sb s[] sI s[] s[] s[] s[] s[] sI so sf s[] s[]}", "file",
+	res = json_pack("{sO ss ss sb s[] sI s[] s[] s[] s[] s[] sI so sf s[] s[] sO}", "file",
 	                json_object_get(doc, "file"), "env", env, "service", service, "dry_run", dry,
 	                "plan", "changes", changes, "created", "updated", "replaced", "destroyed",
 	                "kept", "unchanged", unchanged, "recovered", recovered, "cost_per_month", cost,
-	                "resources", "confirm");
+	                "resources", "confirm", "warnings", json_object_get(doc, "warnings"));
 	recovered = NULL;
 	json_array_foreach(plan, i, s) {
 		json_array_append_new(json_object_get(res, "plan"), shown(s));

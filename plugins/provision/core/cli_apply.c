@@ -138,12 +138,15 @@ static void print_step(json_t *s, bool done, const char *file, const char *env, 
 	free(fields), free(m), free(what);
 }
 
-/* The plan and the outcome of apply result RES, as text. */
+/* The plan and the outcome of apply result RES, as text (its warnings
+ * about platform.yaml on stderr). */
 static void print_result(json_t *res, bool done, const char *file, const char *env)
 {
 	json_t *plan = json_object_get(res, "plan"), *s;
 	size_t i;
 	int w = 1;
+	json_array_foreach(json_object_get(res, "warnings"), i, s)
+		fprintf(stderr, "paved apply: warning: %s\n", json_string_value(s));
 	json_array_foreach(json_object_get(res, "recovered"), i, s)
 		printf(" !   %s: %s the interrupted %s\n", json_string_value(json_object_get(s, "name")),
 		       json_string_value(json_object_get(s, "outcome")),

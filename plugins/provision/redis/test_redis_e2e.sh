@@ -128,6 +128,20 @@ PAVED_HOME="$tmp/$evil/home" run "$PAVED" resources destroy evil-cache --yes
 expect_rc 0 "destroy it"
 PAVED_HOME="$tmp/$evil/home" run "$PAVED" resources stop
 
+# --- the golden path's skeleton: its platform.yaml's eviction reaches redis -----
+if command -v git >/dev/null 2>&1 &&
+	[ "$(stat -c %A "$top_srcdir/scripts/golden-paths/node-api/skeleton" | cut -c3)" = w ]; then
+	paved create service cart --template node-api --database redis --no-deploy --dir "$tmp/cart"
+	expect_rc 0 "golden path with --database redis"
+	paved apply "$tmp/cart"
+	expect_rc 0 "apply of its platform.yaml"
+	expect_in "$out" '"cart-cache-dev"  created (redis-local, small, $0.00/month)' "its cache"
+	expect_eq "$(rcli cart-cache-dev CONFIG GET maxmemory-policy | tail -n 1)" allkeys-lru \
+		"the skeleton's eviction: lru reaches redis"
+else
+	echo "git missing or a read-only skeleton: golden path check skipped"
+fi
+
 paved --json events --tail 200
 expect_in "$out" '"resource.destroyed"' "events"
 expect_in "$out" '"resource.updated"' "update events"
