@@ -32,6 +32,10 @@ void prd_server_free(struct prd_server *s);
 /* The directory holding every resource's server of this home (malloc()ed),
  * or NULL when there is none. */
 char *prd_base(paved_ctx *ctx, bool create, char **errmsg);
+/* Whether S's directory is paved's for resource NAME: it names NAME in
+ * its file "paved-resource", or it is empty (a create killed right after
+ * making it). */
+bool prd_ours(struct prd_server *s, const char *name);
 /* Make S's directory (0700, owned by the user redis runs as; it must be
  * absent, empty or paved's own), returning whether it is paved's. */
 int  prd_server_dir(paved_ctx *ctx, struct prd_server *s, const char *name, char **errmsg);

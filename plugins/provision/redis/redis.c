@@ -145,20 +145,17 @@ static int destroy(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 	struct prd_server s;
 	if (prd_server_init(ctx, name, &s, errmsg))
 		return PAVED_ERR;
-	char *mark = pc_printf("%s/paved-resource", s.dir), *text = mark ? pc_read_file(mark) : NULL;
-	bool ours = json_object_get(res, "state") || (text && !strncmp(text, name, strlen(name)));
-	if (access(s.dir, F_OK) == 0 && !ours) {
+	bool there = access(s.dir, F_OK) == 0;
+	if (there && !json_object_get(res, "state") && !prd_ours(&s, name)) {
 		paved->log(ctx, PAVED_LOG_WARN, "%s is not paved's: kept", s.dir);
-	} else if (access(s.dir, F_OK) == 0) {
+	} else if (there) {
 		prd_stop_dir(s.dir);
 		if (pc_rmtree(s.dir) != 0) {
 			paved->error(errmsg, "cannot remove %s", s.dir);
-			free(mark), free(text);
 			prd_server_free(&s);
 			return PAVED_ERR;
 		}
 	}
-	free(mark), free(text);
 	prd_server_free(&s);
 	*result = json_pack("{ss}", "destroyed", name);
 	return PAVED_OK;

@@ -140,15 +140,24 @@ static bool empty_dir(const char *dir)
 	return empty;
 }
 
+bool prd_ours(struct prd_server *s, const char *name)
+{
+	char *mark = pc_printf("%s/paved-resource", s->dir), *text = mark ? pc_read_file(mark) : NULL;
+	bool ours = (text && !strncmp(text, name, strlen(name)) && text[strlen(name)] == '\n') ||
+	            empty_dir(s->dir);
+	free(mark), free(text);
+	return ours;
+}
+
 int prd_server_dir(paved_ctx *ctx, struct prd_server *s, const char *name, char **errmsg)
 {
 	char *base = prd_base(ctx, true, errmsg), *mark = pc_printf("%s/paved-resource", s->dir);
-	char *text = mark ? pc_read_file(mark) : NULL, *want = pc_printf("%s\n", name);
+	char *want = pc_printf("%s\n", name);
 	const struct passwd *pw = geteuid() == 0 ? runner(ctx, errmsg) : NULL;
 	int rc = -1;
 	if (!base || !mark || !want || (geteuid() == 0 && !pw))
 		goto out;
-	if (access(s->dir, F_OK) == 0 && !(text && !strcmp(text, want)) && !empty_dir(s->dir)) {
+	if (access(s->dir, F_OK) == 0 && !prd_ours(s, name)) {
 		paved->error(errmsg, "%s already exists and paved did not make it: a redis-server "
 		             "paved does not know about? remove it, then try again", s->dir);
 		goto out;
@@ -161,7 +170,7 @@ int prd_server_dir(paved_ctx *ctx, struct prd_server *s, const char *name, char 
 	}
 	rc = 0;
 out:
-	free(base), free(mark), free(text), free(want);
+	free(base), free(mark), free(want);
 	return rc;
 }
 

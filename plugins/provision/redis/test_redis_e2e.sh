@@ -94,6 +94,15 @@ newpid=$(cat "$olddir/redis.pid")
 [ "$newpid" != "$oldpid" ] && kill -0 "$newpid" && pass "one server of its own, none orphaned" || fail "pids $oldpid $newpid"
 expect_eq "$(rcli shop-cache-dev CONFIG GET maxmemory-policy | tail -n 1)" allkeys-lru "as declared"
 
+# killed right after its directory was made: `resources destroy` rolls it back
+PAVED_TEST_FAULT=redis.after_dir run "$PAVED" provision redis half-cache
+expect_rc 137 "killed after the directory"
+[ -d "$PAVED_HOME/provision/redis/half-cache" ] && pass "a half-made directory" || fail "no directory"
+paved resources destroy half-cache
+expect_rc 0 "destroy of the interrupted create"
+expect_in "$out" ' ✓ Destroyed "half-cache" (an interrupted create, rolled back)' "rolled back"
+[ ! -e "$PAVED_HOME/provision/redis/half-cache" ] && pass "its directory is gone" || fail "directory left"
+
 # --- bad input -------------------------------------------------------------
 paved provision redis c2 --param eviction=sometimes
 expect_rc 1 "bad eviction (provision)"
