@@ -556,6 +556,47 @@ START_TEST(no_resources)
 }
 END_TEST
 
+/* ---- the catalog: a valid Backstage Resource with its owner -------------- */
+
+START_TEST(catalog_resources_have_owners)
+{
+	json_t *r = NULL, *e = NULL;
+	ck_assert_int_eq(call("catalog.put", json_pack("{s{ss ss s{ss} s{ss ss ss}}}", "entity",
+	                      "apiVersion", "backstage.io/v1alpha1", "kind", "Component",
+	                      "metadata", "name", "payment-api", "spec", "type", "service",
+	                      "lifecycle", "production", "owner", "team-payments"), NULL, NULL),
+	                 PAVED_OK);
+	ck_assert_int_eq(apply(NULL, NULL, NULL, NULL), PAVED_OK);
+	ck_assert_int_eq(call("catalog.get", json_pack("{ss}", "ref",
+	                      "resource:default/payment-api-database-dev"), &e, NULL), PAVED_OK);
+	json_t *spec = json_object_get(e, "spec");
+	ck_assert_str_eq(str(spec, "owner"), "team-payments");    /* the service's owner */
+	ck_assert_str_eq(str(spec, "type"), "database");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(spec, "dependencyOf"), 0)),
+	                 "component:default/payment-api");
+	json_decref(e);
+	/* an owner given to apply; a service with no entity and no owner: not registered */
+	ck_assert_int_eq(call("provision.resource", json_pack("{ss ss ss ss}", "type", "redis",
+	                      "name", "orders-cache", "service", "orders", "owner", "team-orders"),
+	                      &r, NULL), PAVED_OK);
+	json_decref(r);
+	ck_assert_int_eq(call("catalog.get", json_pack("{ss}", "ref", "resource:default/orders-cache"),
+	                      &e, NULL), PAVED_OK);
+	ck_assert_str_eq(str(json_object_get(e, "spec"), "owner"), "team-orders");
+	json_decref(e);
+	ck_assert_int_eq(call("provision.resource", json_pack("{ss ss ss}", "type", "redis",
+	                      "name", "lone-cache", "service", "lone"), &r, NULL), PAVED_OK);
+	json_decref(r);
+	ck_assert_int_ne(call("catalog.get", json_pack("{ss}", "ref", "resource:default/lone-cache"),
+	                      NULL, NULL), PAVED_OK);
+	/* destroy takes it out of the catalog */
+	ck_assert_int_eq(call("resources.destroy", json_pack("{ss}", "name", "orders-cache"), NULL,
+	                      NULL), PAVED_OK);
+	ck_assert_int_ne(call("catalog.get", json_pack("{ss}", "ref", "resource:default/orders-cache"),
+	                      NULL, NULL), PAVED_OK);
+}
+END_TEST
+
 /* ---- secrets ------------------------------------------------------------ */
 
 START_TEST(secrets_directory_is_checked)
@@ -811,6 +852,7 @@ static Suite *suite(void)
 	tcase_add_test(t, bad_platform_yaml);
 	tcase_add_test(t, platform_yaml_warnings);
 	tcase_add_test(t, no_resources);
+	tcase_add_test(t, catalog_resources_have_owners);
 	tcase_add_test(t, secrets_directory_is_checked);
 	tcase_add_test(t, secrets_directory_of_another_user);
 	tcase_add_test(t, kill_then_rerun_finishes);
