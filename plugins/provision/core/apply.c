@@ -135,6 +135,19 @@ static void undo_created(paved_ctx *ctx, json_t *created)
 	}
 }
 
+/* What killed commands left in the journal, for a dry run: a new array
+ * of {name, op, outcome: "pending"}. */
+static json_t *pending_of(paved_ctx *ctx)
+{
+	json_t *all = paved->state_list(ctx, PRV_JOURNAL), *e, *out = json_array();
+	const char *name;
+	json_object_foreach(all, name, e)
+		json_array_append_new(out, json_pack("{ss sO ss}", "name", name, "op",
+		                                     json_object_get(e, "op"), "outcome", "pending"));
+	json_decref(all);
+	return out;
+}
+
 /* Count the steps of PLAN that change something; total their cost. */
 static json_int_t count(json_t *plan, double *cost, json_int_t *unchanged)
 {
@@ -197,7 +210,10 @@ int prv_apply(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg)
 		if (!json_object_get(records, name))
 			json_object_set(finish, name, n);
 	json_decref(records);
-	prv_recover(ctx, finish, &recovered);
+	if (dry)        /* a dry run changes nothing: it only says what is pending */
+		recovered = pending_of(ctx);
+	else
+		prv_recover(ctx, finish, &recovered);
 	json_decref(finish);
 	if (!(plan = prv_plan(ctx, desired, service, env, prune, errmsg)))
 		goto out;

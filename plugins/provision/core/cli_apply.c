@@ -147,10 +147,16 @@ static void print_result(json_t *res, bool done, const char *file, const char *e
 	int w = 1;
 	json_array_foreach(json_object_get(res, "warnings"), i, s)
 		fprintf(stderr, "paved apply: warning: %s\n", json_string_value(s));
-	json_array_foreach(json_object_get(res, "recovered"), i, s)
-		printf(" !   %s: %s the interrupted %s\n", json_string_value(json_object_get(s, "name")),
-		       json_string_value(json_object_get(s, "outcome")),
-		       json_string_value(json_object_get(s, "op")));
+	json_array_foreach(json_object_get(res, "recovered"), i, s) {
+		const char *o = json_string_value(json_object_get(s, "outcome"));
+		if (!strcmp(o, "pending"))
+			printf(" !   %s: an interrupted %s, finished or rolled back when applied\n",
+			       json_string_value(json_object_get(s, "name")),
+			       json_string_value(json_object_get(s, "op")));
+		else
+			printf(" !   %s: %s the interrupted %s\n", json_string_value(json_object_get(s,
+			       "name")), o, json_string_value(json_object_get(s, "op")));
+	}
 	json_array_foreach(plan, i, s) {
 		int l = (int)strlen(json_string_value(json_object_get(s, "key")) ?
 		                    json_string_value(json_object_get(s, "key")) : "");

@@ -710,9 +710,15 @@ START_TEST(kill_then_other_command_rolls_back)
 	killed_apply("provision.after_create", NULL);
 	ck_assert(exists("%s/fake/%s", "payment-api-database-dev"));
 	ck_assert_int_eq(njournal(), 1);
-	/* the resource left the file: the next apply rolls the create back */
+	/* the resource left the file: the next apply rolls the create back (a
+	 * dry run only says so) */
 	tu_write_file(yaml, "service: payment-api\nresources: {}\n");
 	json_t *r = NULL;
+	ck_assert_int_eq(apply(NULL, "dry", &r, NULL), PAVED_OK);
+	ck_assert_str_eq(str(json_array_get(json_object_get(r, "recovered"), 0), "outcome"), "pending");
+	json_decref(r);
+	ck_assert_int_eq(njournal(), 1);
+	ck_assert(exists("%s/fake/%s", "payment-api-database-dev"));
 	ck_assert_int_eq(apply(NULL, NULL, &r, NULL), PAVED_OK);
 	json_t *d = json_array_get(json_object_get(r, "recovered"), 0);
 	ck_assert_str_eq(str(d, "name"), "payment-api-database-dev");
