@@ -6,6 +6,9 @@ CATALOG_CORE = \
 	plugins/catalog/sqlite/util.c \
 	plugins/catalog/sqlite/yaml.c \
 	plugins/catalog/sqlite/entity.c \
+	plugins/catalog/sqlite/validate.h \
+	plugins/catalog/sqlite/validate.c \
+	plugins/catalog/sqlite/valid_format.c \
 	plugins/catalog/sqlite/relations.c \
 	plugins/catalog/sqlite/prep.c \
 	plugins/catalog/sqlite/reader.c \
@@ -50,3 +53,16 @@ TESTS += plugins/catalog/sqlite/test_catalog
 TESTS += plugins/catalog/sqlite/test_e2e.sh
 EXTRA_DIST += plugins/catalog/sqlite/README.md plugins/catalog/sqlite/test_e2e.sh \
 	plugins/catalog/sqlite/bench.sh
+
+# Validation against Backstage's own library: valid_verdicts prints paved's
+# verdict per entity; test_backstage_verdicts.sh compares them with
+# backstage-verdicts.mjs's (@backstage/catalog-model from npm, pinned in
+# node/package.json, installed by scripts/bootstrap).
+check_PROGRAMS += plugins/catalog/sqlite/valid_verdicts
+plugins_catalog_sqlite_valid_verdicts_SOURCES = plugins/catalog/sqlite/valid_verdicts.c \
+	plugins/catalog/sqlite/catalog.h plugins/catalog/sqlite/util.c \
+	plugins/catalog/sqlite/yaml.c plugins/catalog/sqlite/entity.c \
+	plugins/catalog/sqlite/validate.h plugins/catalog/sqlite/validate.c \
+	plugins/catalog/sqlite/valid_format.c
+plugins_catalog_sqlite_valid_verdicts_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SQLITE_CFLAGS)
+plugins_catalog_sqlite_valid_verdicts_LDADD = plugins/common/libpc.la $(JANSSON_LIBS) $(YAML_LIBS)

@@ -1,0 +1,93 @@
+/*
+ * valid_verdicts.c -- paved's verdict on every entity of some catalog
+ * files, one line each, for test_backstage_verdicts.sh to compare with
+ * the verdicts of Backstage's own library (backstage-verdicts.mjs).
+ *
+ *   valid_verdicts [-s] FILE...
+ *
+ * Each YAML (or JSON) document is an entity, a list of them or
+ * {"items": [...]}; null documents are skipped.  -s skips a file whose
+ * first document has neither apiVersion nor kind, as a directory import
+ * does (an OpenAPI document beside the entities).  Output, tab-separated:
+ *
+ *   accept|reject  FILE:LINE:COL  ENTITY-AS-COMPACT-JSON  PROBLEMS
+ *
+ * PROBLEMS are paved's messages joined by " | " (empty when accepted).
+ * Exit 0, or 1 when a file cannot be read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "validate.h"
+
+struct run {
+	const char *file;
+	bool        skip_foreign, first;
+};
+
+/* Print the verdict on entity E found at LINE:COL. */
+static void verdict(struct run *r, json_t *e, int line, int col)
+{
+	struct cat_strv problems = { 0 };
+	int rc = cat_valid_entity(e, &problems);
+	char *text = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
+	printf("%s\t%s:%d:%d\t%s\t", rc == 0 ? "accept" : "reject", r->file, line, col,
+	       text ? text : "null");
+	for (size_t i = 0; i < problems.len; i++)
+		printf("%s%s", i ? " | " : "", problems.v[i]);
+	if (rc < 0)
+		printf("out of memory");
+	putchar('\n');
+	free(text);
+	cat_strv_free(&problems);
+}
+
+static int on_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
+{
+	struct run *r = ud;
+	(void)errmsg;
+	if (json_is_null(doc))
+		return 0;
+	json_t *list = json_is_array(doc) ? doc : NULL;
+	if (!list && json_is_object(doc) && !json_object_get(doc, "kind") &&
+	    json_is_array(json_object_get(doc, "items")))
+		list = json_object_get(doc, "items");
+	json_t *probe = list ? json_array_get(list, 0) : doc;
+	if (r->first && r->skip_foreign &&
+	    !(json_object_get(probe, "apiVersion") || json_object_get(probe, "kind")))
+		return 1;
+	r->first = false;
+	if (!list) {
+		verdict(r, doc, line, col);
+		return 0;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+		verdict(r, e, line, col);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1, rc = 0;
+	bool skip = false;
+	if (i < argc && !strcmp(argv[i], "-s"))
+		skip = true, i++;
+	if (i >= argc) {
+		fprintf(stderr, "usage: valid_verdicts [-s] FILE...\n");
+		return 2;
+	}
+	for (; i < argc; i++) {
+		struct run r = { argv[i], skip, true };
+		char *err = NULL;
+		if (cat_yaml_parse_file(argv[i], on_doc, &r, &err) < 0) {
+			fprintf(stderr, "valid_verdicts: %s\n", err ? err : "out of memory");
+			rc = 1;
+		}
+		free(err);
+	}
+	return rc;
+}
