@@ -70,19 +70,19 @@ int cat_yaml_emit(FILE *out, json_t *entities, char **errmsg);
 /* ---- entity.c: the Backstage entity model ---------------------------- */
 
 /* The canonical ref ("kind:ns/name", lower case) of TEXT ("kind:ns/name",
- * "kind:name", "ns/name" or "name") with the given defaults (DEF_KIND may
- * be NULL: a kind is then required), malloc()ed; NULL with *errmsg set. */
+ * "kind:name", "ns/name" or "name", parsed as Backstage's parseEntityRef:
+ * "ns/team:x" is namespace ns, name "team:x") with the given defaults
+ * (DEF_KIND may be NULL: a kind is then required), malloc()ed; NULL with
+ * *errmsg set. */
 char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
                     char **errmsg);
 /* Canonical ref of ENTITY (which must have passed cat_entity_validate). */
 char *cat_entity_ref(json_t *entity);
 
-/* Check ENTITY against the model: kind, metadata.name (and namespace)
- * syntax, field types, the rich paved fields.  Unknown kinds are accepted
- * with a note appended to WARNINGS (may be NULL).  Returns 0 or -1. */
+/* Check ENTITY as Backstage does (validate.h); *errmsg gets every problem,
+ * one a line.  Malformed rich paved fields (cost, endpoints) are warnings
+ * appended to WARNINGS (may be NULL).  Returns 0 or -1. */
 int cat_entity_validate(json_t *entity, json_t *warnings, char **errmsg);
-/* Whether KIND (any case) is one of the kinds paved knows. */
-bool cat_kind_known(const char *kind);
 
 /* The rich fields paved adds (annotation names). */
 #define CAT_ANN_ONCALL     "paved.dev/oncall"

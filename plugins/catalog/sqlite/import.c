@@ -144,8 +144,10 @@ static int import_entity(struct cat_doc *d, void *ud)
 	int rc = -1;
 	if (!where)
 		goto done;
-	if (d->err) {
-		note(im->res->errors, "%s: %s", where, d->err);
+	if (d->err) {   /* validation gives every problem, one a line */
+		for (const char *p = d->err, *nl; *p; p = *nl ? nl + 1 : nl)
+			note(im->res->errors, "%s: %.*s", where,
+			     (int)((nl = p + strcspn(p, "\n")) - p), p);
 		goto done;
 	}
 	int prev = cat_set_get(&im->refs, ref);

@@ -215,7 +215,8 @@ START_TEST(test_hook_contract)
 	ck_assert_str_eq(catalog_LTX_paved_plugin.name, "catalog");
 	ck_assert_int_eq(hcall("catalog.put", "{\"entity\": {\"apiVersion\": \"backstage.io/v1alpha1\","
 	                       " \"kind\": \"Component\", \"metadata\": {\"name\": \"x\"},"
-	                       " \"spec\": {\"owner\": \"team-a\", \"dependsOn\": [\"resource:db\"]}}}",
+	                       " \"spec\": {\"type\": \"service\", \"lifecycle\": \"production\","
+	                       " \"owner\": \"team-a\", \"dependsOn\": [\"resource:db\"]}}}",
 	                       &r, &err), PAVED_OK);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "ref")), "component:default/x");
 	ck_assert(json_is_true(json_object_get(r, "created")));
@@ -302,7 +303,7 @@ START_TEST(test_hook_import)
 	json_t *r;
 	char *err, args[1024];
 	const char *p = twrite("a.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\n"
-	                       "metadata: {name: team-a}\n");
+	                       "metadata: {name: team-a}\nspec: {type: team, children: []}\n");
 	snprintf(args, sizeof args, "{\"paths\": [\"%s\"], \"dry_run\": true}", p);
 	ck_assert_int_eq(hcall("catalog.import", args, &r, &err), PAVED_OK);
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 1);
@@ -334,7 +335,8 @@ static struct sqlite3 *f_state_db(paved_host *h)
 
 static const char *const one_entity =
 	"{\"entity\": {\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Component\","
-	" \"metadata\": {\"name\": \"%s\"}, \"spec\": {\"owner\": \"team-a\"}}}";
+	" \"metadata\": {\"name\": \"%s\"}, \"spec\": {\"type\": \"service\","
+	" \"lifecycle\": \"production\", \"owner\": \"team-a\"}}}";
 
 static long host_count(const char *sql)
 {

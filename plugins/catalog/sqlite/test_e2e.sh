@@ -157,15 +157,19 @@ cmp -s "$OUT" "$PAVED_HOME/before.json" || fail "JSON export does not round-trip
 
 # --- bad input: exact message, nothing imported -----------------------------------
 n=$(count)
-printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine}\n---\nkind: [\n' \
+printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine}\nspec: {type: service, lifecycle: production, owner: team-a}\n---\nkind: [\n' \
 	>"$PAVED_HOME/bad.yaml"
 run 1 import "$PAVED_HOME/bad.yaml"
-has "$ERR" "error: $PAVED_HOME/bad.yaml:6:1: did not find expected node content while parsing a flow node (started at line 6)"
+has "$ERR" "error: $PAVED_HOME/bad.yaml:7:1: did not find expected node content while parsing a flow node (started at line 7)"
 has "$ERR" "paved catalog import: 1 error; nothing was imported"
-printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: "bad name"}\n' \
+printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: "bad name", tags: [Java]}\n' \
 	>"$PAVED_HOME/name.yaml"
 run 1 import "$PAVED_HOME/rich.yaml" "$PAVED_HOME/name.yaml"
-has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: invalid metadata.name \"bad name\""
+# every problem, one line each, naming the field
+has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: metadata.name \"bad name\" is not valid; expected a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
+has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: metadata.tags[0] \"Java\" is not valid; expected a string that is sequences of [a-z0-9:+#] separated by [-], at most 63 characters in total"
+has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: spec is required for kind Component"
+has "$ERR" "paved catalog import: 3 errors; nothing was imported"
 [ "$(count)" -eq "$n" ] || fail "a failing import changed the catalog"
 run 1 delete component:nosuch
 has "$ERR" "paved catalog delete: no entity 'component:default/nosuch' in the catalog"

@@ -7,8 +7,11 @@
 #include <sys/resource.h>
 
 #include "test_util.h"
+#include "validate.h"
 
 #define H "apiVersion: backstage.io/v1alpha1\n"
+/* A spec Backstage accepts for a Component. */
+#define CS "spec: {type: service, lifecycle: production, owner: team-a}\n"
 
 /* Whether REF has relation TYPE to TARGET. */
 static int has_rel(const char *ref, const char *type, const char *target)
@@ -180,22 +183,23 @@ static void expect_error(const char *name, const char *content, const char *msg)
 START_TEST(test_bad_input)
 {
 	/* every case has a good entity first: it must not be imported either */
-	expect_error("malformed.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
+	expect_error("malformed.yaml", H "kind: Component\nmetadata: {name: ok}\n" CS "---\n"
 	             "kind: Component\nmetadata:\n  name: x\n   bad: indent\n",
-	             "malformed.yaml:8:7: mapping values are not allowed in this context");
-	expect_error("nokind.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
+	             "malformed.yaml:9:7: mapping values are not allowed in this context");
+	expect_error("nokind.yaml", H "kind: Component\nmetadata: {name: ok}\n" CS "---\n"
 	             H "metadata: {name: x}\n",
-	             "nokind.yaml:4:1: entity has no 'kind' (e.g. kind: Component)");
-	expect_error("noname.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
-	             H "kind: Component\nmetadata:\n  title: X\n",
-	             "noname.yaml:4:1: entity has no 'metadata.name'");
-	expect_error("badname.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
-	             H "kind: Component\nmetadata:\n  name: pay/ment api\n",
-	             "badname.yaml:4:1: invalid metadata.name \"pay/ment api\": use 1-63 letters "
-	             "and digits, separated by single '-', '_' or '.'");
-	expect_error("dup.yaml", H "kind: Component\nmetadata: {name: ok}\n---\n"
-	             H "kind: Component\nmetadata: {name: OK}\n",
-	             "dup.yaml:4:1: component:default/ok is already defined at ");
+	             "nokind.yaml:5:1: kind is required (e.g. kind: Component)");
+	expect_error("noname.yaml", H "kind: Component\nmetadata: {name: ok}\n" CS "---\n"
+	             H "kind: Component\nmetadata:\n  title: X\n" CS,
+	             "noname.yaml:5:1: metadata.name is required");
+	expect_error("badname.yaml", H "kind: Component\nmetadata: {name: ok}\n" CS "---\n"
+	             H "kind: Component\nmetadata:\n  name: pay/ment api\n" CS,
+	             "badname.yaml:5:1: metadata.name \"pay/ment api\" is not valid; expected a "
+	             "string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 "
+	             "characters in total");
+	expect_error("dup.yaml", H "kind: Component\nmetadata: {name: ok}\n" CS "---\n"
+	             H "kind: Component\nmetadata: {name: OK}\n" CS,
+	             "dup.yaml:5:1: component:default/ok is already defined at ");
 }
 END_TEST
 
@@ -212,8 +216,10 @@ START_TEST(test_bad_input_more)
 	expect_error("loc.yaml", H "kind: Location\nmetadata: {name: l}\nspec: {targets: [./nope.yaml]}\n",
 	             "loc.yaml:1:1: Location target './nope.yaml': No such file or directory "
 	             "(restoring an export? use --no-follow)");
-	expect_error("badref.yaml", H "kind: Component\nmetadata: {name: r}\nspec: {owner: 'group:'}\n",
-	             "badref.yaml:1:1: spec.owner: entity reference 'group:' has an empty name");
+	expect_error("badref.yaml", H "kind: Component\nmetadata: {name: r}\n"
+	             "spec: {type: service, lifecycle: production, owner: 'group:'}\n",
+	             "badref.yaml:1:1: spec.owner \"group:\" is not a valid entity reference: it is "
+	             "not of the form [<kind>:][<namespace>/]<name>");
 	expect_error("tab.yaml", "\tkind: x\n",
 	             "tab.yaml:1:1: found character that cannot start any token while scanning "
 	             "for the next token (started at line 1)");
@@ -234,16 +240,16 @@ START_TEST(test_error_early_in_long_file)
 		snprintf(path, sizeof path, "%s/long%d.yaml", tdir, late);
 		FILE *f = fopen(path, "w");
 		if (!late)
-			fprintf(f, H "kind: Component\nmetadata: {name: 'bad name'}\n---\n");
+			fprintf(f, H "kind: Component\nmetadata: {name: 'bad name'}\n" CS "---\n");
 		for (int i = 0; i < 1000; i++)
-			fprintf(f, H "kind: Component\nmetadata: {name: c%d}\n---\n", i);
+			fprintf(f, H "kind: Component\nmetadata: {name: c%d}\n" CS "---\n", i);
 		fprintf(f, "kind: [unclosed\n");
 		fclose(f);
 		ck_assert_int_eq(timport(path, &res), -1);
 		ck_assert_int_eq(json_array_size(res.errors), 1);
 		const char *msg = json_string_value(json_array_get(res.errors, 0));
-		ck_assert_msg(strstr(msg, late ? "long1.yaml:4002:1: did not find expected" : "long0.yaml:1:1: invalid "
-		                     "metadata.name \"bad name\""), "got %s", msg);
+		ck_assert_msg(strstr(msg, late ? "long1.yaml:5002:1: did not find expected" : "long0.yaml:1:1: "
+		                     "metadata.name \"bad name\" is not valid"), "got %s", msg);
 		ck_assert_int_eq(res.imported, 0);
 		cat_import_free(&res);
 		ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), 0);
@@ -255,10 +261,10 @@ END_TEST
 START_TEST(test_duplicates_across_files)
 {
 	struct cat_import res;
-	const char *a = twrite("a.yaml", H "kind: Component\nmetadata: {name: x, title: from a}\n");
+	const char *a = twrite("a.yaml", H "kind: Component\nmetadata: {name: x, title: from a}\n" CS);
 	char pa[512];
 	snprintf(pa, sizeof pa, "%s", a);
-	const char *b = twrite("b.yaml", H "kind: Component\nmetadata: {name: x, title: from b}\n");
+	const char *b = twrite("b.yaml", H "kind: Component\nmetadata: {name: x, title: from b}\n" CS);
 	/* both in one import: an error naming both places */
 	json_t *paths = json_pack("[ss]", pa, b);
 	cat_import_init(&res, false);
@@ -284,16 +290,25 @@ START_TEST(test_duplicates_across_files)
 }
 END_TEST
 
-START_TEST(test_unknown_kind_kept)
+/* Backstage refuses a kind no processor recognises; a registered kind
+ * (configuration or a plugin) is accepted and gets no relations. */
+START_TEST(test_unknown_kind_refused)
 {
 	struct cat_import res;
 	const char *p = twrite("w.yaml", H "kind: Widget\nmetadata: {name: w}\n");
-	ck_assert_int_eq(timport(p, &res), 0);
-	char want[600];
-	snprintf(want, sizeof want, "%s:1:1: unknown kind 'Widget': kept, but no relations are "
-	         "computed for it", p);
-	ck_assert_str_eq(json_string_value(json_array_get(res.warnings, 0)), want);
+	char want[800];
+	ck_assert_int_eq(timport(p, &res), -1);
+	snprintf(want, sizeof want, "%s:1:1: kind \"Widget\" (apiVersion \"backstage.io/v1alpha1\"): "
+	         "no processor recognises it; the kinds known are API, Component, Domain, Group, "
+	         "Location, Resource, System and User and those registered by configuration or "
+	         "plugins", p);
+	ck_assert_str_eq(json_string_value(json_array_get(res.errors, 0)), want);
 	cat_import_free(&res);
+	static const char *const versions[] = { "backstage.io/v1alpha1", NULL };
+	ck_assert_int_eq(cat_valid_kind_add("Widget", versions, NULL, NULL), 0);
+	ck_assert_int_eq(timport(p, &res), 0);
+	cat_import_free(&res);
+	cat_valid_kinds_reset();
 	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities WHERE ref = "
 	                        "'widget:default/w'"), 1);
 }
@@ -305,10 +320,12 @@ START_TEST(test_json_and_export_roundtrip)
 	char *err = NULL;
 	const char *p = twrite("in.json", "[{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": "
 	                       "\"Component\", \"metadata\": {\"name\": \"j\", \"annotations\": "
-	                       "{\"paved.dev/tier\": \"1\"}}, \"spec\": {\"owner\": \"team-a\", "
+	                       "{\"paved.dev/tier\": \"1\"}}, \"spec\": {\"type\": \"service\", "
+	                       "\"lifecycle\": \"production\", \"owner\": \"team-a\", "
 	                       "\"endpoints\": [{\"url\": \"https://j.example/api\", \"sla\": \"99.9%\"}]}},"
 	                       "{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Group\","
-	                       " \"metadata\": {\"name\": \"team-a\"}}]");
+	                       " \"metadata\": {\"name\": \"team-a\"}, \"spec\": {\"type\": \"team\","
+	                       " \"children\": []}}]");
 	ck_assert_int_eq(timport(p, &res), 0);
 	ck_assert_int_eq(res.imported, 2);
 	cat_import_free(&res);
@@ -343,7 +360,7 @@ START_TEST(test_big_file_streamed)
 	FILE *f = fopen(path, "w");
 	for (int i = 0; i < 5000; i++)
 		fprintf(f, H "kind: Component\nmetadata:\n  name: c%d\n  description: %s\n"
-		        "spec: {owner: team-a}\n---\n", i, desc);
+		        CS "---\n", i, desc);
 	fclose(f);
 	free(desc);
 	struct cat_import res;
@@ -378,7 +395,7 @@ START_TEST(test_bulk_import_then_replace)
 	FILE *f = fopen(path, "w");
 	for (int i = 0; i < 3000; i++)
 		fprintf(f, H "kind: Component\nmetadata: {name: c%d}\n"
-		        "spec: {type: service, lifecycle: x, owner: g, dependsOn: [c%d]}\n---\n",
+		        "spec: {type: service, lifecycle: x, owner: g, dependsOn: [component:c%d]}\n---\n",
 		        i, (i + 1) % 3000);
 	fprintf(f, H "kind: Group\nmetadata: {name: g}\nspec: {type: team, children: [c2]}\n");
 	fclose(f);
@@ -414,7 +431,7 @@ Suite *import_suite(void)
 	tcase_add_test(tc, test_bad_input_more);
 	tcase_add_test(tc, test_error_early_in_long_file);
 	tcase_add_test(tc, test_duplicates_across_files);
-	tcase_add_test(tc, test_unknown_kind_kept);
+	tcase_add_test(tc, test_unknown_kind_refused);
 	tcase_add_test(tc, test_json_and_export_roundtrip);
 	tcase_add_test(tc, test_big_file_streamed);
 	tcase_add_test(tc, test_bulk_import_then_replace);
