@@ -412,6 +412,7 @@ int main(void)
 	srunner_add_suite(sr, queries_suite());
 	srunner_add_suite(sr, import_suite());
 	srunner_add_suite(sr, hooks_suite());
+	srunner_add_suite(sr, validate_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

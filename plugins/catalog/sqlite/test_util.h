@@ -38,6 +38,7 @@ int tcontains(json_t *arr, const char *s);
 
 Suite *model_suite(void);
 Suite *queries_suite(void);
+Suite *validate_suite(void);
 Suite *import_suite(void);
 Suite *hooks_suite(void);
 
