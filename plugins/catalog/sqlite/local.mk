@@ -65,6 +65,11 @@ plugins_catalog_sqlite_valid_verdicts_SOURCES = plugins/catalog/sqlite/valid_ver
 	plugins/catalog/sqlite/catalog.h plugins/catalog/sqlite/util.c \
 	plugins/catalog/sqlite/yaml.c plugins/catalog/sqlite/entity.c \
 	plugins/catalog/sqlite/validate.h plugins/catalog/sqlite/validate.c \
-	plugins/catalog/sqlite/valid_format.c
+	plugins/catalog/sqlite/valid_format.c plugins/catalog/sqlite/validate_cases.h
 plugins_catalog_sqlite_valid_verdicts_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SQLITE_CFLAGS)
 plugins_catalog_sqlite_valid_verdicts_LDADD = plugins/common/libpc.la $(JANSSON_LIBS) $(YAML_LIBS)
+TESTS += plugins/catalog/sqlite/test_backstage_verdicts.sh
+EXTRA_DIST += plugins/catalog/sqlite/test_backstage_verdicts.sh \
+	plugins/catalog/sqlite/backstage-verdicts.mjs \
+	plugins/catalog/sqlite/node/package.json plugins/catalog/sqlite/node/package-lock.json \
+	plugins/catalog/sqlite/testdata/validate-corpus.yaml

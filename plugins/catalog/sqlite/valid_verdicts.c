@@ -3,12 +3,17 @@
  * files, one line each, for test_backstage_verdicts.sh to compare with
  * the verdicts of Backstage's own library (backstage-verdicts.mjs).
  *
- *   valid_verdicts [-s] FILE...
+ *   valid_verdicts [-s] [-k KIND]... FILE...
+ *   valid_verdicts -p [-k KIND]...
  *
  * Each YAML (or JSON) document is an entity, a list of them or
  * {"items": [...]}; null documents are skipped.  -s skips a file whose
  * first document has neither apiVersion nor kind, as a directory import
- * does (an OpenAPI document beside the entities).  Output, tab-separated:
+ * does (an OpenAPI document beside the entities).  -k registers KIND (any
+ * apiVersion, no spec rules: backstage-verdicts.mjs --kind does the same).
+ * -p prints the cases ported from Backstage's unit tests instead
+ * (validate_cases.h), WHERE being "ported-entity:I:0" or "ported-format:I:0".
+ * Output, tab-separated:
  *
  *   accept|reject  FILE:LINE:COL  ENTITY-AS-COMPACT-JSON  PROBLEMS
  *
@@ -21,6 +26,7 @@
 
 #include "catalog.h"
 #include "validate.h"
+#include "validate_cases.h"
 
 struct run {
 	const char *file;
@@ -73,11 +79,35 @@ static int on_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
 int main(int argc, char **argv)
 {
 	int i = 1, rc = 0;
-	bool skip = false;
-	if (i < argc && !strcmp(argv[i], "-s"))
-		skip = true, i++;
+	bool skip = false, ported = false;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-s"))
+			skip = true;
+		else if (!strcmp(argv[i], "-p"))
+			ported = true;
+		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
+			cat_valid_kind_add(argv[++i], NULL, NULL, NULL);
+		else
+			break;
+	}
+	if (ported) {
+		struct run r = { "ported-entity", false, true };
+		for (size_t k = 0; k < VC_NENTITY; k++) {
+			json_t *e = vc_entity(k);
+			verdict(&r, e, (int)k, 0);
+			json_decref(e);
+		}
+		r.file = "ported-format";
+		for (size_t k = 0; k < VC_NFORMAT; k++) {
+			json_t *e = vc_format_entity(k);
+			verdict(&r, e, (int)k, 0);
+			json_decref(e);
+		}
+		return 0;
+	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: valid_verdicts [-s] FILE...\n");
+		fprintf(stderr, "usage: valid_verdicts [-s] [-k KIND]... FILE...\n"
+		        "       valid_verdicts -p [-k KIND]...\n");
 		return 2;
 	}
 	for (; i < argc; i++) {
