@@ -110,15 +110,38 @@ static bool falsy(json_t *v)
 	       (json_is_string(v) && json_string_length(v) == 0);
 }
 
-/* FIELD's value V must be a string, non-empty unless MAY_BE_EMPTY. */
-static bool want_string(struct cat_valid_ctx *ctx, json_t *v, const char *field, bool may_be_empty)
+/* A field's name, spelt out only when a message needs it (formatting it
+ * for every field of every entity would cost more than the checks):
+ * A[.B][[I]][.C], e.g. "metadata.links[0].url". */
+struct fname {
+	const char *a, *b;
+	long        i;   /* -1: no index */
+	const char *c;
+};
+#define FN(a, b, i, c) (&(const struct fname){ (a), (b), (i), (c) })
+
+/* F spelt out in BUF. */
+static const char *fstr(char buf[200], const struct fname *f)
 {
+	int n = snprintf(buf, 200, "%s%s%s", f->a, f->b ? "." : "", f->b ? f->b : "");
+	if (f->i >= 0 && n < 200)
+		n += snprintf(buf + n, 200 - (size_t)n, "[%ld]", f->i);
+	if (f->c && n < 200)
+		snprintf(buf + n, 200 - (size_t)n, ".%s", f->c);
+	return buf;
+}
+
+/* Field F's value V must be a string, non-empty unless MAY_BE_EMPTY. */
+static bool want_string(struct cat_valid_ctx *ctx, json_t *v, const struct fname *f,
+                        bool may_be_empty)
+{
+	char b[200];
 	if (!json_is_string(v)) {
-		report(ctx, "%s must be a string, not %s", field, what(v));
+		report(ctx, "%s must be a string, not %s", fstr(b, f), what(v));
 		return false;
 	}
 	if (!may_be_empty && json_string_length(v) == 0) {
-		report(ctx, "%s must not be empty", field);
+		report(ctx, "%s must not be empty", fstr(b, f));
 		return false;
 	}
 	return true;
@@ -134,15 +157,15 @@ static bool want_string(struct cat_valid_ctx *ctx, json_t *v, const char *field,
 #define EXPECT_TAG "a string that is sequences of [a-z0-9:+#] separated by [-], at most 63 " \
 	"characters in total"
 
-/* FIELD's string V must pass OK; else say what was EXPECTED. */
-static void want_format(struct cat_valid_ctx *ctx, json_t *v, const char *field,
+/* Field F's string V must pass OK; else say what was EXPECTED. */
+static void want_format(struct cat_valid_ctx *ctx, json_t *v, const struct fname *f,
                         bool (*ok)(const char *, size_t), const char *expected)
 {
-	char q[100];
+	char q[100], b[200];
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
 	if (!ok(s, n))
-		report(ctx, "%s %s is not valid; expected %s", field, quote(q, s, n), expected);
+		report(ctx, "%s %s is not valid; expected %s", fstr(b, f), quote(q, s, n), expected);
 }
 
 /* ---- metadata ---------------------------------------------------------------- */
@@ -154,23 +177,18 @@ static void check_string_map(struct cat_valid_ctx *ctx, json_t *m, const char *w
 {
 	const char *k;
 	json_t *v;
-	char field[200], q[100];
+	char q[100];
 	if (!json_is_object(m)) {
 		report(ctx, "metadata.%s must be a mapping, not %s", what_map, what(m));
 		return;
 	}
 	json_object_foreach(m, k, v) {
 		size_t nk = strlen(k);   /* jansson keys: NUL-free unless built so */
-		bool key_ok = cat_valid_label_key(k, nk);
-		if (key_ok)
-			snprintf(field, sizeof field, "metadata.%s.%s", what_map, k);
-		else
-			snprintf(field, sizeof field, "metadata.%s[%s]", what_map, quote(q, k, nk));
-		if (!key_ok)
+		if (!cat_valid_label_key(k, nk))
 			report(ctx, "metadata.%s key %s is not valid; expected %s", what_map,
 			       quote(q, k, nk), EXPECT_KEY);
-		if (want_string(ctx, v, field, true) && labels)
-			want_format(ctx, v, field, cat_valid_label_value,
+		if (want_string(ctx, v, FN("metadata", what_map, -1, k), true) && labels)
+			want_format(ctx, v, FN("metadata", what_map, -1, k), cat_valid_label_value,
 			            "an empty string or " EXPECT_NAME);
 	}
 }
@@ -180,7 +198,6 @@ static void check_links(struct cat_valid_ctx *ctx, json_t *links)
 	static const char *const opt[] = { "title", "icon", "type" };
 	json_t *l, *v;
 	size_t i;
-	char field[80];
 	if (!json_is_array(links)) {
 		report(ctx, "metadata.links must be a list, not %s", what(links));
 		return;
@@ -190,16 +207,16 @@ static void check_links(struct cat_valid_ctx *ctx, json_t *links)
 			report(ctx, "metadata.links[%zu] must be a mapping with a url, not %s", i, what(l));
 			continue;
 		}
-		snprintf(field, sizeof field, "metadata.links[%zu].url", i);
+		const struct fname *url = FN("metadata", "links", (long)i, "url");
 		if (!(v = json_object_get(l, "url")))
-			report(ctx, "%s is required", field);
-		else if (want_string(ctx, v, field, false))
-			want_format(ctx, v, field, cat_valid_url,
+			report(ctx, "metadata.links[%zu].url is required", i);
+		else if (want_string(ctx, v, url, false))
+			want_format(ctx, v, url, cat_valid_url,
 			            "a string that is a valid url (with a scheme, e.g. https://...)");
 		for (int k = 0; k < 3; k++) {
-			snprintf(field, sizeof field, "metadata.links[%zu].%s", i, opt[k]);
-			if ((v = json_object_get(l, opt[k])) && want_string(ctx, v, field, false) && k < 2)
-				want_format(ctx, v, field, cat_valid_nonempty, "a non empty string");
+			const struct fname *f = FN("metadata", "links", (long)i, opt[k]);
+			if ((v = json_object_get(l, opt[k])) && want_string(ctx, v, f, false) && k < 2)
+				want_format(ctx, v, f, cat_valid_nonempty, "a non empty string");
 		}
 	}
 }
@@ -209,21 +226,19 @@ static void check_metadata(struct cat_valid_ctx *ctx, json_t *m)
 	static const char *const plain[] = { "uid", "etag", "title" };
 	json_t *v, *x;
 	size_t i;
-	char field[80];
+	const struct fname *name = FN("metadata", "name", -1, NULL);
+	const struct fname *ns = FN("metadata", "namespace", -1, NULL);
 	if (!(v = json_object_get(m, "name")))
 		report(ctx, "metadata.name is required");
-	else if (want_string(ctx, v, "metadata.name", false))
-		want_format(ctx, v, "metadata.name", cat_valid_object_name, EXPECT_NAME);
-	if ((v = json_object_get(m, "namespace")) &&
-	    want_string(ctx, v, "metadata.namespace", false))
-		want_format(ctx, v, "metadata.namespace", cat_valid_dns_label, EXPECT_DNS);
-	for (int k = 0; k < 3; k++) {
-		snprintf(field, sizeof field, "metadata.%s", plain[k]);
+	else if (want_string(ctx, v, name, false))
+		want_format(ctx, v, name, cat_valid_object_name, EXPECT_NAME);
+	if ((v = json_object_get(m, "namespace")) && want_string(ctx, v, ns, false))
+		want_format(ctx, v, ns, cat_valid_dns_label, EXPECT_DNS);
+	for (int k = 0; k < 3; k++)
 		if ((v = json_object_get(m, plain[k])))
-			want_string(ctx, v, field, false);
-	}
+			want_string(ctx, v, FN("metadata", plain[k], -1, NULL), false);
 	if ((v = json_object_get(m, "description")))
-		want_string(ctx, v, "metadata.description", true);
+		want_string(ctx, v, FN("metadata", "description", -1, NULL), true);
 	if ((v = json_object_get(m, "labels")))
 		check_string_map(ctx, v, "labels", true);
 	if (!falsy(v = json_object_get(m, "annotations")))
@@ -231,9 +246,9 @@ static void check_metadata(struct cat_valid_ctx *ctx, json_t *m)
 	if ((v = json_object_get(m, "tags")) && !json_is_array(v))
 		report(ctx, "metadata.tags must be a list, not %s", what(v));
 	json_array_foreach(v, i, x) {
-		snprintf(field, sizeof field, "metadata.tags[%zu]", i);
-		if (want_string(ctx, x, field, false))
-			want_format(ctx, x, field, cat_valid_tag, EXPECT_TAG);
+		const struct fname *tag = FN("metadata", "tags", (long)i, NULL);
+		if (want_string(ctx, x, tag, false))
+			want_format(ctx, x, tag, cat_valid_tag, EXPECT_TAG);
 	}
 	if ((v = json_object_get(m, "links")))
 		check_links(ctx, v);
@@ -330,18 +345,18 @@ const char *cat_valid_dependency_kind(void)
 
 /* One reference TARGET of relation field FIELD (default kind DEF, "" for
  * none): parseEntityRef must succeed. */
-static void check_ref(struct cat_valid_ctx *ctx, const char *field, const char *def,
+static void check_ref(struct cat_valid_ctx *ctx, const struct fname *field, const char *def,
                       const char *ns, json_t *target)
 {
 	struct cat_valid_ref r;
 	const char *why = NULL;
-	char q[100];
+	char q[100], b[200];
 	const char *dk = *def ? def : dependency_kind;
 	if (json_is_string(target)) {
 		const char *s = json_string_value(target);
 		if (cat_valid_parse_ref(s, dk, ns, &r, &why) == 0)
 			return;
-		report(ctx, "%s %s is not a valid entity reference: %s%s", field,
+		report(ctx, "%s %s is not a valid entity reference: %s%s", fstr(b, field),
 		       quote(q, s, json_string_length(target)), why,
 		       *def ? "" : "; Backstage gives this field no default kind");
 		return;
@@ -352,7 +367,7 @@ static void check_ref(struct cat_valid_ctx *ctx, const char *field, const char *
 	bool has_kind = (k && !json_is_null(k)) ? !falsy(k) : dk != NULL;
 	bool has_ns = (nsv && !json_is_null(nsv)) ? !falsy(nsv) : true;
 	if (falsy(target) || !json_is_object(target) || !has_kind || !has_ns || falsy(n))
-		report(ctx, "%s must be an entity reference (\"kind:namespace/name\"), not %s", field,
+		report(ctx, "%s must be an entity reference (\"kind:namespace/name\"), not %s", fstr(b, field),
 		       what(target));
 }
 
@@ -360,26 +375,22 @@ static void check_ref(struct cat_valid_ctx *ctx, const char *field, const char *
 static void check_refs(struct cat_valid_ctx *ctx, const struct spec_field *f, json_t *v,
                        const char *ns)
 {
-	char field[80];
 	json_t *x;
 	size_t i;
-	snprintf(field, sizeof field, "spec.%s", f->name);
 	if (f->type == F_ANY && falsy(v))
 		return;   /* doEmit ignores a falsy value */
 	if (!json_is_array(v)) {
 		if (!placeholder(v))
-			check_ref(ctx, field, f->ref, ns, v);
+			check_ref(ctx, FN("spec", f->name, -1, NULL), f->ref, ns, v);
 		return;
 	}
-	json_array_foreach(v, i, x) {
-		snprintf(field, sizeof field, "spec.%s[%zu]", f->name, i);
+	json_array_foreach(v, i, x)
 		if (!placeholder(x))
-			check_ref(ctx, field, f->ref, ns, x);
-	}
+			check_ref(ctx, FN("spec", f->name, (long)i, NULL), f->ref, ns, x);
 }
 
 /* FIELD (V) of type F_STR: a non-empty string. */
-static bool spec_string(struct cat_valid_ctx *ctx, json_t *v, const char *field)
+static bool spec_string(struct cat_valid_ctx *ctx, json_t *v, const struct fname *field)
 {
 	return placeholder(v) || want_string(ctx, v, field, false);
 }
@@ -390,13 +401,13 @@ static void check_field(struct cat_valid_ctx *ctx, const char *kind, json_t *spe
 {
 	static const char *const profile[] = { "displayName", "email", "picture" };
 	json_t *v = json_object_get(spec, f->name), *x;
-	char field[80];
+	const struct fname *field = FN("spec", f->name, -1, NULL);
+	char b[200];
 	size_t i;
 	bool ok = true;
-	snprintf(field, sizeof field, "spec.%s", f->name);
 	if (!v) {
 		if (f->required)
-			report(ctx, "%s is required for kind %s", field, kind);
+			report(ctx, "spec.%s is required for kind %s", f->name, kind);
 		return;
 	}
 	if (placeholder(v))
@@ -407,29 +418,25 @@ static void check_field(struct cat_valid_ctx *ctx, const char *kind, json_t *spe
 		break;
 	case F_STRS:
 		if (!json_is_array(v)) {
-			report(ctx, "%s must be a list, not %s", field, what(v));
+			report(ctx, "spec.%s must be a list, not %s", f->name, what(v));
 			return;
 		}
-		json_array_foreach(v, i, x) {
-			snprintf(field, sizeof field, "spec.%s[%zu]", f->name, i);
-			ok &= spec_string(ctx, x, field);
-		}
+		json_array_foreach(v, i, x)
+			ok &= spec_string(ctx, x, FN("spec", f->name, (long)i, NULL));
 		break;
 	case F_PROFILE:
 		if (!json_is_object(v)) {
-			report(ctx, "%s must be a mapping, not %s", field, what(v));
+			report(ctx, "spec.%s must be a mapping, not %s", f->name, what(v));
 			return;
 		}
-		for (int k = 0; k < 3; k++) {
-			snprintf(field, sizeof field, "spec.profile.%s", profile[k]);
+		for (int k = 0; k < 3; k++)
 			if ((x = json_object_get(v, profile[k])))
-				spec_string(ctx, x, field);
-		}
+				spec_string(ctx, x, FN("spec", f->name, -1, profile[k]));
 		break;
 	case F_PRESENCE:
 		if (want_string(ctx, v, field, true) && strcmp(json_string_value(v), "required") &&
 		    strcmp(json_string_value(v), "optional"))
-			report(ctx, "%s must be \"required\" or \"optional\"", field);
+			report(ctx, "%s must be \"required\" or \"optional\"", fstr(b, field));
 		break;
 	}
 	if (ok && f->ref)
@@ -557,14 +564,14 @@ int cat_valid_entity(json_t *e, struct cat_strv *problems)
 			       "metadata and spec", quote(q, k, strlen(k)));
 	if (!(api = json_object_get(e, "apiVersion")))
 		report(&ctx, "apiVersion is required (e.g. apiVersion: backstage.io/v1alpha1)");
-	else if (want_string(&ctx, api, "apiVersion", false))
-		want_format(&ctx, api, "apiVersion", cat_valid_api_version,
+	else if (want_string(&ctx, api, FN("apiVersion", NULL, -1, NULL), false))
+		want_format(&ctx, api, FN("apiVersion", NULL, -1, NULL), cat_valid_api_version,
 		            "a valid prefix and/or suffix: [<DNS subdomain>/]<1-63 of [a-zA-Z0-9]>, "
 		            "e.g. backstage.io/v1alpha1");
 	if (!(kind = json_object_get(e, "kind")))
 		report(&ctx, "kind is required (e.g. kind: Component)");
-	else if (want_string(&ctx, kind, "kind", false))
-		want_format(&ctx, kind, "kind", cat_valid_kind_name,
+	else if (want_string(&ctx, kind, FN("kind", NULL, -1, NULL), false))
+		want_format(&ctx, kind, FN("kind", NULL, -1, NULL), cat_valid_kind_name,
 		            "a string that is a sequence of [a-zA-Z][a-z0-9A-Z], at most 63 "
 		            "characters in total");
 	if (!(meta = json_object_get(e, "metadata")))
