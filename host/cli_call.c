@@ -10,24 +10,35 @@
 
 #include "cli.h"
 
-static int call_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **argv)
+static int call_run(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub *sub,
+                    json_t *words, json_t *flags)
 {
 	json_t *args = NULL, *res = NULL;
 	json_error_t je;
 	char *err = NULL;
-	if (argc < 2 || argc > 3)
-		return pv_usage(cmd, argc < 2 ? "missing HOOK" : "too many arguments");
-	if (argc == 3 && strcmp(argv[2], "-") == 0)
+	size_t n = json_array_size(words);
+	const char *hook = json_string_value(json_array_get(words, 0));
+	const char *text = json_string_value(json_array_get(words, 1));
+	(void)sub, (void)flags;
+	if (n < 1 || n > 2)
+		return pv_usage(cmd, n < 1 ? "missing HOOK" : "too many arguments");
+	if (text && strcmp(text, "-") == 0)
 		args = json_loadf(stdin, JSON_DECODE_ANY, &je);
-	else if (argc == 3)
-		args = json_loads(argv[2], JSON_DECODE_ANY, &je);
-	if (argc == 3 && !args)
+	else if (text)
+		args = json_loads(text, JSON_DECODE_ANY, &je);
+	if (text && !args)
 		return pv_usage(cmd, "invalid JSON argument at %d:%d: %s", je.line, je.column, je.text);
-	int rc = pv_call(h, argv[1], args, &res, &err);
+	int rc = pv_call(h, hook, args, &res, &err);
 	json_decref(args);
 	if (rc != PAVED_OK) {
 		pv_error("%s", err);
 		free(err);
+		if (res && !json_is_null(res)) {   /* what the hook handed back beside its error */
+			fprintf(stderr, "paved: the hook's result:\n");
+			json_dumpf(res, stderr, JSON_INDENT(2) | JSON_ENCODE_ANY);
+			fputc('\n', stderr);
+		}
+		json_decref(res);
 		return rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK : PV_EXIT_FAIL;
 	}
 	pv_print_json(res);
@@ -35,7 +46,7 @@ static int call_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **argv)
 }
 
 const struct pv_cmd pv_cmd_call = {
-	"call", "call any hook with a JSON argument (plumbing)",
+	.name = "call", .summary = "call any hook with a JSON argument (plumbing)", .help =
 	"Usage: paved call HOOK [JSON | -]\n"
 	"\n"
 	"Calls HOOK as a plugin would: the before: observers (any may veto), the\n"
@@ -47,8 +58,9 @@ const struct pv_cmd pv_cmd_call = {
 	"  echo '{\"kind\": \"Component\"}' | paved call catalog.query -\n"
 	"\n"
 	"Exit status: 0 ok, 1 the call failed or was vetoed (the message is on\n"
-	"stderr), 2 bad arguments, 4 no plugin provides HOOK.\n",
-	call_run, false
+	"stderr, with any result the hook handed back beside it), 2 bad arguments,\n"
+	"4 no plugin provides HOOK.\n",
+	.run = call_run,
 };
 
 /* One event in the human format. */
@@ -62,10 +74,13 @@ static void print_event(json_t *e)
 	free(data);
 }
 
-static int events_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **argv)
+static int events_run(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub *sub,
+                      json_t *args, json_t *flags)
 {
-	long tail = 20;
-	if (argc > 1 && strcmp(argv[1], "flush") == 0) {
+	if (json_array_size(args))
+		return pv_sub_usage(cmd, sub, "unexpected argument '%s'",
+		                    json_string_value(json_array_get(args, 0)));
+	if (strcmp(sub->name, "flush") == 0) {
 		int ok = 0, left = 0;
 		pv_outbox_flush(h, &ok, &left);
 		if (h->json)
@@ -74,7 +89,7 @@ static int events_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **arg
 			printf("delivered %d, still pending %d\n", ok, left);
 		return left ? PV_EXIT_FAIL : PV_EXIT_OK;
 	}
-	if (argc > 1 && strcmp(argv[1], "outbox") == 0) {
+	if (strcmp(sub->name, "outbox") == 0) {
 		json_t *rows = pv_outbox_list(h);
 		size_t i;
 		json_t *r;
@@ -94,17 +109,10 @@ static int events_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **arg
 		json_decref(rows);
 		return PV_EXIT_OK;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--tail") == 0 || strcmp(argv[i], "-n") == 0) {
-			if (i + 1 >= argc || (tail = pv_parse_count(argv[++i])) < 0)
-				return pv_usage(cmd, "--tail needs a count (a whole number >= 0)");
-		} else if (strncmp(argv[i], "--tail=", 7) == 0) {
-			if ((tail = pv_parse_count(argv[i] + 7)) < 0)
-				return pv_usage(cmd, "--tail needs a count (a whole number >= 0)");
-		} else {
-			return pv_usage(cmd, "unknown argument '%s'", argv[i]);
-		}
-	}
+	json_t *t = json_object_get(flags, "tail");
+	long long tail = t ? json_integer_value(t) : 20;
+	if (tail < 0 || tail > 1000000)
+		return pv_sub_usage(cmd, NULL, "--tail needs a count (a whole number >= 0)");
 	json_t *evs = pv_events_tail(h, (int)tail);
 	if (h->json) {
 		pv_print_json(evs);
@@ -118,9 +126,26 @@ static int events_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **arg
 	return PV_EXIT_OK;
 }
 
+static const struct paved_flag events_flags[] = {
+	{ "tail", 'n', PAVED_FLAG_INT, "N", "show the last N events (default 20)" },
+	{ 0 }
+};
+
+static const struct pv_sub events_subs[] = {
+	{ "list", "Usage: paved events [list] [--tail N] [--json]\n"
+	  "\nThe most recent events, oldest first.\n", events_flags },
+	{ "outbox", "Usage: paved events outbox [--json]\n"
+	  "\nEvents waiting for a sink, with each sink's last error and attempts.\n", NULL },
+	{ "flush", "Usage: paved events flush [--json]\n"
+	  "\nDeliver the events waiting in the outbox now, in order.  Exit status 1\n"
+	  "when some still wait (their sink failed again).\n", NULL },
+	{ 0 }
+};
+
 const struct pv_cmd pv_cmd_events = {
-	"events", "show recent events, the outbox, or deliver what waits",
-	"Usage: paved events [--tail N] [--json]\n"
+	.name = "events", .summary = "show recent events, the outbox, or deliver what waits",
+	.help =
+	"Usage: paved events [list] [--tail N] [--json]\n"
 	"       paved events outbox [--json]\n"
 	"       paved events flush [--json]\n"
 	"\n"
@@ -130,22 +155,24 @@ const struct pv_cmd pv_cmd_events = {
 	"fails the command; its events wait in the outbox and are delivered, in\n"
 	"order, the next time an event is emitted or on 'paved events flush'.\n"
 	"\n"
-	"  --tail N, -n N   show the last N events (default 20)\n"
-	"  outbox           list events waiting for a sink, with the last error\n"
-	"  flush            deliver waiting events now; exit 1 if some still wait\n",
-	events_run, false
+	"  list      the last events (the default)\n"
+	"  outbox    events waiting for a sink, with the last error\n"
+	"  flush     deliver waiting events now; exit 1 if some still wait\n",
+	.flags = events_flags, .subs = events_subs, .default_sub = "list", .run = events_run,
 };
 
-static int config_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **argv)
+static int config_run(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub *sub,
+                      json_t *args, json_t *flags)
 {
-	if (argc == 1 || (argc == 2 && strcmp(argv[1], "show") == 0)) {
-		pv_print_json(json_incref(h->config));
-		return PV_EXIT_OK;
-	}
-	if (argc == 3 && strcmp(argv[1], "get") == 0) {
-		json_t *v = pv_config_get(h->config, argv[2]);
+	size_t n = json_array_size(args);
+	(void)flags;
+	if (strcmp(sub->name, "get") == 0) {
+		if (n != 1)
+			return pv_sub_usage(cmd, sub, n ? "too many arguments" : "missing KEY");
+		const char *key = json_string_value(json_array_get(args, 0));
+		json_t *v = pv_config_get(h->config, key);
 		if (!v) {
-			pv_error("config key '%s' is not set", argv[2]);
+			pv_error("config key '%s' is not set", key);
 			return PV_EXIT_FAIL;
 		}
 		if (json_is_string(v) && !h->json)
@@ -154,7 +181,10 @@ static int config_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **arg
 			pv_print_json(json_incref(v));
 		return PV_EXIT_OK;
 	}
-	if (argc == 2 && strcmp(argv[1], "path") == 0) {
+	if (n)
+		return pv_sub_usage(cmd, sub, "unexpected argument '%s'",
+		                    json_string_value(json_array_get(args, 0)));
+	if (strcmp(sub->name, "path") == 0) {
 		char *path = pv_plugin_path(h, NULL);
 		if (h->json)
 			pv_print_json(json_pack("{ssss}", "home", h->home, "plugin_path", path));
@@ -163,11 +193,22 @@ static int config_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **arg
 		free(path);
 		return PV_EXIT_OK;
 	}
-	return pv_usage(cmd, "expected 'show', 'get KEY' or 'path'");
+	pv_print_json(json_incref(h->config));
+	return PV_EXIT_OK;
 }
 
+static const struct pv_sub config_subs[] = {
+	{ "show", "Usage: paved config [show]\n\nThe merged configuration as JSON.\n", NULL },
+	{ "get", "Usage: paved config get KEY [--json]\n\nOne dotted key (plugins.jsonl.path); "
+	  "exit 1 when it is not set.\n", NULL },
+	{ "path", "Usage: paved config path [--json]\n\nPAVED_HOME and the plugin search path "
+	  "(without --plugin-path).\n", NULL },
+	{ 0 }
+};
+
 const struct pv_cmd pv_cmd_config = {
-	"config", "show the effective configuration",
+	.name = "config", .summary = "show the effective configuration",
+	.help =
 	"Usage: paved config [show]\n"
 	"       paved config get KEY\n"
 	"       paved config path\n"
@@ -180,5 +221,5 @@ const struct pv_cmd pv_cmd_config = {
 	"$PAVED_SYSTEM_CONFIG), $PAVED_HOME/config.json, PAVED_CONFIG_<KEY>\n"
 	"environment variables (PAVED_CONFIG_PLUGINS__JSONL__PATH=/tmp/e.jsonl),\n"
 	"and -c KEY=VALUE flags.  VALUE is parsed as JSON when it is JSON.\n",
-	config_run, true
+	.subs = config_subs, .default_sub = "show", .run = config_run, .no_plugins = true,
 };

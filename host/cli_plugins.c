@@ -44,17 +44,19 @@ static void print_plugin(struct pv_plugin *p, bool details)
 	}
 }
 
-static int plugins_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **argv)
+static int plugins_run(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub *sub,
+                       json_t *args, json_t *flags)
 {
 	const char *show = NULL;
-	if (argc > 1 && strcmp(argv[1], "show") == 0) {
-		if (argc != 3)
-			return pv_usage(cmd, "'show' takes one plugin name");
-		show = argv[2];
-	} else if (argc > 1 && strcmp(argv[1], "list") != 0) {
-		return pv_usage(cmd, "unknown argument '%s'", argv[1]);
-	} else if (argc > 2) {
-		return pv_usage(cmd, "unexpected argument '%s'", argv[2]);
+	size_t n = json_array_size(args);
+	(void)flags;
+	if (strcmp(sub->name, "show") == 0) {
+		if (n != 1)
+			return pv_sub_usage(cmd, sub, "'show' takes one plugin name");
+		show = json_string_value(json_array_get(args, 0));
+	} else if (n) {
+		return pv_sub_usage(cmd, sub, "unexpected argument '%s'",
+		                    json_string_value(json_array_get(args, 0)));
 	}
 	json_t *all = json_array();
 	bool found = false;
@@ -80,9 +82,17 @@ static int plugins_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **ar
 	return PV_EXIT_OK;
 }
 
+static const struct pv_sub plugins_subs[] = {
+	{ "list", "Usage: paved plugins [list] [--json]\n\nEvery plugin found in the search "
+	  "path: name, version, status, kind, file and hooks.\n", NULL },
+	{ "show", "Usage: paved plugins show NAME [--json]\n\nOne plugin, with its "
+	  "configuration options (type, default, description).\n", NULL },
+	{ 0 }
+};
+
 const struct pv_cmd pv_cmd_plugins = {
-	"plugins", "list plugins, their hooks, files and load status",
-	"Usage: paved plugins [list] [--json]\n"
+	.name = "plugins", .summary = "list plugins, their hooks, files and load status",
+	.help = "Usage: paved plugins [list] [--json]\n"
 	"       paved plugins show NAME [--json]\n"
 	"\n"
 	"Lists every plugin file found in the search path with its name, version,\n"
@@ -96,7 +106,7 @@ const struct pv_cmd pv_cmd_plugins = {
 	"\n"
 	"'show NAME' adds the plugin's configuration options with their types,\n"
 	"defaults and descriptions.\n",
-	plugins_run, false
+	.subs = plugins_subs, .default_sub = "list", .run = plugins_run,
 };
 
 static int hook_cmp(const void *a, const void *b)
@@ -110,11 +120,16 @@ static json_t *impl_json(struct pv_impl *im)
 	                 "priority", im->priority);
 }
 
-static int hooks_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **argv)
+static int hooks_run(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub *sub,
+                     json_t *args, json_t *flags)
 {
-	(void)argv;
-	if (argc > 1)
-		return pv_usage(cmd, "unexpected argument '%s'", argv[1]);
+	(void)sub;
+	if (json_array_size(args))
+		return pv_usage(cmd, "unexpected argument '%s'", json_string_value(json_array_get(args, 0)));
+	if (json_is_true(json_object_get(flags, "shapes"))) {
+		pv_print_json(json_incref(pv_shapes(h)));
+		return PV_EXIT_OK;
+	}
 	struct paved_hook **list = calloc(h->nhooks + 1, sizeof *list);
 	size_t n = 0;
 	for (size_t b = 0; list && b < h->nbuckets; b++)
@@ -159,9 +174,16 @@ static int hooks_run(pv_host *h, const struct pv_cmd *cmd, int argc, char **argv
 	return PV_EXIT_OK;
 }
 
+static const struct paved_flag hooks_flags[] = {
+	{ "shapes", 0, PAVED_FLAG_BOOL, NULL, "print the declared hooks and driver areas "
+	  "(sdk/hooks.json) instead" },
+	{ 0 }
+};
+
 const struct pv_cmd pv_cmd_hooks = {
-	"hooks", "list hooks with their provider and observers in order",
-	"Usage: paved hooks [--json]\n"
+	.name = "hooks", .summary = "list hooks with their provider and observers in order",
+	.help = "Usage: paved hooks [--json]\n"
+	"       paved hooks --shapes\n"
 	"\n"
 	"Lists every hook that has a provider or observers.  A hook is named\n"
 	"area.verb (catalog.query) or area.type (provision.postgres).  Observers\n"
@@ -169,6 +191,11 @@ const struct pv_cmd pv_cmd_hooks = {
 	"  before:HOOK  runs before the provider and may veto the call\n"
 	"  after:HOOK   runs after a successful call\n"
 	"  event:NAME   a sink: receives events (NAME may be *, or end in .*)\n"
-	"  cli.NAME     a provider here adds the command 'paved NAME'\n",
-	hooks_run, false
+	"  cli.NAME     a provider here adds the command 'paved NAME'\n"
+	"\n"
+	"The areas runtime, forge, deploy, provision, monitoring and analysis are\n"
+	"called through fronts AREA.VERB that paved answers by calling the driver\n"
+	"AREA.driver.NAME.VERB chosen by configuration (drivers.AREA); --shapes\n"
+	"prints every declared hook's argument and result shape.\n",
+	.flags = hooks_flags, .run = hooks_run,
 };

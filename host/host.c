@@ -58,6 +58,7 @@ int pv_host_open(const struct pv_host_opts *o, pv_host **out, char **errmsg, int
 	*exit_code = PV_EXIT_USAGE;
 	if (!h)
 		return pv_seterr(errmsg, "out of memory");
+	h->self = (struct paved_ctx){ h, NULL };
 	h->verbosity = o->verbosity;
 	h->strict = o->strict;
 	h->json = o->json;
@@ -80,11 +81,15 @@ int pv_host_open(const struct pv_host_opts *o, pv_host **out, char **errmsg, int
 		goto fail;
 	if (pv_state_open(h, errmsg))
 		goto fail;
+	const char *cs = getenv("PAVED_CHECK_SHAPES");
+	h->check_shapes = (cs && *cs && strcmp(cs, "0") != 0) ||
+	                  json_is_true(pv_config_get(h->config, "hooks.check_shapes"));
 	char *logpath = pv_path_join(h->home, "logs/paved.log");
 	h->logf = logpath ? fopen(logpath, "a") : NULL;
 	free(logpath);
 	/* the host's own providers, registered first so no plugin takes them */
-	if (pv_provide(h, NULL, "recipe.run", pv_recipe_run_hook, NULL, NULL, errmsg))
+	if (pv_provide(h, NULL, "recipe.run", pv_recipe_run_hook, NULL, NULL, errmsg) ||
+	    pv_provide(h, NULL, "platform.read", pv_platform_read_hook, NULL, NULL, errmsg))
 		goto fail;
 	if (o->no_plugins) {
 		*out = h;
@@ -118,6 +123,7 @@ void pv_host_close(pv_host *h)
 	pv_state_close(h);
 	json_decref(h->config);
 	json_decref(h->plugin_cache);
+	json_decref(h->shapes);
 	if (h->logf)
 		fclose(h->logf);
 	free(h->home);

@@ -25,6 +25,13 @@ enum pv_exit {
 	PV_EXIT_NOHOOK  = 4,  /* no plugin provides the hook that was called */
 };
 
+/* A plugin's handle (paved_ctx in the SDK): who is calling.  Each plugin
+ * embeds one; the host has its own (plugin NULL) for the hooks it provides. */
+struct paved_ctx {
+	struct pv_host *host;
+	struct pv_plugin  *plugin;    /* NULL: the host itself */
+};
+
 /* A registered hook implementation.  fn == NULL marks a placeholder taken
  * from the registration cache: its plugin is loaded on first use. */
 struct pv_impl {
@@ -34,6 +41,8 @@ struct pv_impl {
 	struct pv_plugin *plugin;     /* NULL for the host's own */
 	int               priority;
 	unsigned          seq;        /* registration order, for stable sorting */
+	bool              passthrough;/* a front: its errors are the driver's, unprefixed */
+	char             *summary;    /* a command's one line for `paved --help` */
 };
 
 /* A hook: one provider and ordered observer chains. */
@@ -45,6 +54,8 @@ struct paved_hook {
 	struct paved_hook *before;    /* the "before:NAME" chain, once it exists */
 	struct paved_hook *after;     /* the "after:NAME" chain, once it exists */
 	struct paved_hook *next;      /* hash chain */
+	json_t          *shape;       /* declared shape (borrowed), once looked up */
+	bool             shape_known; /* shape has been looked up */
 };
 
 enum pv_plugin_status {
@@ -72,11 +83,12 @@ struct pv_plugin {
 	bool   from_cache;    /* regs came from the cache (not yet verified) */
 	bool   conflict;      /* provide() hit a taken hook during init */
 	bool   dirty;         /* loaded fresh: its cache entry must be written */
+	struct paved_ctx ctx; /* handed to init, fini and every hook it registered */
 	struct pv_plugin *next;
 };
 
 /* The running host. */
-struct paved_host {
+struct pv_host {
 	char   *home;             /* $PAVED_HOME */
 	json_t *config;           /* merged configuration */
 	sqlite3 *db;              /* state database, NULL until pv_state_open */
@@ -84,16 +96,18 @@ struct paved_host {
 	size_t  nbuckets, nhooks;
 	unsigned seq;
 	struct pv_plugin *plugins, *plugins_tail;
-	struct pv_plugin *current;/* plugin whose code is running (for option()) */
+	struct paved_ctx self;    /* the host's own handle (plugin NULL) */
 	int     verbosity;        /* 0 quiet .. 3 debug */
 	bool    strict, json, color;
 	int     emitting;         /* recursion guard for the event bus */
 	FILE   *logf;
 	bool    loader;       /* pv_loader_init succeeded */
 	json_t *plugin_cache; /* {path: {stamp, entry}}, read once */
+	json_t *shapes;       /* sdk/hooks.json, parsed on first use */
+	bool    check_shapes; /* check every declared call (PAVED_CHECK_SHAPES) */
 };
 
-typedef struct paved_host pv_host;
+typedef struct pv_host pv_host;
 
 /* ---- util.c ---------------------------------------------------------- */
 char *pv_strdup(const char *s);
@@ -135,6 +149,10 @@ void    pv_registry_free(pv_host *h);
 struct paved_hook *pv_hook_get(pv_host *h, const char *name, bool create);
 int     pv_provide(pv_host *h, struct pv_plugin *p, const char *hook, paved_fn fn,
                    void *data, void (*free_data)(void *), char **errmsg);
+/* Provide cli.NAME (the command `paved NAME`) with a one-line SUMMARY. */
+int     pv_provide_command(pv_host *h, struct pv_plugin *p, const char *name,
+                           const char *summary, paved_fn fn, void *data,
+                           void (*free_data)(void *), char **errmsg);
 int     pv_observe(pv_host *h, struct pv_plugin *p, const char *hook, int priority,
                    paved_fn fn, void *data, void (*free_data)(void *), char **errmsg);
 int     pv_call_hook(pv_host *h, struct paved_hook *hk, json_t *args,
@@ -174,6 +192,29 @@ void    pv_emit(pv_host *h, const char *source, const char *event, json_t *field
 int     pv_outbox_flush(pv_host *h, int *delivered, int *pending);
 json_t *pv_events_tail(pv_host *h, int n);
 json_t *pv_outbox_list(pv_host *h);
+
+/* ---- shapes.c: declared hooks and the fronts of driver areas --------- */
+json_t *pv_shapes(pv_host *h);
+json_t *pv_shape_of(pv_host *h, const char *hook);
+int     pv_shape_check(pv_host *h, json_t *shape, json_t *v, const char *what, char **errmsg);
+/* Make HK (named AREA.VERB of a declared area) a front; PAVED_ERR if not one. */
+int     pv_front_install(pv_host *h, struct paved_hook *hk);
+
+/* ---- yaml.c ---------------------------------------------------------- */
+int     pv_yaml_read(const char *path, const struct paved_yaml_opts *opts, json_t **out,
+                     char **errmsg);
+int     pv_yaml_write(FILE *out, json_t *docs, unsigned flags, char **errmsg);
+bool    pv_yaml_needs_quotes(const char *s);
+
+/* ---- platform.c: platform.yaml, the service's contract ---------------- */
+int     pv_platform_read(const char *file, const char *dir, const char *env, json_t **out,
+                         char **errmsg);
+int     pv_platform_read_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
+                              void *data);
+
+/* ---- cli_parse.c: option parsing for every command ------------------- */
+int     pv_cli_parse(json_t *argv, const struct paved_flag *flags, json_t **out, char **errmsg);
+void    pv_cli_help(FILE *out, const struct paved_flag *flags);
 
 /* ---- api.c ----------------------------------------------------------- */
 extern const struct paved_api pv_api;

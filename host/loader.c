@@ -147,8 +147,9 @@ static json_t *collect_regs(pv_host *h, struct pv_plugin *p)
 	for (size_t b = 0; b < h->nbuckets; b++) {
 		for (struct paved_hook *hk = h->hooks[b]; hk; hk = hk->next) {
 			if (hk->provider && hk->provider->plugin == p)
-				json_array_append_new(regs, json_pack("{sssssi}", "hook", hk->name,
-				                      "role", "provide", "priority", 0));
+				json_array_append_new(regs, json_pack("{sssssiss*}", "hook", hk->name,
+				                      "role", "provide", "priority", 0, "summary",
+				                      hk->provider->summary));
 			for (size_t i = 0; i < hk->nobservers; i++)
 				if (hk->observers[i]->plugin == p)
 					json_array_append_new(regs, json_pack("{sssssi}", "hook",
@@ -218,8 +219,13 @@ static int open_c(pv_host *h, struct pv_plugin *p, char **errmsg)
 		                 "in paved/plugin.h)");
 	if (p->desc->abi != PAVED_ABI_VERSION)
 		return pv_seterr(errmsg, "built for plugin ABI %u, but this paved (%s) "
-		                 "provides ABI %u: rebuild the plugin against paved/plugin.h",
+		                 "provides ABI %u: rebuild the plugin against paved/plugin.h "
+		                 "(sdk/README.md has a migration note)",
 		                 p->desc->abi, PACKAGE_VERSION, PAVED_ABI_VERSION);
+	if (p->desc->size < sizeof(struct paved_plugin))
+		return pv_seterr(errmsg, "invalid descriptor: its size is %u bytes, ABI %u's is "
+		                 "%zu; declare it with PAVED_PLUGIN_DECLARE", p->desc->size,
+		                 PAVED_ABI_VERSION, sizeof(struct paved_plugin));
 	if (!pv_valid_name(p->desc->name) || !p->desc->init)
 		return pv_seterr(errmsg, "invalid descriptor: name must be [a-z][a-z0-9_-]* "
 		                 "and init must be set");
@@ -255,11 +261,8 @@ static int load_now(pv_host *h, struct pv_plugin *p, char **errmsg)
 	if (pv_options_resolve(h, p, errmsg))
 		return PAVED_ERR;
 	char *err = NULL;
-	struct pv_plugin *saved = h->current;
-	h->current = p;
 	p->conflict = false;
-	int rc = p->desc->init(&pv_api, h, &err);
-	h->current = saved;
+	int rc = p->desc->init(&p->ctx, &pv_api, &err);
 	if (rc != PAVED_OK || p->conflict) {
 		pv_seterr(errmsg, "init failed: %s", err ? err : "no reason given");
 		free(err);
@@ -304,10 +307,14 @@ static int register_cached(pv_host *h, struct pv_plugin *p, char **errmsg)
 		struct pv_impl *im = calloc(1, sizeof *im);
 		if (!im)
 			return pv_seterr(errmsg, "out of memory");
-		*im = (struct pv_impl){ NULL, NULL, NULL, p, prio, ++h->seq };
+		*im = (struct pv_impl){ .plugin = p, .priority = prio, .seq = ++h->seq };
 		if (strcmp(role, "provide") == 0) {
+			const char *sum = json_string_value(json_object_get(r, "summary"));
+			if (sum)
+				im->summary = pv_strdup(sum);
 			if (hk->provider) {
 				struct pv_plugin *o = hk->provider->plugin;
+				free(im->summary);
 				free(im);
 				return pv_seterr(errmsg, "init failed: provider '%s' is already taken by "
 				                 "plugin '%s'%s%s", hook, o ? o->name : "paved",
@@ -320,7 +327,7 @@ static int register_cached(pv_host *h, struct pv_plugin *p, char **errmsg)
 			if (!g || !(im = calloc(1, sizeof *im)))
 				return pv_seterr(errmsg, "out of memory");
 			hk->observers = g;
-			*im = (struct pv_impl){ NULL, NULL, NULL, p, prio, ++h->seq };
+			*im = (struct pv_impl){ .plugin = p, .priority = prio, .seq = ++h->seq };
 			size_t at = hk->nobservers++;
 			while (at > 0 && hk->observers[at - 1]->priority > prio) {
 				hk->observers[at] = hk->observers[at - 1];
@@ -368,6 +375,7 @@ static void scan_dir(pv_host *h, const char *dir)
 		const char *kind = file_kind(ents[i]->d_name, &stem);
 		struct pv_plugin *p = kind ? calloc(1, sizeof *p) : NULL;
 		if (p) {
+			p->ctx = (struct paved_ctx){ h, p };
 			p->path = pv_path_join(dir, ents[i]->d_name);
 			p->name = strndup(ents[i]->d_name, stem);
 			p->kind = pv_strdup(kind);
@@ -429,7 +437,7 @@ void pv_unload_plugins(pv_host *h)
 {
 	for (struct pv_plugin *p = h->plugins; p; p = p->next) {
 		if (p->status == PV_PLUGIN_LOADED && p->desc && p->desc->fini)
-			p->desc->fini(h);
+			p->desc->fini(&p->ctx);
 		for (size_t k = 0; pv_extra_kinds[k]; k++)
 			if (p->lua && strcmp(pv_extra_kinds[k]->kind, p->kind) == 0)
 				pv_extra_kinds[k]->unload(h, p);

@@ -1,7 +1,8 @@
 /*
  * lua_paved.c -- the `paved` module seen by Lua plugins and golden paths.
  *
- *   paved.call(hook, args)            -> result; raises {code=, message=}
+ *   paved.call(hook, args)            -> result; raises {code=, message=, result=}
+ *                                     (result: what a failing hook handed back)
  *   paved.provide(hook, fn)           fn(args) -> result | error(msg)
  *   paved.observe(hook, priority, fn) fn(args) -> false, reason vetoes
  *   paved.emit(event, fields)         paved.log([level,] msg)
@@ -28,8 +29,10 @@
 #include "skeleton.h"
 #include "template.h"
 
-/* Raise the error object {code=CODE, message=MSG}. */
-static int raise(lua_State *L, const char *code, const char *msg)
+/* Raise the error object {code=CODE, message=MSG, result=RES}; RES (a
+ * result a failing hook handed back beside its error, may be NULL) is
+ * stolen. */
+static int raise(lua_State *L, const char *code, const char *msg, json_t *res)
 {
 	lua_createtable(L, 0, 2);
 	lua_pushstring(L, code);
@@ -39,6 +42,11 @@ static int raise(lua_State *L, const char *code, const char *msg)
 	lua_pushstring(L, msg);
 	lua_concat(L, 2);
 	lua_setfield(L, -2, "message");
+	if (res && !json_is_null(res)) {
+		pv_lua_push_json(L, res);
+		lua_setfield(L, -2, "result");
+	}
+	json_decref(res);
 	return lua_error(L);
 }
 
@@ -78,7 +86,7 @@ static int l_call(lua_State *L)
 		lua_pushstring(L, err ? err : "failed");
 		free(err);
 		return raise(L, rc == PAVED_NOHOOK ? "nohook" : rc == PAVED_VETO ? "veto" : "error",
-		             lua_tostring(L, -1));
+		             lua_tostring(L, -1), res);
 	}
 	pv_lua_push_json(L, res);
 	json_decref(res);
@@ -92,16 +100,24 @@ struct lua_cb {
 };
 
 /* Trampoline: call the Lua function with ARGS; a provider returns its
- * result; an observer returning false (plus a reason) vetoes. */
-static int lua_trampoline(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+ * result; an observer returning false (plus a reason) vetoes.  A provider
+ * that raises a table {message=, result=} fails with that result beside
+ * its error, as a C provider may. */
+static int lua_trampoline(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
+                          void *data)
 {
 	struct lua_cb *cb = data;
 	lua_State *L = cb->x->L;
-	(void)h;
+	(void)ctx;
 	int top = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, cb->ref);
 	pv_lua_push_json(L, args);
 	if (pv_lua_pcall(cb->x, 1, 2, errmsg)) {
+		if (lua_istable(L, -1)) {
+			lua_getfield(L, -1, "result");
+			if (!lua_isnil(L, -1))
+				*result = pv_lua_to_json(L, -1, NULL);
+		}
 		lua_settop(L, top);
 		return PAVED_ERR;
 	}
@@ -261,7 +277,8 @@ static int l_run(lua_State *L)
 	lua_getfield(L, 1, "cwd");
 	const char *cwd = lua_tostring(L, -1);
 	lua_getfield(L, 1, "stdin");
-	const char *in = lua_tostring(L, -1);
+	size_t inlen = 0;
+	const char *in = lua_tolstring(L, -1, &inlen);
 	lua_getfield(L, 1, "timeout");
 	double secs = lua_tonumber(L, -1);
 	long tmo = secs > 0 && secs < 86400.0 * 365 ? (long)(secs * 1000) : 0;
@@ -279,9 +296,15 @@ static int l_run(lua_State *L)
 			env[i - n - 1] = (char *)lua_tostring(L, -1);
 		lua_pop(L, 1);
 	}
-	struct pv_proc_result r;
+	struct paved_run_result r;
 	char *err = NULL;
-	int rc = pv_proc_run(argv, cwd, nenv ? env : NULL, in, tmo > 0 ? tmo : 300000, &r, &err);
+	struct paved_cmd cmd = {
+		.argv = (const char *const *)argv, .cwd = cwd,
+		.env = nenv ? (const char *const *)env : NULL,
+		.input = inlen ? in : NULL, .input_len = inlen,
+		.timeout_ms = tmo > 0 ? tmo : 300000,
+	};
+	int rc = pv_proc_run(&cmd, &r, &err);
 	free(argv);
 	free(env);
 	if (rc) {

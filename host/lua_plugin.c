@@ -129,11 +129,8 @@ static int lua_load_plugin(pv_host *h, struct pv_plugin *p, char **errmsg)
 	if (!lua_isfunction(L, -1))
 		return pv_seterr(errmsg, "descriptor field 'init' must be a function");
 	char *err = NULL;
-	struct pv_plugin *saved = h->current;
-	h->current = p;
 	p->conflict = false;
 	int rc = pv_lua_pcall(x, 0, 0, &err);
-	h->current = saved;
 	lua_settop(L, 0);
 	if (rc || p->conflict) {
 		pv_seterr(errmsg, "init failed: %s", err ? err : "a provider was already taken");

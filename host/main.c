@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,32 +92,34 @@ bool pv_is_help(const char *arg)
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-long pv_parse_count(const char *s)
+static int by_name(const void *a, const void *b)
 {
-	char *end;
-	if (!s || !*s)
-		return -1;
-	long v = strtol(s, &end, 10);
-	return (*end || v < 0 || v > 1000000000L) ? -1 : v;
+	return strcmp((*(struct paved_hook *const *)a)->name, (*(struct paved_hook *const *)b)->name);
 }
 
-/* Print the top-level help, including plugin commands when a host is up. */
+/* Print the top-level help, including plugin commands (sorted) when a host
+ * is up. */
 static void print_help(pv_host *h)
 {
-	char builtin[2048] = "", extra[2048] = "";
+	char builtin[2048] = "", extra[4096] = "";
+	struct paved_hook *cli[128];
+	size_t n = 0;
 	for (size_t i = 0; commands[i]; i++) {
-		size_t n = strlen(builtin);
-		snprintf(builtin + n, sizeof builtin - n, "  %-10s %s\n", commands[i]->name,
+		size_t len = strlen(builtin);
+		snprintf(builtin + len, sizeof builtin - len, "  %-10s %s\n", commands[i]->name,
 		         commands[i]->summary);
 	}
-	for (size_t b = 0; h && b < h->nbuckets; b++) {
-		for (struct paved_hook *hk = h->hooks[b]; hk; hk = hk->next) {
-			if (strncmp(hk->name, "cli.", 4) != 0 || !hk->provider)
-				continue;
-			size_t n = strlen(extra);
-			snprintf(extra + n, sizeof extra - n, "  %-10s (from plugin %s)\n",
-			         hk->name + 4, hk->provider->plugin ? hk->provider->plugin->name : "?");
-		}
+	for (size_t b = 0; h && b < h->nbuckets; b++)
+		for (struct paved_hook *hk = h->hooks[b]; hk; hk = hk->next)
+			if (strncmp(hk->name, "cli.", 4) == 0 && hk->provider && n < 128)
+				cli[n++] = hk;
+	qsort(cli, n, sizeof *cli, by_name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(extra);
+		struct pv_impl *im = cli[i]->provider;
+		snprintf(extra + len, sizeof extra - len, "  %-10s %s (plugin %s)\n", cli[i]->name + 4,
+		         im->summary ? im->summary : im->plugin && im->plugin->summary ?
+		         im->plugin->summary : "", im->plugin ? im->plugin->name : "paved");
 	}
 	printf(main_help, builtin, extra, PV_PLUGINDIR);
 }
@@ -138,7 +141,18 @@ static bool is_opt(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-/* Run a plugin-provided command through hook cli.NAME. */
+/* ERR without the "PLUGIN: cli.NAME: " prefix the registry adds: a
+ * command's message reads "paved NAME: ..." instead. */
+static const char *unprefixed(const char *err, const char *hook)
+{
+	const char *p = err ? strstr(err, hook) : NULL;
+	if (p && p > err && p[-1] == ' ' && p[-2] == ':' && strncmp(p + strlen(hook), ": ", 2) == 0)
+		return p + strlen(hook) + 2;
+	return err ? err : "failed (no message given)";
+}
+
+/* Run a plugin-provided command through hook cli.NAME.  A failing command
+ * may hand back {"exit": N} beside its error: 2 is a usage error. */
 static int run_plugin_cmd(pv_host *h, int argc, char **argv)
 {
 	char hook[256];
@@ -156,11 +170,18 @@ static int run_plugin_cmd(pv_host *h, int argc, char **argv)
 	fflush(stdout);
 	int rc = pv_call_hook(h, hk, args, &res, &err);
 	int code = PV_EXIT_OK;
+	json_t *ex = json_object_get(res, "exit");
 	if (rc != PAVED_OK) {
-		pv_error("%s", err);
-		code = rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK : PV_EXIT_FAIL;
-	} else if (json_is_integer(json_object_get(res, "exit"))) {
-		code = (int)json_integer_value(json_object_get(res, "exit"));
+		code = json_is_integer(ex) ? (int)json_integer_value(ex) :
+		       rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK : PV_EXIT_FAIL;
+		if (rc == PAVED_VETO)
+			pv_error("%s", err);
+		else
+			fprintf(stderr, "paved %s: %s\n", argv[0], unprefixed(err, hook));
+		if (code == PV_EXIT_USAGE)
+			fprintf(stderr, "Try 'paved %s --help'.\n", argv[0]);
+	} else if (json_is_integer(ex)) {
+		code = (int)json_integer_value(ex);
 	}
 	free(err);
 	json_decref(res);
@@ -177,9 +198,13 @@ int main(int argc, char **argv)
 	bool help = false, version = false, dashdash = false;
 	pv_host *h = NULL;
 	char *err = NULL;
+	const struct pv_sub *sub = NULL;
+	json_t *cargs = NULL, *cflags = NULL;
 
 	if (!sets || !rest)
 		return PV_EXIT_FAIL;
+	/* a program paved feeds that exits early must not kill paved */
+	signal(SIGPIPE, SIG_IGN);
 	o.sets = sets;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -198,8 +223,8 @@ int main(int argc, char **argv)
 			o.verbosity++;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
 			o.verbosity = 0;
-		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			version = true;
+		} else if ((strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) && nrest == 0) {
+			version = true;   /* after a command it is the command's own (deploy --version) */
 		} else if (pv_is_help(a) && nrest == 0) {
 			help = true;
 		} else if (is_opt(a, "--home") || is_opt(a, "--plugin-path") ||
@@ -238,10 +263,18 @@ int main(int argc, char **argv)
 				if (strcmp(commands[i]->name, rest[1]) == 0)
 					cmd = commands[i];
 	}
-	if (cmd && (help || (nrest > 1 && pv_is_help(rest[1])))) {
-		fputs(cmd->help, stdout);
+	/* a built-in command's own options are parsed before anything is opened,
+	 * so --help and usage errors have no side effect */
+	if (cmd && help) {
+		pv_cmd_help(cmd, NULL, stdout);
 		code = PV_EXIT_OK;
 		goto out;
+	}
+	if (cmd && !cmd->raw) {
+		bool done;
+		code = pv_cmd_parse(cmd, nrest, rest, &sub, &cargs, &cflags, &done);
+		if (done)
+			goto out;
 	}
 	if (nrest == 0 && !help) {
 		fputs("Usage: paved [OPTIONS] COMMAND [ARGS...]\nRun 'paved --help' for the commands.\n",
@@ -261,11 +294,15 @@ int main(int argc, char **argv)
 	}
 	if (help)
 		print_help(h), code = PV_EXIT_OK;
+	else if (cmd && cmd->raw)
+		code = cmd->raw(h, cmd, nrest, rest);
 	else if (cmd)
-		code = cmd->run(h, cmd, nrest, rest);
+		code = cmd->run(h, cmd, sub, cargs, cflags);
 	else
 		code = run_plugin_cmd(h, nrest, rest);
 out:
+	json_decref(cargs);
+	json_decref(cflags);
 	fflush(stdout);
 	pv_host_close(h);
 	free(err);

@@ -1,29 +1,28 @@
 /*
  * proc.h -- run programs without a shell (prefix pv_proc_), and file tree
- * helpers (pv_rm_rf).
+ * helpers (pv_rm_rf).  This is the host's one process runner: recipes reach
+ * it through paved.run, plugins through api->run.
  */
 #ifndef PV_PROC_H
 #define PV_PROC_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <paved/plugin.h>
 
-struct pv_proc_result {
-	int    status;      /* exit code, or 128+signal */
-	bool   timed_out;
-	char  *out, *err;   /* captured output, NUL-terminated, caller frees */
-	size_t out_len, err_len;
-};
+/* A started program (paved_proc in the SDK). */
+struct paved_proc;
 
-/* Run ARGV (argv[0] looked up in PATH) in CWD (NULL: current) with ENV
- * entries "K=V" added to the environment (NULL-terminated, may be NULL),
- * feeding STDIN_DATA (may be NULL), killing it after TIMEOUT_MS (0: none).
- * Returns 0 when the program ran (whatever its exit code), -1 with
- * *ERRMSG when it could not be started. */
-int  pv_proc_run(char *const argv[], const char *cwd, char *const env[],
-                 const char *stdin_data, long timeout_ms,
-                 struct pv_proc_result *res, char **errmsg);
-void pv_proc_result_free(struct pv_proc_result *res);
+/* Start CMD (see struct paved_cmd in paved/plugin.h).  0 with *PROC, or -1
+ * with *ERRMSG when it could not be started (no such program, bad cwd). */
+int  pv_proc_start(const struct paved_cmd *cmd, struct paved_proc **proc, char **errmsg);
+/* Wait for PROC, collecting its output into RES (may be NULL), and free it.
+ * 0, or -1 with *ERRMSG when CMD had PAVED_RUN_CHECK and the program failed
+ * (RES is filled either way). */
+int  pv_proc_wait(struct paved_proc *proc, struct paved_run_result *res, char **errmsg);
+/* Start and wait. */
+int  pv_proc_run(const struct paved_cmd *cmd, struct paved_run_result *res, char **errmsg);
+void pv_proc_result_free(struct paved_run_result *res);
 
 /* rm -rf PATH (does not follow symlinks).  0 or -1 with *ERRMSG. */
 int  pv_rm_rf(const char *path, char **errmsg);

@@ -28,7 +28,7 @@ json_t *pv_recipe_describe(struct pv_recipe *r);
  * failure *ERRMSG lists every problem, one per line. */
 int     pv_recipe_validate(struct pv_recipe *r, json_t *input, json_t **params, char **errmsg);
 /* The provider of hook "recipe.run" (registered by the host). */
-int     pv_recipe_run_hook(paved_host *h, json_t *args, json_t **result, char **errmsg,
+int     pv_recipe_run_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                            void *data);
 
 #endif

@@ -251,8 +251,9 @@ static char *finish_text(struct pv_recipe *r, int ctx_ref)
 	return text;
 }
 
-int pv_recipe_run_hook(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+int pv_recipe_run_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
+	pv_host *h = ctx->host;
 	(void)data;
 	struct pv_recipe *r = NULL;
 	json_t *params = NULL, *steps = json_array();

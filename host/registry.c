@@ -37,6 +37,7 @@ static void impl_free(struct pv_impl *im)
 		return;
 	if (im->free_data)
 		im->free_data(im->data);
+	free(im->summary);
 	free(im);
 }
 
@@ -154,12 +155,32 @@ int pv_provide(pv_host *h, struct pv_plugin *p, const char *hook, paved_fn fn,
 		rc = pv_seterr(errmsg, "out of memory");
 		goto fail;
 	}
-	*im = (struct pv_impl){ fn, data, free_data, p, 0, ++h->seq };
+	*im = (struct pv_impl){ .fn = fn, .data = data, .free_data = free_data, .plugin = p, .seq = ++h->seq };
 	hk->provider = im;
 	return PAVED_OK;
 fail:
 	if (free_data)
 		free_data(data);
+	return rc;
+}
+
+int pv_provide_command(pv_host *h, struct pv_plugin *p, const char *name, const char *summary,
+                       paved_fn fn, void *data, void (*free_data)(void *), char **errmsg)
+{
+	char hook[256];
+	if (!name || !*name || strlen(name) > 64 || strchr(name, '.') || strchr(name, ':')) {
+		if (free_data)
+			free_data(data);
+		return pv_seterr(errmsg, "provide_command: invalid command name '%s'",
+		                 name ? name : "(null)");
+	}
+	snprintf(hook, sizeof hook, "cli.%s", name);
+	int rc = pv_provide(h, p, hook, fn, data, free_data, errmsg);
+	struct paved_hook *hk = rc == PAVED_OK ? pv_hook_get(h, hook, false) : NULL;
+	if (hk && hk->provider && summary) {
+		free(hk->provider->summary);
+		hk->provider->summary = pv_strdup(summary);
+	}
 	return rc;
 }
 
@@ -203,7 +224,7 @@ int pv_observe(pv_host *h, struct pv_plugin *p, const char *hook, int priority,
 		goto fail;
 	}
 	hk->observers = grown;
-	*im = (struct pv_impl){ fn, data, free_data, p, priority, ++h->seq };
+	*im = (struct pv_impl){ .fn = fn, .data = data, .free_data = free_data, .plugin = p, .priority = priority, .seq = ++h->seq };
 	hk->observers[hk->nobservers++] = im;
 	qsort(hk->observers, hk->nobservers, sizeof *hk->observers, impl_cmp);
 	return PAVED_OK;
@@ -234,14 +255,22 @@ void pv_unregister_plugin(pv_host *h, struct pv_plugin *p)
 	}
 }
 
+/* The handle an implementation runs with: its plugin's, or the host's. */
+static paved_ctx *impl_ctx(pv_host *h, struct pv_impl *im)
+{
+	return im->plugin ? &im->plugin->ctx : &h->self;
+}
+
 /* Run one implementation: load its plugin if it is a cached placeholder,
- * mark the plugin as current (for api->option), call it, and prefix an
- * error message with "PLUGIN: HOOK: ". */
+ * call it with its plugin's handle, and prefix an error message with
+ * "PLUGIN: HOOK: ".  A failing implementation may hand back a result: it
+ * is kept in *RESULT beside the error. */
 int pv_run_impl(pv_host *h, struct pv_impl *im, const char *hook, json_t *args,
                 json_t **result, char **errmsg)
 {
 	char *err = NULL;
 	int rc;
+	*result = NULL;
 	if (!im->fn) {
 		if (pv_plugin_ensure(h, im->plugin, errmsg))
 			return PAVED_ERR;
@@ -250,16 +279,15 @@ int pv_run_impl(pv_host *h, struct pv_impl *im, const char *hook, json_t *args,
 			                 "run the command again", im->plugin->name,
 			                 im->plugin->path, hook);
 	}
-	struct pv_plugin *saved = h->current;
-	h->current = im->plugin;
-	*result = NULL;
-	rc = im->fn(h, args, result, &err, im->data);
-	h->current = saved;
+	rc = im->fn(impl_ctx(h, im), args, result, &err, im->data);
 	if (rc != PAVED_OK) {
-		json_decref(*result);
-		*result = NULL;
 		if (rc != PAVED_VETO && rc != PAVED_NOHOOK)
 			rc = PAVED_ERR;
+		if (im->passthrough && err) {
+			free(*errmsg);
+			*errmsg = err;
+			return rc;
+		}
 		pv_seterr(errmsg, "%s: %s: %s", plugin_label(im->plugin), hook,
 		          err ? err : "failed (no message given)");
 	}
@@ -317,14 +345,36 @@ static int run_chain(pv_host *h, struct paved_hook *ch, json_t *args, bool can_v
 	return PAVED_OK;
 }
 
-/* Call resolved hook HK: before: chain (may veto), provider, after: chain. */
+/* Check V against HK's declared shape (args or result); see shapes.c. */
+static int shape_check(pv_host *h, struct paved_hook *hk, const char *part, json_t *v,
+                       char **errmsg)
+{
+	if (!hk->shape_known) {
+		hk->shape = pv_shape_of(h, hk->name);
+		hk->shape_known = true;
+	}
+	char *err = NULL, what[300];
+	snprintf(what, sizeof what, "%s", part);
+	if (!hk->shape || pv_shape_check(h, json_object_get(hk->shape, part), v, what, &err) == PAVED_OK)
+		return PAVED_OK;
+	pv_seterr(errmsg, "%s: %s: does not match the declared shape (sdk/hooks.json): %s",
+	          hk->provider && hk->provider->plugin ? hk->provider->plugin->name : "paved",
+	          hk->name, err);
+	free(err);
+	return PAVED_ERR;
+}
+
+/* Call resolved hook HK: before: chain (may veto), provider, after: chain.
+ * A hook with no provider that names a front of a driver area becomes one
+ * (shapes.c).  *RESULT is set whatever the outcome; on failure it is what
+ * the provider handed back beside its error, or NULL. */
 int pv_call_hook(pv_host *h, struct paved_hook *hk, json_t *args, json_t **result,
                  char **errmsg)
 {
 	json_t *empty = NULL;
 	int rc;
 	*result = NULL;
-	if (!hk->provider) {
+	if (!hk->provider && pv_front_install(h, hk) != PAVED_OK) {
 		char *loaded = pv_loaded_summary(h);
 		rc = pv_seterr(errmsg, "no plugin provides '%s'; %s", hk->name,
 		               loaded ? loaded : "");
@@ -333,6 +383,8 @@ int pv_call_hook(pv_host *h, struct paved_hook *hk, json_t *args, json_t **resul
 	}
 	if (!args)
 		args = empty = json_object();
+	if (h->check_shapes && (rc = shape_check(h, hk, "args", args, errmsg)) != PAVED_OK)
+		goto done;
 	if (hk->before && hk->before->nobservers &&
 	    (rc = run_chain(h, hk->before, args, true, errmsg)) != PAVED_OK)
 		goto done;
@@ -340,6 +392,8 @@ int pv_call_hook(pv_host *h, struct paved_hook *hk, json_t *args, json_t **resul
 		goto done;
 	if (!*result)
 		*result = json_null();
+	if (h->check_shapes && (rc = shape_check(h, hk, "result", *result, errmsg)) != PAVED_OK)
+		goto done;
 	if (hk->after && hk->after->nobservers) {
 		json_t *both = json_pack("{sOsO}", "args", args, "result", *result);
 		run_chain(h, hk->after, both, false, errmsg);

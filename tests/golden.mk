@@ -15,3 +15,5 @@ TESTS += tests/test_lua tests/test_skeleton tests/test_recipe
 
 TESTS += tests/e2e/golden_path.sh
 EXTRA_DIST += tests/e2e/golden_path.sh tests/recipes
+TESTS += tests/e2e/skeletons.sh
+EXTRA_DIST += tests/e2e/skeletons.sh

@@ -26,9 +26,11 @@ TEST_UNIT_LDADD = $(TEST_LDADD) $(SQLITE_LIBS)
 TEST_UNIT_HELPERS = tests/lib/testutil.c tests/lib/testutil.h
 
 check_PROGRAMS += tests/test_registry tests/test_config tests/test_state \
-	tests/test_loader tests/test_events tests/test_host
+	tests/test_loader tests/test_events tests/test_host tests/test_yaml \
+	tests/test_proc tests/test_shapes tests/test_cli_parse tests/test_platform
 TESTS += tests/test_registry tests/test_config tests/test_state \
-	tests/test_loader tests/test_events tests/test_host
+	tests/test_loader tests/test_events tests/test_host tests/test_yaml \
+	tests/test_proc tests/test_shapes tests/test_cli_parse tests/test_platform
 
 tests_test_registry_SOURCES = tests/test_registry.c $(TEST_UNIT_HELPERS)
 tests_test_registry_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
@@ -45,6 +47,21 @@ tests_test_loader_LDADD = $(TEST_UNIT_LDADD)
 tests_test_events_SOURCES = tests/test_events.c $(TEST_UNIT_HELPERS)
 tests_test_events_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
 tests_test_events_LDADD = $(TEST_UNIT_LDADD)
+tests_test_yaml_SOURCES = tests/test_yaml.c $(TEST_UNIT_HELPERS)
+tests_test_yaml_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_yaml_LDADD = $(TEST_UNIT_LDADD)
+tests_test_proc_SOURCES = tests/test_proc.c $(TEST_UNIT_HELPERS)
+tests_test_proc_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_proc_LDADD = $(TEST_UNIT_LDADD)
+tests_test_cli_parse_SOURCES = tests/test_cli_parse.c $(TEST_UNIT_HELPERS)
+tests_test_cli_parse_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_cli_parse_LDADD = $(TEST_UNIT_LDADD)
+tests_test_platform_SOURCES = tests/test_platform.c $(TEST_UNIT_HELPERS)
+tests_test_platform_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_platform_LDADD = $(TEST_UNIT_LDADD)
+tests_test_shapes_SOURCES = tests/test_shapes.c $(TEST_UNIT_HELPERS)
+tests_test_shapes_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
+tests_test_shapes_LDADD = $(TEST_UNIT_LDADD)
 tests_test_host_SOURCES = tests/test_host.c $(TEST_UNIT_HELPERS)
 tests_test_host_CPPFLAGS = $(TEST_UNIT_CPPFLAGS)
 tests_test_host_LDADD = $(TEST_UNIT_LDADD)
@@ -57,13 +74,15 @@ TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere $(SAN_LDFLA
 check_LTLIBRARIES += tests/plugins/good.la tests/plugins/badabi.la \
 	tests/plugins/nodesc.la tests/plugins/initfail.la tests/plugins/dupa.la \
 	tests/plugins/dupb.la tests/plugins/veto.la tests/plugins/failsink.la \
-	tests/plugins/twin.la
+	tests/plugins/twin.la tests/plugins/badsize.la
 tests_plugins_good_la_SOURCES = tests/plugins/good.c
 tests_plugins_good_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_good_la_LIBADD = $(JANSSON_LIBS)
 tests_plugins_badabi_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_badabi_la_LIBADD = $(JANSSON_LIBS)
+tests_plugins_badsize_la_SOURCES = tests/plugins/badsize.c
+tests_plugins_badsize_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_nodesc_la_SOURCES = tests/plugins/nodesc.c
 tests_plugins_nodesc_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_initfail_la_SOURCES = tests/plugins/initfail.c

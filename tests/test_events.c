@@ -184,7 +184,7 @@ END_TEST
 
 /* ---- sinks registered by the host itself ------------------------------- */
 
-static int record(paved_host *hh, json_t *ev, json_t **result, char **errmsg, void *data)
+static int record(paved_ctx *hh, json_t *ev, json_t **result, char **errmsg, void *data)
 {
 	(void)hh, (void)result, (void)errmsg;
 	json_array_append_new(data, json_string(json_string_value(json_object_get(ev, "event"))));

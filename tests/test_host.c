@@ -75,7 +75,7 @@ START_TEST(test_open_prepares_home)
 	pv_log(h, PAVED_LOG_WARN, "a line for the log");
 	char *log = tu_join(home, "logs/paved.log"), *text = tu_read_file(log);
 	ck_assert(tu_contains(text, " warning a line for the log\n"));
-	ck_assert_str_eq(pv_api.home(h), home);
+	ck_assert_str_eq(pv_api.home(&h->self), home);
 	free(text), free(log), free(home);
 }
 END_TEST

@@ -113,8 +113,10 @@ struct bad_case {
 	bool        prefix;   /* WANT is only the start of the reason */
 };
 
-#define ABI_MSG "built for plugin ABI 999, but this paved (" PACKAGE_VERSION \
-	") provides ABI 1: rebuild the plugin against paved/plugin.h"
+#define ABI_MSG "built for plugin ABI 1, but this paved (" PACKAGE_VERSION \
+	") provides ABI 2: rebuild the plugin against paved/plugin.h (sdk/README.md has " \
+	"a migration note)"
+#define SIZE_MSG "invalid descriptor: its size is 16 bytes, ABI 2's is "
 #define NODESC_MSG "no plugin descriptor: the file exports neither paved_plugin nor " \
 	"NAME_LTX_paved_plugin (see PAVED_PLUGIN_DECLARE in paved/plugin.h)"
 
@@ -126,6 +128,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unread.so",   "cannot read: Permission denied", false },
 	{ "dupb.so",     "init failed: provider 'test.dup' is already taken by plugin 'dupa' "
 	                 "from ", true },
+	{ "badsize.so",  SIZE_MSG, true },
 };
 #define NBAD (int)(sizeof bad_cases / sizeof bad_cases[0])
 
@@ -159,6 +162,7 @@ static bool install_bad(int i)
 		free(tu_install_plugin(pdir, "dupa"));
 		free(tu_install_plugin(pdir, "dupb"));
 		break;
+	case 6: free(tu_install_plugin(pdir, "badsize")); break;
 	}
 	return true;
 }

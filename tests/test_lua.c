@@ -461,6 +461,16 @@ static const char greeter_lua[] =
 	"      return { greeting = paved.option('greeting') .. ', ' .. args.name,\n"
 	"               list = { 1, 2 } }\n"
 	"    end)\n"
+	"    -- fails with a result beside its error (ABI 2)\n"
+	"    paved.provide('demo.rollout', function(args)\n"
+	"      error({ message = 'replica r2 never became healthy',\n"
+	"              result = { outcome = 'rolled_back' } })\n"
+	"    end)\n"
+	"    -- calls it and reports what came back beside the error\n"
+	"    paved.provide('demo.watch', function(args)\n"
+	"      local ok, e = pcall(paved.call, 'demo.rollout', {})\n"
+	"      return { ok = ok, code = e.code, outcome = e.result.outcome }\n"
+	"    end)\n"
 	"  end,\n"
 	"}\n";
 
@@ -526,8 +536,13 @@ START_TEST(plugins_listed_as_lua)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "lua");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "version")), "1.2.3");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "loaded");
-	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "provides"), 0)),
-	                 "demo.greet");
+	json_t *prov = json_object_get(j, "provides"), *x;
+	size_t i;
+	bool found = false;
+	json_array_foreach(prov, i, x)
+		found = found || strcmp(json_string_value(x), "demo.greet") == 0;
+	ck_assert_msg(found, "demo.greet is not among the hooks greeter provides");
+	ck_assert_int_eq(json_array_size(prov), 3);
 	json_decref(j);
 	j = pv_plugin_json(plugin_at("policy.lua"));
 	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "lua");
@@ -554,6 +569,24 @@ START_TEST(plugins_provider_answers)
 	ck_assert_int_eq(pv_call(g_host, "demo.greet", NULL, &res, &err), PAVED_ERR);
 	ck_assert_msg(strncmp(err, "greeter: demo.greet: name is required", 37) == 0, "%s", err);
 	free(err);
+}
+END_TEST
+
+START_TEST(plugins_result_beside_error)
+{
+	json_t *res = NULL;
+	char *err = NULL;
+	/* a Lua provider raising {message=, result=}: the caller gets both */
+	ck_assert_int_eq(pv_call(g_host, "demo.rollout", NULL, &res, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "greeter: demo.rollout: replica r2 never became healthy");
+	ck_assert_str_eq(json_string_value(json_object_get(res, "outcome")), "rolled_back");
+	json_decref(res), free(err), err = NULL;
+	/* paved.call in Lua raises {code=, message=, result=} */
+	ck_assert_int_eq(pv_call(g_host, "demo.watch", NULL, &res, &err), PAVED_OK);
+	char *s = json_dumps(res, JSON_SORT_KEYS | JSON_COMPACT);
+	ck_assert_str_eq(s, "{\"code\":\"error\",\"ok\":false,\"outcome\":\"rolled_back\"}");
+	free(s);
+	json_decref(res);
 }
 END_TEST
 
@@ -653,6 +686,7 @@ static Suite *lua_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, plugins_listed_as_lua);
 	tcase_add_test(tc, plugins_provider_answers);
+	tcase_add_test(tc, plugins_result_beside_error);
 	tcase_add_test(tc, plugins_option_from_config);
 	tcase_add_test(tc, plugins_observer_vetoes);
 	tcase_add_test(tc, plugins_syntax_error_isolated);

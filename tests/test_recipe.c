@@ -75,9 +75,10 @@ static bool exists(const char *path)
 static int entries(const char *dir)
 {
 	char *l = NULL;
-	struct pv_proc_result r;
-	char *argv[] = { "ls", "-A", (char *)dir, NULL };
-	ck_assert_int_eq(pv_proc_run(argv, NULL, NULL, NULL, 5000, &r, &l), 0);
+	struct paved_run_result r;
+	const char *argv[] = { "ls", "-A", dir, NULL };
+	struct paved_cmd cmd = { .argv = argv, .timeout_ms = 5000 };
+	ck_assert_int_eq(pv_proc_run(&cmd, &r, &l), 0);
 	int n = 0;
 	for (const char *p = r.out; *p; p++)
 		n += *p == '\n';

@@ -24,6 +24,7 @@ static void setup(void)
 	h = calloc(1, sizeof *h);
 	ck_assert_ptr_nonnull(h);
 	ck_assert_int_eq(pv_registry_init(h), PAVED_OK);
+	h->self = (struct paved_ctx){ h, NULL };
 	h->verbosity = -1;     /* keep the log quiet */
 	freed = 0;
 	trace = json_array();
@@ -53,6 +54,7 @@ static struct pv_plugin *fake_plugin(const char *name, enum pv_plugin_status st)
 {
 	struct pv_plugin *p = calloc(1, sizeof *p);
 	ck_assert_ptr_nonnull(p);
+	p->ctx = (struct paved_ctx){ h, p };
 	p->name = strdup(name);
 	p->path = tu_join("/plugins", name);
 	p->status = st;
@@ -71,7 +73,7 @@ static void count_free(void *data)
 }
 
 /* Provider: {"echo": ARGS}; records "provider". */
-static int echo(paved_host *hh, json_t *args, json_t **result, char **errmsg, void *data)
+static int echo(paved_ctx *hh, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)hh, (void)errmsg, (void)data;
 	json_array_append_new(trace, json_string("provider"));
@@ -80,7 +82,7 @@ static int echo(paved_host *hh, json_t *args, json_t **result, char **errmsg, vo
 }
 
 /* Observer: records its tag (DATA, a string). */
-static int tag(paved_host *hh, json_t *args, json_t **result, char **errmsg, void *data)
+static int tag(paved_ctx *hh, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)hh, (void)args, (void)result, (void)errmsg;
 	json_array_append_new(trace, json_string(data));
@@ -88,7 +90,7 @@ static int tag(paved_host *hh, json_t *args, json_t **result, char **errmsg, voi
 }
 
 /* before: observer that refuses "mallory" with PAVED_VETO. */
-static int policy(paved_host *hh, json_t *args, json_t **result, char **errmsg, void *data)
+static int policy(paved_ctx *hh, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)hh, (void)result, (void)data;
 	json_array_append_new(trace, json_string("policy"));
@@ -101,10 +103,10 @@ static int policy(paved_host *hh, json_t *args, json_t **result, char **errmsg, 
 }
 
 /* Fails with the message in DATA (or none when DATA is NULL). */
-static int failing(paved_host *hh, json_t *args, json_t **result, char **errmsg, void *data)
+static int failing(paved_ctx *hh, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)hh, (void)args;
-	*result = json_string("must be dropped");
+	*result = json_string("handed back beside the error");
 	json_array_append_new(trace, json_string("fail"));
 	if (data)
 		pv_seterr(errmsg, "%s", (const char *)data);
@@ -112,7 +114,7 @@ static int failing(paved_host *hh, json_t *args, json_t **result, char **errmsg,
 }
 
 /* after: observer: keeps a copy of what it was given. */
-static int keep(paved_host *hh, json_t *args, json_t **result, char **errmsg, void *data)
+static int keep(paved_ctx *hh, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)hh, (void)result, (void)errmsg, (void)data;
 	json_array_append(trace, args);
@@ -120,7 +122,7 @@ static int keep(paved_host *hh, json_t *args, json_t **result, char **errmsg, vo
 }
 
 /* Provider that returns PAVED_OK and no result. */
-static int nothing(paved_host *hh, json_t *args, json_t **result, char **errmsg, void *data)
+static int nothing(paved_ctx *hh, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)hh, (void)args, (void)result, (void)errmsg, (void)data;
 	return PAVED_OK;
@@ -177,9 +179,9 @@ START_TEST(test_resolve_once_call_many)
 {
 	char *err = NULL;
 	json_t *res = NULL;
-	struct paved_hook *hk = pv_api.resolve(h, "test.later");
+	struct paved_hook *hk = pv_api.resolve(&h->self, "test.later");
 	ck_assert_ptr_nonnull(hk);
-	ck_assert_ptr_eq(pv_api.resolve(h, "test.later"), hk);
+	ck_assert_ptr_eq(pv_api.resolve(&h->self, "test.later"), hk);
 	/* resolving before anyone provides it is fine; calling says so */
 	ck_assert_int_eq(pv_call_hook(h, hk, NULL, &res, &err), PAVED_NOHOOK);
 	ck_assert_ptr_null(res);
@@ -204,7 +206,9 @@ START_TEST(test_provider_error_prefixed)
 	                 PAVED_OK);
 	ck_assert_int_eq(pv_call(h, "test.fail", NULL, &res, &err), PAVED_ERR);
 	ck_assert_str_eq(err, "alpha: test.fail: the disk is full");
-	ck_assert_ptr_null(res);   /* a failing provider's result is dropped */
+	/* ABI 2: a failing provider's result reaches the caller beside the error */
+	ck_assert_str_eq(json_string_value(res), "handed back beside the error");
+	json_decref(res);
 	free(err);
 }
 END_TEST
@@ -216,6 +220,7 @@ START_TEST(test_provider_error_without_message)
 	ck_assert_int_eq(pv_provide(h, NULL, "test.fail", failing, NULL, NULL, &err), PAVED_OK);
 	ck_assert_int_eq(pv_call(h, "test.fail", NULL, &res, &err), PAVED_ERR);
 	ck_assert_str_eq(err, "paved: test.fail: failed (no message given)");
+	json_decref(res);
 	free(err);
 }
 END_TEST

@@ -22,6 +22,7 @@ static void setup(void)
 	dbpath = tu_join(tmp, "paved.db");
 	h = calloc(1, sizeof *h);
 	ck_assert_ptr_nonnull(h);
+	h->self = (struct paved_ctx){ h, NULL };
 	h->home = strdup(tmp);
 }
 
@@ -195,8 +196,8 @@ START_TEST(test_kv_through_api_and_closed_db)
 	char *err = NULL;
 	open_ok();
 	json_t *v = json_integer(5);
-	ck_assert_int_eq(pv_api.state_put(h, "p", "k", v, &err), PAVED_OK);
-	json_t *got = pv_api.state_get(h, "p", "k");
+	ck_assert_int_eq(pv_api.state_put(&h->self, "p", "k", v, &err), PAVED_OK);
+	json_t *got = pv_api.state_get(&h->self, "p", "k");
 	ck_assert(json_equal(got, v));
 	json_decref(got);
 	pv_state_close(h);

@@ -26,11 +26,12 @@ char *pc_printf(const char *fmt, ...)
 	return s;
 }
 
-int pc_call(const struct paved_api *api, paved_host *h, const char *hook, json_t *args,
-            json_t **result, char **errmsg)
+PAVED_PLUGIN_INIT3;
+
+int pc_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result, char **errmsg)
 {
 	json_t *r = NULL;
-	int rc = api->call(h, hook, args, &r, errmsg);
+	int rc = paved->call(ctx, hook, args, &r, errmsg);
 	if (result)
 		*result = r;
 	else

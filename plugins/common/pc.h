@@ -26,9 +26,9 @@ int pc_mkdir_p(const char *path, mode_t mode);
  * a missing PATH is fine.  0, or -1 with errno set. */
 int pc_rmtree(const char *path);
 
-/* API->call(), with *RESULT taken when RESULT is not NULL and dropped
- * otherwise; ERRMSG may be NULL too.  Returns what the call returned. */
-int pc_call(const struct paved_api *api, paved_host *h, const char *hook, json_t *args,
-            json_t **result, char **errmsg);
+/* paved->call(), with *RESULT taken when RESULT is not NULL and dropped
+ * otherwise; ERRMSG may be NULL too.  Returns what the call returned.
+ * Uses the plugin's own `paved` table (PAVED_PLUGIN_INIT1). */
+int pc_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result, char **errmsg);
 
 #endif /* PAVED_PC_H */

@@ -73,11 +73,13 @@ START_TEST(test_rmtree)
 }
 END_TEST
 
+PAVED_PLUGIN_INIT1;
+
 static int calls;
-static int fake_call(paved_host *h, const char *hook, json_t *args, json_t **result,
+static int fake_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result,
                      char **errmsg)
 {
-	(void)h, (void)args, (void)errmsg;
+	(void)ctx, (void)args, (void)errmsg;
 	calls++;
 	*result = json_pack("{ss}", "hook", hook);
 	return PAVED_VETO;
@@ -85,12 +87,14 @@ static int fake_call(paved_host *h, const char *hook, json_t *args, json_t **res
 
 START_TEST(test_call)
 {
-	struct paved_api api = { .abi = PAVED_ABI_VERSION, .size = sizeof api, .call = fake_call };
+	static const struct paved_api api = { .abi = PAVED_ABI_VERSION, .size = sizeof api,
+	                                       .call = fake_call };
 	json_t *r = NULL;
-	ck_assert_int_eq(pc_call(&api, NULL, "a.b", NULL, &r, NULL), PAVED_VETO);
+	PAVED_PLUGIN_INIT2(&api);
+	ck_assert_int_eq(pc_call(NULL, "a.b", NULL, &r, NULL), PAVED_VETO);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "hook")), "a.b");   /* taken */
 	json_decref(r);
-	ck_assert_int_eq(pc_call(&api, NULL, "a.c", NULL, NULL, NULL), PAVED_VETO); /* dropped */
+	ck_assert_int_eq(pc_call(NULL, "a.c", NULL, NULL, NULL), PAVED_VETO); /* dropped */
 	ck_assert_int_eq(calls, 2);
 }
 END_TEST

@@ -29,10 +29,10 @@
 static long long checksum;
 
 /* The provider: the "JSON work" both paths share. */
-static NOINLINE int work(paved_host *h, json_t *args, json_t **result, char **errmsg,
+static NOINLINE int work(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                          void *data)
 {
-	(void)h, (void)result, (void)errmsg, (void)data;
+	(void)ctx, (void)result, (void)errmsg, (void)data;
 	checksum += json_integer_value(json_object_get(args, "replicas"))
 	          + (long long)json_string_length(json_object_get(args, "name"))
 	          + (long long)json_string_length(json_object_get(args, "env"))
@@ -57,7 +57,7 @@ static double run_direct(pv_host *h, struct paved_hook *hk, json_t *args, long n
 	char *err = NULL;
 	double t0 = bench_now_ns();
 	for (long i = 0; i < n; i++) {
-		int rc = work(h, args, &res, &err, NULL);
+		int rc = work(&h->self, args, &res, &err, NULL);
 		BENCH_KEEP(rc);
 	}
 	return (bench_now_ns() - t0) / (double)n;
@@ -85,7 +85,7 @@ static double run_api(pv_host *h, struct paved_hook *hk, json_t *args, long n)
 	char *err = NULL;
 	double t0 = bench_now_ns();
 	for (long i = 0; i < n; i++) {
-		int rc = api->call_hook(h, hk, args, &res, &err);
+		int rc = api->call_hook(&h->self, hk, args, &res, &err);
 		BENCH_KEEP(rc);
 		json_decref(res);
 	}

@@ -14,27 +14,27 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
-static int answer(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int answer(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
-	(void)h, (void)errmsg, (void)data;
+	(void)ctx, (void)errmsg, (void)data;
 	*result = json_incref(args);
 	return PAVED_OK;
 }
 
-static int watch(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int watch(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
-	(void)h, (void)args, (void)result, (void)errmsg, (void)data;
+	(void)ctx, (void)args, (void)result, (void)errmsg, (void)data;
 	return PAVED_OK;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	if (api->provide(h, "bench." STR(PV_BENCH_NAME), answer, NULL, NULL, errmsg))
+	PAVED_PLUGIN_INIT2(a);
+	if (paved->provide(ctx, "bench." STR(PV_BENCH_NAME), answer, NULL, NULL, errmsg))
 		return PAVED_ERR;
-	return api->observe(h, "after:bench." STR(PV_BENCH_NAME), 50, watch, NULL, NULL,
+	return paved->observe(ctx, "after:bench." STR(PV_BENCH_NAME), 50, watch, NULL, NULL,
 	                    errmsg);
 }
 

@@ -26,7 +26,7 @@ done
 run "$PAVED" --version
 expect_rc 0 "paved --version"
 expect_out "paved " "--version names paved"
-expect_out "(plugin ABI 1)" "--version names the plugin ABI"
+expect_out "(plugin ABI 2)" "--version names the plugin ABI"
 run "$PAVED" --version --json
 expect_json "--version --json"
 

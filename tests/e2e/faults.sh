@@ -54,8 +54,8 @@ expect_rc 0 "other plugins work beside a failed one"
 # a plugin for another ABI, and one whose init fails
 pd2=$(plugin_dir badabi initfail)
 run "$PAVED" --plugin-path "$pd2" plugins
-expect_err "paved: plugin $pd2/badabi.so: built for plugin ABI 999, but this paved" "ABI mismatch"
-expect_err "provides ABI 1" "ABI mismatch names both versions"
+expect_err "paved: plugin $pd2/badabi.so: built for plugin ABI 1, but this paved" "ABI mismatch"
+expect_err "provides ABI 2" "ABI mismatch names both versions"
 expect_err "paved: plugin $pd2/initfail.so: init failed: cannot reach the frobnicator at 10.0.0.1" \
 	"init failure in the plugin's words"
 run "$PAVED" --plugin-path "$pd2" call test.initfail

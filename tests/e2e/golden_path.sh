@@ -211,7 +211,7 @@ fi
 before=$(run_count)
 paved create service some-svc --template nope
 expect_rc 2 "unknown template" &&
-expect_in "$err" "paved: unknown template 'nope'; available: c-api, node-api" "unknown template" &&
+expect_in "$err" "paved create: unknown template 'nope'; available: c-api, node-api" "unknown template" &&
 nothing_left some-svc "unknown template" &&
 { [ "$(run_count)" -eq "$before" ] || fail "unknown template: a run was recorded"; } &&
 pass "unknown template: exit 2, lists the available ones"

@@ -1,16 +1,27 @@
 /*
- * badabi -- a test plugin built for a plugin ABI this paved does not have
- * (999): the host must refuse it without calling anything in it.
+ * badabi -- a test plugin built for plugin ABI 1, as every plugin was
+ * before ABI 2: its descriptor has ABI 1's layout (no size, init taking
+ * the table first).  The host must refuse it, naming both versions,
+ * without calling anything in it.
  */
+#include <stdint.h>
 #include <stdlib.h>
-#include <paved/plugin.h>
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+/* ABI 1's descriptor, as paved/plugin.h declared it then. */
+struct paved_plugin_v1 {
+	uint32_t    abi;
+	const char *name, *version, *summary;
+	int  (*init)(const void *api, void *host, char **errmsg);
+	void (*fini)(void *host);
+	const void *options;
+};
+
+static int init(const void *api, void *host, char **errmsg)
 {
-	(void)a, (void)h, (void)errmsg;
+	(void)api, (void)host, (void)errmsg;
 	abort();  /* never called: the ABI check comes first */
 }
 
-const struct paved_plugin badabi_LTX_paved_plugin = {
-	999, "badabi", "1.0.0", "test plugin for another ABI", init, NULL, NULL
+const struct paved_plugin_v1 badabi_LTX_paved_plugin = {
+	1, "badabi", "1.0.0", "test plugin built for plugin ABI 1", init, NULL, NULL
 };

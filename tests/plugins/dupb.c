@@ -4,16 +4,19 @@
  */
 #include <paved/plugin.h>
 
-static int dup(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+PAVED_PLUGIN_INIT1;
+
+static int dup(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
-	(void)h, (void)args, (void)errmsg, (void)data;
+	(void)ctx, (void)args, (void)errmsg, (void)data;
 	*result = json_string("dupb");
 	return PAVED_OK;
 }
 
-static int init(const struct paved_api *api, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *api, char **errmsg)
 {
-	return api->provide(h, "test.dup", dup, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(api);
+	return paved->provide(ctx, "test.dup", dup, NULL, NULL, errmsg);
 }
 
 PAVED_PLUGIN_DECLARE(dupb, "1.0.0", "test plugin providing test.dup", init, NULL, NULL);

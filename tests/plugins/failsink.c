@@ -10,11 +10,11 @@
 #include <unistd.h>
 #include <paved/plugin.h>
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
-static char *home_file(paved_host *h, const char *name)
+static char *home_file(paved_ctx *ctx, const char *name)
 {
-	const char *home = api->home(h);
+	const char *home = paved->home(ctx);
 	size_t n = strlen(home) + strlen(name) + 2;
 	char *s = malloc(n);
 	if (s)
@@ -22,21 +22,21 @@ static char *home_file(paved_host *h, const char *name)
 	return s;
 }
 
-static int sink(paved_host *h, json_t *ev, json_t **result, char **errmsg, void *data)
+static int sink(paved_ctx *ctx, json_t *ev, json_t **result, char **errmsg, void *data)
 {
 	(void)result, (void)data;
-	char *down = home_file(h, "failsink.down"), *log = home_file(h, "failsink.log");
+	char *down = home_file(ctx, "failsink.down"), *log = home_file(ctx, "failsink.log");
 	int rc = PAVED_OK;
 	if (!down || !log) {
-		rc = api->error(errmsg, "out of memory");
-	} else if (json_is_true(api->option(h, "fail"))) {
-		rc = api->error(errmsg, "sink is down (plugins.failsink.fail is true)");
+		rc = paved->error(errmsg, "out of memory");
+	} else if (json_is_true(paved->option(ctx, "fail"))) {
+		rc = paved->error(errmsg, "sink is down (plugins.failsink.fail is true)");
 	} else if (access(down, F_OK) == 0) {
-		rc = api->error(errmsg, "sink is down (%s exists)", down);
+		rc = paved->error(errmsg, "sink is down (%s exists)", down);
 	} else {
 		FILE *f = fopen(log, "a");
 		if (!f) {
-			rc = api->error(errmsg, "cannot open %s", log);
+			rc = paved->error(errmsg, "cannot open %s", log);
 		} else {
 			fprintf(f, "%lld %s\n", (long long)json_integer_value(json_object_get(ev, "id")),
 			        json_string_value(json_object_get(ev, "event")));
@@ -48,10 +48,10 @@ static int sink(paved_host *h, json_t *ev, json_t **result, char **errmsg, void 
 	return rc;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	return api->observe(h, "event:*", 50, sink, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(a);
+	return paved->observe(ctx, "event:*", 50, sink, NULL, NULL, errmsg);
 }
 
 static const struct paved_option options[] = {

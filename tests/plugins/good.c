@@ -5,20 +5,20 @@
  */
 #include <paved/plugin.h>
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
-static int good(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int good(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)errmsg, (void)data;
 	*result = json_pack("{sbsO}", "ok", 1, "args", args);
-	api->emit(h, "test.called", args);
+	paved->emit(ctx, "test.called", args);
 	return PAVED_OK;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	return api->provide(h, "test.good", good, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(a);
+	return paved->provide(ctx, "test.good", good, NULL, NULL, errmsg);
 }
 
 PAVED_PLUGIN_DECLARE(good, "1.2.3", "test plugin that loads", init, NULL, NULL);

@@ -5,18 +5,22 @@
  */
 #include <paved/plugin.h>
 
-static int twin(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+PAVED_PLUGIN_INIT1;
+
+static int twin(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
-	(void)h, (void)args, (void)errmsg, (void)data;
+	(void)ctx, (void)args, (void)errmsg, (void)data;
 	*result = json_string("twin");
 	return PAVED_OK;
 }
 
-static int init(const struct paved_api *api, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *api, char **errmsg)
 {
-	return api->provide(h, "test.twin", twin, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(api);
+	return paved->provide(ctx, "test.twin", twin, NULL, NULL, errmsg);
 }
 
 const struct paved_plugin paved_plugin = {
-	PAVED_ABI_VERSION, "good", "9.9.9", "test plugin reusing the name good", init, NULL, NULL
+	PAVED_ABI_VERSION, sizeof(struct paved_plugin), "good", "9.9.9",
+	"test plugin reusing the name good", init, NULL, NULL
 };

@@ -162,7 +162,7 @@ static char *need_ref(struct cat_db *c, const struct opts *o, int *code)
 }
 
 /* import and validate. */
-static int cmd_import(paved_host *h, struct cat_db *c, const struct opts *o, bool dry)
+static int cmd_import(paved_ctx *ctx, struct cat_db *c, const struct opts *o, bool dry)
 {
 	struct cat_import res;
 	json_t *paths = json_array(), *x;
@@ -178,7 +178,7 @@ static int cmd_import(paved_host *h, struct cat_db *c, const struct opts *o, boo
 	int rc = cat_import_paths(c, paths, &res);
 	json_decref(paths);
 	if (rc == 0 && !dry)
-		cat_emit_imported(h, &res);
+		cat_emit_imported(ctx, &res);
 	if (o->json) {
 		print_json(json_pack("{sIsIsIsOsOsb}", "imported", (json_int_t)res.imported,
 		                     "created", (json_int_t)res.created, "files", (json_int_t)res.files,
@@ -228,12 +228,12 @@ static void field(const char *label, const char *value)
 }
 
 /* The health of REF: from hook health.check, else unknown. */
-static json_t *health_of(paved_host *h, const char *ref, json_t *e)
+static json_t *health_of(paved_ctx *ctx, const char *ref, json_t *e)
 {
 	const char *url = cat_annotation(e, CAT_ANN_HEALTH);
 	json_t *args = json_pack("{s:s, s:s?}", "ref", ref, "url", url), *res = NULL;
 	char *err = NULL;
-	int rc = cat_api->call(h, "health.check", args, &res, &err);
+	int rc = paved->call(ctx, "health.check", args, &res, &err);
 	json_decref(args);
 	if (rc == PAVED_OK && json_is_string(json_object_get(res, "status"))) {
 		free(err);
@@ -274,7 +274,7 @@ static void rel_lines(json_t *rels, const char *type, const char *label)
 }
 
 /* show NAME */
-static int cmd_show(paved_host *h, struct cat_db *c, const struct opts *o)
+static int cmd_show(paved_ctx *ctx, struct cat_db *c, const struct opts *o)
 {
 	int code = 0;
 	char *ref = need_ref(c, o, &code);
@@ -291,7 +291,7 @@ static int cmd_show(paved_host *h, struct cat_db *c, const struct opts *o)
 	json_t *profile = json_object_get(json_object_get(owner, "spec"), "profile");
 	double own, res;
 	cat_cost_of(c, ref, &own, &res);
-	json_t *health = health_of(h, ref, e);
+	json_t *health = health_of(ctx, ref, e);
 	json_t *cost = json_pack("{s:o,s:f,s:f}", "own", own >= 0 ? json_real(own) : json_null(),
 	                         "resources", res, "total", (own > 0 ? own : 0) + res);
 	if (o->json) {
@@ -627,7 +627,7 @@ static int cmd_check(struct cat_db *c, const struct opts *o)
 }
 
 /* delete REF */
-static int cmd_delete(paved_host *h, struct cat_db *c, const struct opts *o)
+static int cmd_delete(paved_ctx *ctx, struct cat_db *c, const struct opts *o)
 {
 	int code = 0;
 	char *ref = need_ref(c, o, &code), *err = NULL;
@@ -637,7 +637,7 @@ static int cmd_delete(paved_host *h, struct cat_db *c, const struct opts *o)
 		free(ref);
 		return failed(o, err);
 	}
-	cat_emit_deleted(h, ref);
+	cat_emit_deleted(ctx, ref);
 	if (o->json)
 		print_json(json_pack("{ss}", "deleted", ref));
 	else
@@ -646,7 +646,7 @@ static int cmd_delete(paved_host *h, struct cat_db *c, const struct opts *o)
 	return 0;
 }
 
-int cat_cli(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+int cat_cli(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	json_t *argv = json_object_get(args, "argv");
@@ -668,17 +668,17 @@ int cat_cli(paved_host *h, json_t *args, json_t **result, char **errmsg, void *d
 		fputs(cat_help_for(o.cmd), stdout);
 		goto out;
 	}
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	if (!c)
 		return PAVED_ERR;
 	if (!strcmp(o.cmd, "import"))
-		code = cmd_import(h, c, &o, o.dry_run);
+		code = cmd_import(ctx, c, &o, o.dry_run);
 	else if (!strcmp(o.cmd, "validate"))
-		code = cmd_import(h, c, &o, true);
+		code = cmd_import(ctx, c, &o, true);
 	else if (!strcmp(o.cmd, "export"))
 		code = cmd_export(c, &o);
 	else if (!strcmp(o.cmd, "show"))
-		code = cmd_show(h, c, &o);
+		code = cmd_show(ctx, c, &o);
 	else if (!strcmp(o.cmd, "list"))
 		code = cmd_list(c, &o);
 	else if (!strcmp(o.cmd, "deps") || !strcmp(o.cmd, "rdeps"))
@@ -694,7 +694,7 @@ int cat_cli(paved_host *h, json_t *args, json_t **result, char **errmsg, void *d
 	else if (!strcmp(o.cmd, "check"))
 		code = cmd_check(c, &o);
 	else
-		code = cmd_delete(h, c, &o);
+		code = cmd_delete(ctx, c, &o);
 out:
 	fflush(stdout);
 	*result = json_pack("{si}", "exit", code);

@@ -2,7 +2,7 @@
  * plugin.c -- the catalog plugin's descriptor and hooks.
  *
  * Each hook checks its arguments, calls the store/query code on the
- * host's connection to $PAVED_HOME/paved.db (api->state_db; a connection
+ * host's connection to $PAVED_HOME/paved.db (paved->state_db; a connection
  * of its own under a host without it) and emits events after a successful
  * write.  Hook contracts are listed in README.md.
  */
@@ -11,26 +11,26 @@
 
 #include "glue.h"
 
-const struct paved_api *cat_api;
+PAVED_PLUGIN_INIT1;
 static struct cat_db db;
 static bool db_open;
 
-struct cat_db *cat_plugin_db(paved_host *h, char **errmsg)
+struct cat_db *cat_plugin_db(paved_ctx *ctx, char **errmsg)
 {
 	if (db_open)
 		return &db;
 	char *path = NULL, *err = NULL;
-	struct sqlite3 *shared = PAVED_API_HAS(cat_api, state_db) ? cat_api->state_db(h) : NULL;
+	struct sqlite3 *shared = PAVED_API_HAS(paved, state_db) ? paved->state_db(ctx) : NULL;
 	int rc;
 	if (shared)
 		rc = cat_db_attach(&db, shared, &err);
-	else if ((path = pc_printf("%s/paved.db", cat_api->home(h))))
+	else if ((path = pc_printf("%s/paved.db", paved->home(ctx))))
 		rc = cat_db_open(&db, path, &err);
 	else
 		rc = cat_err(&err, "out of memory");
 	free(path);
 	if (rc) {
-		cat_api->error(errmsg, "%s", err ? err : "cannot open the catalog");
+		paved->error(errmsg, "%s", err ? err : "cannot open the catalog");
 		free(err);
 		return NULL;
 	}
@@ -41,7 +41,7 @@ struct cat_db *cat_plugin_db(paved_host *h, char **errmsg)
 /* Report a core error (malloc()ed ERR, freed here) through the host. */
 static int fail(char **errmsg, char *err)
 {
-	cat_api->error(errmsg, "%s", err ? err : "out of memory");
+	paved->error(errmsg, "%s", err ? err : "out of memory");
 	free(err);
 	return PAVED_ERR;
 }
@@ -51,7 +51,7 @@ static const char *arg_str(json_t *args, const char *name, char **errmsg)
 {
 	const char *v = json_string_value(json_object_get(args, name));
 	if (!v || !*v)
-		cat_api->error(errmsg, "argument '%s' (a non-empty string) is required", name);
+		paved->error(errmsg, "argument '%s' (a non-empty string) is required", name);
 	return v && *v ? v : NULL;
 }
 
@@ -65,26 +65,26 @@ static char *arg_ref(struct cat_db *c, json_t *args, char **errmsg)
 	return ref;
 }
 
-void cat_emit_imported(paved_host *h, const struct cat_import *res)
+void cat_emit_imported(paved_ctx *ctx, const struct cat_import *res)
 {
 	json_t *f = json_pack("{sIsIsI}", "imported", (json_int_t)res->imported,
 	                      "created", (json_int_t)res->created, "files", (json_int_t)res->files);
-	cat_api->emit(h, "catalog.imported", f);
+	paved->emit(ctx, "catalog.imported", f);
 	json_decref(f);
 }
 
-void cat_emit_deleted(paved_host *h, const char *ref)
+void cat_emit_deleted(paved_ctx *ctx, const char *ref)
 {
 	json_t *f = json_pack("{ss}", "ref", ref);
-	cat_api->emit(h, "catalog.entity.deleted", f);
+	paved->emit(ctx, "catalog.entity.deleted", f);
 	json_decref(f);
 }
 
 /* catalog.put {"entity", "source"?} -> {"ref", "created", "warnings"} */
-static int hook_put(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_put(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	json_t *e = json_object_get(args, "entity");
 	const char *source = json_string_value(json_object_get(args, "source"));
 	char *ref = NULL, *err = NULL;
@@ -92,7 +92,7 @@ static int hook_put(paved_host *h, json_t *args, json_t **result, char **errmsg,
 	if (!c)
 		return PAVED_ERR;
 	if (!json_is_object(e))
-		return cat_api->error(errmsg, "argument 'entity' (a Backstage entity object) is "
+		return paved->error(errmsg, "argument 'entity' (a Backstage entity object) is "
 		                      "required");
 	json_t *warnings = json_array();
 	if (cat_put(c, e, source ? source : "api", warnings, &ref, &created, &err)) {
@@ -102,30 +102,30 @@ static int hook_put(paved_host *h, json_t *args, json_t **result, char **errmsg,
 	*result = json_pack("{sssbso}", "ref", ref, "created", created, "warnings", warnings);
 	json_t *f = json_pack("{s:s, s:s?, s:s?}", "ref", ref, "kind", cat_get_str(e, "kind"),
 	                      "owner", cat_get_str(e, "spec.owner"));
-	cat_api->emit(h, created ? "catalog.entity.registered" : "catalog.entity.updated", f);
+	paved->emit(ctx, created ? "catalog.entity.registered" : "catalog.entity.updated", f);
 	json_decref(f);
 	free(ref);
 	return PAVED_OK;
 }
 
 /* catalog.get {"ref"} -> the entity with "relations" */
-static int hook_get(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_get(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	char *ref = c ? arg_ref(c, args, errmsg) : NULL;
 	if (!ref)
 		return PAVED_ERR;
 	*result = cat_get(c, ref);
 	free(ref);
-	return *result ? PAVED_OK : cat_api->error(errmsg, "cannot read the entity");
+	return *result ? PAVED_OK : paved->error(errmsg, "cannot read the entity");
 }
 
 /* catalog.delete {"ref"} -> {"deleted": ref} */
-static int hook_delete(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_delete(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	char *ref = c ? arg_ref(c, args, errmsg) : NULL, *err = NULL;
 	if (!ref)
 		return PAVED_ERR;
@@ -133,17 +133,17 @@ static int hook_delete(paved_host *h, json_t *args, json_t **result, char **errm
 		free(ref);
 		return fail(errmsg, err);
 	}
-	cat_emit_deleted(h, ref);
+	cat_emit_deleted(ctx, ref);
 	*result = json_pack("{ss}", "deleted", ref);
 	free(ref);
 	return PAVED_OK;
 }
 
 /* catalog.import {"paths", "dry_run"?, "follow"? (default true)} -> {"imported","created","files","warnings"} */
-static int hook_import(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_import(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	struct cat_import res;
 	if (!c)
 		return PAVED_ERR;
@@ -152,7 +152,7 @@ static int hook_import(paved_host *h, json_t *args, json_t **result, char **errm
 	int rc = cat_import_paths(c, json_object_get(args, "paths"), &res);
 	if (rc) {
 		size_t n = json_array_size(res.errors);
-		cat_api->error(errmsg, "%s%s", json_string_value(json_array_get(res.errors, 0)),
+		paved->error(errmsg, "%s%s", json_string_value(json_array_get(res.errors, 0)),
 		               n > 1 ? " (and more errors; nothing was imported)"
 		                     : " (nothing was imported)");
 	} else {
@@ -160,7 +160,7 @@ static int hook_import(paved_host *h, json_t *args, json_t **result, char **errm
 		                    "created", (json_int_t)res.created, "files", (json_int_t)res.files,
 		                    "warnings", res.warnings, "dry_run", res.dry_run);
 		if (!res.dry_run)
-			cat_emit_imported(h, &res);
+			cat_emit_imported(ctx, &res);
 	}
 	cat_import_free(&res);
 	return rc ? PAVED_ERR : PAVED_OK;
@@ -172,10 +172,10 @@ struct whole {
 	json_t *(*fn)(struct cat_db *c, json_t *args, char **errmsg);
 };
 
-static int hook_whole(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_whole(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	const struct whole *w = data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	char *err = NULL;
 	if (!c)
 		return PAVED_ERR;
@@ -219,11 +219,11 @@ static const struct whole w_query = { cat_query }, w_check = { check },
                           w_export = { export }, w_owners = { owners }, w_cost = { cost };
 
 /* catalog.relations {"ref"} -> [{"type","targetRef"}] */
-static int hook_relations(paved_host *h, json_t *args, json_t **result, char **errmsg,
+static int hook_relations(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                           void *data)
 {
 	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	char *ref = c ? arg_ref(c, args, errmsg) : NULL;
 	if (!ref)
 		return PAVED_ERR;
@@ -233,17 +233,17 @@ static int hook_relations(paved_host *h, json_t *args, json_t **result, char **e
 }
 
 /* catalog.deps / catalog.rdeps {"ref", "transitive"?, "depth"?} */
-static int hook_deps(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_deps(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	bool reverse = data != NULL;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	char *ref = c ? arg_ref(c, args, errmsg) : NULL, *err = NULL;
 	json_t *depth = json_object_get(args, "depth");
 	if (!ref)
 		return PAVED_ERR;
 	if (depth && (!json_is_integer(depth) || json_integer_value(depth) < 0)) {
 		free(ref);
-		return cat_api->error(errmsg, "argument 'depth' must be a number >= 0");
+		return paved->error(errmsg, "argument 'depth' must be a number >= 0");
 	}
 	*result = cat_deps(c, ref, reverse, json_is_true(json_object_get(args, "transitive")) ||
 	                   json_integer_value(depth) > 1, (int)json_integer_value(depth), &err);
@@ -252,10 +252,10 @@ static int hook_deps(paved_host *h, json_t *args, json_t **result, char **errmsg
 }
 
 /* catalog.search {"text", "limit"?} -> [{"ref","title","description","owner","score"}] */
-static int hook_search(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_search(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	const char *text = c ? arg_str(args, "text", errmsg) : NULL;
 	char *err = NULL;
 	if (!text)
@@ -265,10 +265,10 @@ static int hook_search(paved_host *h, json_t *args, json_t **result, char **errm
 }
 
 /* catalog.graph {"ref"?, "format"?, "depth"?} -> {"format","text"} */
-static int hook_graph(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_graph(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	struct cat_db *c = cat_plugin_db(h, errmsg);
+	struct cat_db *c = cat_plugin_db(ctx, errmsg);
 	char *ref = NULL, *err = NULL;
 	const char *format = json_string_value(json_object_get(args, "format"));
 	if (!c)
@@ -307,18 +307,18 @@ static const struct {
 	{ "cli.catalog", cat_cli, NULL },
 };
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	cat_api = a;
+	PAVED_PLUGIN_INIT2(a);
 	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
-		if (a->provide(h, hooks[i].hook, hooks[i].fn, hooks[i].data, NULL, errmsg))
+		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, hooks[i].data, NULL, errmsg))
 			return PAVED_ERR;
 	return PAVED_OK;
 }
 
-static void fini(paved_host *h)
+static void fini(paved_ctx *ctx)
 {
-	(void)h;
+	(void)ctx;
 	if (db_open)
 		cat_db_close(&db);
 	db_open = false;

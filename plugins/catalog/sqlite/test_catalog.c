@@ -127,10 +127,10 @@ static struct { char name[64]; paved_fn fn; void *data; } fake_hooks[32];
 static int nfake;
 static json_t *events;
 
-static int f_provide(paved_host *h, const char *hook, paved_fn fn, void *data,
+static int f_provide(paved_ctx *ctx, const char *hook, paved_fn fn, void *data,
                      void (*free_data)(void *), char **errmsg)
 {
-	(void)h, (void)free_data, (void)errmsg;
+	(void)ctx, (void)free_data, (void)errmsg;
 	ck_assert_int_lt(nfake, (int)(sizeof fake_hooks / sizeof fake_hooks[0]));
 	snprintf(fake_hooks[nfake].name, sizeof fake_hooks[nfake].name, "%s", hook);
 	fake_hooks[nfake].fn = fn;
@@ -149,21 +149,21 @@ static int f_error(char **errmsg, const char *fmt, ...)
 	return PAVED_ERR;
 }
 
-static void f_emit(paved_host *h, const char *event, json_t *fields)
+static void f_emit(paved_ctx *ctx, const char *event, json_t *fields)
 {
-	(void)h;
+	(void)ctx;
 	json_array_append_new(events, json_pack("{s:s, s:O?}", "event", event, "fields", fields));
 }
 
-static const char *f_home(paved_host *h)
+static const char *f_home(paved_ctx *ctx)
 {
-	(void)h;
+	(void)ctx;
 	return tdir;
 }
 
-static int f_call(paved_host *h, const char *hook, json_t *args, json_t **result, char **errmsg)
+static int f_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result, char **errmsg)
 {
-	(void)h, (void)args, (void)result;
+	(void)ctx, (void)args, (void)result;
 	f_error(errmsg, "no plugin provides '%s'", hook);
 	return PAVED_NOHOOK;
 }
@@ -198,7 +198,7 @@ static void hooks_setup(void)
 	tdb_setup();
 	nfake = 0;
 	events = json_array();
-	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
+	ck_assert_int_eq(catalog_LTX_paved_plugin.init(NULL, &fake_api, &err), PAVED_OK);
 }
 
 static void hooks_teardown(void)
@@ -323,13 +323,13 @@ START_TEST(test_hook_import)
 }
 END_TEST
 
-/* A host that hands out its state connection (api->state_db): the
+/* A host that hands out its state connection (paved->state_db): the
  * catalog keeps its tables there, nests in a transaction the host has
  * open, and leaves the connection open at fini. */
 static sqlite3 *host_db;
-static struct sqlite3 *f_state_db(paved_host *h)
+static struct sqlite3 *f_state_db(paved_ctx *ctx)
 {
-	(void)h;
+	(void)ctx;
 	return host_db;
 }
 
@@ -359,7 +359,7 @@ START_TEST(test_shared_state_connection)
 	ck_assert_int_eq(sqlite3_open(":memory:", &host_db), SQLITE_OK);
 	fake_api.state_db = f_state_db;
 	nfake = 0;
-	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
+	ck_assert_int_eq(catalog_LTX_paved_plugin.init(NULL, &fake_api, &err), PAVED_OK);
 	snprintf(args, sizeof args, one_entity, "kept");
 	ck_assert_int_eq(hcall("catalog.put", args, &r, &err), PAVED_OK);
 	json_decref(r);
@@ -389,7 +389,7 @@ START_TEST(test_shared_state_connection)
 	host_db = NULL;
 	fake_api.state_db = NULL;
 	nfake = 0;
-	ck_assert_int_eq(catalog_LTX_paved_plugin.init(&fake_api, NULL, &err), PAVED_OK);
+	ck_assert_int_eq(catalog_LTX_paved_plugin.init(NULL, &fake_api, &err), PAVED_OK);
 }
 END_TEST
 

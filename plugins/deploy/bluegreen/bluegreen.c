@@ -16,41 +16,41 @@
 
 #include "pc.h"
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
-static void replica_call(paved_host *h, const char *hook, const char *svc, const char *env,
+static void replica_call(paved_ctx *ctx, const char *hook, const char *svc, const char *env,
                          json_t *id)
 {
 	json_t *a = json_pack("{ss ss sO}", "service", svc, "env", env, "id", id);
-	pc_call(api, h, hook, a, NULL, NULL);
+	pc_call(ctx, hook, a, NULL, NULL);
 	json_decref(a);
 }
 
-static void step(paved_host *h, const char *svc, const char *env, const char *what)
+static void step(paved_ctx *ctx, const char *svc, const char *env, const char *what)
 {
 	json_t *ev = json_pack("{ss ss ss ss}", "service", svc, "env", env, "strategy", "bluegreen",
 	                       "step", what);
-	api->emit(h, "deploy.step", ev);
+	paved->emit(ctx, "deploy.step", ev);
 	json_decref(ev);
 }
 
-static int h_bluegreen(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_bluegreen(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *svc = json_string_value(json_object_get(args, "service"));
 	const char *env = json_string_value(json_object_get(args, "env")) ?: "dev";
 	if (!svc || !*svc)
-		return api->error(errmsg, "argument 'service' is required");
+		return paved->error(errmsg, "argument 'service' is required");
 	int n = (int)json_integer_value(json_object_get(args, "replicas"));
 	if (n <= 0)
 		n = 2;
 	double timeout = json_number_value(json_object_get(args, "health_timeout"));
 	json_t *ks = json_object_get(args, "keep_seconds");
 	if (!json_is_number(ks))
-		ks = api->option(h, "keep_seconds");
+		ks = paved->option(ctx, "keep_seconds");
 	double keep = json_is_number(ks) ? json_number_value(ks) : 300;
 	json_t *se = json_pack("{ss ss}", "service", svc, "env", env), *st = NULL;
-	pc_call(api, h, "runtime.status", se, &st, NULL);
+	pc_call(ctx, "runtime.status", se, &st, NULL);
 	json_t *live = json_array(), *news = json_array();
 	size_t i;
 	json_t *r;
@@ -59,17 +59,17 @@ static int h_bluegreen(paved_host *h, json_t *args, json_t **result, char **errm
 		if (json_is_true(json_object_get(r, "enabled")))
 			json_array_append(live, json_object_get(r, "id"));
 		else
-			replica_call(h, "runtime.remove", svc, env, json_object_get(r, "id"));
+			replica_call(ctx, "runtime.remove", svc, env, json_object_get(r, "id"));
 	}
 	json_decref(st);
 	int rc = PAVED_OK;
 	char *err = NULL;
-	step(h, svc, env, "start new colour");
+	step(ctx, svc, env, "start new colour");
 	for (int k = 0; k < n && !rc; k++) {
 		json_t *a = json_deep_copy(args), *res = NULL;
 		json_object_set_new(a, "service", json_string(svc));
 		json_object_set_new(a, "env", json_string(env));
-		rc = pc_call(api, h, "runtime.start", a, &res, &err);
+		rc = pc_call(ctx, "runtime.start", a, &res, &err);
 		if (!rc)
 			json_array_append(news, json_object_get(res, "id"));
 		json_decref(a), json_decref(res);
@@ -79,26 +79,26 @@ static int h_bluegreen(paved_host *h, json_t *args, json_t **result, char **errm
 			break;
 		json_t *a = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", r,
 		                      "timeout", timeout > 0 ? timeout : 30.0);
-		rc = pc_call(api, h, "runtime.wait", a, NULL, &err);
+		rc = pc_call(ctx, "runtime.wait", a, NULL, &err);
 		json_decref(a);
 	}
 	if (!rc) {
-		step(h, svc, env, "new colour healthy; switch traffic");
+		step(ctx, svc, env, "new colour healthy; switch traffic");
 		json_t *a = json_pack("{ss ss sO sO sf}", "service", svc, "env", env, "enable", news,
 		                      "disable", live, "keep_seconds", keep);
-		rc = pc_call(api, h, "runtime.switch", a, NULL, &err);
+		rc = pc_call(ctx, "runtime.switch", a, NULL, &err);
 		json_decref(a);
 	}
 	if (rc) {   /* the live colour never left traffic: drop the new one */
 		json_array_foreach(news, i, r)
-			replica_call(h, "runtime.remove", svc, env, r);
+			replica_call(ctx, "runtime.remove", svc, env, r);
 		int rolled = json_array_size(live) > 0;
 		*result = json_pack("{ss}", "outcome", rolled ? "rolled_back" : "failed");
-		api->error(errmsg, "%s%s", err ? err : "blue-green deploy failed",
+		paved->error(errmsg, "%s%s", err ? err : "blue-green deploy failed",
 		           rolled ? "; rolled back, the previous version keeps serving" : "");
 	} else {
-		step(h, svc, env, "switched; old colour kept out of traffic");
-		api->log(h, PAVED_LOG_INFO, "bluegreen: %s/%s switched to %zu new replicas; the old "
+		step(ctx, svc, env, "switched; old colour kept out of traffic");
+		paved->log(ctx, PAVED_LOG_INFO, "bluegreen: %s/%s switched to %zu new replicas; the old "
 		         "colour (%zu) stays up %.0f s for paved rollback", env, svc,
 		         json_array_size(news), json_array_size(live), keep);
 		*result = json_pack("{ss si sO sf}", "outcome", "success", "replicas", n,
@@ -109,10 +109,10 @@ static int h_bluegreen(paved_host *h, json_t *args, json_t **result, char **errm
 	return rc ? PAVED_ERR : PAVED_OK;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	return api->provide(h, "deploy.bluegreen", h_bluegreen, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(a);
+	return paved->provide(ctx, "deploy.bluegreen", h_bluegreen, NULL, NULL, errmsg);
 }
 
 static const struct paved_option options[] = {

@@ -45,7 +45,7 @@ static int help(json_t *args, const char *usage)
 #define U_STOP "paved stop [SERVICE] [--env ENV]   (no SERVICE: everything, and HAProxy)"
 #define U_LOGS "paved logs SERVICE [--env ENV] [-f]"
 
-static int cli_deploy(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int cli_deploy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	if (help(args, U_DEPLOY))
 		return PAVED_OK;
@@ -64,7 +64,7 @@ static int cli_deploy(paved_host *h, json_t *args, json_t **result, char **errms
 		if (v)
 			json_object_set_new(a, keys[i][1], json_string(v));
 	}
-	int rc = h_service(h, a, &res, errmsg, data);
+	int rc = h_service(ctx, a, &res, errmsg, data);
 	json_decref(a);
 	if (rc)
 		return rc;
@@ -78,7 +78,7 @@ static int cli_deploy(paved_host *h, json_t *args, json_t **result, char **errms
 	return PAVED_OK;
 }
 
-static int cli_status(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int cli_status(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	if (help(args, U_STATUS))
 		return PAVED_OK;
@@ -90,7 +90,7 @@ static int cli_status(paved_host *h, json_t *args, json_t **result, char **errms
 		json_object_set_new(a, "service", json_string(svc));
 	if (env)
 		json_object_set_new(a, "env", json_string(env));
-	int rc = pc_call(api, h, "runtime.status", a, &st, errmsg);
+	int rc = pc_call(ctx, "runtime.status", a, &st, errmsg);
 	json_decref(a);
 	if (rc)
 		return rc;
@@ -100,12 +100,12 @@ static int cli_status(paved_host *h, json_t *args, json_t **result, char **errms
 		char key[256];
 		snprintf(key, sizeof key, "current/%s/%s", json_string_value(json_object_get(s, "env")),
 		         json_string_value(json_object_get(s, "service")));
-		json_t *cur = api->state_get(h, "deploy", key);
+		json_t *cur = paved->state_get(ctx, "deploy", key);
 		snprintf(key, sizeof key, "last/%s/%s", json_string_value(json_object_get(s, "env")),
 		         json_string_value(json_object_get(s, "service")));
-		json_t *last = api->state_get(h, "deploy", key);
+		json_t *last = paved->state_get(ctx, "deploy", key);
 		const char *lid = json_string_value(json_object_get(last, "id"));
-		json_t *fresh = lid ? api->state_get(h, "deploy", lid) : NULL;   /* rollback updates it */
+		json_t *fresh = lid ? paved->state_get(ctx, "deploy", lid) : NULL;   /* rollback updates it */
 		if (fresh)
 			json_decref(last), last = fresh;
 		/* the latest attempt when it is not the live one (a failed deploy) */
@@ -160,7 +160,7 @@ static int cli_status(paved_host *h, json_t *args, json_t **result, char **errms
 	return PAVED_OK;
 }
 
-static int cli_stop(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int cli_stop(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	if (help(args, U_STOP))
 		return PAVED_OK;
@@ -172,7 +172,7 @@ static int cli_stop(paved_host *h, json_t *args, json_t **result, char **errmsg,
 		json_object_set_new(a, "service", json_string(svc));
 	if (env)
 		json_object_set_new(a, "env", json_string(env));
-	int rc = pc_call(api, h, "runtime.stop", a, &res, errmsg);
+	int rc = pc_call(ctx, "runtime.stop", a, &res, errmsg);
 	json_decref(a);
 	if (rc)
 		return rc;
@@ -189,7 +189,7 @@ static int cli_stop(paved_host *h, json_t *args, json_t **result, char **errmsg,
 static volatile sig_atomic_t logs_stop;
 static void on_int(int s) { (void)s; logs_stop = 1; }
 
-static int cli_logs(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int cli_logs(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	if (help(args, U_LOGS))
 		return PAVED_OK;
@@ -204,10 +204,10 @@ static int cli_logs(paved_host *h, json_t *args, json_t **result, char **errmsg,
 		*result = exit_code(2);
 		return PAVED_OK;
 	}
-	char *dir = pc_printf("%s/logs/%s/%s", api->home(h), env ? env : "dev", svc);
+	char *dir = pc_printf("%s/logs/%s/%s", paved->home(ctx), env ? env : "dev", svc);
 	DIR *d = opendir(dir);
 	if (!d) {
-		int r = api->error(errmsg, "no logs for %s (%s): is it deployed?", svc, dir);
+		int r = paved->error(errmsg, "no logs for %s (%s): is it deployed?", svc, dir);
 		free(dir);
 		return r;
 	}

@@ -18,22 +18,22 @@
 #include <unistd.h>
 #include <yaml.h>
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
-static int opt_int(paved_host *h, const char *name, int dflt)
+static int opt_int(paved_ctx *ctx, const char *name, int dflt)
 {
-	json_t *v = api->option(h, name);
+	json_t *v = paved->option(ctx, name);
 	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
 }
 
-static void event(paved_host *h, const char *name, json_t *rec, const char *step)
+static void event(paved_ctx *ctx, const char *name, json_t *rec, const char *step)
 {
 	json_t *f = json_pack("{sO sO sO sO}", "service", json_object_get(rec, "service"),
 	                      "env", json_object_get(rec, "env"), "version", json_object_get(rec, "version"),
 	                      "strategy", json_object_get(rec, "strategy"));
 	if (step)
 		json_object_set_new(f, "step", json_string(step));
-	api->emit(h, name, f);
+	paved->emit(ctx, name, f);
 	json_decref(f);
 }
 
@@ -43,7 +43,7 @@ static void event(paved_host *h, const char *name, json_t *rec, const char *step
  * puts them in traffic, then takes out of traffic the old ones no longer
  * needed to keep N in traffic.  Old replicas keep running (out of traffic)
  * until every new one is healthy, so a failed rollout is undone instantly. */
-static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_rolling(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *svc = json_string_value(json_object_get(args, "service"));
@@ -63,7 +63,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 	double timeout = json_number_value(json_object_get(args, "health_timeout"));
 	json_t *st = NULL, *olds = json_array(), *news = json_array();
 	json_t *se = json_pack("{ss ss}", "service", svc, "env", env);
-	pc_call(api, h, "runtime.status", se, &st, NULL);
+	pc_call(ctx, "runtime.status", se, &st, NULL);
 	size_t i, nin = 0, oi = 0;
 	json_t *r;
 	/* in-traffic old replicas first: they are the ones taken out step by step */
@@ -81,7 +81,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 		for (int k = 0; k < unav && oi < nin; k++, oi++) {
 			json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id",
 			                       json_array_get(olds, oi));
-			pc_call(api, h, "runtime.disable", ia, NULL, NULL);
+			pc_call(ctx, "runtime.disable", ia, NULL, NULL);
 			json_decref(ia);
 		}
 		json_t *batch = json_array();
@@ -89,12 +89,12 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 			json_t *a = json_deep_copy(args), *res = NULL;
 			json_object_set_new(a, "service", json_string(svc));
 			json_object_set_new(a, "env", json_string(env));
-			rc = pc_call(api, h, "runtime.start", a, &res, &err);
+			rc = pc_call(ctx, "runtime.start", a, &res, &err);
 			json_decref(a);
 			if (!rc) {
 				json_array_append(news, json_object_get(res, "id"));
 				json_array_append(batch, json_object_get(res, "id"));
-				api->log(h, PAVED_LOG_INFO, "rolling: started replica %s; waiting for /health",
+				paved->log(ctx, PAVED_LOG_INFO, "rolling: started replica %s; waiting for /health",
 				         json_string_value(json_object_get(res, "id")));
 			}
 			json_decref(res);
@@ -105,10 +105,10 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 				break;
 			json_t *ia = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", id,
 			                       "timeout", timeout > 0 ? timeout : 30.0);
-			rc = pc_call(api, h, "runtime.wait", ia, NULL, &err) || pc_call(api, h, "runtime.enable", ia, NULL, &err);
+			rc = pc_call(ctx, "runtime.wait", ia, NULL, &err) || pc_call(ctx, "runtime.enable", ia, NULL, &err);
 			json_t *ev = json_pack("{ss ss sO ss}", "service", svc, "env", env, "replica", id,
 			                       "step", rc ? "replica unhealthy" : "replica in traffic");
-			api->emit(h, "deploy.step", ev);
+			paved->emit(ctx, "deploy.step", ev);
 			json_decref(ev);
 			json_decref(ia);
 		}
@@ -119,7 +119,7 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 		while (!rc && nin - oi > (size_t)(n > done ? n - done : 0)) {
 			json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id",
 			                       json_array_get(olds, oi++));
-			pc_call(api, h, "runtime.disable", ia, NULL, NULL);
+			pc_call(ctx, "runtime.disable", ia, NULL, NULL);
 			json_decref(ia);
 		}
 	}
@@ -128,18 +128,18 @@ static int h_rolling(paved_host *h, json_t *args, json_t **result, char **errmsg
 	json_array_foreach(keep, i, r) {
 		json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
 		if (rc && i < nin)
-			pc_call(api, h, "runtime.enable", ia, NULL, NULL);
+			pc_call(ctx, "runtime.enable", ia, NULL, NULL);
 		json_decref(ia);
 	}
 	json_array_foreach(gone, i, r) {
 		json_t *ia = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
-		pc_call(api, h, "runtime.remove", ia, NULL, NULL);
+		pc_call(ctx, "runtime.remove", ia, NULL, NULL);
 		json_decref(ia);
 	}
 	if (rc) {
 		int rolled = nin > 0;
 		*result = json_pack("{ss}", "outcome", rolled ? "rolled_back" : "failed");
-		api->error(errmsg, "%s%s", err ? err : "rollout failed",
+		paved->error(errmsg, "%s%s", err ? err : "rollout failed",
 		           rolled ? "; rolled back, the previous version keeps serving" : "");
 	} else {
 		*result = json_pack("{ss si}", "outcome", "success", "replicas", n);
@@ -169,10 +169,10 @@ static json_t *argv_of(const char *s)
 }
 
 /* the credentials of SVC's resources in ENV (provision.env), a new object */
-static json_t *svc_env(paved_host *h, const char *svc, const char *env)
+static json_t *svc_env(paved_ctx *ctx, const char *svc, const char *env)
 {
 	json_t *envv = json_object(), *list = NULL;
-	if (pc_call(api, h, "provision.list", NULL, &list, NULL) == PAVED_OK) {
+	if (pc_call(ctx, "provision.list", NULL, &list, NULL) == PAVED_OK) {
 		size_t i;
 		json_t *r;
 		json_array_foreach(list, i, r) {
@@ -181,7 +181,7 @@ static json_t *svc_env(paved_host *h, const char *svc, const char *env)
 			if (!rs || !re || strcmp(rs, svc) || strcmp(re, env))
 				continue;
 			json_t *a = json_pack("{sO}", "name", json_object_get(r, "name")), *e = NULL;
-			if (pc_call(api, h, "provision.env", a, &e, NULL) == PAVED_OK)
+			if (pc_call(ctx, "provision.env", a, &e, NULL) == PAVED_OK)
 				json_object_update(envv, e);
 			json_decref(a), json_decref(e);
 		}
@@ -308,7 +308,7 @@ static json_t *trim_prev(json_t *rec, int depth)
 	return c;
 }
 
-static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_service(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *svc = json_string_value(json_object_get(args, "name"));
@@ -320,16 +320,16 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	const char *strategy = json_string_value(json_object_get(args, "strategy"));
 	const char *ref = json_string_value(json_object_get(args, "version")) ?: "HEAD";
 	if (!svc || !*svc || strchr(svc, '/') || strchr(env, '/'))
-		return api->error(errmsg, "argument 'name' (a service name) is required");
-	const char *home = api->home(h);
+		return paved->error(errmsg, "argument 'name' (a service name) is required");
+	const char *home = paved->home(ctx);
 	char key[256];
 	json_t *last = NULL;
 	if (!dir) {
 		snprintf(key, sizeof key, "current/%s/%s", env, svc);
-		last = api->state_get(h, "deploy", key);
+		last = paved->state_get(ctx, "deploy", key);
 		dir = json_string_value(json_object_get(last, "dir"));
 		if (!dir)
-			return api->error(errmsg, "no directory for '%s': pass --dir DIR (its working copy)", svc);
+			return paved->error(errmsg, "no directory for '%s': pass --dir DIR (its working copy)", svc);
 	}
 	double t0 = ru_now();
 	char id[64];
@@ -355,19 +355,19 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		char *ct[] = { "git", "-C", rel, "show", "-s", "--format=%cI", out, NULL };
 		char *ctime = NULL;
 		if (ru_run(clone, NULL, buildlog, NULL, 120) || ru_run(co, NULL, buildlog, NULL, 120))
-			rc = api->error(errmsg, "cannot check out %s of %s (see %s)", ref, dir, buildlog);
+			rc = paved->error(errmsg, "cannot check out %s of %s (see %s)", ref, dir, buildlog);
 		else if (ru_run(ct, NULL, NULL, &ctime, 30) == 0) {
 			ctime[strcspn(ctime, "\n")] = 0;
 			json_object_set_new(rec, "commit_time", json_string(ctime));
 		}
 		free(ctime);
 	} else if (strcmp(ref, "HEAD")) {
-		rc = api->error(errmsg, "no commit '%s' in %s", ref, dir);
+		rc = paved->error(errmsg, "no commit '%s' in %s", ref, dir);
 	} else {
 		json_object_set_new(rec, "version", json_string("uncommitted"));
 		char *cp[] = { "cp", "-a", (char *)dir, rel, NULL };
 		if (ru_run(cp, NULL, buildlog, NULL, 120))
-			rc = api->error(errmsg, "cannot copy %s to %s", dir, rel);
+			rc = paved->error(errmsg, "cannot copy %s to %s", dir, rel);
 	}
 	free(gitv[6]);
 	free(out);
@@ -377,15 +377,15 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	struct dcfg cfg = { 0 };
 	char *cerr = NULL;
 	if (!rc && dcfg_read(rel, env, &cfg, &cerr))
-		rc = api->error(errmsg, "%s", cerr);
+		rc = paved->error(errmsg, "%s", cerr);
 	free(cerr);
 	if (!strategy)   /* --strategy, else platform.yaml (per env), else rolling */
 		strategy = cfg.strategy ? cfg.strategy : "rolling";
 	json_object_set_new(rec, "strategy", json_string(strategy));
-	event(h, "deploy.started", rec, NULL);
+	event(ctx, "deploy.started", rec, NULL);
 	if (!rc && !strchr(strategy, '.') && !strchr(strategy, '/')) {
 		json_t *pa = json_pack("{ss ss}", "service", svc, "env", env);
-		pc_call(api, h, "runtime.prune", pa, NULL, NULL);
+		pc_call(ctx, "runtime.prune", pa, NULL, NULL);
 		json_decref(pa);
 	}
 	const char *build = NULL, *run = NULL;
@@ -400,33 +400,33 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		build = cfg.build && *cfg.build ? cfg.build : NULL;
 	if (cfg.run)
 		run = cfg.run;
-	int replicas = cfg.replicas ? cfg.replicas : opt_int(h, "replicas", 2);
+	int replicas = cfg.replicas ? cfg.replicas : opt_int(ctx, "replicas", 2);
 	if (!rc && build) {
 		json_t *bv = argv_of(build);
 		char *av[16] = { 0 };
 		for (size_t i = 0; i < json_array_size(bv) && i < 15; i++)
 			av[i] = (char *)json_string_value(json_array_get(bv, i));
-		event(h, "deploy.step", rec, "build");
+		event(ctx, "deploy.step", rec, "build");
 		struct stat sb;
 		long off = stat(buildlog, &sb) == 0 ? (long)sb.st_size : 0;
 		int st = ru_run(av, rel, buildlog, NULL, 600);
 		json_decref(bv);
 		if (st) {
 			char *ll = last_line(buildlog, off);
-			rc = api->error(errmsg, "the build command '%s' failed (exit %d)%s%s (full output: %s); "
+			rc = paved->error(errmsg, "the build command '%s' failed (exit %d)%s%s (full output: %s); "
 			                "nothing changed, the running version keeps serving",
 			                build, st, *ll ? ": " : "", ll, buildlog);
 			free(ll);
 		}
 	}
 	/* credentials of the service's resources in this env */
-	json_t *envv = rc ? json_object() : svc_env(h, svc, env);
+	json_t *envv = rc ? json_object() : svc_env(ctx, svc, env);
 	json_t *url = NULL;
 	if (!rc) {
 		json_t *a = json_pack("{ss ss}", "service", svc, "env", env), *res = NULL;
-		rc = pc_call(api, h, "runtime.ensure", a, &res, &err);
+		rc = pc_call(ctx, "runtime.ensure", a, &res, &err);
 		if (rc)
-			rc = api->error(errmsg, "%s", err);
+			rc = paved->error(errmsg, "%s", err);
 		url = json_incref(json_object_get(res, "url"));
 		json_decref(a), json_decref(res);
 		free(err);
@@ -437,19 +437,19 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		                      "version", json_object_get(rec, "version"), "dir", rel,
 		                      "argv", argv_of(run), "env_vars", envv,
 		                      "replicas", replicas,
-		                      "health_timeout", (double)opt_int(h, "health_timeout", 30));
-		json_object_set_new(a, "max_surge", json_integer(opt_int(h, "max_surge", 1)));
-		json_object_set_new(a, "max_unavailable", json_integer(opt_int(h, "max_unavailable", 0)));
+		                      "health_timeout", (double)opt_int(ctx, "health_timeout", 30));
+		json_object_set_new(a, "max_surge", json_integer(opt_int(ctx, "max_surge", 1)));
+		json_object_set_new(a, "max_unavailable", json_integer(opt_int(ctx, "max_unavailable", 0)));
 		char *hook = pc_printf("deploy.%s", strategy), *e2 = NULL;
 		json_t *res = NULL, *st0 = NULL, *sa = json_pack("{ss ss}", "service", svc, "env", env);
-		pc_call(api, h, "runtime.status", sa, &st0, NULL);
+		pc_call(ctx, "runtime.status", sa, &st0, NULL);
 		int had = json_array_size(json_object_get(json_array_get(st0, 0), "replicas")) > 0;
 		json_decref(sa), json_decref(st0);
-		int st = pc_call(api, h, hook, a, &res, &e2);
+		int st = pc_call(ctx, hook, a, &res, &e2);
 		if (st == PAVED_NOHOOK)
-			rc = api->error(errmsg, "unknown strategy '%s': no plugin provides %s", strategy, hook);
+			rc = paved->error(errmsg, "unknown strategy '%s': no plugin provides %s", strategy, hook);
 		else if (st) {
-			rc = api->error(errmsg, "%s", e2 ? e2 : "deploy failed");
+			rc = paved->error(errmsg, "%s", e2 ? e2 : "deploy failed");
 			json_object_set_new(rec, "outcome", json_string(had ? "rolled_back" : "failed"));
 		}
 		free(hook), free(e2);
@@ -468,7 +468,7 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		json_object_set_new(rec, "build", json_string(build));
 	if (!rc) {   /* what paved rollback returns to */
 		snprintf(key, sizeof key, "current/%s/%s", env, svc);
-		json_t *prev = api->state_get(h, "deploy", key);
+		json_t *prev = paved->state_get(ctx, "deploy", key);
 		if (prev)
 			json_object_set_new(rec, "previous", trim_prev(prev, 4));
 		json_decref(prev);
@@ -477,20 +477,20 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 		json_object_set(rec, "url", url);
 	char *e3 = NULL;
 	snprintf(key, sizeof key, "%s", id);
-	api->state_put(h, "deploy", key, rec, &e3);
+	paved->state_put(ctx, "deploy", key, rec, &e3);
 	free(e3);
 	e3 = NULL;
 	snprintf(key, sizeof key, "last/%s/%s", env, svc);   /* the latest attempt, whatever its outcome */
-	api->state_put(h, "deploy", key, rec, &e3);
+	paved->state_put(ctx, "deploy", key, rec, &e3);
 	free(e3);
 	e3 = NULL;
 	const char *outcome = json_string_value(json_object_get(rec, "outcome"));
 	if (!rc) {
 		snprintf(key, sizeof key, "current/%s/%s", env, svc);
-		api->state_put(h, "deploy", key, rec, &e3);
+		paved->state_put(ctx, "deploy", key, rec, &e3);
 		free(e3);
 	}
-	event(h, !rc ? "deploy.succeeded" : !strcmp(outcome, "rolled_back") ? "deploy.rolled_back"
+	event(ctx, !rc ? "deploy.succeeded" : !strcmp(outcome, "rolled_back") ? "deploy.rolled_back"
 	      : "deploy.failed", rec, NULL);
 	if (!rc)
 		*result = json_pack("{sO sO ss ss}", "url", url ? url : json_null(), "version",
@@ -501,20 +501,20 @@ static int h_service(paved_host *h, json_t *args, json_t **result, char **errmsg
 	return rc;
 }
 
-static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_destroy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)result;
 	const char *svc = json_string_value(json_object_get(args, "name"));
 	const char *env = json_string_value(json_object_get(args, "env")) ?: "dev";
 	if (!svc)
-		return api->error(errmsg, "argument 'name' is required");
+		return paved->error(errmsg, "argument 'name' is required");
 	json_t *a = json_pack("{ss ss}", "service", svc, "env", env);
-	int rc = pc_call(api, h, "runtime.destroy", a, NULL, errmsg);
+	int rc = pc_call(ctx, "runtime.destroy", a, NULL, errmsg);
 	json_decref(a);
 	char key[256];
 	snprintf(key, sizeof key, "current/%s/%s", env, svc);
 	char *e = NULL;
-	api->state_del(h, "deploy", key, &e);
+	paved->state_del(ctx, "deploy", key, &e);
 	free(e);
 	return rc;
 }
@@ -522,9 +522,9 @@ static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg
 #include "cli.c"
 #include "rollback.c"
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
+	PAVED_PLUGIN_INIT2(a);
 	static const struct { const char *hook; paved_fn fn; } hooks[] = {
 		{ "deploy.service", h_service }, { "deploy.rolling", h_rolling },
 		{ "deploy.destroy", h_destroy }, { "cli.deploy", cli_deploy },
@@ -532,7 +532,7 @@ static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 		{ "deploy.rollback", h_rollback }, { "cli.rollback", cli_rollback },
 	};
 	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
-		if (api->provide(h, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
+		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
 			return PAVED_ERR;
 	return PAVED_OK;
 }

@@ -43,7 +43,7 @@
 #define DEFAULT_BRANCH  "main"
 #define DEFAULT_MESSAGE "Initial commit from paved"
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
 /* ---- validation -------------------------------------------------------- */
 
@@ -61,7 +61,7 @@ static bool valid_name(const char *s)
 
 static int bad_name(char **errmsg, const char *name)
 {
-	return api->error(errmsg, "invalid repository name '%s': use lowercase letters, "
+	return paved->error(errmsg, "invalid repository name '%s': use lowercase letters, "
 	                  "digits and '-' (max 63)", name);
 }
 
@@ -118,13 +118,13 @@ static int check_keys(json_t *args, const char *const known[], char **errmsg)
 	const char *key;
 	json_t *v;
 	if (args && !json_is_object(args))
-		return api->error(errmsg, "arguments must be a JSON object");
+		return paved->error(errmsg, "arguments must be a JSON object");
 	json_object_foreach(args, key, v) {
 		size_t i = 0;
 		while (known[i] && strcmp(known[i], key) != 0)
 			i++;
 		if (!known[i])
-			return api->error(errmsg, "unknown argument '%s'", key);
+			return paved->error(errmsg, "unknown argument '%s'", key);
 	}
 	return PAVED_OK;
 }
@@ -138,7 +138,7 @@ static int opt_string(json_t *args, const char *key, const char *def, const char
 	if (!v || json_is_null(v))
 		return PAVED_OK;
 	if (!json_is_string(v) || !*json_string_value(v))
-		return api->error(errmsg, "argument '%s' must be a non-empty string", key);
+		return paved->error(errmsg, "argument '%s' must be a non-empty string", key);
 	*out = json_string_value(v);
 	return PAVED_OK;
 }
@@ -147,10 +147,10 @@ static int opt_string(json_t *args, const char *key, const char *def, const char
 
 /* $PAVED_HOME/forge/NAME.git (or the forge itself for NAME NULL).  Caller
  * frees; NULL when out of memory. */
-static char *repo_path(paved_host *h, const char *name)
+static char *repo_path(paved_ctx *ctx, const char *name)
 {
-	return name ? pc_printf("%s/forge/%s.git", api->home(h), name)
-	            : pc_printf("%s/forge", api->home(h));
+	return name ? pc_printf("%s/forge/%s.git", paved->home(ctx), name)
+	            : pc_printf("%s/forge", paved->home(ctx));
 }
 
 /* PATH as a git config value: double-quoted, with \ " newline and tab
@@ -194,7 +194,7 @@ struct req {
 };
 
 /* Read and validate the arguments of forge.local into R. */
-static int read_request(paved_host *h, json_t *args, struct req *r, char **errmsg)
+static int read_request(paved_ctx *ctx, json_t *args, struct req *r, char **errmsg)
 {
 	static const char *const known[] = { "name", "dir", "description", "branch",
 	                                     "message", "author", NULL };
@@ -205,41 +205,41 @@ static int read_request(paved_host *h, json_t *args, struct req *r, char **errms
 	r->name = json_string_value(json_object_get(args, "name"));
 	r->dir = json_string_value(json_object_get(args, "dir"));
 	if (!r->name)
-		return api->error(errmsg, "argument 'name' (a string) is required");
+		return paved->error(errmsg, "argument 'name' (a string) is required");
 	if (!valid_name(r->name))
 		return bad_name(errmsg, r->name);
 	if (!r->dir)
-		return api->error(errmsg, "argument 'dir' (an absolute path) is required");
+		return paved->error(errmsg, "argument 'dir' (an absolute path) is required");
 	if (r->dir[0] != '/')
-		return api->error(errmsg, "argument 'dir' must be an absolute path, not '%s'", r->dir);
+		return paved->error(errmsg, "argument 'dir' must be an absolute path, not '%s'", r->dir);
 	if (opt_string(args, "description", NULL, &r->desc, errmsg) ||
 	    opt_string(args, "branch", DEFAULT_BRANCH, &r->branch, errmsg) ||
 	    opt_string(args, "message", DEFAULT_MESSAGE, &r->message, errmsg) ||
-	    opt_string(args, "author", json_string_value(api->option(h, "author")), &author,
+	    opt_string(args, "author", json_string_value(paved->option(ctx, "author")), &author,
 	               errmsg))
 		return PAVED_ERR;
 	if (!valid_branch(r->branch))
-		return api->error(errmsg, "invalid branch name '%s': use letters, digits, '.', "
+		return paved->error(errmsg, "invalid branch name '%s': use letters, digits, '.', "
 		                  "'_', '-' and '/'", r->branch);
 	if (!author || !*author)
 		author = DEFAULT_AUTHOR;
 	if (parse_author(author, &r->aname, &r->aemail))
-		return api->error(errmsg, "invalid author '%s': use \"Name <email>\"", author);
-	const char *prog = json_string_value(api->option(h, "git"));
+		return paved->error(errmsg, "invalid author '%s': use \"Name <email>\"", author);
+	const char *prog = json_string_value(paved->option(ctx, "git"));
 	if (!prog || !*prog)
 		prog = "git";
 	if (!(r->git = fl_find_program(prog)))
-		return api->error(errmsg, "cannot run git ('%s'): %s; install git or set the "
+		return paved->error(errmsg, "cannot run git ('%s'): %s; install git or set the "
 		                  "option plugins.forge_local.git", prog, strerror(errno));
 	if (stat(r->dir, &st) != 0)
-		return api->error(errmsg, "cannot use working copy %s: %s", r->dir, strerror(errno));
+		return paved->error(errmsg, "cannot use working copy %s: %s", r->dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return api->error(errmsg, "working copy %s is not a directory", r->dir);
+		return paved->error(errmsg, "working copy %s is not a directory", r->dir);
 	char *dotgit = pc_printf("%s/.git", r->dir);
 	bool has = dotgit && fl_exists(dotgit);
 	free(dotgit);
 	if (has)
-		return api->error(errmsg, "%s is already a git repository (it has a .git); "
+		return paved->error(errmsg, "%s is already a git repository (it has a .git); "
 		                  "forge.local makes the initial commit itself", r->dir);
 	return PAVED_OK;
 }
@@ -252,14 +252,14 @@ static double now_ms(void)
 }
 
 /* Run git ARGV to completion; *ERRMSG in git's words on failure. */
-static int git(paved_host *h, char **env, const char *what, char *const argv[], char **errmsg)
+static int git(paved_ctx *ctx, char **env, const char *what, char *const argv[], char **errmsg)
 {
 	char *err = NULL;
 	double t0 = now_ms();
 	int rc = fl_run(argv, env, what, &err);
-	api->log(h, PAVED_LOG_DEBUG, "forge.local: git %s: %.1f ms", what, now_ms() - t0);
+	paved->log(ctx, PAVED_LOG_DEBUG, "forge.local: git %s: %.1f ms", what, now_ms() - t0);
 	if (rc)
-		api->error(errmsg, "%s", err ? err : "out of memory");
+		paved->error(errmsg, "%s", err ? err : "out of memory");
 	free(err);
 	return rc ? PAVED_ERR : PAVED_OK;
 }
@@ -282,7 +282,7 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 		goto oom;
 	m->sha = fl_read_line(p);
 	if (!m->sha || !is_sha(m->sha)) {
-		api->error(errmsg, "cannot read the new commit from %s: %s", p,
+		paved->error(errmsg, "cannot read the new commit from %s: %s", p,
 		           m->sha ? "not a commit id" : strerror(errno));
 		goto done;
 	}
@@ -293,7 +293,7 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	    !(q = pc_printf("%s/objects", m->bare)))
 		goto oom;
 	if (fl_link_tree(p, q) != 0) {
-		api->error(errmsg, "cannot copy the objects of %s to %s: %s", p, q, strerror(errno));
+		paved->error(errmsg, "cannot copy the objects of %s to %s: %s", p, q, strerror(errno));
 		goto done;
 	}
 	free(p), free(q), q = NULL;
@@ -301,7 +301,7 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	    !(text = pc_printf("%s\n", m->sha)))
 		goto oom;
 	if (fl_write_file(p, text) != 0) {
-		api->error(errmsg, "cannot write %s: %s", p, strerror(errno));
+		paved->error(errmsg, "cannot write %s: %s", p, strerror(errno));
 		goto done;
 	}
 	free(p);
@@ -311,7 +311,7 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 		    !(text = pc_printf("%s\n", r->desc)))
 			goto oom;
 		if (fl_write_file(p, text) != 0) {
-			api->error(errmsg, "cannot write %s: %s", p, strerror(errno));
+			paved->error(errmsg, "cannot write %s: %s", p, strerror(errno));
 			goto done;
 		}
 		free(p);
@@ -325,7 +325,7 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	                         q, r->branch, r->branch)))
 		goto oom;
 	if (fl_append_file(p, text) != 0) {
-		api->error(errmsg, "cannot write %s: %s", p, strerror(errno));
+		paved->error(errmsg, "cannot write %s: %s", p, strerror(errno));
 		goto done;
 	}
 	free(p);
@@ -334,13 +334,13 @@ static int publish(struct req *r, struct made *m, char **errmsg)
 	    !(text = pc_printf("%s\n", m->sha)))
 		goto oom;
 	if (fl_write_file(p, text) != 0) {
-		api->error(errmsg, "cannot write %s: %s", p, strerror(errno));
+		paved->error(errmsg, "cannot write %s: %s", p, strerror(errno));
 		goto done;
 	}
 	rc = PAVED_OK;
 	goto done;
 oom:
-	api->error(errmsg, "out of memory");
+	paved->error(errmsg, "out of memory");
 done:
 	free(p);
 	free(q);
@@ -350,28 +350,28 @@ done:
 
 /* Create the repositories for request R, filling M.  On failure the
  * caller undoes what M records. */
-static int make_repos(paved_host *h, struct req *r, struct made *m, char **errmsg)
+static int make_repos(paved_ctx *ctx, struct req *r, struct made *m, char **errmsg)
 {
 	char **env = NULL;
 	char *err = NULL;
 	int rc = PAVED_ERR;
 	double t0 = now_ms();
-	if (!(m->forge = repo_path(h, NULL)) || !(m->bare = repo_path(h, r->name)) ||
+	if (!(m->forge = repo_path(ctx, NULL)) || !(m->bare = repo_path(ctx, r->name)) ||
 	    !(m->url = pc_printf("file://%s", m->bare)) ||
 	    !(m->dotgit = pc_printf("%s/.git", r->dir)) ||
 	    !(env = fl_git_env(r->aname, r->aemail))) {
-		api->error(errmsg, "out of memory");
+		paved->error(errmsg, "out of memory");
 		goto done;
 	}
 	if (pc_mkdir_p(m->forge, 0777) != 0) {
-		api->error(errmsg, "cannot create the forge %s: %s", m->forge, strerror(errno));
+		paved->error(errmsg, "cannot create the forge %s: %s", m->forge, strerror(errno));
 		goto done;
 	}
 	/* reserve the name: mkdir is atomic, so two creators cannot both win */
 	if (mkdir(m->bare, 0777) != 0) {
 		rc = errno == EEXIST
-		     ? api->error(errmsg, "repository '%s' already exists at %s", r->name, m->bare)
-		     : api->error(errmsg, "cannot create %s: %s", m->bare, strerror(errno));
+		     ? paved->error(errmsg, "repository '%s' already exists at %s", r->name, m->bare)
+		     : paved->error(errmsg, "cannot create %s: %s", m->bare, strerror(errno));
 		goto done;
 	}
 	m->bare_made = true;
@@ -379,7 +379,7 @@ static int make_repos(paved_host *h, struct req *r, struct made *m, char **errms
 	                            "-q", "--bare", "--template=", "-b", (char *)r->branch,
 	                            m->bare, NULL };
 	if (fl_start(bare_init, env, "init --bare", &m->bare_init, &err)) {
-		api->error(errmsg, "%s", err ? err : "out of memory");
+		paved->error(errmsg, "%s", err ? err : "out of memory");
 		goto done;
 	}
 	m->git_made = true;
@@ -389,15 +389,15 @@ static int make_repos(paved_host *h, struct req *r, struct made *m, char **errms
 	char *const commit[] = { r->git, "-c", "commit.gpgsign=false",
 	                         "-c", "maintenance.auto=false", "-C", (char *)r->dir,
 	                         "commit", "-q", "--allow-empty", "-m", (char *)r->message, NULL };
-	if (git(h, env, "init", init, errmsg) || git(h, env, "add", add, errmsg) ||
-	    git(h, env, "commit", commit, errmsg))
+	if (git(ctx, env, "init", init, errmsg) || git(ctx, env, "add", add, errmsg) ||
+	    git(ctx, env, "commit", commit, errmsg))
 		goto done;
 	if (fl_finish(&m->bare_init, &err)) {
-		api->error(errmsg, "%s", err ? err : "out of memory");
+		paved->error(errmsg, "%s", err ? err : "out of memory");
 		goto done;
 	}
 	rc = publish(r, m, errmsg);
-	api->log(h, PAVED_LOG_DEBUG, "forge.local: %s: 4 git processes, %.1f ms", r->name,
+	paved->log(ctx, PAVED_LOG_DEBUG, "forge.local: %s: 4 git processes, %.1f ms", r->name,
 	         now_ms() - t0);
 done:
 	free(err);
@@ -422,24 +422,24 @@ static void made_free(struct made *m, bool undo)
 }
 
 /* forge.local: see the file comment and README.md. */
-static int forge_create(paved_host *h, json_t *args, json_t **result, char **errmsg,
+static int forge_create(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                         void *data)
 {
 	struct req r = { 0 };
 	struct made m = { .bare_init = { .pid = -1, .errfd = -1 } };
 	int rc;
 	(void)data;
-	rc = read_request(h, args, &r, errmsg);
+	rc = read_request(ctx, args, &r, errmsg);
 	if (rc == PAVED_OK)
-		rc = make_repos(h, &r, &m, errmsg);
+		rc = make_repos(ctx, &r, &m, errmsg);
 	if (rc == PAVED_OK) {
 		*result = json_pack("{s:s, s:s, s:s, s:s}", "url", m.url, "path", m.bare,
 		                    "commit", m.sha, "branch", r.branch);
 		json_t *ev = json_pack("{s:s, s:s}", "name", r.name, "url", m.url);
 		if (!*result || !ev)
-			rc = api->error(errmsg, "out of memory");
+			rc = paved->error(errmsg, "out of memory");
 		else
-			api->emit(h, "forge.repository.created", ev);
+			paved->emit(ctx, "forge.repository.created", ev);
 		json_decref(ev);
 		if (rc) {
 			json_decref(*result);
@@ -457,7 +457,7 @@ static int forge_create(paved_host *h, json_t *args, json_t **result, char **err
 
 /* forge.local.delete {"name"}: remove NAME.git.  It is first renamed to a
  * hidden name, so a half-removed repository never shows under its name. */
-static int forge_delete(paved_host *h, json_t *args, json_t **result, char **errmsg,
+static int forge_delete(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                         void *data)
 {
 	static const char *const known[] = { "name", NULL };
@@ -469,32 +469,32 @@ static int forge_delete(paved_host *h, json_t *args, json_t **result, char **err
 	if (check_keys(args, known, errmsg))
 		return PAVED_ERR;
 	if (!name)
-		return api->error(errmsg, "argument 'name' (a string) is required");
+		return paved->error(errmsg, "argument 'name' (a string) is required");
 	if (!valid_name(name))
 		return bad_name(errmsg, name);
-	if (!(path = repo_path(h, name)) || !(url = pc_printf("file://%s", path)) ||
-	    !(tmp = pc_printf("%s/forge/.%s.git.deleting-%ld", api->home(h), name,
+	if (!(path = repo_path(ctx, name)) || !(url = pc_printf("file://%s", path)) ||
+	    !(tmp = pc_printf("%s/forge/.%s.git.deleting-%ld", paved->home(ctx), name,
 	                        (long)getpid()))) {
-		rc = api->error(errmsg, "out of memory");
+		rc = paved->error(errmsg, "out of memory");
 		goto done;
 	}
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
-			api->error(errmsg, "no repository '%s'", name);
+			paved->error(errmsg, "no repository '%s'", name);
 		else
-			api->error(errmsg, "cannot use %s: %s", path, strerror(errno));
+			paved->error(errmsg, "cannot use %s: %s", path, strerror(errno));
 		goto done;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		api->error(errmsg, "%s is not a repository directory; remove it by hand", path);
+		paved->error(errmsg, "%s is not a repository directory; remove it by hand", path);
 		goto done;
 	}
 	if (rename(path, tmp) != 0) {
-		api->error(errmsg, "cannot remove %s: %s", path, strerror(errno));
+		paved->error(errmsg, "cannot remove %s: %s", path, strerror(errno));
 		goto done;
 	}
 	if (pc_rmtree(tmp) != 0) {
-		api->error(errmsg, "removed %s from the forge but could not delete its files "
+		paved->error(errmsg, "removed %s from the forge but could not delete its files "
 		           "in %s: %s", path, tmp, strerror(errno));
 		goto done;
 	}
@@ -502,10 +502,10 @@ static int forge_delete(paved_host *h, json_t *args, json_t **result, char **err
 	*result = json_pack("{s:s}", "deleted", path);
 	if (!*result || !ev) {
 		json_decref(ev);
-		rc = api->error(errmsg, "out of memory");
+		rc = paved->error(errmsg, "out of memory");
 		goto done;
 	}
-	api->emit(h, "forge.repository.deleted", ev);
+	paved->emit(ctx, "forge.repository.deleted", ev);
 	json_decref(ev);
 	rc = PAVED_OK;
 done:
@@ -523,7 +523,7 @@ static int by_name(const void *a, const void *b)
 }
 
 /* forge.local.list {}: [{name, url, path}] sorted by name. */
-static int forge_list(paved_host *h, json_t *args, json_t **result, char **errmsg,
+static int forge_list(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                       void *data)
 {
 	static const char *const known[] = { NULL };
@@ -535,11 +535,11 @@ static int forge_list(paved_host *h, json_t *args, json_t **result, char **errms
 	(void)data;
 	if (check_keys(args, known, errmsg))
 		return PAVED_ERR;
-	if (!(forge = repo_path(h, NULL)) || !(*result = json_array()))
+	if (!(forge = repo_path(ctx, NULL)) || !(*result = json_array()))
 		goto oom;
 	if (!(d = opendir(forge))) {
 		rc = errno == ENOENT ? PAVED_OK
-		                     : api->error(errmsg, "cannot read %s: %s", forge, strerror(errno));
+		                     : paved->error(errmsg, "cannot read %s: %s", forge, strerror(errno));
 		goto done;
 	}
 	while ((de = readdir(d))) {
@@ -580,7 +580,7 @@ static int forge_list(paved_host *h, json_t *args, json_t **result, char **errms
 	rc = PAVED_OK;
 	goto done;
 oom:
-	rc = api->error(errmsg, "out of memory");
+	rc = paved->error(errmsg, "out of memory");
 done:
 	if (rc) {
 		json_decref(*result);
@@ -597,12 +597,12 @@ done:
 
 /* ---- the plugin ----------------------------------------------------------- */
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	if (api->provide(h, "forge.local", forge_create, NULL, NULL, errmsg) ||
-	    api->provide(h, "forge.local.delete", forge_delete, NULL, NULL, errmsg) ||
-	    api->provide(h, "forge.local.list", forge_list, NULL, NULL, errmsg))
+	PAVED_PLUGIN_INIT2(a);
+	if (paved->provide(ctx, "forge.local", forge_create, NULL, NULL, errmsg) ||
+	    paved->provide(ctx, "forge.local.delete", forge_delete, NULL, NULL, errmsg) ||
+	    paved->provide(ctx, "forge.local.list", forge_list, NULL, NULL, errmsg))
 		return PAVED_ERR;
 	return PAVED_OK;
 }

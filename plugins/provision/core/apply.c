@@ -26,7 +26,7 @@ static char *service_name(json_t *intent, const char *abs)
 	return b;
 }
 
-int pc_apply(paved_host *h, json_t *args, json_t **result, char **errmsg)
+int pc_apply(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg)
 {
 	const char *file = json_string_value(json_object_get(args, "file"));
 	const char *env = json_string_value(json_object_get(args, "env"));
@@ -43,7 +43,7 @@ int pc_apply(paved_host *h, json_t *args, json_t **result, char **errmsg)
 	if (!env)
 		env = "dev";
 	if (!realpath(file, abs)) {
-		pc_api->error(errmsg, "cannot read %s: no such file (write the intent in "
+		paved->error(errmsg, "cannot read %s: no such file (write the intent in "
 		              "platform.yaml, e.g. 'database: {type: postgres, size: small}')", file);
 		goto out;
 	}
@@ -65,9 +65,9 @@ int pc_apply(paved_host *h, json_t *args, json_t **result, char **errmsg)
 		if (json_object_get(x, "size"))
 			json_object_set(spec, "size", json_object_get(x, "size"));
 		char *e = NULL;
-		json_t *n = pc_normalise(h, spec, &e);
+		json_t *n = pc_normalise(ctx, spec, &e);
 		if (!n) {
-			pc_api->error(errmsg, "%s: %s: %s", file, key, e);
+			paved->error(errmsg, "%s: %s: %s", file, key, e);
 			free(e);
 			json_decref(spec);
 			goto out;
@@ -76,13 +76,13 @@ int pc_apply(paved_host *h, json_t *args, json_t **result, char **errmsg)
 		json_object_set_new(spec, "key", json_string(key));
 		json_array_append_new(specs, spec);
 	}
-	if (pc_lock(h, errmsg))
+	if (pc_lock(ctx, errmsg))
 		goto out;
 	locked = true;
 	json_array_foreach(specs, i, x) {
 		json_t *r = NULL, *spec = json_deep_copy(x);
 		json_object_del(spec, "key");
-		int c = pc_create(h, spec, dry, &r, errmsg);
+		int c = pc_create(ctx, spec, dry, &r, errmsg);
 		json_decref(spec);
 		if (c) {
 			/* undo what this apply made, newest first */
@@ -91,8 +91,8 @@ int pc_apply(paved_host *h, json_t *args, json_t **result, char **errmsg)
 				char *e = NULL;
 				if (!json_is_true(json_object_get(done, "changed")) || dry)
 					continue;
-				if (pc_destroy(h, json_string_value(json_object_get(done, "name")), &d, &e))
-					pc_api->log(h, PAVED_LOG_WARN, "undo failed: %s", e);
+				if (pc_destroy(ctx, json_string_value(json_object_get(done, "name")), &d, &e))
+					paved->log(ctx, PAVED_LOG_WARN, "undo failed: %s", e);
 				free(e);
 				json_decref(d);
 			}
@@ -114,7 +114,7 @@ int pc_apply(paved_host *h, json_t *args, json_t **result, char **errmsg)
 		json_t *ev = json_pack("{ss ss ss sI sI}", "file", abs, "env", env, "service",
 		                       service ? service : "", "created", (json_int_t)created,
 		                       "unchanged", (json_int_t)unchanged);
-		pc_api->emit(h, "provision.applied", ev);
+		paved->emit(ctx, "provision.applied", ev);
 		json_decref(ev);
 	}
 	rc = PAVED_OK;

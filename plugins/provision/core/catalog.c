@@ -11,7 +11,7 @@
 
 #include "provision.h"
 
-void pc_catalog_put(paved_host *h, json_t *rec)
+void pc_catalog_put(paved_ctx *ctx, json_t *rec)
 {
 	json_t *cost = json_object_get(rec, "cost_per_month");
 	const char *service = json_string_value(json_object_get(rec, "service"));
@@ -35,21 +35,21 @@ void pc_catalog_put(paved_host *h, json_t *rec)
 	                         "spec", spec, "source", "provision");
 	json_t *r = NULL;
 	char *err = NULL;
-	int rc = args ? pc_api->call(h, "catalog.put", args, &r, &err) : PAVED_ERR;
+	int rc = args ? paved->call(ctx, "catalog.put", args, &r, &err) : PAVED_ERR;
 	if (rc != PAVED_OK && rc != PAVED_NOHOOK)
-		pc_api->log(h, PAVED_LOG_INFO, "resource %s not registered in the catalog: %s",
+		paved->log(ctx, PAVED_LOG_INFO, "resource %s not registered in the catalog: %s",
 		            json_string_value(json_object_get(rec, "name")), err ? err : "?");
 	free(err);
 	json_decref(r);
 	json_decref(args);
 }
 
-void pc_catalog_delete(paved_host *h, const char *name)
+void pc_catalog_delete(paved_ctx *ctx, const char *name)
 {
 	char *ref = pc_printf("resource:default/%s", name);
 	json_t *args = json_pack("{ss}", "ref", ref ? ref : name), *r = NULL;
 	char *err = NULL;
-	pc_api->call(h, "catalog.delete", args, &r, &err);
+	paved->call(ctx, "catalog.delete", args, &r, &err);
 	free(err), free(ref);
 	json_decref(r);
 	json_decref(args);

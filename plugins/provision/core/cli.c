@@ -115,7 +115,7 @@ static char *money(json_t *v)
 	                         : strdup("cost unknown");
 }
 
-int pc_cli_apply(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+int pc_cli_apply(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)errmsg;
 	json_t *argv = json_object_get(args, "argv"), *res = NULL, *r;
@@ -143,7 +143,7 @@ int pc_cli_apply(paved_host *h, json_t *args, json_t **result, char **errmsg, vo
 	json_t *call = json_pack("{ss ss sb}", "file", file ? file : "platform.yaml", "env", env,
 	                         "dry_run", dry);
 	char *err = NULL;
-	int rc = pc_api->call(h, "provision.apply", call, &res, &err);
+	int rc = paved->call(ctx, "provision.apply", call, &res, &err);
 	json_decref(call);
 	if (rc)
 		return failed(result, err);
@@ -181,7 +181,7 @@ int pc_cli_apply(paved_host *h, json_t *args, json_t **result, char **errmsg, vo
 	return PAVED_OK;
 }
 
-int pc_cli_provision(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+int pc_cli_provision(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)errmsg;
 	json_t *argv = json_object_get(args, "argv"), *res = NULL;
@@ -238,7 +238,7 @@ int pc_cli_provision(paved_host *h, json_t *args, json_t **result, char **errmsg
 	if (service)
 		json_object_set_new(call, "service", json_string(service));
 	char *err = NULL;
-	int c = pc_api->call(h, "provision.resource", call, &res, &err);
+	int c = paved->call(ctx, "provision.resource", call, &res, &err);
 	json_decref(call);
 	if (c) {
 		rc = failed(result, err);
@@ -269,10 +269,10 @@ out:
 }
 
 /* resources show NAME */
-static void show(paved_host *h, json_t *rec, bool js, bool secrets)
+static void show(paved_ctx *ctx, json_t *rec, bool js, bool secrets)
 {
 	const char *name = json_string_value(json_object_get(rec, "name"));
-	char *url = secrets ? pc_secret_read(h, name) : NULL;
+	char *url = secrets ? pc_secret_read(ctx, name) : NULL;
 	if (js) {
 		json_t *o = json_deep_copy(rec);
 		if (url)
@@ -307,7 +307,7 @@ static void show(paved_host *h, json_t *rec, bool js, bool secrets)
 	free(url);
 }
 
-int pc_cli_resources(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+int pc_cli_resources(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)errmsg;
 	json_t *argv = json_object_get(args, "argv"), *res = NULL, *r;
@@ -340,7 +340,7 @@ int pc_cli_resources(paved_host *h, json_t *args, json_t **result, char **errmsg
 		return usage(result, "resources", wants_name ? "'%s' needs a resource NAME"
 		                                             : "'%s' takes no NAME", sub);
 	if (!strcmp(sub, "list")) {
-		pc_api->call(h, "provision.list", NULL, &res, &err);
+		paved->call(ctx, "provision.list", NULL, &res, &err);
 		if (js) {
 			json_dumpf(res, stdout, JSON_INDENT(2));
 			fputc('\n', stdout);
@@ -374,12 +374,12 @@ int pc_cli_resources(paved_host *h, json_t *args, json_t **result, char **errmsg
 			       json_array_size(res) == 1 ? "" : "s", total);
 		}
 	} else if (!strcmp(sub, "show")) {
-		json_t *rec = pc_api->state_get(h, PC_NS, words[1]);
+		json_t *rec = paved->state_get(ctx, PC_NS, words[1]);
 		if (!rec)
 			return failed(result, pc_printf("no resource '%s' (see 'paved resources list')",
 			                                words[1]));
 		json_t *pub = pc_public(rec);
-		show(h, pub, js, secrets);
+		show(ctx, pub, js, secrets);
 		json_decref(pub);
 		json_decref(rec);
 	} else {
@@ -387,7 +387,7 @@ int pc_cli_resources(paved_host *h, json_t *args, json_t **result, char **errmsg
 		                 : !strcmp(sub, "status") ? "provision.status"
 		                 : !strcmp(sub, "start") ? "provision.start" : "provision.stop";
 		json_t *call = json_pack("{ss}", "name", nw == 2 ? words[1] : "");
-		int rc = pc_api->call(h, hook, call, &res, &err);
+		int rc = paved->call(ctx, hook, call, &res, &err);
 		json_decref(call);
 		if (rc)
 			return failed(result, err);

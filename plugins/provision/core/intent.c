@@ -37,7 +37,7 @@ static int fail_at(char **errmsg, const char *path, yaml_node_t *n, const char *
                    const char *a)
 {
 	char *m = pc_printf(fmt, a);
-	pc_api->error(errmsg, "%s:%zu: %s", path, n->start_mark.line + 1, m ? m : "?");
+	paved->error(errmsg, "%s:%zu: %s", path, n->start_mark.line + 1, m ? m : "?");
 	free(m);
 	return PAVED_ERR;
 }
@@ -82,11 +82,11 @@ json_t *pc_intent_load(const char *path, char **errmsg)
 	yaml_document_t doc;
 	json_t *out = NULL;
 	if (!f)
-		return pc_api->error(errmsg, "cannot read %s: %s", path, strerror(errno)), NULL;
+		return paved->error(errmsg, "cannot read %s: %s", path, strerror(errno)), NULL;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		pc_api->error(errmsg, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+		paved->error(errmsg, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
 		              parser.problem_mark.column + 1,
 		              parser.problem ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
@@ -95,7 +95,7 @@ json_t *pc_intent_load(const char *path, char **errmsg)
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
-		pc_api->error(errmsg, "%s: expected a mapping of resources such as "
+		paved->error(errmsg, "%s: expected a mapping of resources such as "
 		              "'database: {type: postgres, size: medium}'", path);
 		goto done;
 	}

@@ -17,19 +17,19 @@
 
 static int lock_fd = -1, depth;
 
-int pc_lock(paved_host *h, char **errmsg)
+int pc_lock(paved_ctx *ctx, char **errmsg)
 {
 	if (depth > 0) {
 		depth++;
 		return PAVED_OK;
 	}
-	char *dir = pc_printf("%s/provision", pc_api->home(h)), *err = NULL;
+	char *dir = pc_printf("%s/provision", paved->home(ctx)), *err = NULL;
 	char *path = pc_printf("%s/lock", dir ? dir : "");
-	json_t *t = pc_api->option(h, "lock_timeout");
+	json_t *t = paved->option(ctx, "lock_timeout");
 	double limit = (json_is_integer(t) ? (double)json_integer_value(t) : 120.0) * 1000;
 	int rc = PAVED_ERR;
 	if (!dir || !path) {
-		pc_api->error(errmsg, "out of memory");
+		paved->error(errmsg, "out of memory");
 		goto out;
 	}
 	if (pu_mkdirs(dir, 0700, &err)) {
@@ -38,27 +38,27 @@ int pc_lock(paved_host *h, char **errmsg)
 	}
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		pc_api->error(errmsg, "cannot open the provisioning lock %s: %s", path, strerror(errno));
+		paved->error(errmsg, "cannot open the provisioning lock %s: %s", path, strerror(errno));
 		goto out;
 	}
 	double start = pu_now_ms();
 	bool said = false;
 	while (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			pc_api->error(errmsg, "cannot lock %s: %s", path, strerror(errno));
+			paved->error(errmsg, "cannot lock %s: %s", path, strerror(errno));
 			close(fd);
 			goto out;
 		}
 		if (pu_now_ms() - start >= limit) {
-			pc_api->error(errmsg, "another paved command is provisioning in %s and still "
+			paved->error(errmsg, "another paved command is provisioning in %s and still "
 			              "holds %s after %.0f s; try again when it has finished",
-			              pc_api->home(h), path, limit / 1000);
+			              paved->home(ctx), path, limit / 1000);
 			close(fd);
 			goto out;
 		}
 		if (!said) {
-			pc_api->log(h, PAVED_LOG_INFO, "waiting for another paved command that is "
-			            "provisioning in %s", pc_api->home(h));
+			paved->log(ctx, PAVED_LOG_INFO, "waiting for another paved command that is "
+			            "provisioning in %s", paved->home(ctx));
 			said = true;
 		}
 		struct timespec ts = { 0, 20 * 1000 * 1000 };

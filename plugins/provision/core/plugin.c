@@ -12,17 +12,17 @@
 
 #include "provision.h"
 
-const struct paved_api *pc_api;
+PAVED_PLUGIN_INIT1;
 
 int pc_fail(char **errmsg, char *err)
 {
-	pc_api->error(errmsg, "%s", err ? err : "out of memory");
+	paved->error(errmsg, "%s", err ? err : "out of memory");
 	free(err);
 	return PAVED_ERR;
 }
 
 /* provision.resource and its typed twins (DATA: the implied type or NULL). */
-static int hook_resource(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_resource(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	json_t *spec = json_is_object(args) ? json_deep_copy(args) : json_object();
 	bool dry = json_is_true(json_object_get(spec, "dry_run"));
@@ -30,45 +30,45 @@ static int hook_resource(paved_host *h, json_t *args, json_t **result, char **er
 	if (data) {
 		const char *t = json_string_value(json_object_get(spec, "type"));
 		if (t && strcmp(t, data)) {
-			pc_api->error(errmsg, "argument 'type' is '%s' but this hook provisions %s",
+			paved->error(errmsg, "argument 'type' is '%s' but this hook provisions %s",
 			              t, (const char *)data);
 			json_decref(spec);
 			return PAVED_ERR;
 		}
 		json_object_set_new(spec, "type", json_string(data));
 	}
-	int rc = pc_lock(h, errmsg);
+	int rc = pc_lock(ctx, errmsg);
 	if (rc == PAVED_OK) {
-		rc = pc_create(h, spec, dry, result, errmsg);
+		rc = pc_create(ctx, spec, dry, result, errmsg);
 		pc_unlock();
 	}
 	json_decref(spec);
 	return rc;
 }
 
-static int hook_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_destroy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *name = json_string_value(json_object_get(args, "name"));
 	if (!name || !*name)
-		return pc_api->error(errmsg, "argument 'name' (a non-empty string) is required");
-	if (pc_lock(h, errmsg))
+		return paved->error(errmsg, "argument 'name' (a non-empty string) is required");
+	if (pc_lock(ctx, errmsg))
 		return PAVED_ERR;
-	int rc = pc_destroy(h, name, result, errmsg);
+	int rc = pc_destroy(ctx, name, result, errmsg);
 	pc_unlock();
 	return rc;
 }
 
-static int hook_apply(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_apply(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	return pc_apply(h, args, result, errmsg);
+	return pc_apply(ctx, args, result, errmsg);
 }
 
-static int hook_list(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_list(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)args, (void)errmsg, (void)data;
-	json_t *all = pc_api->state_list(h, PC_NS), *v;
+	json_t *all = paved->state_list(ctx, PC_NS), *v;
 	const char *k;
 	*result = json_array();
 	json_object_foreach(all, k, v)
@@ -77,27 +77,27 @@ static int hook_list(paved_host *h, json_t *args, json_t **result, char **errmsg
 	return PAVED_OK;
 }
 
-static int hook_status(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_status(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *name = json_string_value(json_object_get(args, "name"));
 	if (!name)
-		return pc_api->error(errmsg, "argument 'name' (a non-empty string) is required");
-	*result = pc_status(h, name, errmsg);
+		return paved->error(errmsg, "argument 'name' (a non-empty string) is required");
+	*result = pc_status(ctx, name, errmsg);
 	return *result ? PAVED_OK : PAVED_ERR;
 }
 
 /* provision.env {name}: the environment the service gets, WITH the secret
  * ({"DATABASE_URL": "postgresql://..."}): for deploy plugins. */
-static int hook_env(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_env(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *name = json_string_value(json_object_get(args, "name"));
-	json_t *rec = name ? pc_api->state_get(h, PC_NS, name) : NULL;
+	json_t *rec = name ? paved->state_get(ctx, PC_NS, name) : NULL;
 	if (!rec)
-		return pc_api->error(errmsg, "no resource '%s' (see 'paved resources list')",
+		return paved->error(errmsg, "no resource '%s' (see 'paved resources list')",
 		                     name ? name : "");
-	char *url = pc_secret_read(h, name);
+	char *url = pc_secret_read(ctx, name);
 	*result = json_object();
 	if (url)
 		json_object_set_new(*result, json_string_value(json_object_get(rec, "env_var")),
@@ -109,27 +109,27 @@ static int hook_env(paved_host *h, json_t *args, json_t **result, char **errmsg,
 	return PAVED_OK;
 }
 
-static int hook_stop(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_stop(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)args, (void)data;
-	if (pc_lock(h, errmsg))
+	if (pc_lock(ctx, errmsg))
 		return PAVED_ERR;
-	int rc = pc_stop_all(h, result, errmsg);
+	int rc = pc_stop_all(ctx, result, errmsg);
 	pc_unlock();
 	return rc;
 }
 
-static int hook_start(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hook_start(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)args, (void)data;
-	if (pc_lock(h, errmsg))
+	if (pc_lock(ctx, errmsg))
 		return PAVED_ERR;
-	int rc = pc_start_all(h, result, errmsg);
+	int rc = pc_start_all(ctx, result, errmsg);
 	pc_unlock();
 	return rc;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
 	static const struct { const char *hook; paved_fn fn; const char *data; } hooks[] = {
 		{ "provision.resource", hook_resource, NULL },
@@ -146,9 +146,9 @@ static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 		{ "cli.provision", pc_cli_provision, NULL },
 		{ "cli.resources", pc_cli_resources, NULL },
 	};
-	pc_api = a;
+	PAVED_PLUGIN_INIT2(a);
 	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
-		if (a->provide(h, hooks[i].hook, hooks[i].fn, (void *)hooks[i].data, NULL, errmsg))
+		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, (void *)hooks[i].data, NULL, errmsg))
 			return PAVED_ERR;
 	return PAVED_OK;
 }

@@ -60,10 +60,10 @@ static char *key_list(json_t *obj, const char *conj)
 	return s;
 }
 
-json_t *pc_normalise(paved_host *h, json_t *spec, char **errmsg)
+json_t *pc_normalise(paved_ctx *ctx, json_t *spec, char **errmsg)
 {
-	json_t *drivers = pc_api->option(h, "drivers"), *costs = pc_api->option(h, "costs");
-	json_t *vars = pc_api->option(h, "env_vars");
+	json_t *drivers = paved->option(ctx, "drivers"), *costs = paved->option(ctx, "costs");
+	json_t *vars = paved->option(ctx, "env_vars");
 	const char *type = json_string_value(json_object_get(spec, "type"));
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	const char *env = json_string_value(json_object_get(spec, "env"));
@@ -74,55 +74,55 @@ json_t *pc_normalise(paved_host *h, json_t *spec, char **errmsg)
 	char *list = NULL;
 
 	if (!json_is_object(spec))
-		return pc_api->error(errmsg, "arguments must be an object"), NULL;
+		return paved->error(errmsg, "arguments must be an object"), NULL;
 	json_object_foreach(spec, k, v)
 		if (strcmp(k, "type") && strcmp(k, "name") && strcmp(k, "env") && strcmp(k, "size") &&
 		    strcmp(k, "service") && strcmp(k, "options") && strcmp(k, "dir"))
-			return pc_api->error(errmsg, "unknown argument '%s'", k), NULL;
+			return paved->error(errmsg, "unknown argument '%s'", k), NULL;
 	if (!type || !*type)
-		return pc_api->error(errmsg, "argument 'type' (a non-empty string) is required"), NULL;
+		return paved->error(errmsg, "argument 'type' (a non-empty string) is required"), NULL;
 	if (!json_is_object(json_object_get(drivers, type))) {
 		list = key_list(drivers, " and ");
-		pc_api->error(errmsg, "unknown resource type '%s': known types are %s "
+		paved->error(errmsg, "unknown resource type '%s': known types are %s "
 		              "(an organisation adds one in plugins.provision.drivers)", type,
 		              list ? list : "?");
 		free(list);
 		return NULL;
 	}
 	if (!name || !valid_name(name))
-		return pc_api->error(errmsg, "invalid resource name '%s': use 1-63 printable "
+		return paved->error(errmsg, "invalid resource name '%s': use 1-63 printable "
 		                     "characters without '/', starting with a letter or digit",
 		                     name ? name : ""), NULL;
 	if (!env)
 		env = "dev";
 	if (!valid_word(env))
-		return pc_api->error(errmsg, "invalid environment '%s': use lowercase letters, "
+		return paved->error(errmsg, "invalid environment '%s': use lowercase letters, "
 		                     "digits, '-' and '_' (dev, staging, production)", env), NULL;
 	const char *driver = json_string_value(json_object_get(json_object_get(drivers, type), env));
 	if (!driver || !*driver)
-		return pc_api->error(errmsg, "no driver for %s in environment '%s': set "
+		return paved->error(errmsg, "no driver for %s in environment '%s': set "
 		                     "plugins.provision.drivers.%s.%s (e.g. \"local\" or "
 		                     "\"terraform\")", type, env, type, env), NULL;
 	if (!valid_word(driver))
-		return pc_api->error(errmsg, "invalid driver name '%s' in "
+		return paved->error(errmsg, "invalid driver name '%s' in "
 		                     "plugins.provision.drivers.%s.%s", driver, type, env), NULL;
 	json_t *sizes = json_object_get(costs, type);
 	if (!size)
 		size = "small";
 	if (!json_is_object(json_object_get(sizes, size))) {
 		list = key_list(sizes, " or ");
-		pc_api->error(errmsg, "invalid size '%s' for %s: use %s", size, type,
+		paved->error(errmsg, "invalid size '%s' for %s: use %s", size, type,
 		              list && *list ? list : "a size listed in plugins.provision.costs");
 		free(list);
 		return NULL;
 	}
 	if (service && !valid_name(service))
-		return pc_api->error(errmsg, "invalid service name '%s'", service), NULL;
+		return paved->error(errmsg, "invalid service name '%s'", service), NULL;
 	if (opts && !json_is_object(opts))
-		return pc_api->error(errmsg, "argument 'options' must be an object"), NULL;
+		return paved->error(errmsg, "argument 'options' must be an object"), NULL;
 	json_object_foreach(opts, k, v)
 		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v))
-			return pc_api->error(errmsg, "option '%s' must be a string, number or "
+			return paved->error(errmsg, "option '%s' must be a string, number or "
 			                     "boolean", k), NULL;
 	json_t *cost = json_object_get(json_object_get(sizes, size), driver);
 	const char *var = json_string_value(json_object_get(vars, type));
@@ -140,7 +140,7 @@ json_t *pc_normalise(paved_host *h, json_t *spec, char **errmsg)
 	                                                          : json_null());
 	free(upper);
 	if (!n)
-		return pc_api->error(errmsg, "out of memory"), NULL;
+		return paved->error(errmsg, "out of memory"), NULL;
 	if (service)
 		json_object_set_new(n, "service", json_string(service));
 	if (json_is_string(json_object_get(spec, "dir")))
@@ -166,7 +166,7 @@ static bool same(json_t *record, json_t *n)
 	return true;
 }
 
-static void emit(paved_host *h, const char *event, json_t *rec, const char *extra_key,
+static void emit(paved_ctx *ctx, const char *event, json_t *rec, const char *extra_key,
                  json_t *extra)
 {
 	json_t *f = json_pack("{sO sO sO sO}", "name", json_object_get(rec, "name"),
@@ -178,13 +178,13 @@ static void emit(paved_host *h, const char *event, json_t *rec, const char *extr
 		json_object_set(f, "service", json_object_get(rec, "service"));
 	if (f && extra_key)
 		json_object_set(f, extra_key, extra);
-	pc_api->emit(h, event, f);
+	paved->emit(ctx, event, f);
 	json_decref(f);
 	json_decref(extra);
 }
 
 /* Call the driver of REC with ACTION; *RES may be NULL. */
-static int call_driver(paved_host *h, json_t *rec, const char *action, json_t **res,
+static int call_driver(paved_ctx *ctx, json_t *rec, const char *action, json_t **res,
                        char **errmsg)
 {
 	char hook[256];
@@ -193,17 +193,17 @@ static int call_driver(paved_host *h, json_t *rec, const char *action, json_t **
 	         json_string_value(json_object_get(rec, "type")),
 	         json_string_value(json_object_get(rec, "driver")));
 	json_t *args = json_pack("{ss sO}", "action", action, "resource", rec);
-	int rc = pc_api->call(h, hook, args, &r, errmsg);
+	int rc = paved->call(ctx, hook, args, &r, errmsg);
 	json_decref(args);
 	if (rc != PAVED_OK && rc != PAVED_NOHOOK && *errmsg && strchr(*errmsg, '\n')) {
 		/* one line for the user (a Lua driver's traceback goes to the log) */
-		pc_api->log(h, PAVED_LOG_DEBUG, "%s", *errmsg);
+		paved->log(ctx, PAVED_LOG_DEBUG, "%s", *errmsg);
 		(*errmsg)[strcspn(*errmsg, "\n")] = '\0';
 	}
 	if (rc == PAVED_NOHOOK) {
 		free(*errmsg);
 		*errmsg = NULL;
-		pc_api->error(errmsg, "driver '%s' for %s in environment '%s' is not installed: no "
+		paved->error(errmsg, "driver '%s' for %s in environment '%s' is not installed: no "
 		              "plugin provides %s", json_string_value(json_object_get(rec, "driver")),
 		              json_string_value(json_object_get(rec, "type")),
 		              json_string_value(json_object_get(rec, "env")), hook);
@@ -215,16 +215,16 @@ static int call_driver(paved_host *h, json_t *rec, const char *action, json_t **
 	return rc == PAVED_OK ? PAVED_OK : PAVED_ERR;
 }
 
-int pc_create(paved_host *h, json_t *spec, bool dry_run, json_t **result, char **errmsg)
+int pc_create(paved_ctx *ctx, json_t *spec, bool dry_run, json_t **result, char **errmsg)
 {
-	json_t *n = pc_normalise(h, spec, errmsg), *old = NULL, *res = NULL;
+	json_t *n = pc_normalise(ctx, spec, errmsg), *old = NULL, *res = NULL;
 	int rc = PAVED_ERR;
 	if (!n)
 		return PAVED_ERR;
 	const char *name = json_string_value(json_object_get(n, "name"));
-	if ((old = pc_api->state_get(h, PC_NS, name))) {
+	if ((old = paved->state_get(ctx, PC_NS, name))) {
 		if (!same(old, n)) {
-			pc_api->error(errmsg, "resource '%s' already exists with other settings (type %s, "
+			paved->error(errmsg, "resource '%s' already exists with other settings (type %s, "
 			              "env %s, size %s, driver %s); destroy it first ('paved resources "
 			              "destroy %s') or choose another name", name,
 			              json_string_value(json_object_get(old, "type")),
@@ -246,13 +246,13 @@ int pc_create(paved_host *h, json_t *spec, bool dry_run, json_t **result, char *
 		goto out;
 	}
 	double t0 = pu_now_ms();
-	emit(h, "resource.provisioning", n, NULL, NULL);
-	if (call_driver(h, n, "create", &res, errmsg)) {
-		emit(h, "resource.failed", n, "error", json_string(*errmsg));
+	emit(ctx, "resource.provisioning", n, NULL, NULL);
+	if (call_driver(ctx, n, "create", &res, errmsg)) {
+		emit(ctx, "resource.failed", n, "error", json_string(*errmsg));
 		goto out;
 	}
 	if (!json_is_object(res)) {
-		pc_api->error(errmsg, "driver provision.driver.%s.%s returned no result object for "
+		paved->error(errmsg, "driver provision.driver.%s.%s returned no result object for "
 		              "'create' (see the driver contract in plugins/provision/core/README.md)",
 		              json_string_value(json_object_get(n, "type")),
 		              json_string_value(json_object_get(n, "driver")));
@@ -260,10 +260,10 @@ int pc_create(paved_host *h, json_t *spec, bool dry_run, json_t **result, char *
 	}
 	const char *url = json_string_value(json_object_get(res, "url"));
 	if (url) {
-		if (pc_secret_write(h, name, json_string_value(json_object_get(n, "env_var")), url,
+		if (pc_secret_write(ctx, name, json_string_value(json_object_get(n, "env_var")), url,
 		                    errmsg))
 			goto undo;
-		char *p = pc_secret_path(h, name);
+		char *p = pc_secret_path(ctx, name);
 		json_object_set_new(n, "secret_file", p ? json_string(p) : json_null());
 		free(p);
 	} else {
@@ -277,12 +277,12 @@ int pc_create(paved_host *h, json_t *spec, bool dry_run, json_t **result, char *
 	time_t t = time(NULL);
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	json_object_set_new(n, "created_at", json_string(now));
-	if (pc_api->state_put(h, PC_NS, name, n, errmsg)) {
-		pc_secret_remove(h, name);
+	if (paved->state_put(ctx, PC_NS, name, n, errmsg)) {
+		pc_secret_remove(ctx, name);
 		goto undo;
 	}
-	pc_catalog_put(h, n);
-	emit(h, "resource.provisioned", n, "duration_ms", json_integer((json_int_t)(pu_now_ms() - t0)));
+	pc_catalog_put(ctx, n);
+	emit(ctx, "resource.provisioned", n, "duration_ms", json_integer((json_int_t)(pu_now_ms() - t0)));
 	*result = pc_public(n);
 	json_object_set_new(*result, "changed", json_true());
 	rc = PAVED_OK;
@@ -293,11 +293,11 @@ undo:
 		json_t *rec = json_deep_copy(n);
 		if (json_object_get(res, "state"))
 			json_object_set(rec, "state", json_object_get(res, "state"));
-		if (call_driver(h, rec, "destroy", NULL, &e2))
-			pc_api->log(h, PAVED_LOG_WARN, "undo of %s failed: %s", name, e2);
+		if (call_driver(ctx, rec, "destroy", NULL, &e2))
+			paved->log(ctx, PAVED_LOG_WARN, "undo of %s failed: %s", name, e2);
 		free(e2);
 		json_decref(rec);
-		emit(h, "resource.failed", n, "error", json_string(*errmsg));
+		emit(ctx, "resource.failed", n, "error", json_string(*errmsg));
 	}
 out:
 	json_decref(res);
@@ -306,42 +306,42 @@ out:
 	return rc;
 }
 
-int pc_destroy(paved_host *h, const char *name, json_t **result, char **errmsg)
+int pc_destroy(paved_ctx *ctx, const char *name, json_t **result, char **errmsg)
 {
-	json_t *rec = name ? pc_api->state_get(h, PC_NS, name) : NULL;
+	json_t *rec = name ? paved->state_get(ctx, PC_NS, name) : NULL;
 	if (!rec)
-		return pc_api->error(errmsg, "no resource '%s' (see 'paved resources list')",
+		return paved->error(errmsg, "no resource '%s' (see 'paved resources list')",
 		                     name ? name : "");
-	if (call_driver(h, rec, "destroy", NULL, errmsg)) {
+	if (call_driver(ctx, rec, "destroy", NULL, errmsg)) {
 		json_decref(rec);
 		return PAVED_ERR;
 	}
-	pc_secret_remove(h, name);
-	if (pc_api->state_del(h, PC_NS, name, errmsg)) {
+	pc_secret_remove(ctx, name);
+	if (paved->state_del(ctx, PC_NS, name, errmsg)) {
 		json_decref(rec);
 		return PAVED_ERR;
 	}
-	pc_catalog_delete(h, name);
-	emit(h, "resource.destroyed", rec, NULL, NULL);
+	pc_catalog_delete(ctx, name);
+	emit(ctx, "resource.destroyed", rec, NULL, NULL);
 	*result = json_pack("{sssO}", "destroyed", name, "type", json_object_get(rec, "type"));
 	json_decref(rec);
 	return PAVED_OK;
 }
 
-json_t *pc_status(paved_host *h, const char *name, char **errmsg)
+json_t *pc_status(paved_ctx *ctx, const char *name, char **errmsg)
 {
-	json_t *rec = pc_api->state_get(h, PC_NS, name), *res = NULL;
+	json_t *rec = paved->state_get(ctx, PC_NS, name), *res = NULL;
 	if (!rec)
-		return pc_api->error(errmsg, "no resource '%s' (see 'paved resources list')", name), NULL;
-	if (call_driver(h, rec, "status", &res, errmsg))
+		return paved->error(errmsg, "no resource '%s' (see 'paved resources list')", name), NULL;
+	if (call_driver(ctx, rec, "status", &res, errmsg))
 		res = NULL;
 	json_decref(rec);
 	return res;
 }
 
-int pc_stop_all(paved_host *h, json_t **result, char **errmsg)
+int pc_stop_all(paved_ctx *ctx, json_t **result, char **errmsg)
 {
-	json_t *drivers = pc_api->option(h, "drivers"), *envs, *d;
+	json_t *drivers = paved->option(ctx, "drivers"), *envs, *d;
 	json_t *done = json_object();
 	const char *type, *env;
 	json_int_t stopped = 0;
@@ -357,14 +357,14 @@ int pc_stop_all(paved_host *h, json_t **result, char **errmsg)
 				continue;
 			json_object_set_new(done, hook, json_true());
 			json_t *args = json_pack("{ss}", "action", "stop");
-			int rc = pc_api->call(h, hook, args, &r, &e);
+			int rc = paved->call(ctx, hook, args, &r, &e);
 			json_decref(args);
 			if (rc == PAVED_OK) {
 				stopped += json_integer_value(json_object_get(r, "stopped"));
 			} else if (rc != PAVED_NOHOOK) {
 				json_decref(done);
 				json_decref(r);
-				pc_api->error(errmsg, "%s", e);
+				paved->error(errmsg, "%s", e);
 				free(e);
 				return PAVED_ERR;
 			}
@@ -377,14 +377,14 @@ int pc_stop_all(paved_host *h, json_t **result, char **errmsg)
 	return PAVED_OK;
 }
 
-int pc_start_all(paved_host *h, json_t **result, char **errmsg)
+int pc_start_all(paved_ctx *ctx, json_t **result, char **errmsg)
 {
-	json_t *all = pc_api->state_list(h, PC_NS), *rec, *r;
+	json_t *all = paved->state_list(ctx, PC_NS), *rec, *r;
 	const char *name;
 	json_int_t started = 0;
 	json_object_foreach(all, name, rec) {
 		r = NULL;
-		if (call_driver(h, rec, "start", &r, errmsg)) {
+		if (call_driver(ctx, rec, "start", &r, errmsg)) {
 			json_decref(all);
 			return PAVED_ERR;
 		}

@@ -10,24 +10,24 @@
 
 #include "provision.h"
 
-char *pc_secret_path(paved_host *h, const char *name)
+char *pc_secret_path(paved_ctx *ctx, const char *name)
 {
-	return pc_printf("%s/secrets/%s.env", pc_api->home(h), name);
+	return pc_printf("%s/secrets/%s.env", paved->home(ctx), name);
 }
 
-int pc_secret_write(paved_host *h, const char *name, const char *var, const char *url,
+int pc_secret_write(paved_ctx *ctx, const char *name, const char *var, const char *url,
                     char **errmsg)
 {
-	char *dir = pc_printf("%s/secrets", pc_api->home(h)), *err = NULL;
-	char *path = pc_secret_path(h, name), *text = pc_printf("%s=%s\n", var, url);
+	char *dir = pc_printf("%s/secrets", paved->home(ctx)), *err = NULL;
+	char *path = pc_secret_path(ctx, name), *text = pc_printf("%s=%s\n", var, url);
 	int rc = PAVED_ERR;
 	if (!dir || !path || !text) {
-		pc_api->error(errmsg, "out of memory");
+		paved->error(errmsg, "out of memory");
 		goto out;
 	}
 	if (pu_mkdirs(dir, 0700, &err) || chmod(dir, 0700) ||
 	    pu_write_file(path, text, strlen(text), 0600, &err)) {
-		pc_api->error(errmsg, "cannot store the credentials: %s",
+		paved->error(errmsg, "cannot store the credentials: %s",
 		              err ? err : "cannot set the mode of the secrets directory");
 		goto out;
 	}
@@ -39,9 +39,9 @@ out:
 	return rc;
 }
 
-char *pc_secret_read(paved_host *h, const char *name)
+char *pc_secret_read(paved_ctx *ctx, const char *name)
 {
-	char *path = pc_secret_path(h, name);
+	char *path = pc_secret_path(ctx, name);
 	char *text = path ? pu_read_file(path) : NULL, *url = NULL;
 	free(path);
 	if (!text)
@@ -56,9 +56,9 @@ char *pc_secret_read(paved_host *h, const char *name)
 	return url;
 }
 
-void pc_secret_remove(paved_host *h, const char *name)
+void pc_secret_remove(paved_ctx *ctx, const char *name)
 {
-	char *path = pc_secret_path(h, name);
+	char *path = pc_secret_path(ctx, name);
 	if (path)
 		unlink(path);
 	free(path);

@@ -48,9 +48,9 @@ static void trim(char *s)
 
 /* The directory holding initdb and pg_ctl: option "bindir", else the
  * newest /usr/lib/postgresql/N/bin, else "" (look them up in PATH). */
-static char *bindir(paved_host *h)
+static char *bindir(paved_ctx *ctx)
 {
-	const char *o = json_string_value(ppg_api->option(h, "bindir"));
+	const char *o = json_string_value(paved->option(ctx, "bindir"));
 	if (o && *o)
 		return strdup(o);
 	DIR *d = opendir("/usr/lib/postgresql");
@@ -89,7 +89,7 @@ static PGconn *connect_to(const char *host, int port, const char *user, const ch
 		char *m = strdup(c ? PQerrorMessage(c) : "out of memory");
 		if (m)
 			trim(m);
-		ppg_api->error(errmsg, "%s", m ? m : "out of memory");
+		paved->error(errmsg, "%s", m ? m : "out of memory");
 		free(m);
 		PQfinish(c);
 		return NULL;
@@ -101,12 +101,12 @@ static PGconn *connect_to(const char *host, int port, const char *user, const ch
 struct paths { char *base, *data, *log, *port, *pw, *run; };
 
 /* The account the cluster runs as when paved is root, or NULL. */
-static const struct passwd *run_as(paved_host *h, char **errmsg)
+static const struct passwd *run_as(paved_ctx *ctx, char **errmsg)
 {
-	const char *name = json_string_value(ppg_api->option(h, "run_as"));
+	const char *name = json_string_value(paved->option(ctx, "run_as"));
 	const struct passwd *pw = getpwnam(name && *name ? name : "postgres");
 	if (!pw || pw->pw_uid == 0)
-		ppg_api->error(errmsg, "PostgreSQL refuses to run as root and there is no user '%s' "
+		paved->error(errmsg, "PostgreSQL refuses to run as root and there is no user '%s' "
 		               "to run it as: install PostgreSQL (scripts/bootstrap does), set "
 		               "plugins.provision_postgres.run_as, or name an existing server in "
 		               "plugins.provision_postgres.server", name && *name ? name : "postgres");
@@ -115,7 +115,7 @@ static const struct passwd *run_as(paved_host *h, char **errmsg)
 
 /* As root, run ARGV as the cluster's user: "runuser -u USER -- ARGV...".
  * Returns ARGV itself otherwise.  The result is malloc()ed when different. */
-static const char **as_user(paved_host *h, const char *const argv[])
+static const char **as_user(paved_ctx *ctx, const char *const argv[])
 {
 	if (geteuid() != 0)
 		return (const char **)argv;
@@ -123,7 +123,7 @@ static const char **as_user(paved_host *h, const char *const argv[])
 	while (argv[n])
 		n++;
 	const char **v = calloc(n + 5, sizeof *v);
-	const char *name = json_string_value(ppg_api->option(h, "run_as"));
+	const char *name = json_string_value(paved->option(ctx, "run_as"));
 	if (!v)
 		return NULL;
 	v[0] = "runuser", v[1] = "-u", v[2] = name && *name ? name : "postgres", v[3] = "--";
@@ -131,10 +131,10 @@ static const char **as_user(paved_host *h, const char *const argv[])
 	return v;
 }
 
-static int run_pg(paved_host *h, const char *const argv[], int timeout_ms, char **out,
+static int run_pg(paved_ctx *ctx, const char *const argv[], int timeout_ms, char **out,
                   char **errtext, char **err)
 {
-	const char **v = as_user(h, argv);
+	const char **v = as_user(ctx, argv);
 	if (!v)
 		return pu_err(err, "out of memory");
 	int st = pu_run(v, NULL, timeout_ms, out, errtext, err);
@@ -153,9 +153,9 @@ static char *root_base(const char *home)
 	return pc_printf("/var/lib/paved/pg-%016llx", x);
 }
 
-static int paths_init(paved_host *h, struct paths *p)
+static int paths_init(paved_ctx *ctx, struct paths *p)
 {
-	const char *home = ppg_api->home(h);
+	const char *home = paved->home(ctx);
 	p->base = geteuid() == 0 ? root_base(home) : pc_printf("%s/provision/postgres", home);
 	if (!p->base)
 		return -1;
@@ -204,30 +204,30 @@ static PGconn *socket_connect(struct paths *p, int port)
 }
 
 /* initdb a new cluster on PORT; removes what it made on failure. */
-static int create_cluster(paved_host *h, struct paths *p, const char *bin, int port,
+static int create_cluster(paved_ctx *ctx, struct paths *p, const char *bin, int port,
                           char **errmsg)
 {
 	char pw[49], *err = NULL, *out = NULL, *etext = NULL, *sdir = pc_printf("%s/secrets",
-	                                                                        ppg_api->home(h));
+	                                                                        paved->home(ctx));
 	char *initdb = prog(bin, "initdb"), *conf = NULL, *ptext = pc_printf("%d\n", port);
 	int rc = PAVED_ERR;
 	const struct passwd *owner = NULL;
 	char *pwfile = geteuid() == 0 ? pc_printf("%s/.pwfile", p->base) : strdup(p->pw);
-	if (geteuid() == 0 && !(owner = run_as(h, errmsg)))
+	if (geteuid() == 0 && !(owner = run_as(ctx, errmsg)))
 		goto out;
 	if (!pwfile || (owner && pu_mkdirs("/var/lib/paved", 0755, &err)) ||
 	    pu_mkdirs(p->base, 0700, &err) || pu_mkdirs(sdir, 0700, &err) ||
 	    pu_random_hex(pw, 24, &err) || pu_write_file(p->pw, pw, strlen(pw), 0600, &err) ||
 	    (owner && pu_write_file(pwfile, pw, strlen(pw), 0600, &err))) {
-		ppg_api->error(errmsg, "%s", err ? err : "out of memory");
+		paved->error(errmsg, "%s", err ? err : "out of memory");
 		goto out;
 	}
 	if (owner) {
-		char *link = pc_printf("%s/provision/postgres", ppg_api->home(h));
-		char *parent = pc_printf("%s/provision", ppg_api->home(h));
+		char *link = pc_printf("%s/provision/postgres", paved->home(ctx));
+		char *parent = pc_printf("%s/provision", paved->home(ctx));
 		if (chown(p->base, owner->pw_uid, owner->pw_gid) ||
 		    chown(pwfile, owner->pw_uid, owner->pw_gid)) {
-			ppg_api->error(errmsg, "cannot give %s to user %s: %s", p->base, owner->pw_name,
+			paved->error(errmsg, "cannot give %s to user %s: %s", p->base, owner->pw_name,
 			               strerror(errno));
 			free(link), free(parent);
 			goto out;
@@ -235,7 +235,7 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 		if (link && parent && pu_mkdirs(parent, 0700, NULL) == 0) {
 			unlink(link);
 			if (symlink(p->base, link) != 0)
-				ppg_api->log(h, PAVED_LOG_WARN, "cannot link %s to %s: %s", link, p->base,
+				paved->log(ctx, PAVED_LOG_WARN, "cannot link %s to %s: %s", link, p->base,
 				             strerror(errno));
 		}
 		free(link), free(parent);
@@ -243,17 +243,17 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 	const char *argv[] = { initdb, "-D", p->data, "-U", "paved", "--auth-local=trust",
 	                       "--auth-host=scram-sha-256", "--pwfile", pwfile, "-E", "UTF8",
 	                       "--locale=C", "--no-instructions", "--no-sync", NULL };
-	int st = run_pg(h, argv, 120000, &out, &etext, &err);
+	int st = run_pg(ctx, argv, 120000, &out, &etext, &err);
 	if (owner)
 		unlink(pwfile);
 	if (st != 0) {
 		char *line = pu_last_line(etext);
 		if (st < 0)
-			ppg_api->error(errmsg, "cannot run initdb (%s): %s; install PostgreSQL (scripts/"
+			paved->error(errmsg, "cannot run initdb (%s): %s; install PostgreSQL (scripts/"
 			               "bootstrap does) or set plugins.provision_postgres.bindir", initdb,
 			               err);
 		else
-			ppg_api->error(errmsg, "initdb failed: %s", line ? line : "?");
+			paved->error(errmsg, "initdb failed: %s", line ? line : "?");
 		free(line);
 		pu_rmtree(p->data, NULL);
 		unlink(p->pw);
@@ -277,7 +277,7 @@ static int create_cluster(paved_host *h, struct paths *p, const char *bin, int p
 	FILE *f = cpath ? fopen(cpath, "a") : NULL;
 	if (!f || fputs(conf, f) < 0 || fclose(f) ||
 	    pu_write_file(p->port, ptext, strlen(ptext), 0600, &err)) {
-		ppg_api->error(errmsg, "cannot configure the cluster in %s", p->data);
+		paved->error(errmsg, "cannot configure the cluster in %s", p->data);
 		free(cpath);
 		pu_rmtree(p->data, NULL);
 		unlink(p->pw);
@@ -294,15 +294,15 @@ out:
 
 /* Connect to the paved-owned cluster, creating and starting it first when
  * needed. */
-static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
+static PGconn *own_cluster(paved_ctx *ctx, bool start, char **errmsg)
 {
 	struct paths p = { 0 };
 	char *bin = NULL, *pw = NULL, *etext = NULL, *out = NULL, *err = NULL, *pgctl = NULL;
 	PGconn *c = NULL;
-	if (geteuid() == 0 && !run_as(h, errmsg))
+	if (geteuid() == 0 && !run_as(ctx, errmsg))
 		return NULL;
-	if (paths_init(h, &p) || !(bin = bindir(h))) {
-		ppg_api->error(errmsg, "out of memory");
+	if (paths_init(ctx, &p) || !(bin = bindir(ctx))) {
+		paved->error(errmsg, "out of memory");
 		goto out;
 	}
 	struct stat st;
@@ -311,22 +311,22 @@ static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
 	free(ver);
 	if (!exists) {
 		if (!start) {
-			ppg_api->error(errmsg, "the paved PostgreSQL cluster does not exist yet");
+			paved->error(errmsg, "the paved PostgreSQL cluster does not exist yet");
 			goto out;
 		}
-		json_t *o = ppg_api->option(h, "port");
+		json_t *o = paved->option(ctx, "port");
 		int port = (int)json_integer_value(o);
 		if (port > 0 && pu_port_taken(port)) {
-			ppg_api->error(errmsg, "port 127.0.0.1:%d is already in use; stop what listens "
+			paved->error(errmsg, "port 127.0.0.1:%d is already in use; stop what listens "
 			               "there or set plugins.provision_postgres.port to another port "
 			               "(0 picks a free one)", port);
 			goto out;
 		}
 		if (port <= 0 && pu_free_port(&port, &err)) {
-			ppg_api->error(errmsg, "%s", err);
+			paved->error(errmsg, "%s", err);
 			goto out;
 		}
-		if (create_cluster(h, &p, bin, port, errmsg))
+		if (create_cluster(ctx, &p, bin, port, errmsg))
 			goto out;
 	}
 	char *ptext = pu_read_file(p.port);
@@ -334,7 +334,7 @@ static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
 	free(ptext);
 	pw = pu_read_file(p.pw);
 	if (!pw || port <= 0) {
-		ppg_api->error(errmsg, "the paved PostgreSQL cluster in %s is incomplete (%s "
+		paved->error(errmsg, "the paved PostgreSQL cluster in %s is incomplete (%s "
 		               "missing); remove %s to start afresh", p.data, pw ? p.port : p.pw, p.base);
 		goto out;
 	}
@@ -351,24 +351,24 @@ static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
 	if (!start)
 		goto out;
 	if (pu_port_taken(port)) {
-		ppg_api->error(errmsg, "port 127.0.0.1:%d of the paved PostgreSQL cluster is already "
+		paved->error(errmsg, "port 127.0.0.1:%d of the paved PostgreSQL cluster is already "
 		               "in use by another program; stop it, then try again", port);
 		goto out;
 	}
 	pgctl = prog(bin, "pg_ctl");
-	json_t *to = ppg_api->option(h, "start_timeout");
+	json_t *to = paved->option(ctx, "start_timeout");
 	char tbuf[16];
 	snprintf(tbuf, sizeof tbuf, "%lld", json_is_integer(to) ? (long long)json_integer_value(to) : 30LL);
 	const char *argv[] = { pgctl, "start", "-D", p.data, "-l", p.log, "-w", "-t", tbuf, "-s", NULL };
-	int s = run_pg(h, argv, (atoi(tbuf) + 10) * 1000, &out, &etext, &err);
+	int s = run_pg(ctx, argv, (atoi(tbuf) + 10) * 1000, &out, &etext, &err);
 	if (s != 0) {
 		char *line = pu_file_last_line(p.log);
 		char *l2 = pu_last_line(etext);
 		if (s < 0)
-			ppg_api->error(errmsg, "cannot run pg_ctl (%s): %s; install PostgreSQL or set "
+			paved->error(errmsg, "cannot run pg_ctl (%s): %s; install PostgreSQL or set "
 			               "plugins.provision_postgres.bindir", pgctl, err);
 		else
-			ppg_api->error(errmsg, "PostgreSQL is not running and could not be started in %s: "
+			paved->error(errmsg, "PostgreSQL is not running and could not be started in %s: "
 			               "%s (see %s)", p.data, line && *line ? line : (l2 ? l2 : "?"), p.log);
 		free(line), free(l2);
 		goto out;
@@ -376,7 +376,7 @@ static PGconn *own_cluster(paved_host *h, bool start, char **errmsg)
 	char *e2 = NULL;
 	if (!(c = socket_connect(&p, port)) &&
 	    !(c = connect_to("127.0.0.1", port, "paved", pw, "postgres", "disable", &e2)))
-		ppg_api->error(errmsg, "PostgreSQL started in %s but refuses the connection: %s",
+		paved->error(errmsg, "PostgreSQL started in %s but refuses the connection: %s",
 		               p.data, e2);
 	else
 		snprintf(conn_host, sizeof conn_host, "127.0.0.1"), conn_port = port;
@@ -389,13 +389,13 @@ out:
 	return c;
 }
 
-PGconn *ppg_connect(paved_host *h, bool start, char **errmsg)
+PGconn *ppg_connect(paved_ctx *ctx, bool start, char **errmsg)
 {
 	if (conn && PQstatus(conn) == CONNECTION_OK)
 		return conn;
 	PQfinish(conn);
 	conn = NULL;
-	json_t *srv = ppg_api->option(h, "server");
+	json_t *srv = paved->option(ctx, "server");
 	if (json_is_object(srv)) {
 		const char *host = json_string_value(json_object_get(srv, "host"));
 		int port = json_is_integer(json_object_get(srv, "port"))
@@ -408,7 +408,7 @@ PGconn *ppg_connect(paved_host *h, bool start, char **errmsg)
 		conn = connect_to(host ? host : "127.0.0.1", port, user ? user : "postgres", pw,
 		                  db ? db : "postgres", ssl ? ssl : "prefer", &e);
 		if (!conn) {
-			ppg_api->error(errmsg, "cannot connect to the PostgreSQL server %s:%d named in "
+			paved->error(errmsg, "cannot connect to the PostgreSQL server %s:%d named in "
 			               "plugins.provision_postgres.server: %s; start it or fix the setting",
 			               host ? host : "127.0.0.1", port, e);
 			free(e);
@@ -418,7 +418,7 @@ PGconn *ppg_connect(paved_host *h, bool start, char **errmsg)
 		conn_port = port;
 		return conn;
 	}
-	conn = own_cluster(h, start, errmsg);
+	conn = own_cluster(ctx, start, errmsg);
 	return conn;
 }
 
@@ -431,27 +431,27 @@ void ppg_disconnect(void)
 	conn = NULL;
 }
 
-int ppg_stop(paved_host *h, int *stopped, char **errmsg)
+int ppg_stop(paved_ctx *ctx, int *stopped, char **errmsg)
 {
 	struct paths p = { 0 };
 	char *bin = NULL, *pgctl = NULL, *out = NULL, *etext = NULL, *err = NULL, *pid = NULL;
 	int rc = PAVED_OK;
 	*stopped = 0;
 	ppg_disconnect();
-	if (json_is_object(ppg_api->option(h, "server")))
+	if (json_is_object(paved->option(ctx, "server")))
 		return PAVED_OK;            /* not ours to stop */
-	if (paths_init(h, &p) || !(bin = bindir(h)) || !(pgctl = prog(bin, "pg_ctl")) ||
+	if (paths_init(ctx, &p) || !(bin = bindir(ctx)) || !(pgctl = prog(bin, "pg_ctl")) ||
 	    !(pid = pc_printf("%s/postmaster.pid", p.data))) {
-		rc = ppg_api->error(errmsg, "out of memory");
+		rc = paved->error(errmsg, "out of memory");
 		goto out;
 	}
 	if (access(pid, F_OK) != 0)
 		goto out;
 	const char *argv[] = { pgctl, "stop", "-D", p.data, "-m", "fast", "-w", "-s", NULL };
-	int s = run_pg(h, argv, 60000, &out, &etext, &err);
+	int s = run_pg(ctx, argv, 60000, &out, &etext, &err);
 	if (s != 0) {
 		char *l = pu_last_line(etext);
-		rc = ppg_api->error(errmsg, "cannot stop the paved PostgreSQL cluster in %s: %s",
+		rc = paved->error(errmsg, "cannot stop the paved PostgreSQL cluster in %s: %s",
 		                    p.data, s < 0 ? err : l);
 		free(l);
 	} else {

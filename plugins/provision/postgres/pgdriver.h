@@ -10,15 +10,15 @@
 
 #include "../common/prutil.h"
 
-extern const struct paved_api *ppg_api;
+PAVED_PLUGIN_INIT3;
 
 /* cluster.c: the superuser connection (kept open; borrowed), starting the
  * paved-owned cluster first when START and it is down.  NULL + *errmsg. */
-PGconn *ppg_connect(paved_host *h, bool start, char **errmsg);
+PGconn *ppg_connect(paved_ctx *ctx, bool start, char **errmsg);
 const char *ppg_host(void);
 int  ppg_port(void);
 void ppg_disconnect(void);
 /* Stop the paved-owned cluster if it runs (*STOPPED = 1). */
-int  ppg_stop(paved_host *h, int *stopped, char **errmsg);
+int  ppg_stop(paved_ctx *ctx, int *stopped, char **errmsg);
 
 #endif

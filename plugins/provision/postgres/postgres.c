@@ -15,7 +15,7 @@
 
 #include "pgdriver.h"
 
-const struct paved_api *ppg_api;
+PAVED_PLUGIN_INIT1;
 
 /* Run SQL; on failure set *errmsg to WHAT: server message. */
 static int exec(PGconn *c, const char *sql, const char *what, char **errmsg)
@@ -26,23 +26,23 @@ static int exec(PGconn *c, const char *sql, const char *what, char **errmsg)
 		char *m = strdup(PQresultErrorMessage(r));
 		if (m)
 			m[strcspn(m, "\n")] = '\0';
-		ppg_api->error(errmsg, "%s: %s", what, m && *m ? m : PQerrorMessage(c));
+		paved->error(errmsg, "%s: %s", what, m && *m ? m : PQerrorMessage(c));
 		free(m);
 	}
 	PQclear(r);
 	return ok ? PAVED_OK : PAVED_ERR;
 }
 
-static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int create(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
 	char pw[49], *err = NULL, *sql = NULL, *id = NULL, *lit = NULL, *u = NULL, *url = NULL;
 	int rc = PAVED_ERR;
-	PGconn *c = ppg_connect(h, true, errmsg);
+	PGconn *c = ppg_connect(ctx, true, errmsg);
 	if (!c)
 		return PAVED_ERR;
 	if (pu_random_hex(pw, 24, &err))
-		return ppg_api->error(errmsg, "%s", err), free(err), PAVED_ERR;
+		return paved->error(errmsg, "%s", err), free(err), PAVED_ERR;
 	/* Send a SCRAM verifier computed here, never the password itself: a
 	 * failing statement lands in the server log, the password must not. */
 	char *verifier = PQencryptPasswordConn(c, pw, name, "scram-sha-256");
@@ -50,7 +50,7 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 	lit = verifier ? PQescapeLiteral(c, verifier, strlen(verifier)) : NULL;
 	PQfreemem(verifier);
 	if (!id || !lit) {
-		ppg_api->error(errmsg, "cannot quote '%s': %s", name, PQerrorMessage(c));
+		paved->error(errmsg, "cannot quote '%s': %s", name, PQerrorMessage(c));
 		goto out;
 	}
 	sql = pc_printf("CREATE ROLE %s LOGIN PASSWORD %s", id, lit);
@@ -83,10 +83,10 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 		sql = pc_printf("DROP ROLE IF EXISTS %s", id);
 		if (exec(c, sql, "cannot drop the role again", &e)) {
 			*errmsg = NULL;
-			ppg_api->error(errmsg, "%s; and %s", m, e);
+			paved->error(errmsg, "%s; and %s", m, e);
 		} else {
 			*errmsg = NULL;
-			ppg_api->error(errmsg, "%s (the role '%s' was dropped again)", m, name);
+			paved->error(errmsg, "%s (the role '%s' was dropped again)", m, name);
 		}
 		free(m), free(e);
 		goto out;
@@ -97,7 +97,7 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 	*result = json_pack("{ss s{ss si ss ss ss} ss}", "url", url,
 	                    "state", "host", ppg_host(), "port", ppg_port(), "database", name,
 	                    "role", name, "cluster",
-	                    json_is_object(ppg_api->option(h, "server")) ? "server" : "paved",
+	                    json_is_object(paved->option(ctx, "server")) ? "server" : "paved",
 	                    "summary", summary ? summary : "database");
 	free(summary);
 	rc = PAVED_OK;
@@ -114,16 +114,16 @@ out:
 	return rc;
 }
 
-static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int destroy(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
-	PGconn *c = ppg_connect(h, true, errmsg);
+	PGconn *c = ppg_connect(ctx, true, errmsg);
 	if (!c)
 		return PAVED_ERR;
 	char *id = PQescapeIdentifier(c, name, strlen(name)), *sql = NULL, *what = NULL;
 	int rc = PAVED_ERR;
 	if (!id) {
-		ppg_api->error(errmsg, "cannot quote '%s'", name);
+		paved->error(errmsg, "cannot quote '%s'", name);
 		goto out;
 	}
 	sql = pc_printf("DROP DATABASE IF EXISTS %s WITH (FORCE)", id);
@@ -143,11 +143,11 @@ out:
 	return rc;
 }
 
-static int status(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int status(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
 	char *e = NULL;
-	PGconn *c = ppg_connect(h, false, &e);
+	PGconn *c = ppg_connect(ctx, false, &e);
 	(void)errmsg;
 	if (!c) {
 		*result = json_pack("{ss ss}", "status", "stopped", "detail", e ? e : "not running");
@@ -165,48 +165,48 @@ static int status(paved_host *h, json_t *res, json_t **result, char **errmsg)
 }
 
 /* provision.driver.postgres.local {action, resource} */
-static int driver(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int driver(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *action = json_string_value(json_object_get(args, "action"));
 	json_t *res = json_object_get(args, "resource");
 	if (action && !strcmp(action, "stop")) {
 		int n = 0;
-		if (ppg_stop(h, &n, errmsg))
+		if (ppg_stop(ctx, &n, errmsg))
 			return PAVED_ERR;
 		*result = json_pack("{si}", "stopped", n);
 		return PAVED_OK;
 	}
 	if (!action || !json_is_string(json_object_get(res, "name")))
-		return ppg_api->error(errmsg, "arguments {\"action\", \"resource\": {\"name\", ...}} "
+		return paved->error(errmsg, "arguments {\"action\", \"resource\": {\"name\", ...}} "
 		                      "are required");
 	if (!strcmp(action, "create"))
-		return create(h, res, result, errmsg);
+		return create(ctx, res, result, errmsg);
 	if (!strcmp(action, "destroy"))
-		return destroy(h, res, result, errmsg);
+		return destroy(ctx, res, result, errmsg);
 	if (!strcmp(action, "status"))
-		return status(h, res, result, errmsg);
+		return status(ctx, res, result, errmsg);
 	if (!strcmp(action, "start")) {
 		char *e = NULL;
-		bool was = ppg_connect(h, false, &e) != NULL;
+		bool was = ppg_connect(ctx, false, &e) != NULL;
 		free(e);
-		if (!was && !ppg_connect(h, true, errmsg))
+		if (!was && !ppg_connect(ctx, true, errmsg))
 			return PAVED_ERR;
 		*result = json_pack("{si}", "started", was ? 0 : 1);
 		return PAVED_OK;
 	}
-	return ppg_api->error(errmsg, "unknown action '%s' (create, destroy, status, stop, start)", action);
+	return paved->error(errmsg, "unknown action '%s' (create, destroy, status, stop, start)", action);
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	ppg_api = a;
-	return a->provide(h, "provision.driver.postgres.local", driver, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(a);
+	return paved->provide(ctx, "provision.driver.postgres.local", driver, NULL, NULL, errmsg);
 }
 
-static void fini(paved_host *h)
+static void fini(paved_ctx *ctx)
 {
-	(void)h;
+	(void)ctx;
 	ppg_disconnect();
 }
 

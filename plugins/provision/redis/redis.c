@@ -24,7 +24,7 @@
 
 #include "../common/prutil.h"
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
 /* "eviction" of the intent -> maxmemory-policy. */
 static const char *policy(const char *e)
@@ -97,9 +97,9 @@ static int ping(int port, const char *pw)
 	return ok;
 }
 
-static char *res_dir(paved_host *h, const char *name)
+static char *res_dir(paved_ctx *ctx, const char *name)
 {
-	return pc_printf("%s/provision/redis/%s", api->home(h), name);
+	return pc_printf("%s/provision/redis/%s", paved->home(ctx), name);
 }
 
 /* Stop the server whose pid file is in DIR; 1 if one was running. */
@@ -124,52 +124,52 @@ static int stop_dir(const char *dir)
 	return was;
 }
 
-static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int create(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
 	const char *size = json_string_value(json_object_get(res, "size"));
 	json_t *opts = json_object_get(res, "options");
 	const char *ev = json_string_value(json_object_get(opts, "eviction"));
 	const char *pol = policy(ev ? ev : "none");
-	const char *mem = json_string_value(json_object_get(api->option(h, "sizes"), size ? size : "small"));
-	const char *bin = json_string_value(api->option(h, "redis_server"));
-	int port = (int)json_integer_value(api->option(h, "port")), rc = PAVED_ERR, tries = 0;
+	const char *mem = json_string_value(json_object_get(paved->option(ctx, "sizes"), size ? size : "small"));
+	const char *bin = json_string_value(paved->option(ctx, "redis_server"));
+	int port = (int)json_integer_value(paved->option(ctx, "port")), rc = PAVED_ERR, tries = 0;
 	char pw[49], *dir = NULL, *conf = NULL, *text = NULL, *err = NULL, *qd = NULL, *qp = NULL,
 	     *ql = NULL, *pidf = NULL, *logf = NULL, *url = NULL, *out = NULL, *etext = NULL;
 	bool made = false;
 	if (!pol)
-		return api->error(errmsg, "invalid eviction '%s': use lru, lfu, random, ttl, none or "
+		return paved->error(errmsg, "invalid eviction '%s': use lru, lfu, random, ttl, none or "
 		                  "a Redis policy such as volatile-lru", ev);
 	if (!mem)
-		return api->error(errmsg, "no memory limit for size '%s' in "
+		return paved->error(errmsg, "no memory limit for size '%s' in "
 		                  "plugins.provision_redis.sizes", size ? size : "small");
 	if (port > 0 && pu_port_taken(port))
-		return api->error(errmsg, "port 127.0.0.1:%d is already in use; stop what listens there "
+		return paved->error(errmsg, "port 127.0.0.1:%d is already in use; stop what listens there "
 		                  "or set plugins.provision_redis.port to 0 (a free port)", port);
 	if (pu_random_hex(pw, 24, &err))
-		return api->error(errmsg, "%s", err), free(err), PAVED_ERR;
-	dir = res_dir(h, name);
+		return paved->error(errmsg, "%s", err), free(err), PAVED_ERR;
+	dir = res_dir(ctx, name);
 	conf = pc_printf("%s/redis.conf", dir ? dir : "");
 	pidf = pc_printf("%s/redis.pid", dir ? dir : "");
 	logf = pc_printf("%s/redis.log", dir ? dir : "");
 	if (!dir || !conf || !pidf || !logf) {
-		api->error(errmsg, "out of memory");
+		paved->error(errmsg, "out of memory");
 		goto out;
 	}
 	if (access(dir, F_OK) == 0) {
-		api->error(errmsg, "%s already exists: a redis-server paved does not know about? "
+		paved->error(errmsg, "%s already exists: a redis-server paved does not know about? "
 		           "remove it, then try again", dir);
 		goto out;
 	}
 	if (pu_mkdirs(dir, 0700, &err)) {
-		api->error(errmsg, "%s", err);
+		paved->error(errmsg, "%s", err);
 		goto out;
 	}
 	made = true;
 	qd = conf_quote(dir), qp = conf_quote(pidf), ql = conf_quote(logf);
 again:
 	if (port <= 0 && pu_free_port(&port, &err)) {
-		api->error(errmsg, "%s", err);
+		paved->error(errmsg, "%s", err);
 		goto out;
 	}
 	free(text);
@@ -182,7 +182,7 @@ again:
 	                         json_string_value(json_object_get(opts, "persistence")) : "", "aof")
 	                 ? "yes" : "no");
 	if (!text || pu_write_file(conf, text, strlen(text), 0600, &err)) {
-		api->error(errmsg, "%s", err ? err : "out of memory");
+		paved->error(errmsg, "%s", err ? err : "out of memory");
 		goto out;
 	}
 	const char *argv[] = { bin && *bin ? bin : "redis-server", conf, NULL };
@@ -191,14 +191,14 @@ again:
 	if (st != 0) {
 		char *l = pu_last_line(*etext ? etext : out);
 		if (st < 0)
-			api->error(errmsg, "cannot run redis-server: %s; install it (scripts/bootstrap "
+			paved->error(errmsg, "cannot run redis-server: %s; install it (scripts/bootstrap "
 			           "does) or set plugins.provision_redis.redis_server", err);
 		else
-			api->error(errmsg, "redis-server failed: %s", l);
+			paved->error(errmsg, "redis-server failed: %s", l);
 		free(l);
 		goto out;
 	}
-	json_t *to = api->option(h, "start_timeout");
+	json_t *to = paved->option(ctx, "start_timeout");
 	double deadline = pu_now_ms() + (json_is_integer(to) ? json_integer_value(to) : 5) * 1000.0;
 	bool up = false;
 	while (!(up = ping(port, pw)) && pu_now_ms() < deadline) {
@@ -214,12 +214,12 @@ again:
 		stop_dir(dir);
 		char *l = pu_file_last_line(logf);
 		if (l && strstr(l, "Address already in use") &&
-		    json_integer_value(api->option(h, "port")) <= 0 && ++tries < 3) {
+		    json_integer_value(paved->option(ctx, "port")) <= 0 && ++tries < 3) {
 			free(l);
 			port = 0;
 			goto again;     /* lost a race for the free port: take another */
 		}
-		api->error(errmsg, "redis-server did not start on 127.0.0.1:%d: %s", port,
+		paved->error(errmsg, "redis-server did not start on 127.0.0.1:%d: %s", port,
 		           l && *l ? l : "no answer to PING");
 		free(l);
 		goto out;
@@ -243,15 +243,15 @@ out:
 	return rc;
 }
 
-static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int destroy(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
-	char *dir = res_dir(h, name), *err = NULL;
+	char *dir = res_dir(ctx, name), *err = NULL;
 	if (!dir)
-		return api->error(errmsg, "out of memory");
+		return paved->error(errmsg, "out of memory");
 	stop_dir(dir);
 	if (pu_rmtree(dir, &err)) {
-		api->error(errmsg, "%s", err);
+		paved->error(errmsg, "%s", err);
 		free(err), free(dir);
 		return PAVED_ERR;
 	}
@@ -260,10 +260,10 @@ static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
 	return PAVED_OK;
 }
 
-static int status(paved_host *h, json_t *res, json_t **result)
+static int status(paved_ctx *ctx, json_t *res, json_t **result)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
-	char *dir = res_dir(h, name), *pf = pc_printf("%s/redis.pid", dir ? dir : "");
+	char *dir = res_dir(ctx, name), *pf = pc_printf("%s/redis.pid", dir ? dir : "");
 	char *t = pf ? pu_read_file(pf) : NULL;
 	pid_t pid = t ? (pid_t)atol(t) : 0;
 	bool there = dir && access(dir, F_OK) == 0, up = pid > 0 && kill(pid, 0) == 0;
@@ -273,11 +273,11 @@ static int status(paved_host *h, json_t *res, json_t **result)
 }
 
 /* Start NAME's server again from its redis.conf if it is down. */
-static int start(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int start(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
 	const char *name = json_string_value(json_object_get(res, "name"));
 	int port = (int)json_integer_value(json_object_get(json_object_get(res, "state"), "port"));
-	char *dir = res_dir(h, name), *conf = pc_printf("%s/redis.conf", dir ? dir : "");
+	char *dir = res_dir(ctx, name), *conf = pc_printf("%s/redis.conf", dir ? dir : "");
 	char *pf = pc_printf("%s/redis.pid", dir ? dir : ""), *t = pf ? pu_read_file(pf) : NULL;
 	char *text = conf ? pu_read_file(conf) : NULL, *out = NULL, *etext = NULL, *err = NULL;
 	pid_t pid = t ? (pid_t)atol(t) : 0;
@@ -288,13 +288,13 @@ static int start(paved_host *h, json_t *res, json_t **result, char **errmsg)
 	}
 	char *pw = text ? strstr(text, "\nrequirepass ") : NULL;
 	if (!pw) {
-		api->error(errmsg, "cannot start redis for '%s': %s is missing; destroy the resource "
+		paved->error(errmsg, "cannot start redis for '%s': %s is missing; destroy the resource "
 		           "and provision it again", name, conf ? conf : "redis.conf");
 		goto out;
 	}
 	pw += strlen("\nrequirepass ");
 	pw[strcspn(pw, "\n")] = '\0';
-	const char *bin = json_string_value(api->option(h, "redis_server"));
+	const char *bin = json_string_value(paved->option(ctx, "redis_server"));
 	const char *argv[] = { bin && *bin ? bin : "redis-server", conf, NULL };
 	int st = pu_run(argv, NULL, 10000, &out, &etext, &err);
 	double deadline = pu_now_ms() + 5000;
@@ -305,7 +305,7 @@ static int start(paved_host *h, json_t *res, json_t **result, char **errmsg)
 	}
 	if (!up) {
 		char *logf = pc_printf("%s/redis.log", dir), *l = logf ? pu_file_last_line(logf) : NULL;
-		api->error(errmsg, "cannot start redis for '%s' on 127.0.0.1:%d: %s", name, port,
+		paved->error(errmsg, "cannot start redis for '%s' on 127.0.0.1:%d: %s", name, port,
 		           st < 0 ? err : l && *l ? l : "no answer to PING");
 		free(logf), free(l);
 		goto out;
@@ -321,9 +321,9 @@ out:
 	return rc;
 }
 
-static int stop_all(paved_host *h, json_t **result)
+static int stop_all(paved_ctx *ctx, json_t **result)
 {
-	char *base = pc_printf("%s/provision/redis", api->home(h));
+	char *base = pc_printf("%s/provision/redis", paved->home(ctx));
 	DIR *d = base ? opendir(base) : NULL;
 	struct dirent *e;
 	int n = 0;
@@ -343,31 +343,31 @@ static int stop_all(paved_host *h, json_t **result)
 }
 
 /* provision.driver.redis.local {action, resource} */
-static int driver(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int driver(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *action = json_string_value(json_object_get(args, "action"));
 	json_t *res = json_object_get(args, "resource");
 	if (action && !strcmp(action, "stop"))
-		return stop_all(h, result);
+		return stop_all(ctx, result);
 	if (!action || !json_is_string(json_object_get(res, "name")))
-		return api->error(errmsg, "arguments {\"action\", \"resource\": {\"name\", ...}} "
+		return paved->error(errmsg, "arguments {\"action\", \"resource\": {\"name\", ...}} "
 		                  "are required");
 	if (!strcmp(action, "create"))
-		return create(h, res, result, errmsg);
+		return create(ctx, res, result, errmsg);
 	if (!strcmp(action, "destroy"))
-		return destroy(h, res, result, errmsg);
+		return destroy(ctx, res, result, errmsg);
 	if (!strcmp(action, "status"))
-		return status(h, res, result);
+		return status(ctx, res, result);
 	if (!strcmp(action, "start"))
-		return start(h, res, result, errmsg);
-	return api->error(errmsg, "unknown action '%s' (create, destroy, status, stop, start)", action);
+		return start(ctx, res, result, errmsg);
+	return paved->error(errmsg, "unknown action '%s' (create, destroy, status, stop, start)", action);
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	return a->provide(h, "provision.driver.redis.local", driver, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(a);
+	return paved->provide(ctx, "provision.driver.redis.local", driver, NULL, NULL, errmsg);
 }
 
 static const struct paved_option options[] = {

@@ -23,7 +23,7 @@
 
 #include "../common/prutil.h"
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
 /* AWS identifiers: lowercase letters, digits, single '-', a letter first,
  * no '-' last, at most MAX characters. */
@@ -96,19 +96,19 @@ static void add_resource(json_t *rs, const char *type, const char *label, json_t
 	json_object_set_new(json_object_get(rs, type), label, value);
 }
 
-static char *module_dir(paved_host *h, json_t *res)
+static char *module_dir(paved_ctx *ctx, json_t *res)
 {
 	const char *dir = json_string_value(json_object_get(res, "dir"));
 	const char *svc = json_string_value(json_object_get(res, "service"));
 	const char *env = json_string_value(json_object_get(res, "env"));
 	if (dir)
 		return pc_printf("%s/terraform/%s", dir, env);
-	return pc_printf("%s/provision/terraform/%s/%s", api->home(h),
+	return pc_printf("%s/provision/terraform/%s/%s", paved->home(ctx),
 	                 svc ? svc : json_string_value(json_object_get(res, "name")), env);
 }
 
 /* Add RES's Terraform resources to module M. */
-static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, char **errmsg)
+static int translate(paved_ctx *ctx, json_t *res, json_t *m, char **label_out, char **errmsg)
 {
 	const char *type = json_string_value(json_object_get(res, "type"));
 	const char *name = json_string_value(json_object_get(res, "name"));
@@ -117,14 +117,14 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 	const char *svc = json_string_value(json_object_get(res, "service"));
 	json_t *opts = json_object_get(res, "options");
 	bool pg = !strcmp(type, "postgres");
-	const char *cls = json_string_value(json_object_get(json_object_get(api->option(h, "sizes"),
+	const char *cls = json_string_value(json_object_get(json_object_get(paved->option(ctx, "sizes"),
 	                                                                    type), size));
 	if (!aws_id(name, pg ? 63 : 50))
-		return api->error(errmsg, "name '%s' cannot be an AWS identifier: use lowercase "
+		return paved->error(errmsg, "name '%s' cannot be an AWS identifier: use lowercase "
 		                  "letters, digits and single '-', starting with a letter (at most "
 		                  "%d characters)", name, pg ? 63 : 50);
 	if (!cls)
-		return api->error(errmsg, "no %s for size '%s' in plugins.provision_terraform.sizes.%s",
+		return paved->error(errmsg, "no %s for size '%s' in plugins.provision_terraform.sizes.%s",
 		                  pg ? "instance class" : "node type", size, type);
 	char *label = underscored(name);
 	json_t *tags = json_pack("{ss ss ss}", "paved:resource", name, "paved:env", env,
@@ -135,7 +135,7 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 		if (days < 0) {
 			free(label);
 			json_decref(tags);
-			return api->error(errmsg, "invalid backups '%s': use daily, weekly, none or a "
+			return paved->error(errmsg, "invalid backups '%s': use daily, weekly, none or a "
 			                  "number of days (0-35)",
 			                  json_string_value(json_object_get(opts, "backups"))
 			                  ? json_string_value(json_object_get(opts, "backups")) : "?");
@@ -168,7 +168,7 @@ static int translate(paved_host *h, json_t *res, json_t *m, char **label_out, ch
 		if (ev && !pol) {
 			free(label);
 			json_decref(tags);
-			return api->error(errmsg, "invalid eviction '%s': use lru, lfu, random, ttl, none "
+			return paved->error(errmsg, "invalid eviction '%s': use lru, lfu, random, ttl, none "
 			                  "or a Redis policy such as volatile-lru", ev);
 		}
 		json_t *c = json_pack("{ss ss ss si ss si sO}", "cluster_id", name, "engine", "redis",
@@ -217,14 +217,14 @@ static void untranslate(json_t *m, const char *label)
 	}
 }
 
-static json_t *load_module(paved_host *h, const char *path)
+static json_t *load_module(paved_ctx *ctx, const char *path)
 {
 	json_t *m = json_load_file(path, 0, NULL);
 	if (!json_is_object(m)) {
 		json_decref(m);
 		m = json_pack("{s{s{s{ssss}}} s{s{ss}} s{} s{}}", "terraform", "required_providers", "aws",
 		              "source", "hashicorp/aws", "version", ">= 5.0", "provider", "aws", "region",
-		              json_string_value(api->option(h, "region")), "resource", "output");
+		              json_string_value(paved->option(ctx, "region")), "resource", "output");
 	}
 	return m;
 }
@@ -233,19 +233,19 @@ static int save_module(json_t *m, const char *path, char **errmsg)
 {
 	char *text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS), *err = NULL;
 	char *t2 = text ? pc_printf("%s\n", text) : NULL;
-	int rc = !t2 ? api->error(errmsg, "out of memory")
-	       : pu_write_file(path, t2, strlen(t2), 0644, &err) ? api->error(errmsg, "%s", err)
+	int rc = !t2 ? paved->error(errmsg, "out of memory")
+	       : pu_write_file(path, t2, strlen(t2), 0644, &err) ? paved->error(errmsg, "%s", err)
 	       : PAVED_OK;
 	free(text), free(t2), free(err);
 	return rc;
 }
 
 /* terraform init, plan, apply in DIR when the option "run" is true. */
-static int run_terraform(paved_host *h, const char *dir, char **errmsg)
+static int run_terraform(paved_ctx *ctx, const char *dir, char **errmsg)
 {
-	if (!json_is_true(api->option(h, "run")))
+	if (!json_is_true(paved->option(ctx, "run")))
 		return PAVED_OK;
-	const char *tf = json_string_value(api->option(h, "terraform"));
+	const char *tf = json_string_value(paved->option(ctx, "terraform"));
 	char *chdir_arg = pc_printf("-chdir=%s", dir);
 	static const char *const steps[][6] = {
 		{ "init", "-input=false", "-no-color", NULL },
@@ -266,10 +266,10 @@ static int run_terraform(paved_host *h, const char *dir, char **errmsg)
 			                          strstr(etext, "Failed to query available provider") ||
 			                          strstr(etext, "dial tcp") || strstr(etext, "no such host")));
 			if (st < 0)
-				rc = api->error(errmsg, "cannot run terraform: %s; install it or set "
+				rc = paved->error(errmsg, "cannot run terraform: %s; install it or set "
 				                "plugins.provision_terraform.terraform", err);
 			else
-				rc = api->error(errmsg, "terraform %s failed in %s: %s%s", steps[i][0], dir,
+				rc = paved->error(errmsg, "terraform %s failed in %s: %s%s", steps[i][0], dir,
 				                line ? line : "?", offline ? "; the provider registry is "
 				                "unreachable (offline?): the module is written, run terraform "
 				                "there when online" : "");
@@ -281,27 +281,27 @@ static int run_terraform(paved_host *h, const char *dir, char **errmsg)
 	return rc;
 }
 
-static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int create(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
-	char *dir = module_dir(h, res), *path = pc_printf("%s/main.tf.json", dir ? dir : "");
+	char *dir = module_dir(ctx, res), *path = pc_printf("%s/main.tf.json", dir ? dir : "");
 	char *label = NULL, *err = NULL, *old = NULL;
 	json_t *m = NULL;
 	int rc = PAVED_ERR;
 	if (!dir || !path) {
-		api->error(errmsg, "out of memory");
+		paved->error(errmsg, "out of memory");
 		goto out;
 	}
 	old = pu_read_file(path);
-	m = load_module(h, path);
-	if (translate(h, res, m, &label, errmsg))
+	m = load_module(ctx, path);
+	if (translate(ctx, res, m, &label, errmsg))
 		goto out;
 	if (pu_mkdirs(dir, 0755, &err)) {
-		api->error(errmsg, "%s", err);
+		paved->error(errmsg, "%s", err);
 		goto out;
 	}
 	if (save_module(m, path, errmsg))
 		goto out;
-	if (run_terraform(h, dir, errmsg)) {
+	if (run_terraform(ctx, dir, errmsg)) {
 		/* put the module back as it was */
 		if (old)
 			pu_write_file(path, old, strlen(old), 0644, NULL);
@@ -309,7 +309,7 @@ static int create(paved_host *h, json_t *res, json_t **result, char **errmsg)
 			unlink(path);
 		goto out;
 	}
-	bool ran = json_is_true(api->option(h, "run"));
+	bool ran = json_is_true(paved->option(ctx, "run"));
 	char *summary = pc_printf("%s.%s in %s%s",
 	                          strcmp(json_string_value(json_object_get(res, "type")), "postgres")
 	                          ? "aws_elasticache_cluster" : "aws_db_instance", label, path,
@@ -325,14 +325,14 @@ out:
 	return rc;
 }
 
-static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
+static int destroy(paved_ctx *ctx, json_t *res, json_t **result, char **errmsg)
 {
-	char *dir = module_dir(h, res), *path = pc_printf("%s/main.tf.json", dir ? dir : "");
+	char *dir = module_dir(ctx, res), *path = pc_printf("%s/main.tf.json", dir ? dir : "");
 	const char *state_path = json_string_value(json_object_get(json_object_get(res, "state"), "module"));
 	char *label = underscored(json_string_value(json_object_get(res, "name")));
 	int rc = PAVED_ERR;
 	if (!dir || !path || !label) {
-		api->error(errmsg, "out of memory");
+		paved->error(errmsg, "out of memory");
 		goto out;
 	}
 	if (state_path) {
@@ -343,9 +343,9 @@ static int destroy(paved_host *h, json_t *res, json_t **result, char **errmsg)
 	if (m) {
 		untranslate(m, label);
 		if (json_object_size(json_object_get(m, "resource")) == 0 &&
-		    !json_is_true(api->option(h, "run")))
+		    !json_is_true(paved->option(ctx, "run")))
 			unlink(path);
-		else if (save_module(m, path, errmsg) || run_terraform(h, dir, errmsg)) {
+		else if (save_module(m, path, errmsg) || run_terraform(ctx, dir, errmsg)) {
 			json_decref(m);
 			goto out;
 		}
@@ -359,7 +359,7 @@ out:
 }
 
 /* provision.driver.{postgres,redis}.terraform {action, resource} */
-static int driver(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int driver(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *action = json_string_value(json_object_get(args, "action"));
@@ -370,12 +370,12 @@ static int driver(paved_host *h, json_t *args, json_t **result, char **errmsg, v
 	}
 	if (!action || !json_is_string(json_object_get(res, "name")) ||
 	    !json_is_string(json_object_get(res, "type")) || !json_is_string(json_object_get(res, "env")))
-		return api->error(errmsg, "arguments {\"action\", \"resource\": {\"name\", \"type\", "
+		return paved->error(errmsg, "arguments {\"action\", \"resource\": {\"name\", \"type\", "
 		                  "\"env\", ...}} are required");
 	if (!strcmp(action, "create"))
-		return create(h, res, result, errmsg);
+		return create(ctx, res, result, errmsg);
 	if (!strcmp(action, "destroy"))
-		return destroy(h, res, result, errmsg);
+		return destroy(ctx, res, result, errmsg);
 	if (!strcmp(action, "status")) {
 		json_t *st = json_object_get(res, "state");
 		*result = json_pack("{ss ss}", "status",
@@ -384,15 +384,15 @@ static int driver(paved_host *h, json_t *args, json_t **result, char **errmsg, v
 		                              ? json_string_value(json_object_get(st, "module")) : "");
 		return PAVED_OK;
 	}
-	return api->error(errmsg, "unknown action '%s' (create, destroy, status, stop, start)", action);
+	return paved->error(errmsg, "unknown action '%s' (create, destroy, status, stop, start)", action);
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	if (a->provide(h, "provision.driver.postgres.terraform", driver, NULL, NULL, errmsg))
+	PAVED_PLUGIN_INIT2(a);
+	if (paved->provide(ctx, "provision.driver.postgres.terraform", driver, NULL, NULL, errmsg))
 		return PAVED_ERR;
-	return a->provide(h, "provision.driver.redis.terraform", driver, NULL, NULL, errmsg);
+	return paved->provide(ctx, "provision.driver.redis.terraform", driver, NULL, NULL, errmsg);
 }
 
 static const struct paved_option options[] = {

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
 #define ARGS_SE                                                                          \
 	const char *svc = json_string_value(json_object_get(args, "service"));          \
@@ -27,8 +27,8 @@ static const struct paved_api *api;
 	if (!env)                                                                         \
 		env = "dev";                                                              \
 	if (!svc || !*svc || strchr(svc, '/') || strchr(env, '/'))                       \
-		return api->error(errmsg, "arguments 'service' and 'env' (strings) are required"); \
-	const char *home = api->home(h);                                                 \
+		return paved->error(errmsg, "arguments 'service' and 'env' (strings) are required"); \
+	const char *home = paved->home(ctx);                                                 \
 	(void)data
 
 static char *sdir_of(const char *home, const char *env, const char *svc)
@@ -38,21 +38,21 @@ static char *sdir_of(const char *home, const char *env, const char *svc)
 
 /* A port for WHAT: any free loopback port, or the first free one of the
  * option ports ("LO-HI") that no replica of SPEC holds.  0 with *ERRMSG. */
-static int free_port(paved_host *h, json_t *spec, const char *what, char **errmsg)
+static int free_port(paved_ctx *ctx, json_t *spec, const char *what, char **errmsg)
 {
-	const char *r = json_string_value(api->option(h, "ports"));
+	const char *r = json_string_value(paved->option(ctx, "ports"));
 	int lo = 0, hi = 0;
 	if (!r || !*r) {
 		int p = ru_free_port();
 		if (!p)
-			api->error(errmsg, "no free port on 127.0.0.1 for %s: %s", what, strerror(errno));
+			paved->error(errmsg, "no free port on 127.0.0.1 for %s: %s", what, strerror(errno));
 		return p;
 	}
 	int n = sscanf(r, "%d-%d", &lo, &hi);
 	if (n == 1)
 		hi = lo;
 	if (n < 1 || lo < 1 || hi > 65535 || lo > hi) {
-		api->error(errmsg, "plugins.runtime_process.ports must be LO-HI (e.g. 20000-20999), not '%s'", r);
+		paved->error(errmsg, "plugins.runtime_process.ports must be LO-HI (e.g. 20000-20999), not '%s'", r);
 		return 0;
 	}
 	for (int p = lo; p <= hi; p++) {
@@ -64,7 +64,7 @@ static int free_port(paved_host *h, json_t *spec, const char *what, char **errms
 		if (!held && ru_port_free(p))
 			return p;
 	}
-	api->error(errmsg, "no free port for %s: every port of plugins.runtime_process.ports (%d-%d) "
+	paved->error(errmsg, "no free port for %s: every port of plugins.runtime_process.ports (%d-%d) "
 	           "on 127.0.0.1 is in use; widen the range or stop what holds them", what, lo, hi);
 	return 0;
 }
@@ -117,7 +117,7 @@ static int hcmd(const char *home, const char *env, const char *svc, json_t *r, c
 	return rc;
 }
 
-static int h_ensure(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_ensure(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	ARGS_SE;
 	char *svcp = rt_services_path(home);
@@ -130,7 +130,7 @@ static int h_ensure(paved_host *h, json_t *args, json_t **result, char **errmsg,
 	int rc = PAVED_OK, changed = 0;
 	char *pidf = pc_printf("%s/haproxy.pid", dir);
 	if (!port) {
-		port = free_port(h, NULL, key, errmsg);
+		port = free_port(ctx, NULL, key, errmsg);
 		if (!port) {
 			rc = PAVED_ERR;
 			goto out;
@@ -142,7 +142,7 @@ static int h_ensure(paved_host *h, json_t *args, json_t **result, char **errmsg,
 	}
 	if (changed || !ru_read_pid(pidf)) {
 		if (rt_haproxy_sync(home, &msg)) {
-			rc = api->error(errmsg, "%s", msg);
+			rc = paved->error(errmsg, "%s", msg);
 			goto out;
 		}
 	}
@@ -153,12 +153,12 @@ out:
 	return rc;
 }
 
-static int h_start(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_start(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	ARGS_SE;
 	json_t *argv = json_object_get(args, "argv");
 	if (!json_array_size(argv))
-		return api->error(errmsg, "argument 'argv' (a non-empty array) is required");
+		return paved->error(errmsg, "argument 'argv' (a non-empty array) is required");
 	json_t *spec = load_spec(home, env, svc);
 	int used[RT_SLOTS] = { 0 }, slot = -1;
 	size_t i;
@@ -173,10 +173,10 @@ static int h_start(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 			slot = s;
 	if (slot < 0) {
 		json_decref(spec);
-		return api->error(errmsg, "%s/%s already runs %d replicas (the most it can)", env, svc, RT_SLOTS);
+		return paved->error(errmsg, "%s/%s already runs %d replicas (the most it can)", env, svc, RT_SLOTS);
 	}
 	char *what = pc_printf("a replica of %s/%s", env, svc);
-	int port = free_port(h, spec, what, errmsg);
+	int port = free_port(ctx, spec, what, errmsg);
 	free(what);
 	if (!port) {
 		json_decref(spec);
@@ -198,7 +198,7 @@ static int h_start(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 	free(ld);
 	json_decref(spec);
 	if (rc)
-		return api->error(errmsg, "cannot start the supervisor of %s/%s", env, svc);
+		return paved->error(errmsg, "cannot start the supervisor of %s/%s", env, svc);
 	*result = json_pack("{ss si si}", "id", id, "port", port, "slot", slot);
 	return PAVED_OK;
 }
@@ -211,7 +211,7 @@ static json_t *load_state(const char *home, const char *env, const char *svc)
 	return s;
 }
 
-static int h_wait(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_wait(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	ARGS_SE;
 	const char *id = json_string_value(json_object_get(args, "id"));
@@ -224,7 +224,7 @@ static int h_wait(paved_host *h, json_t *args, json_t **result, char **errmsg, v
 	int port = (int)json_integer_value(json_object_get(r, "port"));
 	json_decref(spec);
 	if (!r)
-		return api->error(errmsg, "no replica '%s' of %s/%s", id ? id : "", env, svc);
+		return paved->error(errmsg, "no replica '%s' of %s/%s", id ? id : "", env, svc);
 	double deadline = ru_now() + timeout;
 	int code = -1, restarts = 0;
 	while (ru_now() < deadline) {
@@ -241,13 +241,13 @@ static int h_wait(paved_host *h, json_t *args, json_t **result, char **errmsg, v
 			break;
 		usleep(200000);
 	}
-	return api->error(errmsg, "replica %s of %s/%s never became healthy (%s%s; last GET %s: %d; "
+	return paved->error(errmsg, "replica %s of %s/%s never became healthy (%s%s; last GET %s: %d; "
 	                  "see %s/logs/%s/%s/%s.log)", id, env, svc,
 	                  restarts ? "crashed, " : "", restarts >= 2 ? "restarted twice" : "timed out",
 	                  path, code, home, env, svc, id);
 }
 
-static int set_enabled(paved_host *h, json_t *args, char **errmsg, int on, int remove)
+static int set_enabled(paved_ctx *ctx, json_t *args, char **errmsg, int on, int remove)
 {
 	void *data = NULL;
 	ARGS_SE;
@@ -257,7 +257,7 @@ static int set_enabled(paved_host *h, json_t *args, char **errmsg, int on, int r
 	json_t *r = replica(spec, id, &idx);
 	if (!r) {
 		json_decref(spec);
-		return api->error(errmsg, "no replica '%s' of %s/%s", id ? id : "", env, svc);
+		return paved->error(errmsg, "no replica '%s' of %s/%s", id ? id : "", env, svc);
 	}
 	int rc = 0;
 	if (on) {
@@ -284,23 +284,23 @@ static int set_enabled(paved_host *h, json_t *args, char **errmsg, int on, int r
 	}
 	json_decref(spec);
 	if (rc && on)
-		return api->error(errmsg, "HAProxy's runtime API refused to enable replica %s of %s/%s", id, env, svc);
+		return paved->error(errmsg, "HAProxy's runtime API refused to enable replica %s of %s/%s", id, env, svc);
 	return PAVED_OK;
 }
 
-static int h_enable(paved_host *h, json_t *a, json_t **res, char **e, void *d)
-{ (void)res, (void)d; return set_enabled(h, a, e, 1, 0); }
-static int h_disable(paved_host *h, json_t *a, json_t **res, char **e, void *d)
-{ (void)res, (void)d; return set_enabled(h, a, e, 0, 0); }
-static int h_remove(paved_host *h, json_t *a, json_t **res, char **e, void *d)
-{ (void)res, (void)d; return set_enabled(h, a, e, 0, 1); }
+static int h_enable(paved_ctx *ctx, json_t *a, json_t **res, char **e, void *d)
+{ (void)res, (void)d; return set_enabled(ctx, a, e, 1, 0); }
+static int h_disable(paved_ctx *ctx, json_t *a, json_t **res, char **e, void *d)
+{ (void)res, (void)d; return set_enabled(ctx, a, e, 0, 0); }
+static int h_remove(paved_ctx *ctx, json_t *a, json_t **res, char **e, void *d)
+{ (void)res, (void)d; return set_enabled(ctx, a, e, 0, 1); }
 
 /* runtime.switch {enable: [ids], disable: [ids], keep_seconds?}: one line of
  * runtime-API commands (';'-separated, run back to back by HAProxy): the
  * enabled replicas enter traffic and the disabled ones leave it in the same
  * exchange.  Disabled replicas keep running, marked keep_until now+keep_seconds
  * (0: until removed), when runtime.prune removes them. */
-static int h_switch(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_switch(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	ARGS_SE;
 	json_t *spec = load_spec(home, env, svc);
@@ -338,7 +338,7 @@ static int h_switch(paved_host *h, json_t *args, json_t **result, char **errmsg,
 	if (bad) {
 		free(line);
 		json_decref(spec);
-		return api->error(errmsg, "runtime.switch: no such replica '%s' of %s/%s",
+		return paved->error(errmsg, "runtime.switch: no such replica '%s' of %s/%s",
 		                  json_string_value(id) ?: "?", env, svc);
 	}
 	char *out = NULL;
@@ -350,7 +350,7 @@ static int h_switch(paved_host *h, json_t *args, json_t **result, char **errmsg,
 		save_spec(home, env, svc, spec);
 	json_decref(spec);
 	if (rc) {
-		int e = api->error(errmsg, "HAProxy's runtime API refused the switch of %s/%s: %s",
+		int e = paved->error(errmsg, "HAProxy's runtime API refused the switch of %s/%s: %s",
 		                   env, svc, out ? out : "no answer");
 		free(out), free(line);
 		return e;
@@ -361,7 +361,7 @@ static int h_switch(paved_host *h, json_t *args, json_t **result, char **errmsg,
 }
 
 /* runtime.prune {}: remove the replicas out of traffic whose keep_until passed. */
-static int h_prune(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_prune(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	ARGS_SE;
 	json_t *spec = load_spec(home, env, svc), *gone = json_array();
@@ -377,7 +377,7 @@ static int h_prune(paved_host *h, json_t *args, json_t **result, char **errmsg, 
 	json_array_foreach(gone, i, r) {
 		json_t *a = json_pack("{ss ss sO}", "service", svc, "env", env, "id", r);
 		char *e = NULL;
-		set_enabled(h, a, &e, 0, 1);
+		set_enabled(ctx, a, &e, 0, 1);
 		free(e);
 		json_decref(a);
 	}
@@ -458,10 +458,10 @@ static bool wanted(json_t *s, json_t *args, const char **sv, const char **en)
 	return !(svc && strcmp(svc, *sv)) && !(env && strcmp(env, *en));
 }
 
-static int h_status(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_status(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)errmsg;
-	const char *home = api->home(h), *sv, *en, *key;
+	const char *home = paved->home(ctx), *sv, *en, *key;
 	json_t *svcs = rt_services_load(home), *s;
 	*result = json_array();
 	json_object_foreach(svcs, key, s) {
@@ -494,10 +494,10 @@ static void stop_one(const char *home, const char *env, const char *svc)
 	free(pidf);
 }
 
-static int h_stop(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_stop(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data, (void)errmsg;
-	const char *home = api->home(h), *sv, *en, *key;
+	const char *home = paved->home(ctx), *sv, *en, *key;
 	json_t *svcs = rt_services_load(home), *s;
 	*result = json_pack("{s[]}", "stopped");
 	json_object_foreach(svcs, key, s) {
@@ -512,7 +512,7 @@ static int h_stop(paved_host *h, json_t *args, json_t **result, char **errmsg, v
 	return PAVED_OK;
 }
 
-static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int h_destroy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	ARGS_SE;
 	(void)result;
@@ -526,7 +526,7 @@ static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg
 		ru_write_json(svcp, svcs);
 		char *pidf = pc_printf("%s/runtime/haproxy/haproxy.pid", home);
 		if (ru_read_pid(pidf) && rt_haproxy_sync(home, &msg))
-			rc = api->error(errmsg, "%s", msg);
+			rc = paved->error(errmsg, "%s", msg);
 		free(pidf);
 	}
 	free(msg), free(key), free(svcp);
@@ -534,9 +534,9 @@ static int h_destroy(paved_host *h, json_t *args, json_t **result, char **errmsg
 	return rc;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
+	PAVED_PLUGIN_INIT2(a);
 	static const struct { const char *hook; paved_fn fn; } hooks[] = {
 		{ "runtime.ensure", h_ensure }, { "runtime.start", h_start },
 		{ "runtime.wait", h_wait }, { "runtime.enable", h_enable },
@@ -546,7 +546,7 @@ static int init(const struct paved_api *a, paved_host *h, char **errmsg)
 		{ "runtime.prune", h_prune },
 	};
 	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
-		if (api->provide(h, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
+		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
 			return PAVED_ERR;
 	return PAVED_OK;
 }

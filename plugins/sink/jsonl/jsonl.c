@@ -15,13 +15,13 @@
 
 #include <paved/plugin.h>
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
 /* The configured file, or $PAVED_HOME/logs/events.jsonl.  Caller frees. */
-static char *target(paved_host *h)
+static char *target(paved_ctx *ctx)
 {
-	const char *p = json_string_value(api->option(h, "path"));
-	const char *home = api->home(h);
+	const char *p = json_string_value(paved->option(ctx, "path"));
+	const char *home = paved->home(ctx);
 	if (p && *p)
 		return strdup(p);
 	size_t n = strlen(home) + sizeof "/logs/events.jsonl";
@@ -32,26 +32,26 @@ static char *target(paved_host *h)
 }
 
 /* Append EVENT (borrowed) as one line. */
-static int write_event(paved_host *h, json_t *event, json_t **result, char **errmsg,
+static int write_event(paved_ctx *ctx, json_t *event, json_t **result, char **errmsg,
                        void *data)
 {
 	(void)result, (void)data;
-	char *path = target(h);
+	char *path = target(ctx);
 	char *line = json_dumps(event, JSON_COMPACT);
 	int rc = PAVED_OK, fd = -1;
 	if (!path || !line) {
-		rc = api->error(errmsg, "out of memory");
+		rc = paved->error(errmsg, "out of memory");
 		goto done;
 	}
 	size_t n = strlen(line);
 	line[n++] = '\n';  /* replaces the NUL: the buffer is written by length */
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = api->error(errmsg, "cannot open %s: %s", path, strerror(errno));
+		rc = paved->error(errmsg, "cannot open %s: %s", path, strerror(errno));
 		goto done;
 	}
 	if (write(fd, line, n) != (ssize_t)n)
-		rc = api->error(errmsg, "cannot write %s: %s", path, strerror(errno));
+		rc = paved->error(errmsg, "cannot write %s: %s", path, strerror(errno));
 done:
 	if (fd >= 0)
 		close(fd);
@@ -60,10 +60,10 @@ done:
 	return rc;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	return api->observe(h, "event:*", 100, write_event, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(a);
+	return paved->observe(ctx, "event:*", 100, write_event, NULL, NULL, errmsg);
 }
 
 static const struct paved_option options[] = {

@@ -20,7 +20,7 @@
 #include <curl/curl.h>
 #include <paved/plugin.h>
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 static CURL *curl;           /* reused between events: keeps the connection */
 static bool  curl_ready;     /* curl_global_init succeeded */
 
@@ -62,24 +62,24 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
                       char **errmsg)
 {
 	if (!*name || strpbrk(name, "\r\n: \t") || strpbrk(value, "\r\n"))
-		return api->error(errmsg, "option plugins.webhook.headers: header '%s' has a "
+		return paved->error(errmsg, "option plugins.webhook.headers: header '%s' has a "
 		                  "name or value that is not a single header line", name);
 	size_t n = strlen(name) + strlen(value) + 3;
 	char *line = malloc(n);
 	if (!line)
-		return api->error(errmsg, "out of memory");
+		return paved->error(errmsg, "out of memory");
 	snprintf(line, n, "%s: %s", name, value);
 	struct curl_slist *grown = curl_slist_append(*list, line);
 	free(line);
 	if (!grown)
-		return api->error(errmsg, "out of memory");
+		return paved->error(errmsg, "out of memory");
 	*list = grown;
 	return PAVED_OK;
 }
 
 /* The request headers: JSON content type, the event's name and id, then
  * the configured ones.  Caller frees *LIST (also on error). */
-static int build_headers(paved_host *h, json_t *event, struct curl_slist **list,
+static int build_headers(paved_ctx *ctx, json_t *event, struct curl_slist **list,
                          char **errmsg)
 {
 	char id[32];
@@ -94,11 +94,11 @@ static int build_headers(paved_host *h, json_t *event, struct curl_slist **list,
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach(api->option(h, "headers"), k, v) {
+	json_object_foreach(paved->option(ctx, "headers"), k, v) {
 		if (rc)
 			break;
 		if (!json_is_string(v))
-			rc = api->error(errmsg, "option plugins.webhook.headers.%s must be a "
+			rc = paved->error(errmsg, "option plugins.webhook.headers.%s must be a "
 			                "string", k);
 		else
 			rc = add_header(list, k, json_string_value(v), errmsg);
@@ -107,12 +107,12 @@ static int build_headers(paved_host *h, json_t *event, struct curl_slist **list,
 }
 
 /* Deliver EVENT (borrowed): one POST of its JSON text. */
-static int post_event(paved_host *h, json_t *event, json_t **result, char **errmsg,
+static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **errmsg,
                       void *data)
 {
 	(void)result, (void)data;
-	const char *url = json_string_value(api->option(h, "url"));
-	json_int_t timeout = json_integer_value(api->option(h, "timeout_ms"));
+	const char *url = json_string_value(paved->option(ctx, "url"));
+	json_int_t timeout = json_integer_value(paved->option(ctx, "timeout_ms"));
 	struct curl_slist *headers = NULL;
 	struct snippet answer = { .len = 0 };
 	char curlerr[CURL_ERROR_SIZE] = "";
@@ -121,19 +121,19 @@ static int post_event(paved_host *h, json_t *event, json_t **result, char **errm
 	int rc = PAVED_OK;
 
 	if (!url || !*url)
-		return api->error(errmsg, "plugins.webhook.url is not set; set it in "
+		return paved->error(errmsg, "plugins.webhook.url is not set; set it in "
 		                  "$PAVED_HOME/config.json or with -c plugins.webhook.url=URL");
 	if (timeout <= 0)
-		return api->error(errmsg, "option plugins.webhook.timeout_ms must be a positive "
+		return paved->error(errmsg, "option plugins.webhook.timeout_ms must be a positive "
 		                  "number of milliseconds, not %lld", (long long)timeout);
 	if (!curl_ready)
-		return api->error(errmsg, "libcurl could not be initialised");
+		return paved->error(errmsg, "libcurl could not be initialised");
 	if (!curl && !(curl = curl_easy_init()))
-		return api->error(errmsg, "cannot create a libcurl handle (out of memory?)");
-	if ((rc = build_headers(h, event, &headers, errmsg)))
+		return paved->error(errmsg, "cannot create a libcurl handle (out of memory?)");
+	if ((rc = build_headers(ctx, event, &headers, errmsg)))
 		goto done;
 	if (!(body = json_dumps(event, JSON_COMPACT))) {
-		rc = api->error(errmsg, "cannot encode the event as JSON");
+		rc = paved->error(errmsg, "cannot encode the event as JSON");
 		goto done;
 	}
 
@@ -157,14 +157,14 @@ static int post_event(paved_host *h, json_t *event, json_t **result, char **errm
 
 	CURLcode cc = curl_easy_perform(curl);
 	if (cc != CURLE_OK) {
-		rc = api->error(errmsg, "POST %s failed: %s", url,
+		rc = paved->error(errmsg, "POST %s failed: %s", url,
 		                curlerr[0] ? curlerr : curl_easy_strerror(cc));
 		goto done;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status < 200 || status > 299) {
 		const char *text = one_line(&answer);
-		rc = api->error(errmsg, "POST %s answered HTTP %ld%s%s", url, status,
+		rc = paved->error(errmsg, "POST %s answered HTTP %ld%s%s", url, status,
 		                *text ? ": " : "", text);
 	}
 done:
@@ -175,20 +175,20 @@ done:
 	return rc;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
+	PAVED_PLUGIN_INIT2(a);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
 		curl_ready = true;
 	else
-		api->log(h, PAVED_LOG_WARN, "webhook: libcurl could not be initialised; "
+		paved->log(ctx, PAVED_LOG_WARN, "webhook: libcurl could not be initialised; "
 		         "events will wait in the outbox");
-	return api->observe(h, "event:*", 100, post_event, NULL, NULL, errmsg);
+	return paved->observe(ctx, "event:*", 100, post_event, NULL, NULL, errmsg);
 }
 
-static void fini(paved_host *h)
+static void fini(paved_ctx *ctx)
 {
-	(void)h;
+	(void)ctx;
 	if (curl)
 		curl_easy_cleanup(curl);
 	curl = NULL;

@@ -7,24 +7,24 @@
  */
 #include <paved/plugin.h>
 
-static const struct paved_api *api;
+PAVED_PLUGIN_INIT1;
 
-static int hello(paved_host *h, json_t *args, json_t **result, char **errmsg, void *data)
+static int hello(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
-	const char *greeting = json_string_value(api->option(h, "greeting"));
+	const char *greeting = json_string_value(paved->option(ctx, "greeting"));
 	const char *who = json_string_value(json_object_get(args, "name"));
 	(void)data;
 	if (!who || !*who)
-		return api->error(errmsg, "argument 'name' (a non-empty string) is required");
+		return paved->error(errmsg, "argument 'name' (a non-empty string) is required");
 	*result = json_pack("{s:s++}", "greeting", greeting, ", ", who);
-	api->emit(h, "example.greeted", *result);
+	paved->emit(ctx, "example.greeted", *result);
 	return PAVED_OK;
 }
 
-static int init(const struct paved_api *a, paved_host *h, char **errmsg)
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	api = a;
-	return api->provide(h, "example.hello", hello, NULL, NULL, errmsg);
+	PAVED_PLUGIN_INIT2(a);
+	return paved->provide(ctx, "example.hello", hello, NULL, NULL, errmsg);
 }
 
 static const struct paved_option options[] = {

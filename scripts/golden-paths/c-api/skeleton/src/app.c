@@ -1,4 +1,4 @@
-/* {{name}}: HTTP routes, health check and Prometheus metrics.
+/* {{name}}: HTTP routes, health check and the request lifecycle.
  *
  *   GET /         small JSON hello
  *   GET /health   liveness + dependency reachability (503 when degraded)
@@ -6,287 +6,60 @@
  */
 #include "app.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <time.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "log.h"
+#include "metrics.h"
+#include "trace.h"
+#include "util.h"
+
 #define CT_JSON "application/json"
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
+/* On stop, requests being handled get this long to finish. */
+#define DRAIN_TIMEOUT_MS 10000
 
-/* ------------------------------------------------------------------ */
-/* Growable string buffer (heap; handed to MHD with MHD_RESPMEM_MUST_FREE). */
+/* Route templates this service serves; any other path matches no route (NULL). */
+static const char *const routes[] = { "/", "/health", "/metrics" };
 
-struct buf {
-	char *data;
-	size_t len, cap;
-	int oom;
+struct app {
+	struct MHD_Daemon *daemon;
+	struct metrics *metrics;
+	struct exporter *exporter; /* NULL: no OTLP endpoint */
+	FILE *log;
+	atomic_int inflight; /* requests between their headers and their completion */
 };
 
-static void buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-	while (!b->oom) {
-		size_t avail = b->cap - b->len;
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->data ? b->data + b->len : NULL, avail, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t)n < avail) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = b->cap ? b->cap * 2 : 1024;
-		while (ncap - b->len <= (size_t)n)
-			ncap *= 2;
-		char *p = realloc(b->data, ncap);
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->data = p;
-		b->cap = ncap;
-	}
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* ------------------------------------------------------------------ */
-/* Metrics. Label values come from fixed tables, so series stay bounded. */
-
-enum route { ROUTE_ROOT, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_OTHER, ROUTE_COUNT };
-
-static const char *const route_label[ROUTE_COUNT] = { "/", "/health", "/metrics", "other" };
-static const char *const known_methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
-static const double bucket_le[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
-#define NBUCKETS (sizeof bucket_le / sizeof bucket_le[0])
-#define MAX_SERIES 256
-
-struct series {
-	const char *method; /* points into known_methods or "OTHER" */
-	enum route route;
-	unsigned code;
-	unsigned long long value;
+/* One request's state, from its headers to its completion. */
+struct request {
+	struct span span;
 };
 
-static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct series counters[MAX_SERIES];
-static size_t ncounters;
-static unsigned long long hist_bucket[ROUTE_COUNT][NBUCKETS]; /* cumulative */
-static double hist_sum[ROUTE_COUNT];
-static unsigned long long hist_count[ROUTE_COUNT];
-
-static const char *method_label(const char *method)
+static const char *route_of(const char *url)
 {
-	for (size_t i = 0; i < sizeof known_methods / sizeof known_methods[0]; i++)
-		if (strcmp(method, known_methods[i]) == 0)
-			return known_methods[i];
-	return "OTHER";
-}
-
-static enum route route_of(const char *url)
-{
-	for (int r = 0; r < ROUTE_OTHER; r++)
-		if (strcmp(url, route_label[r]) == 0)
-			return (enum route)r;
-	return ROUTE_OTHER;
-}
-
-static void metrics_observe(const char *method, enum route route, unsigned code, double seconds)
-{
-	pthread_mutex_lock(&metrics_lock);
-	size_t i;
-	for (i = 0; i < ncounters; i++)
-		if (counters[i].method == method && counters[i].route == route && counters[i].code == code)
-			break;
-	if (i == ncounters && ncounters < MAX_SERIES) {
-		counters[i].method = method;
-		counters[i].route = route;
-		counters[i].code = code;
-		counters[i].value = 0;
-		ncounters++;
-	}
-	if (i < ncounters)
-		counters[i].value++;
-	for (size_t b = 0; b < NBUCKETS; b++)
-		if (seconds <= bucket_le[b])
-			hist_bucket[route][b]++;
-	hist_sum[route] += seconds;
-	hist_count[route]++;
-	pthread_mutex_unlock(&metrics_lock);
-}
-
-static void metrics_render(struct buf *b)
-{
-	pthread_mutex_lock(&metrics_lock);
-	buf_printf(b, "# HELP http_requests_total Total number of HTTP requests handled.\n"
-	              "# TYPE http_requests_total counter\n");
-	for (size_t i = 0; i < ncounters; i++)
-		buf_printf(b, "http_requests_total{method=\"%s\",path=\"%s\",code=\"%u\"} %llu\n",
-		           counters[i].method, route_label[counters[i].route], counters[i].code,
-		           counters[i].value);
-	buf_printf(b, "# HELP http_request_duration_seconds HTTP request duration in seconds.\n"
-	              "# TYPE http_request_duration_seconds histogram\n");
-	for (int r = 0; r < ROUTE_COUNT; r++) {
-		for (size_t k = 0; k < NBUCKETS; k++)
-			buf_printf(b, "http_request_duration_seconds_bucket{path=\"%s\",le=\"%g\"} %llu\n",
-			           route_label[r], bucket_le[k], hist_bucket[r][k]);
-		buf_printf(b, "http_request_duration_seconds_bucket{path=\"%s\",le=\"+Inf\"} %llu\n",
-		           route_label[r], hist_count[r]);
-		buf_printf(b, "http_request_duration_seconds_sum{path=\"%s\"} %.9f\n", route_label[r], hist_sum[r]);
-		buf_printf(b, "http_request_duration_seconds_count{path=\"%s\"} %llu\n", route_label[r], hist_count[r]);
-	}
-	pthread_mutex_unlock(&metrics_lock);
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (strcmp(url, routes[i]) == 0)
+			return routes[i];
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
 /* Database reachability. */
 
-static int copy_span(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	if (n + 1 > dstlen)
-		return -1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return 0;
-}
-
-int app_parse_url(const char *url, const char *default_port,
-                  char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *p = strstr(url, "://");
-	if (p == NULL)
-		return -1;
-	p += 3;
-	size_t alen = strcspn(p, "/?#"); /* authority: [userinfo@]host[:port] */
-
-	const char *at = NULL;
-	for (size_t i = 0; i < alen; i++)
-		if (p[i] == '@')
-			at = p + i;
-	if (at != NULL) {
-		alen -= (size_t)(at + 1 - p);
-		p = at + 1;
-	}
-
-	const char *h = p, *ps = NULL;
-	size_t hlen, plen = 0;
-	if (alen > 0 && *p == '[') { /* [IPv6]:port */
-		const char *close = memchr(p, ']', alen);
-		if (close == NULL)
-			return -1;
-		h = p + 1;
-		hlen = (size_t)(close - h);
-		size_t rest = alen - (size_t)(close + 1 - p);
-		if (rest > 0) {
-			if (close[1] != ':')
-				return -1;
-			ps = close + 2;
-			plen = rest - 1;
-		}
-	} else {
-		const char *colon = memchr(p, ':', alen);
-		if (colon != NULL) {
-			hlen = (size_t)(colon - p);
-			ps = colon + 1;
-			plen = alen - hlen - 1;
-		} else {
-			hlen = alen;
-		}
-	}
-	if (hlen == 0) {
-		h = "localhost";
-		hlen = strlen(h);
-	}
-	if (plen == 0) {
-		if (default_port == NULL)
-			return -1;
-		ps = default_port;
-		plen = strlen(default_port);
-	}
-	unsigned long num = 0;
-	for (size_t i = 0; i < plen; i++) {
-		if (ps[i] < '0' || ps[i] > '9')
-			return -1;
-		num = num * 10 + (unsigned long)(ps[i] - '0');
-		if (num > 65535)
-			return -1;
-	}
-	if (num == 0)
-		return -1;
-	if (copy_span(host, hostlen, h, hlen) != 0 || copy_span(port, portlen, ps, plen) != 0)
-		return -1;
-	return 0;
-}
-
 int app_tcp_reachable(const char *host, const char *port, int timeout_ms)
 {
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
+	int fd = tcp_connect_timeout(host, port, timeout_ms);
+	if (fd < 0)
 		return 0;
-
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	int ok = 0;
-	for (struct addrinfo *ai = res; ai != NULL && !ok; ai = ai->ai_next) {
-		int remaining = timeout_ms - (int)(seconds_since(&start) * 1000.0);
-		if (remaining <= 0)
-			break;
-		int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-		int flags = fcntl(fd, F_GETFL);
-		if (flags >= 0)
-			(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			ok = 1;
-		} else if (errno == EINPROGRESS) {
-			struct pollfd pfd;
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			pfd.revents = 0;
-			int n;
-			do
-				n = poll(&pfd, 1, remaining);
-			while (n < 0 && errno == EINTR);
-			if (n == 1) {
-				int err = 0;
-				socklen_t len = sizeof err;
-				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-					ok = 1;
-			}
-		}
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return ok;
+	close(fd);
+	return 1;
 }
 
 /* Writes the /health body into b and returns the HTTP status. */
@@ -296,7 +69,7 @@ static unsigned health_report(struct buf *b)
 	const char *url = getenv(DB_ENV);
 	if (url != NULL && *url != '\0') {
 		char host[256], port[8];
-		int ok = app_parse_url(url, DB_DEFAULT_PORT, host, sizeof host, port, sizeof port) == 0 &&
+		int ok = url_split(url, DB_DEFAULT_PORT, host, sizeof host, port, sizeof port) == 0 &&
 		         app_tcp_reachable(host, port, DB_CHECK_TIMEOUT_MS);
 		buf_printf(b, "{\"status\":\"%s\",\"service\":\"%s\",\"database\":"
 		              "{\"url_set\":true,\"reachable\":%s}}\n",
@@ -310,21 +83,54 @@ static unsigned health_report(struct buf *b)
 }
 
 /* ------------------------------------------------------------------ */
+/* Telemetry of one request. */
+
+/* One finished request: its histogram sample, its span, its log line.
+ * Called just before the response is queued, so a client that got the
+ * response always finds it in the next /metrics page. */
+static void record(struct app *a, const struct request *rq, const char *method, const char *route,
+                   const char *path, unsigned status)
+{
+	uint64_t ns = mono_elapsed_ns(&rq->span.start_mono);
+	metrics_observe(a->metrics, method, status, route, (double)ns / 1e9);
+
+	if (a->exporter != NULL && span_sampled(&rq->span)) {
+		struct buf span = { NULL, 0, 0, 0 };
+		span_otlp_json(&span, &rq->span, metrics_method_label(method), route, path, status,
+		               rq->span.start_unix_ns + ns);
+		if (span.oom)
+			buf_free(&span); /* exporter_add counts a NULL span as dropped */
+		exporter_add(a->exporter, span.data);
+	}
+
+	struct buf f = { NULL, 0, 0, 0 };
+	buf_printf(&f, ",\"method\":");
+	buf_json_string(&f, method);
+	if (route != NULL)
+		buf_printf(&f, ",\"route\":\"%s\"", route);
+	else
+		buf_printf(&f, ",\"route\":null");
+	buf_printf(&f, ",\"path\":");
+	buf_json_string(&f, path);
+	buf_printf(&f, ",\"status\":%u,\"duration_ms\":%.3f,\"trace_id\":\"%s\",\"span_id\":\"%s\"", status,
+	           (double)ns / 1e6, rq->span.trace_id, rq->span.span_id);
+	if (!f.oom)
+		log_json(a->log, status >= 500 ? "error" : "info", "request", "%s", f.data);
+	buf_free(&f);
+}
+
+/* ------------------------------------------------------------------ */
 /* HTTP handling. */
 
-struct request {
-	struct timespec start;
-};
-
-static enum MHD_Result respond(struct MHD_Connection *conn, const struct request *rq,
-                               const char *method, enum route route, unsigned code,
+static enum MHD_Result respond(struct app *a, struct MHD_Connection *conn, const struct request *rq,
+                               const char *method, const char *route, const char *path, unsigned code,
                                const char *content_type, struct buf *body, const char *allow)
 {
 	static const char oom_body[] = "{\"error\":\"out of memory\"}\n";
 	struct MHD_Response *resp;
 
 	if (body->oom) {
-		free(body->data);
+		buf_free(body);
 		code = 500;
 		content_type = CT_JSON;
 		resp = MHD_create_response_from_buffer(sizeof oom_body - 1, (void *)oom_body,
@@ -332,18 +138,32 @@ static enum MHD_Result respond(struct MHD_Connection *conn, const struct request
 	} else {
 		resp = MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_FREE);
 		if (resp == NULL)
-			free(body->data);
+			buf_free(body);
 	}
 	if (resp == NULL)
 		return MHD_NO;
+	char traceparent[56];
+	span_traceparent(&rq->span, traceparent);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, "traceparent", traceparent);
 	if (allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 
-	metrics_observe(method_label(method), route, code, seconds_since(&rq->start));
+	record(a, rq, method, route, path, code);
 	enum MHD_Result ret = MHD_queue_response(conn, code, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* Counts the traceparent headers: more than one makes the context invalid. */
+static enum MHD_Result count_traceparent(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "traceparent") == 0)
+		(*(int *)cls)++;
+	return MHD_YES;
 }
 
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -351,16 +171,20 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
                                       const char *upload_data, size_t *upload_data_size,
                                       void **req_cls)
 {
+	struct app *a = cls;
 	struct request *rq = *req_cls;
-	(void)cls;
 	(void)version;
 	(void)upload_data;
 
-	if (rq == NULL) { /* first call: headers only */
+	if (rq == NULL) { /* first call: headers only; the span starts here */
 		rq = calloc(1, sizeof *rq);
 		if (rq == NULL)
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &rq->start);
+		atomic_fetch_add(&a->inflight, 1);
+		int n = 0;
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, count_traceparent, &n);
+		span_start(&rq->span, n == 1 ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent")
+		                             : NULL);
 		*req_cls = rq;
 		return MHD_YES;
 	}
@@ -369,61 +193,128 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 		return MHD_YES;
 	}
 
-	enum route route = route_of(url);
+	const char *route = route_of(url);
 	struct buf body = { NULL, 0, 0, 0 };
 
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+	if (route != NULL && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		buf_printf(&body, "{\"error\":\"method not allowed\"}\n");
-		return respond(conn, rq, method, route, 405, CT_JSON, &body, "GET, HEAD");
+		return respond(a, conn, rq, method, route, url, 405, CT_JSON, &body, "GET, HEAD");
 	}
-	switch (route) {
-	case ROUTE_ROOT:
-		buf_printf(&body, "{\"service\":\"%s\",\"message\":\"hello from %s\"}\n",
-		           SERVICE_NAME, SERVICE_NAME);
-		return respond(conn, rq, method, route, 200, CT_JSON, &body, NULL);
-	case ROUTE_HEALTH: {
+	if (route == NULL) {
+		buf_printf(&body, "{\"error\":\"not found\",\"path\":");
+		buf_json_string(&body, url);
+		buf_printf(&body, "}\n");
+		return respond(a, conn, rq, method, route, url, 404, CT_JSON, &body, NULL);
+	}
+	if (strcmp(route, "/health") == 0) {
 		unsigned code = health_report(&body);
-		return respond(conn, rq, method, route, code, CT_JSON, &body, NULL);
+		return respond(a, conn, rq, method, route, url, code, CT_JSON, &body, NULL);
 	}
-	case ROUTE_METRICS:
-		metrics_render(&body);
-		return respond(conn, rq, method, route, 200, CT_METRICS, &body, NULL);
-	default:
-		buf_printf(&body, "{\"error\":\"not found\"}\n");
-		return respond(conn, rq, method, route, 404, CT_JSON, &body, NULL);
+	if (strcmp(route, "/metrics") == 0) {
+		metrics_render(a->metrics, &body);
+		if (metrics_enabled(a->metrics) && a->exporter != NULL)
+			buf_printf(&body,
+			           "# HELP otlp_exporter_spans_dropped_total Spans dropped because the queue was full"
+			           " or the export failed.\n"
+			           "# TYPE otlp_exporter_spans_dropped_total counter\n"
+			           "otlp_exporter_spans_dropped_total %llu\n",
+			           exporter_dropped(a->exporter));
+		return respond(a, conn, rq, method, route, url, 200, CT_METRICS, &body, NULL);
 	}
+	buf_printf(&body, "{\"service\":\"%s\",\"message\":\"hello from %s\"}\n", SERVICE_NAME, SERVICE_NAME);
+	return respond(a, conn, rq, method, route, url, 200, CT_JSON, &body, NULL);
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                               enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
+	struct app *a = cls;
 	(void)conn;
 	(void)toe;
+	if (*req_cls != NULL)
+		atomic_fetch_sub(&a->inflight, 1);
 	free(*req_cls);
 	*req_cls = NULL;
 }
 
-struct MHD_Daemon *app_start(uint16_t port)
+/* ------------------------------------------------------------------ */
+/* Life cycle. */
+
+struct app *app_start(uint16_t port, FILE *log, char **err)
 {
+	*err = NULL;
+	struct app *a = calloc(1, sizeof *a);
+	if (a == NULL) {
+		*err = strdup("out of memory");
+		return NULL;
+	}
+	a->log = log;
+	a->metrics = metrics_new(!env_is_off("METRICS"));
+	if (a->metrics == NULL) {
+		*err = strdup("out of memory");
+		free(a);
+		return NULL;
+	}
+	a->exporter = exporter_start(SERVICE_NAME, log, err);
+	if (a->exporter == NULL && *err != NULL) {
+		metrics_free(a->metrics);
+		free(a);
+		return NULL;
+	}
 	/* One thread per connection: the /health probe may block for up to
 	 * DB_CHECK_TIMEOUT_MS without stalling other requests. */
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	                            MHD_USE_ERROR_LOG,
-	                        port, NULL, NULL, &handle_request, NULL,
-	                        MHD_OPTION_NOTIFY_COMPLETED, &request_completed, NULL,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	                        MHD_OPTION_END);
+	a->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	                                 MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	                             port, NULL, NULL, &handle_request, a,
+	                             MHD_OPTION_NOTIFY_COMPLETED, &request_completed, a,
+	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	                             MHD_OPTION_END);
+	if (a->daemon == NULL) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "cannot start the HTTP daemon on port %u", (unsigned)port);
+		*err = strdup(msg);
+		exporter_stop(a->exporter);
+		metrics_free(a->metrics);
+		free(a);
+		return NULL;
+	}
+	return a;
 }
 
-uint16_t app_bound_port(struct MHD_Daemon *daemon)
+uint16_t app_port(const struct app *a)
 {
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	return info != NULL ? info->port : 0;
 }
 
-void app_stop(struct MHD_Daemon *daemon)
+int app_metrics_enabled(const struct app *a)
 {
-	if (daemon != NULL)
-		MHD_stop_daemon(daemon);
+	return metrics_enabled(a->metrics);
+}
+
+struct exporter *app_exporter(const struct app *a)
+{
+	return a->exporter;
+}
+
+unsigned long long app_stop(struct app *a)
+{
+	if (a == NULL)
+		return 0;
+	/* stop accepting, give the requests being handled time to finish, then
+	 * close every connection (idle keep-alive ones included) */
+	MHD_socket listener = MHD_quiesce_daemon(a->daemon);
+	struct timespec start;
+	mono_now(&start);
+	while (atomic_load(&a->inflight) > 0 && mono_elapsed_ns(&start) < DRAIN_TIMEOUT_MS * 1000000ull) {
+		struct timespec tick = { 0, 10 * 1000 * 1000 };
+		nanosleep(&tick, NULL);
+	}
+	MHD_stop_daemon(a->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	unsigned long long exported = exporter_stop(a->exporter);
+	metrics_free(a->metrics);
+	free(a);
+	return exported;
 }

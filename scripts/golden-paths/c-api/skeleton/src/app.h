@@ -1,11 +1,15 @@
-/* {{name}}: HTTP routes, health check and metrics (libmicrohttpd). */
+/* {{name}}: HTTP routes, health check and the request lifecycle
+ * (libmicrohttpd). Each request is measured (metrics.h), traced (trace.h)
+ * and logged as one JSON line (log.h). */
 #ifndef APP_H
 #define APP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-struct MHD_Daemon;
+struct app;
+struct exporter;
 
 #define SERVICE_NAME "{{name}}"
 /* Backing store this service was generated with: "postgres", "redis" or "none". */
@@ -24,18 +28,21 @@ struct MHD_Daemon;
 /* Timeout for the TCP reachability probe behind /health. */
 #define DB_CHECK_TIMEOUT_MS 1000
 
-/* Start the HTTP daemon on port (0 = pick a free port). NULL on failure. */
-struct MHD_Daemon *app_start(uint16_t port);
+/* Start serving on port (0 = pick a free port). Reads METRICS and OTEL_*
+ * from the environment; request and exporter logs go to log. Returns NULL
+ * and a malloc()ed *err when it cannot start. */
+struct app *app_start(uint16_t port, FILE *log, char **err);
 /* The port the daemon is bound to (useful after app_start(0)). */
-uint16_t app_bound_port(struct MHD_Daemon *daemon);
-/* Stop the daemon, closing all connections. */
-void app_stop(struct MHD_Daemon *daemon);
+uint16_t app_port(const struct app *a);
+/* 0 when METRICS=off. */
+int app_metrics_enabled(const struct app *a);
+/* The span exporter, NULL when no OTLP endpoint is configured. */
+struct exporter *app_exporter(const struct app *a);
+/* Stop accepting, let the requests being handled finish (at most 10 s),
+ * close every connection, send the queued spans and free everything.
+ * Returns the number of spans exported. */
+unsigned long long app_stop(struct app *a);
 
-/* Split a URL such as postgres://u:p@host:5432/db or redis://[::1]/0 into
- * host and port; default_port is used when the URL has none.
- * Returns 0 on success, -1 when the URL cannot be parsed or does not fit. */
-int app_parse_url(const char *url, const char *default_port,
-                  char *host, size_t hostlen, char *port, size_t portlen);
 /* 1 when a TCP connection to host:port opens within timeout_ms, else 0. */
 int app_tcp_reachable(const char *host, const char *port, int timeout_ms);
 

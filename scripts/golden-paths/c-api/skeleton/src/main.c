@@ -1,11 +1,17 @@
-/* {{name}}: entry point. Reads PORT (default 8080), serves until SIGTERM or
- * SIGINT, then stops the daemon and exits 0. */
+/* {{name}}: entry point. Reads PORT (default 8080), logs JSON lines on
+ * stdout, serves until SIGTERM or SIGINT, then stops the daemon (finishing
+ * in-flight requests), sends the queued spans and exits 0. */
 #include "app.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "log.h"
+#include "trace.h"
+#include "util.h"
 
 static int parse_port(const char *s, uint16_t *out)
 {
@@ -26,8 +32,7 @@ int main(void)
 {
 	uint16_t port;
 	if (parse_port(getenv("PORT"), &port) != 0) {
-		fprintf(stderr, "{\"level\":\"error\",\"msg\":\"invalid PORT\",\"service\":\"%s\"}\n",
-		        SERVICE_NAME);
+		log_json(stdout, "error", "startup failed", ",\"error\":\"invalid PORT\"");
 		return 2;
 	}
 
@@ -40,22 +45,32 @@ int main(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct MHD_Daemon *daemon = app_start(port);
-	if (daemon == NULL) {
-		fprintf(stderr, "{\"level\":\"error\",\"msg\":\"cannot start HTTP daemon\",\"service\":\"%s\",\"port\":%u}\n",
-		        SERVICE_NAME, (unsigned)port);
+	char *err = NULL;
+	struct app *a = app_start(port, stdout, &err);
+	struct buf f = { NULL, 0, 0, 0 }; /* the log line's fields */
+	if (a == NULL) {
+		buf_printf(&f, ",\"error\":");
+		buf_json_string(&f, err ? err : "out of memory");
+		log_json(stdout, "error", "startup failed", "%s", f.oom ? "" : f.data);
+		buf_free(&f);
+		free(err);
 		return 1;
 	}
-	printf("{\"level\":\"info\",\"msg\":\"listening\",\"service\":\"%s\",\"port\":%u}\n",
-	       SERVICE_NAME, (unsigned)app_bound_port(daemon));
-	fflush(stdout);
+	struct exporter *e = app_exporter(a);
+	buf_printf(&f, ",\"port\":%u,\"metrics\":%s,\"otlp_endpoint\":", (unsigned)app_port(a),
+	           app_metrics_enabled(a) ? "true" : "false");
+	if (e != NULL)
+		buf_json_string(&f, exporter_endpoint(e));
+	else
+		buf_printf(&f, "null");
+	log_json(stdout, "info", "listening", "%s", f.oom ? "" : f.data);
+	buf_free(&f);
 
 	int sig = 0;
 	while (sigwait(&stop, &sig) != 0)
 		;
-	printf("{\"level\":\"info\",\"msg\":\"shutting down\",\"service\":\"%s\",\"signal\":\"%s\"}\n",
-	       SERVICE_NAME, sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	fflush(stdout);
-	app_stop(daemon);
+	log_json(stdout, "info", "shutting down", ",\"signal\":\"%s\"", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	unsigned long long exported = app_stop(a);
+	log_json(stdout, "info", "stopped", ",\"spans_exported\":%llu", exported);
 	return 0;
 }

@@ -5,9 +5,15 @@
 //   GET /         small JSON hello
 //   GET /health   liveness + dependency reachability (503 when degraded)
 //   GET /metrics  Prometheus text exposition format
+//
+// Every request is measured (src/metrics.js), traced (src/tracing.js) and
+// logged as one JSON line (src/log.js); see "Observability" in README.md.
 
 const http = require('node:http');
 const net = require('node:net');
+const { createMetrics, methodLabel } = require('./metrics');
+const { createLogger } = require('./log');
+const tracing = require('./tracing');
 
 const SERVICE_NAME = '{{name}}';
 // Backing store this service was generated with: "postgres", "redis" or "none".
@@ -25,56 +31,8 @@ const DB_ENV = null;
 const DEFAULT_DB_PORTS = { postgres: 5432, postgresql: 5432, redis: 6379, rediss: 6379 };
 const DB_CHECK_TIMEOUT_MS = 1000;
 
-// Histogram buckets, in seconds.
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+// Route templates this service serves; any other path matches no route.
 const ROUTES = ['/', '/health', '/metrics'];
-const OTHER_ROUTE = 'other';
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-
-function createMetrics() {
-  const counters = new Map(); // "method path code" -> { method, path, code, value }
-  const histograms = new Map(); // path -> { buckets: number[], sum, count }
-  for (const path of [...ROUTES, OTHER_ROUTE]) {
-    histograms.set(path, { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 });
-  }
-
-  function observe(method, path, code, seconds) {
-    const key = `${method} ${path} ${code}`;
-    const c = counters.get(key);
-    if (c) c.value += 1;
-    else counters.set(key, { method, path, code, value: 1 });
-
-    const h = histograms.get(path);
-    BUCKETS.forEach((le, i) => {
-      if (seconds <= le) h.buckets[i] += 1;
-    });
-    h.sum += seconds;
-    h.count += 1;
-  }
-
-  function render() {
-    const lines = [
-      '# HELP http_requests_total Total number of HTTP requests handled.',
-      '# TYPE http_requests_total counter',
-    ];
-    for (const c of counters.values()) {
-      lines.push(`http_requests_total{method="${c.method}",path="${c.path}",code="${c.code}"} ${c.value}`);
-    }
-    lines.push('# HELP http_request_duration_seconds HTTP request duration in seconds.');
-    lines.push('# TYPE http_request_duration_seconds histogram');
-    for (const [path, h] of histograms) {
-      BUCKETS.forEach((le, i) => {
-        lines.push(`http_request_duration_seconds_bucket{path="${path}",le="${le}"} ${h.buckets[i]}`);
-      });
-      lines.push(`http_request_duration_seconds_bucket{path="${path}",le="+Inf"} ${h.count}`);
-      lines.push(`http_request_duration_seconds_sum{path="${path}"} ${h.sum}`);
-      lines.push(`http_request_duration_seconds_count{path="${path}"} ${h.count}`);
-    }
-    return lines.join('\n') + '\n';
-  }
-
-  return { observe, render };
-}
 
 // Extract host and port from a URL such as postgres://u:p@db:5432/app or
 // redis://cache:6379/0. Returns null when the URL cannot be parsed.
@@ -126,28 +84,58 @@ async function healthReport(env) {
   };
 }
 
+// METRICS=off (or false, 0) turns recording off; /metrics is then empty.
+function metricsEnabled(env) {
+  return !/^(off|false|0)$/i.test(String(env.METRICS || '').trim());
+}
+
 // createServer returns an http.Server that is not listening yet.
-// options.env: where DATABASE_URL / REDIS_URL are read from (default process.env).
+// options.env: where DATABASE_URL / REDIS_URL, METRICS and OTEL_* are read
+//   from (default process.env).
+// options.log: log(level, msg, fields) (default: JSON lines on stdout).
 function createServer(options = {}) {
   const env = options.env || process.env;
-  const metrics = createMetrics();
+  const log = options.log || createLogger(SERVICE_NAME);
+  const metrics = createMetrics({ enabled: metricsEnabled(env) });
+  const endpoint = tracing.tracesEndpoint(env);
+  const exporter = endpoint ? tracing.createExporter({ endpoint, env, serviceName: SERVICE_NAME, log }) : null;
+
+  // One finished request: its histogram sample, its span, its log line.
+  // Called just before the response is written, so a client that got the
+  // response always finds it in the next /metrics page.
+  function record(method, route, path, status, span) {
+    const ns = tracing.elapsedNs(span);
+    metrics.observe(method, status, route, Number(ns) / 1e9);
+    if (exporter && tracing.sampled(span)) {
+      const endNs = span.startNs + ns;
+      exporter.add(tracing.otlpSpan(span, { method: methodLabel(method), route, path, status, endNs }));
+    }
+    log(status >= 500 ? 'error' : 'info', 'request', {
+      method, route, path, status,
+      duration_ms: Math.round(Number(ns) / 1e3) / 1e3,
+      trace_id: span.traceId, span_id: span.spanId,
+    });
+  }
 
   const server = http.createServer(async (req, res) => {
-    const started = process.hrtime.bigint();
+    const span = tracing.startSpan(req.headers.traceparent);
     const path = (req.url || '/').split('?')[0];
-    const route = ROUTES.includes(path) ? path : OTHER_ROUTE;
-    const method = METHODS.has(req.method) ? req.method : 'OTHER';
+    const route = ROUTES.includes(path) ? path : null;
 
     const send = (code, contentType, body, headers = {}) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.observe(method, route, code, seconds);
-      res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers });
+      record(req.method, route, path, code, span);
+      res.writeHead(code, {
+        'Content-Type': contentType,
+        'Content-Length': Buffer.byteLength(body),
+        traceparent: tracing.traceparentOf(span),
+        ...headers,
+      });
       res.end(body);
     };
     const sendJson = (code, obj, headers) => send(code, 'application/json', JSON.stringify(obj) + '\n', headers);
 
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (route !== null && req.method !== 'GET' && req.method !== 'HEAD') {
         return sendJson(405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
       }
       if (route === '/') {
@@ -158,16 +146,20 @@ function createServer(options = {}) {
         return sendJson(report.code, report.body);
       }
       if (route === '/metrics') {
-        return send(200, 'text/plain; version=0.0.4; charset=utf-8', metrics.render());
+        const page = metrics.render() + (metrics.enabled && exporter ? exporter.metricsText() : '');
+        return send(200, 'text/plain; version=0.0.4; charset=utf-8', page);
       }
       return sendJson(404, { error: 'not found', path });
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', msg: 'request failed', error: String(err) }));
+      log('error', 'request failed', { error: String(err), trace_id: span.traceId, span_id: span.spanId });
       if (!res.headersSent) sendJson(500, { error: 'internal error' });
       else res.destroy();
     }
   });
   server.metrics = metrics;
+  server.exporter = exporter;
+  // Send the spans still queued (bounded by OTEL_EXPORTER_OTLP_TIMEOUT).
+  server.shutdownTelemetry = () => (exporter ? exporter.shutdown() : Promise.resolve());
   return server;
 }
 
@@ -184,4 +176,4 @@ function start(options = {}) {
   });
 }
 
-module.exports = { SERVICE_NAME, DB_KIND, DB_ENV, createServer, start, parseDbUrl, checkTcp };
+module.exports = { SERVICE_NAME, DB_KIND, DB_ENV, ROUTES, createServer, start, parseDbUrl, checkTcp };

@@ -1,14 +1,12 @@
 'use strict';
-// Entry point: reads PORT (default 8080) and HOST from the environment and
-// shuts down cleanly on SIGTERM / SIGINT.
+// Entry point: reads PORT (default 8080) and HOST from the environment,
+// logs JSON lines on stdout and shuts down cleanly on SIGTERM / SIGINT:
+// stops accepting, finishes in-flight requests, sends the queued spans, exits 0.
 const { start, SERVICE_NAME } = require('./app');
+const { createLogger } = require('./log');
 
 const DRAIN_TIMEOUT_MS = 10000;
-
-function log(level, msg, extra = {}) {
-  const line = JSON.stringify({ level, msg, service: SERVICE_NAME, ...extra });
-  (level === 'error' ? console.error : console.log)(line);
-}
+const log = createLogger(SERVICE_NAME);
 
 function parsePort(value) {
   if (value === undefined || value === '') return 8080;
@@ -21,16 +19,22 @@ function parsePort(value) {
 
 async function main() {
   const port = parsePort(process.env.PORT);
-  const server = await start({ port, host: process.env.HOST || undefined });
-  log('info', 'listening', { port: server.address().port });
+  const server = await start({ port, host: process.env.HOST || undefined, log });
+  log('info', 'listening', {
+    port: server.address().port,
+    metrics: server.metrics.enabled,
+    otlp_endpoint: server.exporter ? server.exporter.endpoint : null,
+  });
 
   let stopping = false;
   const shutdown = (signal) => {
     if (stopping) return;
     stopping = true;
     log('info', 'shutting down', { signal });
-    server.close((err) => {
+    server.close(async (err) => {
       if (err) log('error', 'close failed', { error: String(err) });
+      await server.shutdownTelemetry();
+      log('info', 'stopped', { spans_exported: server.exporter ? server.exporter.stats.exported : 0 });
       process.exit(err ? 1 : 0);
     });
     server.closeIdleConnections();

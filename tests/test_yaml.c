@@ -1,0 +1,213 @@
+/*
+ * test_yaml.c -- the host's YAML reader and writer (host/yaml.c), which
+ * plugins reach as api->read_yaml and api->write_yaml.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "testutil.h"
+
+static char *tmp;
+
+static void setup(void)
+{
+	tmp = tu_mkdtemp();
+}
+
+static void teardown(void)
+{
+	tu_rm_rf(tmp);
+	free(tmp);
+}
+
+/* Read TEXT (named "t.yaml") with FLAGS; returns the document or NULL with
+ * *ERR set. */
+static json_t *read_text(const char *text, unsigned flags, char **err)
+{
+	struct paved_yaml_opts o = { .size = sizeof o, .flags = flags, .text = text };
+	json_t *doc = NULL;
+	*err = NULL;
+	if (pv_yaml_read("t.yaml", &o, &doc, err) != PAVED_OK)
+		return NULL;
+	return doc;
+}
+
+/* Expect TEXT to fail with exactly WANT. */
+static void refused(const char *text, const char *want)
+{
+	char *err = NULL;
+	json_t *doc = read_text(text, 0, &err);
+	ck_assert_msg(doc == NULL, "accepted: %s", text);
+	ck_assert_str_eq(err, want);
+	free(err);
+}
+
+START_TEST(test_core_schema_scalars)
+{
+	char *err;
+	json_t *d = read_text("a: 1\nb: -0x1f\nc: 0o17\nd: 1.5e3\ne: ~\nf: True\ng: 'true'\n"
+	                      "h: yes\ni: .inf\nj: 99999999999999999999\nk: !!str 12\nl: \"\"\n",
+	                      0, &err);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "a")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "b")), "-0x1f"); /* hex is unsigned */
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "c")), 15);
+	ck_assert(json_real_value(json_object_get(d, "d")) == 1500.0);
+	ck_assert(json_is_null(json_object_get(d, "e")));
+	ck_assert(json_is_true(json_object_get(d, "f")));
+	ck_assert_str_eq(json_string_value(json_object_get(d, "g")), "true");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "h")), "yes");   /* 1.2, not 1.1 */
+	ck_assert_str_eq(json_string_value(json_object_get(d, "i")), ".inf");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "j")), "99999999999999999999");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "k")), "12");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "l")), "");
+	json_decref(d);
+}
+END_TEST
+
+START_TEST(test_errors_have_positions)
+{
+	refused("a: 1\nb: [1, 2\n", "t.yaml:3:1: did not find expected ',' or ']' while parsing a "
+	        "flow sequence (started at line 2)");
+	refused("a: 1\nb:\n  c: 2\n  c: 3\n", "t.yaml:4:3: duplicate key 'c'");
+	refused("a: *nowhere\n", "t.yaml:1:4: unknown alias '*nowhere'");
+	refused("? [a, b]\n: 1\n", "t.yaml:1:3: a mapping key must be a scalar");
+	refused("a: 1\n---\nb: 2\n", "t.yaml:2:1: a second document; one was expected");
+	refused("ok: 1\nbad: \"\x01\"\n", "t.yaml:2:7: control characters are not allowed (byte 12)");
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+	/* an alias bomb stops at the node limit, before anything expands */
+	struct paved_yaml_opts o = { .size = sizeof o, .max_nodes = 1000, .text =
+		"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n" };
+	json_t *doc = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(pv_yaml_read("bomb.yaml", &o, &doc, &err), PAVED_ERR);
+	ck_assert(tu_contains(err, "bomb.yaml:3:36: document expands to more than 1000 nodes"));
+	free(err), err = NULL;
+	/* at most 100 aliases per document by default, as Backstage's parser */
+	char text[2000] = "a: &a 1\nb: [";
+	for (int i = 0; i < 101; i++)
+		strcat(text, i ? ", *a" : "*a");
+	strcat(text, "]\n");
+	ck_assert_ptr_null(read_text(text, 0, &err));
+	ck_assert_str_eq(err, "t.yaml:2:405: more than 100 aliases in one document; refused");
+	free(err), err = NULL;
+	text[strlen(text) - 6] = ']', text[strlen(text) - 5] = '\0';   /* 100 are fine */
+	json_decref(doc = read_text(text, 0, &err));
+	ck_assert_msg(doc != NULL, "%s", err);
+	/* nesting */
+	char deep[400] = "";
+	for (int i = 0; i < 70; i++)
+		strcat(deep, "[");
+	ck_assert_ptr_null(read_text(deep, 0, &err));
+	ck_assert_str_eq(err, "t.yaml:1:65: nesting deeper than 64 levels");
+	free(err), err = NULL;
+	/* size */
+	char *path = tu_join(tmp, "big.yaml");
+	tu_write_file(path, "a: 0123456789\n");
+	o = (struct paved_yaml_opts){ .size = sizeof o, .max_bytes = 10 };
+	ck_assert_int_eq(pv_yaml_read(path, &o, &doc, &err), PAVED_ERR);
+	ck_assert(tu_contains(err, "big.yaml: 14 bytes is more than the 10 allowed; refused"));
+	free(err), free(path);
+}
+END_TEST
+
+START_TEST(test_files_and_documents)
+{
+	char *path = tu_join(tmp, "docs.yaml"), *err = NULL;
+	json_t *doc = NULL, *marks = NULL;
+	tu_write_file(path, "a: 1\n---\nb:\n  - x\n  - y/z: 2\n");
+	struct paved_yaml_opts o = { .size = sizeof o, .flags = PAVED_YAML_ALL_DOCS | PAVED_YAML_MARKS,
+	                             .marks = &marks };
+	ck_assert_int_eq(pv_yaml_read(path, &o, &doc, &err), PAVED_OK);
+	ck_assert_int_eq(json_array_size(doc), 2);
+	ck_assert_int_eq(json_array_size(marks), 2);
+	json_t *m = json_object_get(json_array_get(marks, 1), "/b/1/y~1z");
+	ck_assert_int_eq(json_integer_value(json_array_get(m, 0)), 5);    /* line */
+	ck_assert_int_eq(json_integer_value(json_array_get(m, 1)), 10);   /* column */
+	ck_assert_ptr_nonnull(json_object_get(json_array_get(marks, 1), "/b"));
+	json_decref(doc), json_decref(marks);
+	/* missing file, directory, empty file */
+	ck_assert_int_eq(pv_yaml_read("/nonexistent/p.yaml", NULL, &doc, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "/nonexistent/p.yaml: cannot open: No such file or directory");
+	free(err), err = NULL;
+	ck_assert_int_eq(pv_yaml_read(tmp, NULL, &doc, &err), PAVED_ERR);
+	ck_assert(tu_contains(err, ": is a directory, not a file"));
+	free(err), err = NULL;
+	tu_write_file(path, "");
+	ck_assert_int_eq(pv_yaml_read(path, NULL, &doc, &err), PAVED_OK);
+	ck_assert(json_is_null(doc));
+	free(path);
+}
+END_TEST
+
+static int count_docs(void *ud, json_t *doc, const struct paved_yaml_doc *where, char **errmsg)
+{
+	(void)errmsg;
+	int *n = ud;
+	ck_assert_int_eq(where->index, *n);
+	ck_assert_int_eq(where->line, *n ? 2 * *n : 1);   /* at its "---" */
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "n")), *n);
+	return ++*n == 3 ? 1 : 0;   /* stop after three */
+}
+
+START_TEST(test_stream)
+{
+	int n = 0;
+	json_t *doc = json_true();
+	char *err = NULL;
+	struct paved_yaml_opts o = { .size = sizeof o, .each = count_docs, .ud = &n,
+		.text = "n: 0\n---\nn: 1\n---\nn: 2\n---\nn: 3\n" };
+	ck_assert_int_eq(pv_yaml_read("s.yaml", &o, &doc, &err), PAVED_OK);
+	ck_assert_int_eq(n, 3);
+	ck_assert_ptr_null(doc);
+}
+END_TEST
+
+START_TEST(test_write_round_trip)
+{
+	char *path = tu_join(tmp, "out.yaml"), *err = NULL;
+	json_t *in = json_pack("{s:s s:s s:s s:s s:s s:i s:f s:n s:[s]}", "a", "yes", "b", "on",
+	                       "c", "12", "d", "null", "e", "plain text", "f", 7, "g", 2.5, "h",
+	                       "i", "x: y");
+	FILE *f = fopen(path, "w");
+	ck_assert_int_eq(pv_yaml_write(f, in, 0, &err), PAVED_OK);
+	fclose(f);
+	char *text = tu_read_file(path);
+	ck_assert(tu_contains(text, "a: \"yes\"\n"));   /* a YAML 1.1 reader would read a boolean */
+	ck_assert(tu_contains(text, "b: \"on\"\n"));
+	ck_assert(tu_contains(text, "c: \"12\"\n"));
+	ck_assert(tu_contains(text, "e: plain text\n"));
+	json_t *back = NULL;
+	ck_assert_int_eq(pv_yaml_read(path, NULL, &back, &err), PAVED_OK);
+	ck_assert(json_equal(in, back));
+	json_decref(in), json_decref(back), free(text), free(path);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("yaml");
+	TCase *tc = tcase_create("yaml");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_core_schema_scalars);
+	tcase_add_test(tc, test_errors_have_positions);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_files_and_documents);
+	tcase_add_test(tc, test_stream);
+	tcase_add_test(tc, test_write_round_trip);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
