@@ -132,10 +132,44 @@ static void warn(json_t *warnings, const char *fmt, ...)
 	free(s);
 }
 
+/* Every string in V holding a NUL byte, by its field name (PATH, LEN
+ * bytes of CAP used), appended to PROBLEMS.  Backstage keeps such strings,
+ * but SQLite's text, C strings and the command line cut them short, so
+ * list and export would lose the entity: paved refuses it. */
+static void nul_bytes(json_t *v, char *path, size_t len, size_t cap, struct cat_strv *problems)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v))) {
+		char *m = pc_printf("%s holds a NUL byte (\\0); refused: paved stores text without them",
+		                    len ? path : "the entity");
+		if (m)
+			cat_strv_take(problems, m);
+		return;
+	}
+	json_array_foreach(v, i, x) {
+		int n = snprintf(path + len, cap - len, "[%zu]", i);
+		if (n > 0 && (size_t)n < cap - len)
+			nul_bytes(x, path, len + (size_t)n, cap, problems);
+	}
+	json_object_foreach(v, k, x) {
+		int n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", k);
+		if (n > 0 && (size_t)n < cap - len)
+			nul_bytes(x, path, len + (size_t)n, cap, problems);
+	}
+	path[len] = '\0';
+}
+
 int cat_entity_validate(json_t *e, json_t *warnings, char **errmsg)
 {
 	struct cat_strv problems = { 0 };
+	char path[512] = "";
 	int rc = cat_valid_entity(e, &problems);
+	size_t before = problems.len;
+	nul_bytes(e, path, 0, sizeof path, &problems);
+	if (problems.len > before && rc == 0)
+		rc = 1;
 	if (rc) {   /* every problem, one a line */
 		size_t n = 1;
 		for (size_t i = 0; i < problems.len; i++)

@@ -90,6 +90,8 @@ static const struct rule rules[] = {
 	{ "group", "parent", "group", "childOf" },
 	{ "group", "children", "group", "parentOf" },
 	{ "group", "members", "user", "hasMember" },
+	/* the scaffolder's Template (valid_template.c) */
+	{ "template", "owner", "group", "ownedBy" },
 };
 
 /* Resolve TEXT with the rule's defaults and hand over the relation in

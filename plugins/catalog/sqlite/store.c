@@ -23,7 +23,8 @@ enum {
 };
 
 static const char *const sql[] = {
-	[S_FIND] = "SELECT e.id, d.source FROM catalog_refs r JOIN catalog_entities e ON e.id = r.id"
+	[S_FIND] = "SELECT e.id, d.source, d.location, d.hash FROM catalog_refs r"
+	           " JOIN catalog_entities e ON e.id = r.id"
 	           " LEFT JOIN catalog_documents d ON d.id = r.id WHERE r.ref = ?1",
 	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
 	             " system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
@@ -31,7 +32,8 @@ static const char *const sql[] = {
 	[S_UPDATE] = "UPDATE catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
 	             " owner = ?5, lifecycle = ?6, system = ?7, type = ?8, cost = ?9,"
 	             " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?10",
-	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json) VALUES (?1, ?2, ?3)",
+	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json, location, hash)"
+	              " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_DOC_DEL] = "DELETE FROM catalog_documents WHERE id = ?1",
 	[S_DEL_TAGS] = "DELETE FROM catalog_tags WHERE entity = ?1",
 	[S_ADD_TAG] = "INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES (?1, ?2)",
@@ -196,27 +198,48 @@ static int clear_index(struct cat_db *c, sqlite3_int64 id, char **errmsg)
 	return run(c, st, errmsg);
 }
 
-/* Row id of REF, 0 when absent, -1 on error; *SOURCE (if not NULL) gets
- * its recorded source, malloc()ed, or NULL. */
-static sqlite3_int64 find_src(struct cat_db *c, const char *ref, char **source)
+/* What the catalog holds for a ref: its row, where it came from, the
+ * location that owns it and the hash of its stored text. */
+struct found {
+	sqlite3_int64 id;         /* 0 when absent, -1 on error */
+	char         *source;     /* malloc()ed or NULL */
+	char         *location;   /* malloc()ed or NULL (owned by no location) */
+	sqlite3_int64 hash;
+};
+
+/* Look REF up into F (free its strings with found_free). */
+static void find_src(struct cat_db *c, const char *ref, struct found *f)
 {
 	sqlite3_stmt *st = stmt(c, S_FIND);
-	if (source)
-		*source = NULL;
-	if (!st)
-		return -1;
+	memset(f, 0, sizeof *f);
+	if (!st) {
+		f->id = -1;
+		return;
+	}
 	bind(st, 1, ref);
 	int rc = sqlite3_step(st);
-	sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	if (rc == SQLITE_ROW && source && sqlite3_column_text(st, 1))
-		*source = strdup((const char *)sqlite3_column_text(st, 1));
+	f->id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_text(st, 1))
+			f->source = strdup((const char *)sqlite3_column_text(st, 1));
+		if (sqlite3_column_text(st, 2))
+			f->location = strdup((const char *)sqlite3_column_text(st, 2));
+		f->hash = sqlite3_column_int64(st, 3);
+	}
 	sqlite3_reset(st);
-	return id;
+}
+
+static void found_free(struct found *f)
+{
+	free(f->source), free(f->location);
 }
 
 static sqlite3_int64 find(struct cat_db *c, const char *ref)
 {
-	return find_src(c, ref, NULL);
+	struct found f;
+	find_src(c, ref, &f);
+	found_free(&f);
+	return f.id;
 }
 
 bool cat_exists(struct cat_db *c, const char *ref)
@@ -224,9 +247,10 @@ bool cat_exists(struct cat_db *c, const char *ref)
 	return find(c, ref) > 0;
 }
 
-/* Store P as entity ID (0 for new) inside the current transaction. */
+/* Store P as entity ID (0 for new) inside the current transaction,
+ * owned by LOCATION (may be NULL). */
 static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
-                 const char *source, char **errmsg)
+                 const char *source, const char *location, char **errmsg)
 {
 	bool created = id == 0;
 	sqlite3_stmt *st;
@@ -250,6 +274,8 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 	sqlite3_bind_int64(st, 1, id);
 	bind_static(st, 2, source);
 	bind_static(st, 3, p->text);
+	bind_static(st, 4, location);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)p->hash);
 	if (run(c, st, errmsg) ||
 	    (!created && clear_index(c, id, errmsg)))
 		return -1;
@@ -257,21 +283,33 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 }
 
 int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
-                 char **old_source, bool *created, char **errmsg)
+                 const char *location, struct cat_put_info *info, char **errmsg)
 {
 	bool own_tx = !c->in_tx;
 	int rc = -1;
-	if (old_source)
-		*old_source = NULL;
+	struct found f;
+	memset(info, 0, sizeof *info);
 	if (own_tx && cat_db_begin(c, errmsg))
 		return -1;
-	sqlite3_int64 id = find_src(c, p->ref, old_source);
-	if (id < 0)
+	find_src(c, p->ref, &f);
+	info->old_source = f.source;
+	f.source = NULL;
+	if (f.id < 0) {
 		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-	else
-		rc = store(c, p, id, source, errmsg);
-	if (created)
-		*created = id == 0;
+	} else if (f.id > 0 && location && f.location && strcmp(f.location, location)) {
+		/* another location owns it: Backstage's "conflicting entity" */
+		info->outcome = CAT_PUT_CONFLICT;
+		info->owner = f.location;
+		f.location = NULL;
+		rc = 0;
+	} else if (f.id > 0 && location && f.location && f.hash == (sqlite3_int64)p->hash) {
+		info->outcome = CAT_PUT_UNCHANGED;   /* the same document from the same place */
+		rc = 0;
+	} else {
+		info->outcome = f.id == 0 ? CAT_PUT_CREATED : CAT_PUT_UPDATED;
+		rc = store(c, p, f.id, source, location, errmsg);
+	}
+	found_free(&f);
 	if (own_tx)
 		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);
 	return rc;
@@ -285,7 +323,11 @@ int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnin
 	struct cat_prep p;
 	if (cat_prep_init(&p, entity, errmsg))
 		return -1;
-	int rc = cat_put_prep(c, &p, source, NULL, created, errmsg);
+	struct cat_put_info info;
+	int rc = cat_put_prep(c, &p, source, NULL, &info, errmsg);
+	if (created)
+		*created = info.outcome == CAT_PUT_CREATED;
+	free(info.old_source), free(info.owner);
 	if (rc == 0 && ref_out && !(*ref_out = strdup(p.ref)))
 		rc = cat_err(errmsg, "out of memory");
 	cat_prep_free(&p);

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "glue.h"
+#include "host.h"        /* the host's YAML code and option parser */
 #include "test_util.h"
+#include "validate.h"
 
 struct cat_db tdb;
 char tdir[256];
@@ -42,17 +44,33 @@ void tdb_teardown(void)
 		fprintf(stderr, "cannot remove %s\n", tdir);
 }
 
-/* Document callback of tput: put the document. */
-static int put_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
+int tyaml(const char *text, tyaml_fn each, void *ud, char **err)
 {
-	(void)line, (void)col, (void)ud;
+	struct paved_yaml_opts o = { .size = sizeof o, .text = text, .max_depth = CAT_YAML_MAX_DEPTH,
+	                             .each = each, .ud = ud };
+	json_t *none = NULL;
+	*err = NULL;
+	int rc = paved->read_yaml(NULL, "t.yaml", &o, &none, err);
+	json_decref(none);
+	return rc == PAVED_OK ? 0 : -1;
+}
+
+int temit(FILE *f, json_t *docs, char **err)
+{
+	return paved->write_yaml(NULL, f, docs, PAVED_YAML_ALL_DOCS, err) == PAVED_OK ? 0 : -1;
+}
+
+/* Document callback of tput: put the document. */
+static int put_doc(void *ud, json_t *doc, const struct paved_yaml_doc *where, char **errmsg)
+{
+	(void)where, (void)ud;
 	return cat_put(&tdb, doc, "test", NULL, NULL, NULL, errmsg);
 }
 
 char *tput_err(const char *yaml)
 {
 	char *err = NULL;
-	if (cat_yaml_parse_string("test.yaml", yaml, strlen(yaml), put_doc, NULL, &err))
+	if (tyaml(yaml, put_doc, NULL, &err))
 		return err ? err : strdup("?");
 	return NULL;
 }
@@ -168,9 +186,48 @@ static int f_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **resul
 	return PAVED_NOHOOK;
 }
 
-static struct paved_api fake_api = {
+/* The host's YAML reader and writer and its option parser, lent to the
+ * plugin as the real host lends them. */
+static int f_read_yaml(paved_ctx *ctx, const char *path, const struct paved_yaml_opts *opts,
+                       json_t **out, char **errmsg)
+{
+	(void)ctx;
+	return pv_yaml_read(path, opts, out, errmsg);
+}
+
+static int f_write_yaml(paved_ctx *ctx, FILE *out, json_t *docs, unsigned flags, char **errmsg)
+{
+	(void)ctx;
+	return pv_yaml_write(out, docs, flags, errmsg);
+}
+
+static int f_cli_parse(paved_ctx *ctx, json_t *argv, const struct paved_flag *flags,
+                       json_t **out, char **errmsg)
+{
+	(void)ctx;
+	return pv_cli_parse(argv, flags, out, errmsg);
+}
+
+static void f_cli_help(paved_ctx *ctx, FILE *out, const struct paved_flag *flags)
+{
+	(void)ctx;
+	pv_cli_help(out, flags);
+}
+
+/* Plugin state (namespace, key) -> value, for the deploy records. */
+json_t *fake_state;
+
+static json_t *f_state_get(paved_ctx *ctx, const char *ns, const char *key)
+{
+	(void)ctx;
+	return json_incref(json_object_get(json_object_get(fake_state, ns), key));
+}
+
+struct paved_api fake_api = {
 	.abi = PAVED_ABI_VERSION, .size = sizeof(struct paved_api),
 	.provide = f_provide, .call = f_call, .emit = f_emit, .error = f_error, .home = f_home,
+	.read_yaml = f_read_yaml, .write_yaml = f_write_yaml, .cli_parse = f_cli_parse,
+	.cli_help = f_cli_help, .state_get = f_state_get,
 };
 
 /* Call the catalog hook NAME with ARGS (a JSON text); returns the status,
@@ -408,6 +465,8 @@ Suite *hooks_suite(void)
 
 int main(void)
 {
+	paved = &fake_api;   /* the core reads YAML through the host's table */
+	cat_valid_template_register();
 	SRunner *sr = srunner_create(model_suite());
 	srunner_add_suite(sr, queries_suite());
 	srunner_add_suite(sr, import_suite());

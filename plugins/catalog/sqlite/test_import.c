@@ -335,7 +335,7 @@ START_TEST(test_json_and_export_roundtrip)
 	char path[400];
 	snprintf(path, sizeof path, "%s/out.yaml", tdir);
 	FILE *f = fopen(path, "w");
-	ck_assert_int_eq(cat_yaml_emit(f, all, &err), 0);
+	ck_assert_int_eq(temit(f, all, &err), 0);
 	fclose(f);
 	ck_assert_int_eq(cat_delete(&tdb, "component:default/j", &err), 0);
 	ck_assert_int_eq(cat_delete(&tdb, "group:default/team-a", &err), 0);

@@ -8,11 +8,11 @@
 #include "test_util.h"
 
 /* Collect every document of a parse into an array (UD). */
-static int collect(json_t *doc, int line, int col, void *ud, char **errmsg)
+static int collect(void *ud, json_t *doc, const struct paved_yaml_doc *where, char **errmsg)
 {
 	(void)errmsg;
-	json_array_append_new(ud, json_pack("{s:O, s:i, s:i}", "doc", doc, "line", line,
-	                                    "col", col));
+	json_array_append_new(ud, json_pack("{s:O, s:i, s:i}", "doc", doc, "line", where->line,
+	                                    "col", where->column));
 	return 0;
 }
 
@@ -21,7 +21,7 @@ static json_t *parse(const char *text, char **err)
 {
 	json_t *docs = json_array();
 	*err = NULL;
-	if (cat_yaml_parse_string("t.yaml", text, strlen(text), collect, docs, err)) {
+	if (tyaml(text, collect, docs, err)) {
 		json_decref(docs);
 		return NULL;
 	}
@@ -297,7 +297,7 @@ START_TEST(test_emit_roundtrip)
 	                        " \"g\": \"null\", \"h\": \"- x\", \"i\": \"caf\\u00e9\"}, {\"k\": {}}]",
 	                        0, NULL);
 	FILE *f = open_memstream(&buf, &len);
-	ck_assert_int_eq(cat_yaml_emit(f, in, &err), 0);
+	ck_assert_int_eq(temit(f, in, &err), 0);
 	fclose(f);
 	json_t *d = parse(buf, &err), *back = json_array(), *x;
 	size_t i;

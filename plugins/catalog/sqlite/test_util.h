@@ -20,6 +20,16 @@ void tdb_setup(void);
 /* The same with the schema migrated no further than VERSION. */
 void tdb_setup_at(int version);
 void tdb_teardown(void);
+/* Parse TEXT with the host's YAML reader, each document to EACH. */
+typedef int (*tyaml_fn)(void *ud, json_t *doc, const struct paved_yaml_doc *where, char **err);
+int tyaml(const char *text, tyaml_fn each, void *ud, char **err);
+/* Write DOCS (an array) as a YAML stream with the host's writer. */
+int temit(FILE *f, json_t *docs, char **err);
+/* The fake host's function table (test_catalog.c) and its plugin state
+ * {namespace: {key: value}} (NULL: empty). */
+extern struct paved_api fake_api;
+extern json_t *fake_state;
+
 /* Put every document of YAML into tdb; fails the test on an error. */
 void tput(const char *yaml);
 /* Put every document of YAML; return the first error (malloc()ed) or NULL. */

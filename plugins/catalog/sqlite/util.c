@@ -39,6 +39,28 @@ static size_t hash(const char *s)
 	return h;
 }
 
+uint64_t cat_hash_more(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	/* FNV-1a over 8-byte words, then the tail: a fingerprint to see that a
+	 * document or file did not change, not a defence against collisions
+	 * made on purpose (the catalog's own data) */
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	for (; n; n--, p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t cat_hash(const void *data, size_t n)
+{
+	return cat_hash_more(1469598103934665603ULL, data, n);
+}
+
 int cat_set_get(const struct cat_set *s, const char *key)
 {
 	if (!s->cap)

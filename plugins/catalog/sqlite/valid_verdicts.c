@@ -3,14 +3,15 @@
  * files, one line each, for test_backstage_verdicts.sh to compare with
  * the verdicts of Backstage's own library (backstage-verdicts.mjs).
  *
- *   valid_verdicts [-s] [-k KIND]... FILE...
+ *   valid_verdicts [-s] [-t] [-k KIND]... FILE...
  *   valid_verdicts -p [-k KIND]...
  *
  * Each YAML (or JSON) document is an entity, a list of them or
  * {"items": [...]}; null documents are skipped.  -s skips a file whose
  * first document has neither apiVersion nor kind, as a directory import
  * does (an OpenAPI document beside the entities).  -k registers KIND (any
- * apiVersion, no spec rules: backstage-verdicts.mjs --kind does the same).
+ * apiVersion, no spec rules: backstage-verdicts.mjs --kind does the same);
+ * -t registers the scaffolder's Template kind with its rules.
  * -p prints the cases ported from Backstage's unit tests instead
  * (validate_cases.h), WHERE being "ported-entity:I:0" or "ported-format:I:0".
  * Output, tab-separated:
@@ -25,8 +26,23 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "host.h"          /* the host's YAML reader (host/libpaved.la) */
 #include "validate.h"
 #include "validate_cases.h"
+
+PAVED_PLUGIN_INIT1;
+
+/* The host's YAML reader, lent as a host lends it to a plugin. */
+static int read_yaml(paved_ctx *ctx, const char *path, const struct paved_yaml_opts *opts,
+                     json_t **out, char **errmsg)
+{
+	(void)ctx;
+	return pv_yaml_read(path, opts, out, errmsg);
+}
+
+static const struct paved_api api = {
+	.abi = PAVED_ABI_VERSION, .size = sizeof api, .read_yaml = read_yaml,
+};
 
 struct run {
 	const char *file;
@@ -50,9 +66,10 @@ static void verdict(struct run *r, json_t *e, int line, int col)
 	cat_strv_free(&problems);
 }
 
-static int on_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
+static int on_doc(void *ud, json_t *doc, const struct paved_yaml_doc *where, char **errmsg)
 {
 	struct run *r = ud;
+	int line = where->line, col = where->column;
 	(void)errmsg;
 	if (json_is_null(doc))
 		return 0;
@@ -80,6 +97,7 @@ int main(int argc, char **argv)
 {
 	int i = 1, rc = 0;
 	bool skip = false, ported = false;
+	PAVED_PLUGIN_INIT2(&api);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-s"))
 			skip = true;
@@ -87,6 +105,8 @@ int main(int argc, char **argv)
 			ported = true;
 		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
 			cat_valid_kind_add(argv[++i], NULL, NULL, NULL);
+		else if (!strcmp(argv[i], "-t"))
+			cat_valid_template_register();
 		else
 			break;
 	}
@@ -113,7 +133,12 @@ int main(int argc, char **argv)
 	for (; i < argc; i++) {
 		struct run r = { argv[i], skip, true };
 		char *err = NULL;
-		if (cat_yaml_parse_file(argv[i], on_doc, &r, &err) < 0) {
+		struct paved_yaml_opts o = { .size = sizeof o, .max_depth = CAT_YAML_MAX_DEPTH,
+		                             .each = on_doc, .ud = &r };
+		json_t *none = NULL;
+		int prc = paved->read_yaml(NULL, argv[i], &o, &none, &err);
+		json_decref(none);
+		if (prc != PAVED_OK) {
 			fprintf(stderr, "valid_verdicts: %s\n", err ? err : "out of memory");
 			rc = 1;
 		}

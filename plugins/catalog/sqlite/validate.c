@@ -87,18 +87,12 @@ static const char *what(json_t *v)
 	}
 }
 
-/* Whether V is a placeholder Backstage would substitute: {"$text"|"$json"|
- * "$yaml": "where"}. */
+/* Whether V is a placeholder Backstage would substitute (one paved left
+ * alone: a URL). */
 static bool placeholder(json_t *v)
 {
 	const char *k;
-	json_t *x;
-	if (!json_is_object(v) || json_object_size(v) != 1)
-		return false;
-	json_object_foreach(v, k, x)
-		return json_is_string(x) && (!strcmp(k, "$text") || !strcmp(k, "$json") ||
-		                             !strcmp(k, "$yaml"));
-	return false;
+	return cat_placeholder_of(v, &k);
 }
 
 /* JavaScript's falsiness of a JSON value (null, false, 0, ""). */
@@ -505,6 +499,9 @@ int cat_valid_kind_add(const char *kind, const char *const *api_versions,
 	for (size_t i = 0; i < NBUILTIN; i++)
 		if (!strcmp(kind, builtin[i].name))
 			return -1;
+	for (size_t i = 0; fn && i < nextras; i++)
+		if (!strcmp(kind, extras[i].kind) && extras[i].fn == fn)
+			return 0;
 	struct extra *x = realloc(extras, (nextras + 1) * sizeof *x);
 	if (!x)
 		return -1;

@@ -52,11 +52,15 @@ typedef void (*cat_valid_kind_fn)(json_t *entity, struct cat_valid_ctx *ctx, voi
  * API_VERSIONS (NULL-terminated; NULL: any well-formed apiVersion)
  * acceptable, checked by FN (may be NULL: no check beyond the common
  * rules).  The strings are copied.  0, or -1 (out of memory, or the kind
- * is built in). */
+ * is built in).  A kind registered again with the same FN is left as it
+ * is. */
 int cat_valid_kind_add(const char *kind, const char *const *api_versions,
                        cat_valid_kind_fn fn, void *ud);
 /* Forget every registered kind (tests). */
 void cat_valid_kinds_reset(void);
+/* Register Backstage's scaffolder Template kind (valid_template.c), as the
+ * scaffolder backend does.  Registering it again changes nothing. */
+int cat_valid_template_register(void);
 
 /* ---- references (parseEntityRef) ----------------------------------------- */
 
