@@ -20,7 +20,7 @@ static int run_import(struct cli *cl, bool dry)
 	res.no_follow = cli_bool(cl, "no-follow");
 	res.atomic = cli_bool(cl, "atomic");
 	int rc = cat_import_paths(cl->c, cl->args, &res);
-	if (res.written)
+	if (res.written && res.created + res.updated)
 		cat_emit_imported(cl->ctx, &res);
 	size_t nerr = json_array_size(res.errors);
 	if (cl->json) {
@@ -37,17 +37,14 @@ static int run_import(struct cli *cl, bool dry)
 			printf("imported %ld entities (%ld new, %ld unchanged) from %ld files",
 			       res.imported, res.created, res.unchanged, res.files);
 		if (rc && (dry || res.written))
-			printf("; %ld rejected\n", res.rejected);
+			printf("; %ld rejected, %ld conflicting\n", res.rejected, res.conflicted);
 		else if (!dry && (res.written || !rc))
 			putchar('\n');
 	}
-	if (rc && !res.written && !dry)
-		cli_fail(cl, pc_printf("%zu error%s; nothing was imported", nerr, nerr == 1 ? "" : "s"));
-	else if (rc && !dry)
-		cli_fail(cl, pc_printf("%ld entit%s rejected, the others imported", res.rejected,
-		                       res.rejected == 1 ? "y" : "ies"));
-	else if (rc)
-		cli_fail(cl, pc_printf("%zu error%s", nerr, nerr == 1 ? "" : "s"));
+	if (rc)
+		cli_fail(cl, pc_printf("%zu error%s%s", nerr, nerr == 1 ? "" : "s", dry ? "" :
+		                       res.written && res.imported ? "; the rest was imported"
+		                                                   : "; nothing was imported"));
 	cat_import_free(&res);
 	return rc ? 1 : 0;
 }

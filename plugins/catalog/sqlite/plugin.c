@@ -156,13 +156,14 @@ static int hook_import(paved_ctx *ctx, json_t *args, json_t **result, char **err
 	res.no_follow = json_is_false(json_object_get(args, "follow"));
 	res.atomic = json_is_true(json_object_get(args, "atomic"));
 	int rc = cat_import_paths(c, json_object_get(args, "paths"), &res);
-	if (res.written)
+	if (res.written && res.created + res.updated)
 		cat_emit_imported(ctx, &res);
 	*result = cat_import_json(&res);
 	if (rc) {
 		size_t n = json_array_size(res.errors);
 		paved->error(errmsg, "%s%s", json_string_value(json_array_get(res.errors, 0)),
-		             !res.written ? (n > 1 ? " (and more errors; nothing was imported)"
+		             !res.written || !res.imported
+		                          ? (n > 1 ? " (and more errors; nothing was imported)"
 		                                   : " (nothing was imported)")
 		                          : (n > 1 ? " (and more errors; the rest was imported)"
 		                                   : " (the rest was imported)"));

@@ -376,6 +376,8 @@ START_TEST(test_hook_import)
 	ck_assert_int_eq(hcall("catalog.import", args, &r, &err), PAVED_ERR);
 	ck_assert_ptr_nonnull(strstr(err, "missing.yaml: No such file or directory (nothing was "
 	                             "imported)"));
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 0);   /* beside it */
+	json_decref(r);
 	free(err);
 }
 END_TEST

@@ -134,7 +134,13 @@ START_TEST(test_query_filters)
 	ck_assert_str_eq(query("{\"lifecycle\": \"Production\"}"), "component:default/a");
 	ck_assert_str_eq(query("{\"tag\": \"payments\"}"), "component:default/a");
 	ck_assert_str_eq(query("{\"system\": \"pay\"}"), "component:default/a resource:default/db");
-	ck_assert_str_eq(query("{\"text\": \"alph\"}"), "component:default/a");
+	/* words, not parts of words: a prefix only when asked for */
+	ck_assert_str_eq(query("{\"text\": \"alph\"}"), "");
+	ck_assert_str_eq(query("{\"text\": \"alph*\"}"), "component:default/a");
+	/* team-a is the words team and a together: never team-b's entities */
+	ck_assert_str_eq(query("{\"text\": \"team-a\", \"kind\": \"component\"}"),
+	                 "component:default/a component:default/c component:default/d");
+	ck_assert_str_eq(query("{\"text\": \"team-b\"}"), "component:default/b resource:default/db");
 	ck_assert_str_eq(query("{\"kind\": \"component\", \"limit\": 2}"),
 	                 "component:default/a component:default/b");
 	ck_assert_str_eq(query("{\"kind\": \"nothing\"}"), "");
@@ -326,13 +332,13 @@ END_TEST
 
 START_TEST(test_schema_version)
 {
-	ck_assert_int_eq(cat_db_version(&tdb), 2);
+	ck_assert_int_eq(cat_db_version(&tdb), 3);
 	/* reopening does not migrate again */
 	char *err = NULL, path[300];
 	struct cat_db again;
 	snprintf(path, sizeof path, "%s/paved.db", tdir);
 	ck_assert_int_eq(cat_db_open(&again, path, &err), 0);
-	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_schema"), 2);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_schema"), 3);
 	cat_db_close(&again);
 }
 END_TEST
@@ -379,7 +385,7 @@ START_TEST(test_migration_keeps_relations)
 	cat_db_close(&tdb);
 	ck_assert_msg(cat_db_open(&old, path, &err) == 0, "migrate: %s", err);
 	tdb = old;
-	ck_assert_int_eq(cat_db_version(&tdb), 2);
+	ck_assert_int_eq(cat_db_version(&tdb), 3);
 	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_documents d JOIN catalog_entities e"
 	                        " ON e.id = d.id WHERE d.json = '{}'"), 2);
 	ck_assert_int_eq(tcount("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
