@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 		struct run r = { argv[i], skip, true };
 		char *err = NULL;
 		struct paved_yaml_opts o = { .size = sizeof o, .max_depth = CAT_YAML_MAX_DEPTH,
+		                             .flags = PAVED_YAML_JS_NUMBERS,
 		                             .each = on_doc, .ud = &r };
 		json_t *none = NULL;
 		int prc = paved->read_yaml(NULL, argv[i], &o, &none, &err);
