@@ -50,6 +50,8 @@ plugins_catalog_sqlite_test_catalog_SOURCES = $(CATALOG_CORE) $(CATALOG_GLUE) \
 	plugins/catalog/sqlite/test_queries.c \
 	plugins/catalog/sqlite/test_import.c \
 	plugins/catalog/sqlite/test_validate.c \
+	plugins/catalog/sqlite/test_ingest.c \
+	plugins/catalog/sqlite/test_health.c \
 	plugins/catalog/sqlite/validate_cases.h \
 	plugins/catalog/sqlite/test_util.h
 plugins_catalog_sqlite_test_catalog_CPPFLAGS = $(AM_CPPFLAGS) \

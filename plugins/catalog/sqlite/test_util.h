@@ -29,6 +29,10 @@ int temit(FILE *f, json_t *docs, char **err);
  * {namespace: {key: value}} (NULL: empty). */
 extern struct paved_api fake_api;
 extern json_t *fake_state;
+/* What the fake host's other plugins answer: {hook: result} or {hook:
+ * {"error": message}} (NULL: no hook is provided); and, when not NULL, an
+ * array that receives {"hook", "args"} of every call. */
+extern json_t *fake_results, *fake_calls;
 
 /* Put every document of YAML into tdb; fails the test on an error. */
 void tput(const char *yaml);
@@ -51,5 +55,7 @@ Suite *queries_suite(void);
 Suite *validate_suite(void);
 Suite *import_suite(void);
 Suite *hooks_suite(void);
+Suite *ingest_suite(void);
+Suite *health_suite(void);
 
 #endif
