@@ -265,8 +265,11 @@ static json_t *js_number(const char *text, int base, bool is_int)
  * PAVED_YAML_JS_NUMBERS). */
 static json_t *resolve_plain_as(const char *s, bool js)
 {
-	if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-	    !strcmp(s, "NULL"))
+	if (!*s)
+		return json_null();
+	if (!strchr("~nNtTfF.+-0123456789", *s))   /* most text: nothing to resolve */
+		return NULL;
+	if (!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
 		return json_null();
 	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
 		return json_true();

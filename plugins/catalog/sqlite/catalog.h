@@ -40,6 +40,7 @@ uint64_t cat_hash_more(uint64_t h, const void *data, size_t n);
 struct cat_set {
 	char  **keys;
 	int    *vals;
+	size_t *hashes;
 	size_t  cap, len;
 };
 /* Value of KEY, or -1 when absent. */
@@ -47,6 +48,15 @@ int cat_set_get(const struct cat_set *s, const char *key);
 /* Insert or overwrite KEY (copied).  Returns 0, or -1 on out of memory. */
 int cat_set_put(struct cat_set *s, const char *key, int val);
 void cat_set_free(struct cat_set *s);
+
+/* A set of non-zero 64-bit ids (row ids). */
+struct cat_idset {
+	int64_t *v;
+	size_t   cap, len;
+};
+bool cat_idset_has(const struct cat_idset *s, int64_t id);
+int cat_idset_add(struct cat_idset *s, int64_t id);   /* 0, or -1 on out of memory */
+void cat_idset_free(struct cat_idset *s);
 
 /* A growable list of malloc()ed strings. */
 struct cat_strv {
@@ -248,18 +258,23 @@ enum cat_put_outcome {
 	CAT_PUT_CREATED, CAT_PUT_UPDATED,
 	CAT_PUT_UNCHANGED,   /* same location, same text: nothing written */
 	CAT_PUT_CONFLICT,    /* another location owns it: nothing written */
+	CAT_PUT_DUPLICATE,   /* placed already by this import (in PLACED) */
 };
 struct cat_put_info {
+	struct cat_idset    *placed;   /* in (may be NULL): ids this import placed;
+	                                  the entity's id is added to it */
 	enum cat_put_outcome outcome;
-	char *old_source;    /* "file:line:col" of what was there, or NULL */
-	char *owner;         /* CONFLICT: the location that owns it */
+	char *old_source;    /* UPDATED from no owner: "file:line:col" of what was there */
+	char *owner;         /* CONFLICT: the location that owns it;
+	                        DUPLICATE: where this import placed it first */
 };
 /* cat_put for an entity already validated and prepared (prep.c), owned
  * from now on by LOCATION ("file:/real/path"; NULL: by none).  As in
  * Backstage's catalog, an entity owned by another location is not
  * replaced (CAT_PUT_CONFLICT); with no LOCATION (catalog.put) it always
  * is, and is then owned by none, so the next import of a file defining it
- * claims it.  INFO's strings are malloc()ed (the caller frees them).
+ * claims it.  INFO's strings are malloc()ed (the caller frees them); they
+ * are set only for the outcomes that name them.
  * 0, or -1 with *errmsg set (the state database failed). */
 int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
                  const char *location, struct cat_put_info *info, char **errmsg);

@@ -161,13 +161,32 @@ static void nul_bytes(json_t *v, char *path, size_t len, size_t cap, struct cat_
 	path[len] = '\0';
 }
 
+/* Whether any string in V holds a NUL byte (the cheap pass: names are
+ * spelt out only when there is one). */
+static bool has_nul(json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_string(v))
+		return strlen(json_string_value(v)) != json_string_length(v);
+	json_array_foreach(v, i, x)
+		if (has_nul(x))
+			return true;
+	json_object_foreach(v, k, x)
+		if (has_nul(x))
+			return true;
+	return false;
+}
+
 int cat_entity_validate(json_t *e, json_t *warnings, char **errmsg)
 {
 	struct cat_strv problems = { 0 };
 	char path[512] = "";
 	int rc = cat_valid_entity(e, &problems);
 	size_t before = problems.len;
-	nul_bytes(e, path, 0, sizeof path, &problems);
+	if (has_nul(e))
+		nul_bytes(e, path, 0, sizeof path, &problems);
 	if (problems.len > before && rc == 0)
 		rc = 1;
 	if (rc) {   /* every problem, one a line */

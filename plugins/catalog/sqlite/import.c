@@ -50,8 +50,7 @@ struct importer {
 	struct cat_import *res;
 	struct cat_set     files;     /* real paths already read */
 	struct cat_set     dirs;      /* "dev:ino" of directories walked */
-	struct cat_set     refs;      /* ref -> index into sources: placed by this import */
-	struct cat_strv    sources;   /* "file:line:col" of each ref */
+	struct cat_idset   placed;    /* entities this import placed or kept */
 	const char        *root;      /* real path: nothing outside it is read */
 	int                depth;     /* Location nesting */
 	sqlite3_int64      rows;      /* entities (about) before the import */
@@ -246,16 +245,13 @@ static int import_entity(struct cat_doc *d, void *ud)
 	struct file_ctx *fc = ud;
 	struct importer *im = fc->im;
 	struct cat_import *res = im->res;
-	char *where = pc_printf("%s:%d:%d", fc->path, d->line, d->col), *err = NULL;
+	char where[PATH_MAX + 64], *err = NULL;
 	const char *ref = d->prep.ref;
-	struct cat_put_info info = { 0 };
+	struct cat_put_info info = { .placed = &im->placed };
 	json_t *w;
 	size_t i;
 	int rc = 0;
-	if (!where) {
-		rc = -1;
-		goto done;
-	}
+	snprintf(where, sizeof where, "%s:%d:%d", fc->path, d->line, d->col);
 	if (d->err) {   /* rejected alone; every problem, one a line */
 		for (const char *p = d->err, *nl; *p; p = *nl ? nl + 1 : nl)
 			note(res->errors, "%s: %.*s", where, (int)((nl = p + strcspn(p, "\n")) - p), p);
@@ -263,29 +259,21 @@ static int import_entity(struct cat_doc *d, void *ud)
 		fc->problems++;
 		goto done;
 	}
-	int prev = cat_set_get(&im->refs, ref);
-	if (prev >= 0) {
-		conflict(fc, where, ref, NULL, im->sources.v[prev]);
-		goto done;
-	}
 	if (cat_put_prep(im->c, &d->prep, where, fc->key, &info, &err)) {
 		note(res->errors, "%s: %s", where, err ? err : "out of memory");
 		rc = -1;
 		goto done;
 	}
-	if (info.outcome == CAT_PUT_CONFLICT) {
-		conflict(fc, where, ref, info.owner, NULL);
+	if (info.outcome == CAT_PUT_CONFLICT || info.outcome == CAT_PUT_DUPLICATE) {
+		conflict(fc, where, ref, info.outcome == CAT_PUT_CONFLICT ? info.owner : NULL,
+		         info.owner ? info.owner : "?");
 		goto done;
 	}
-	if (info.old_source && strchr(info.old_source, ':') && info.outcome == CAT_PUT_UPDATED &&
+	if (info.old_source && strchr(info.old_source, ':') &&
 	    (file_part(info.old_source) != strlen(fc->path) ||
 	     strncmp(info.old_source, fc->path, file_part(info.old_source))))
 		note(res->warnings, "%s: %s had no owner (imported before from %s, or put); this file "
 		     "owns it now", where, ref, info.old_source);
-	if (cat_set_put(&im->refs, ref, (int)im->sources.len) || cat_strv_push(&im->sources, where)) {
-		rc = -1;
-		goto done;
-	}
 	json_array_foreach(d->warnings, i, w)
 		note(res->warnings, "%s: %s", where, json_string_value(w));
 	res->imported++;
@@ -314,7 +302,7 @@ static int import_entity(struct cat_doc *d, void *ud)
 		}
 	}
 done:
-	free(where), free(err), free(info.old_source), free(info.owner);
+	free(err), free(info.old_source), free(info.owner);
 	if (rc)
 		im->fatal = true;
 	return rc || im->fatal;
@@ -611,7 +599,6 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 	free(err);
 	cat_set_free(&im.files);
 	cat_set_free(&im.dirs);
-	cat_set_free(&im.refs);
-	cat_strv_free(&im.sources);
+	cat_idset_free(&im.placed);
 	return failed || im.fatal ? -1 : 0;
 }

@@ -198,48 +198,17 @@ static int clear_index(struct cat_db *c, sqlite3_int64 id, char **errmsg)
 	return run(c, st, errmsg);
 }
 
-/* What the catalog holds for a ref: its row, where it came from, the
- * location that owns it and the hash of its stored text. */
-struct found {
-	sqlite3_int64 id;         /* 0 when absent, -1 on error */
-	char         *source;     /* malloc()ed or NULL */
-	char         *location;   /* malloc()ed or NULL (owned by no location) */
-	sqlite3_int64 hash;
-};
-
-/* Look REF up into F (free its strings with found_free). */
-static void find_src(struct cat_db *c, const char *ref, struct found *f)
-{
-	sqlite3_stmt *st = stmt(c, S_FIND);
-	memset(f, 0, sizeof *f);
-	if (!st) {
-		f->id = -1;
-		return;
-	}
-	bind(st, 1, ref);
-	int rc = sqlite3_step(st);
-	f->id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_text(st, 1))
-			f->source = strdup((const char *)sqlite3_column_text(st, 1));
-		if (sqlite3_column_text(st, 2))
-			f->location = strdup((const char *)sqlite3_column_text(st, 2));
-		f->hash = sqlite3_column_int64(st, 3);
-	}
-	sqlite3_reset(st);
-}
-
-static void found_free(struct found *f)
-{
-	free(f->source), free(f->location);
-}
-
+/* Row id of REF, 0 when absent, -1 on error. */
 static sqlite3_int64 find(struct cat_db *c, const char *ref)
 {
-	struct found f;
-	find_src(c, ref, &f);
-	found_free(&f);
-	return f.id;
+	sqlite3_stmt *st = stmt(c, S_FIND);
+	if (!st)
+		return -1;
+	bind(st, 1, ref);
+	int rc = sqlite3_step(st);
+	sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(st);
+	return id;
 }
 
 bool cat_exists(struct cat_db *c, const char *ref)
@@ -248,14 +217,16 @@ bool cat_exists(struct cat_db *c, const char *ref)
 }
 
 /* Store P as entity ID (0 for new) inside the current transaction,
- * owned by LOCATION (may be NULL). */
+ * owned by LOCATION (may be NULL); *ID_OUT gets its id. */
 static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
-                 const char *source, const char *location, char **errmsg)
+                 const char *source, const char *location, sqlite3_int64 *id_out,
+                 char **errmsg)
 {
 	bool created = id == 0;
 	sqlite3_stmt *st;
 	if (created && (id = ref_id(c, p->ref)) < 0)
 		return run(c, NULL, errmsg);
+	*id_out = id;
 	if ((st = stmt(c, created ? S_INSERT : S_UPDATE))) {
 		bind_static(st, 1, p->ref);
 		bind_static(st, 2, p->kind);
@@ -282,34 +253,59 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 	return write_index(c, id, p, errmsg);
 }
 
+/* A copy of text column I of ST, or NULL. */
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
 int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
                  const char *location, struct cat_put_info *info, char **errmsg)
 {
 	bool own_tx = !c->in_tx;
 	int rc = -1;
-	struct found f;
-	memset(info, 0, sizeof *info);
+	info->outcome = CAT_PUT_CREATED;
+	info->old_source = info->owner = NULL;
 	if (own_tx && cat_db_begin(c, errmsg))
 		return -1;
-	find_src(c, p->ref, &f);
-	info->old_source = f.source;
-	f.source = NULL;
-	if (f.id < 0) {
-		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-	} else if (f.id > 0 && location && f.location && strcmp(f.location, location)) {
-		/* another location owns it: Backstage's "conflicting entity" */
-		info->outcome = CAT_PUT_CONFLICT;
-		info->owner = f.location;
-		f.location = NULL;
-		rc = 0;
-	} else if (f.id > 0 && location && f.location && f.hash == (sqlite3_int64)p->hash) {
-		info->outcome = CAT_PUT_UNCHANGED;   /* the same document from the same place */
-		rc = 0;
-	} else {
-		info->outcome = f.id == 0 ? CAT_PUT_CREATED : CAT_PUT_UPDATED;
-		rc = store(c, p, f.id, source, location, errmsg);
+	/* what the catalog holds for the ref: row, source, owner, hash; the
+	 * strings are read in place, copied only for the outcome that names them */
+	sqlite3_stmt *st = stmt(c, S_FIND);
+	sqlite3_int64 id = -1;
+	if (st) {
+		bind_static(st, 1, p->ref);
+		int step = sqlite3_step(st);
+		id = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : step == SQLITE_DONE ? 0 : -1;
+		if (id > 0) {
+			const char *owner = (const char *)sqlite3_column_text(st, 2);
+			if (info->placed && cat_idset_has(info->placed, id)) {
+				info->outcome = CAT_PUT_DUPLICATE;
+				info->owner = col_dup(st, 1);
+			} else if (location && owner && strcmp(owner, location)) {
+				/* another location owns it: Backstage's "conflicting entity" */
+				info->outcome = CAT_PUT_CONFLICT;
+				info->owner = col_dup(st, 2);
+			} else if (location && owner && sqlite3_column_int64(st, 3) ==
+			           (sqlite3_int64)p->hash) {
+				info->outcome = CAT_PUT_UNCHANGED;   /* the same document, same place */
+			} else {
+				info->outcome = CAT_PUT_UPDATED;
+				if (!owner)
+					info->old_source = col_dup(st, 1);
+			}
+		}
+		sqlite3_reset(st);
 	}
-	found_free(&f);
+	if (id < 0)
+		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
+	else if (info->outcome == CAT_PUT_CREATED || info->outcome == CAT_PUT_UPDATED)
+		rc = store(c, p, id, source, location, &id, errmsg);
+	else
+		rc = 0;
+	if (rc == 0 && info->placed && info->outcome != CAT_PUT_CONFLICT &&
+	    info->outcome != CAT_PUT_DUPLICATE && cat_idset_add(info->placed, id))
+		rc = cat_err(errmsg, "out of memory");
 	if (own_tx)
 		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);
 	return rc;
@@ -323,7 +319,7 @@ int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnin
 	struct cat_prep p;
 	if (cat_prep_init(&p, entity, errmsg))
 		return -1;
-	struct cat_put_info info;
+	struct cat_put_info info = { 0 };
 	int rc = cat_put_prep(c, &p, source, NULL, &info, errmsg);
 	if (created)
 		*created = info.outcome == CAT_PUT_CREATED;
