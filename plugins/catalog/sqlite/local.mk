@@ -81,4 +81,5 @@ TESTS += plugins/catalog/sqlite/test_backstage_verdicts.sh
 EXTRA_DIST += plugins/catalog/sqlite/test_backstage_verdicts.sh \
 	plugins/catalog/sqlite/backstage-verdicts.mjs \
 	plugins/catalog/sqlite/node/package.json plugins/catalog/sqlite/node/package-lock.json \
-	plugins/catalog/sqlite/testdata/validate-corpus.yaml
+	plugins/catalog/sqlite/testdata/validate-corpus.yaml \
+	plugins/catalog/sqlite/testdata/backstage-upstream

@@ -78,6 +78,51 @@ for set in examples corpus ported; do
 	total=$((total + n))
 done
 
+# --- the import, not only the validator: Backstage's example directory (the
+# shared copy with the upstream files it lacks, testdata/backstage-upstream)
+# and some of the monorepo's catalog-info.yaml files, imported whole by
+# paved catalog import.  Each entity Backstage refuses must be rejected
+# (an error at its FILE:LINE:COL), each it accepts imported.  The Template
+# kind counts as registered on both sides, as the scaffolder registers it.
+PAVED="$top_builddir/host/paved"
+tree="$tmp/tree"
+mkdir -p "$tree/templates"
+cp -R "$EX/catalog/." "$tree/"
+cp -R "$EX/templates/pull-request" "$EX/templates/springboot-grpc-template" "$tree/templates/"
+rm -rf "$tree/templates/springboot-grpc-template/skeleton"   # Nunjucks, not YAML
+cp -R "$here/testdata/backstage-upstream/examples/." "$here/testdata/backstage-upstream/monorepo" "$tree/"
+find "$tree" -name '*.yaml' | LC_ALL=C sort >"$tmp/tree.list"
+# shellcheck disable=SC2046
+"$DRIVER" -s -t $(cat "$tmp/tree.list") >"$tmp/tree.paved" || exit 1
+cut -f2,3 "$tmp/tree.paved" | node "$here/backstage-verdicts.mjs" --kind Template >"$tmp/tree.bs" ||
+	{ echo "FAIL: backstage-verdicts.mjs failed on the tree"; exit 1; }
+PAVED_HOME="$tmp/home" PAVED_CHECK_SHAPES=1 "$PAVED" -q --json catalog import "$tree" \
+	>"$tmp/import.json" 2>"$tmp/import.err"
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+	for (const e of r.errors) console.log(e);' "$tmp/import.json" >"$tmp/import.errors" ||
+	{ echo "FAIL: paved catalog import gave no JSON"; cat "$tmp/import.err"; exit 1; }
+n=0; bad=0; refused=0
+while IFS="$(printf '\t')" read -r verdict where _rest; do
+	n=$((n + 1))
+	if grep -qF -- "$where: " "$tmp/import.errors"; then got=reject; else got=accept; fi
+	[ "$verdict" = reject ] && refused=$((refused + 1))
+	if [ "$got" != "$verdict" ]; then
+		echo "DIFFER (import) $where: paved's import ${got}s, Backstage ${verdict}s"
+		bad=$((bad + 1))
+	fi
+done <<EOF2
+$(paste "$tmp/tree.bs" "$tmp/tree.paved" | awk -F '\t' -v nb="$(head -1 "$tmp/tree.bs" |
+	awk -F '\t' '{ print NF }')" '{ print $1 "\t" $(nb + 2) }')
+EOF2
+# and nothing else went wrong (a Location target, a placeholder, a conflict)
+awk -F '\t' '$1 == "reject" { print $2 ": " }' "$tmp/tree.bs" >"$tmp/refused"
+others=$(grep -cvF -f "$tmp/refused" "$tmp/import.errors" || true)
+[ "$others" -eq 0 ] || { echo "FAIL: the import reported $others other errors:";
+	grep -vF -f "$tmp/refused" "$tmp/import.errors" | head -5; bad=$((bad + 1)); }
+echo "import of the examples tree: $n entities, Backstage refuses $refused; $bad verdicts differ"
+grep -F "invalid-component.yaml" "$tmp/import.errors" | sed 's|^|  |; s|'"$tree"'/||'
+total=$((total + n)); fails=$((fails + bad))
+
 echo "paved's own output (golden path skeletons rendered; what provisioning and the golden path register):"
 grep -e 'golden-path-' "$tmp/corpus" | cut -f1,2,4 | sed 's|^|  |; s|\t[^\t]*/| |'
 awk -F '\t' '$2 ~ /validate-corpus/ && /payment-api-dev|team-payments/ { print "  " $1 " " $2 " " $4 }' "$tmp/corpus" |
