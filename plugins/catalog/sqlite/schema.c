@@ -146,6 +146,7 @@ static const char *const deferrable[][2] = {
 	{ "catalog_entities_system", "ON catalog_entities(system)" },
 	{ "catalog_edges_target", "ON catalog_edges(target, type)" },
 	{ "catalog_documents_location", "ON catalog_documents(location)" },
+	{ "catalog_tags_entity", "ON catalog_tags(entity)" },
 };
 #define NDEFERRABLE (sizeof deferrable / sizeof deferrable[0])
 
