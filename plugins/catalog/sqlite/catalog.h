@@ -95,6 +95,12 @@ int cat_entity_validate(json_t *entity, json_t *warnings, char **errmsg);
 #define CAT_ANN_HEALTH     "paved.dev/health-url"
 /* Monthly cost of ENTITY in USD, or -1 when it declares none. */
 double cat_entity_cost(json_t *entity);
+/* The entities of a YAML/JSON document: a list of them or {"items": [...]}
+ * gives that array (borrowed), an entity NULL.  *PROBE gets the first
+ * entity (to tell a catalog file from another YAML file). */
+json_t *cat_doc_list(json_t *doc, json_t **probe);
+/* Whether PROBE looks like an entity: it has apiVersion or kind. */
+bool cat_entity_shaped(json_t *probe);
 /* Borrowed string at a dotted PATH in ENTITY ("spec.owner"), or NULL. */
 const char *cat_get_str(json_t *entity, const char *path);
 /* Borrowed annotation value, or NULL. */

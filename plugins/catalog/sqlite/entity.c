@@ -35,6 +35,21 @@ char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
 	return s;
 }
 
+json_t *cat_doc_list(json_t *doc, json_t **probe)
+{
+	json_t *list = json_is_array(doc) ? doc : NULL;
+	if (!list && json_is_object(doc) && !json_object_get(doc, "kind") &&
+	    json_is_array(json_object_get(doc, "items")))
+		list = json_object_get(doc, "items");
+	*probe = list ? json_array_get(list, 0) : doc;
+	return list;
+}
+
+bool cat_entity_shaped(json_t *probe)
+{
+	return json_object_get(probe, "apiVersion") || json_object_get(probe, "kind");
+}
+
 const char *cat_get_str(json_t *entity, const char *path)
 {
 	json_t *v = entity;

@@ -118,46 +118,40 @@ out:
 	return v;
 }
 
+static int walk(struct cat_placeholders *ph, json_t *v);
+
+/* X, a value inside an entity: its substitute when it is a placeholder
+ * (a new reference in *OUT; NULL: leave it), else walked in place.  0, or
+ * -1 with ph->err set. */
+static int visit(struct cat_placeholders *ph, json_t *x, json_t **out)
+{
+	const char *k;
+	*out = NULL;
+	if (!cat_placeholder_of(x, &k))
+		return walk(ph, x);
+	*out = resolve(ph, k + 1, json_string_value(json_object_get(x, k)), &ph->err);
+	return ph->err ? -1 : 0;
+}
+
 /* Substitute inside V (an entity or part of one), in place.  0, or -1
  * with ph->err set. */
 static int walk(struct cat_placeholders *ph, json_t *v)
 {
 	const char *k;
-	json_t *x;
+	json_t *x, *r;
 	size_t i;
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, x) {
-			json_t *r = NULL;
-			if (cat_placeholder_of(x, &k)) {
-				char *err = NULL;
-				r = resolve(ph, k + 1, json_string_value(json_object_get(x, k)), &err);
-				if (err) {
-					ph->err = err;
-					return -1;
-				}
-				if (r)
-					json_array_set_new(v, i, r);
-			} else if (walk(ph, x)) {
-				return -1;
-			}
-		}
-		return 0;
-	}
 	void *tmp;
-	json_object_foreach_safe(v, tmp, k, x) {
-		const char *pk;
-		if (cat_placeholder_of(x, &pk)) {
-			char *err = NULL;
-			json_t *r = resolve(ph, pk + 1, json_string_value(json_object_get(x, pk)), &err);
-			if (err) {
-				ph->err = err;
-				return -1;
-			}
-			if (r)
-				json_object_set_new(v, k, r);
-		} else if (walk(ph, x)) {
+	json_array_foreach(v, i, x) {
+		if (visit(ph, x, &r))
 			return -1;
-		}
+		if (r)
+			json_array_set_new(v, i, r);
+	}
+	json_object_foreach_safe(v, tmp, k, x) {
+		if (visit(ph, x, &r))
+			return -1;
+		if (r)
+			json_object_set_new(v, k, r);
 	}
 	return 0;
 }

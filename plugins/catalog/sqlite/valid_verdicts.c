@@ -73,13 +73,8 @@ static int on_doc(void *ud, json_t *doc, const struct paved_yaml_doc *where, cha
 	(void)errmsg;
 	if (json_is_null(doc))
 		return 0;
-	json_t *list = json_is_array(doc) ? doc : NULL;
-	if (!list && json_is_object(doc) && !json_object_get(doc, "kind") &&
-	    json_is_array(json_object_get(doc, "items")))
-		list = json_object_get(doc, "items");
-	json_t *probe = list ? json_array_get(list, 0) : doc;
-	if (r->first && r->skip_foreign &&
-	    !(json_object_get(probe, "apiVersion") || json_object_get(probe, "kind")))
+	json_t *probe, *list = cat_doc_list(doc, &probe);
+	if (r->first && r->skip_foreign && !cat_entity_shaped(probe))
 		return 1;
 	r->first = false;
 	if (!list) {
