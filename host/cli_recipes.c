@@ -468,10 +468,36 @@ const struct pv_cmd pv_cmd_recipes = {
 	.subs = recipes_subs, .default_sub = "list", .run = recipes_run, .no_plugins = true,
 };
 
+/* `paved runs undo ID` and `paved runs resume ID`. */
+static int runs_recover(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub *sub,
+                        json_t *args)
+{
+	const char *id = json_string_value(json_array_get(args, 0));
+	char *end = NULL, *err = NULL;
+	long long n = id ? strtoll(id, &end, 10) : 0;
+	if (json_array_size(args) != 1 || n <= 0 || *end)
+		return pv_sub_usage(cmd, sub, "'%s' takes a run id (a number)", sub->name);
+	json_t *res = NULL;
+	int rc = pv_recipe_recover(h, n, strcmp(sub->name, "resume") == 0, &res, &err);
+	if (rc != PAVED_OK) {
+		pv_error("%s", err);
+		free(err);
+		json_decref(res);
+		return PV_EXIT_FAIL;
+	}
+	if (h->json)
+		pv_print_json(res);
+	else
+		json_decref(res);
+	return PV_EXIT_OK;
+}
+
 static int runs_run(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub *sub,
                     json_t *args, json_t *flags)
 {
 	long long only = 0;
+	if (!strcmp(sub->name, "undo") || !strcmp(sub->name, "resume"))
+		return runs_recover(h, cmd, sub, args);
 	size_t n = json_array_size(args);
 	json_t *lim = json_object_get(flags, "limit");
 	long long limit = lim ? json_integer_value(lim) : 20;
@@ -530,6 +556,13 @@ static const struct pv_sub runs_subs[] = {
 	  "first.\n", runs_flags },
 	{ "show", "Usage: paved runs show ID [--json]\n\nOne run with each step's outcome.\n",
 	  NULL },
+	{ "undo", "Usage: paved runs undo ID [--json]\n\nUndo what an interrupted run made (its "
+	  "paved process was killed): every completed\nstep, and the one that was in flight, in "
+	  "reverse order.  Also finishes the undo\nof a failed run whose undo failed, once the "
+	  "cause is fixed.\n", NULL },
+	{ "resume", "Usage: paved runs resume ID [--json]\n\nFinish an interrupted run: the step "
+	  "that was in flight is undone, then it\nand the remaining steps run.  If one fails, "
+	  "every completed step is undone.\n", NULL },
 	{ 0 }
 };
 
@@ -538,10 +571,16 @@ const struct pv_cmd pv_cmd_runs = {
 	.help =
 	"Usage: paved runs [list] [--limit N] [--json]\n"
 	"       paved runs show ID [--json]\n"
+	"       paved runs undo ID\n"
+	"       paved runs resume ID\n"
 	"\n"
 	"Every run of a recipe is recorded with its parameters, status (running,\n"
-	"succeeded, failed) and each step's outcome (done, skipped, failed, undone,\n"
-	"undo-failed).  Newest first; --limit defaults to 20.\n",
+	"succeeded, failed, interrupted, undone) and each step's outcome (running,\n"
+	"done, skipped, failed, undone, undo-failed).  Newest first; --limit\n"
+	"defaults to 20.  A run is journalled step by step: when its paved process\n"
+	"is killed, the next paved command marks it interrupted, and 'undo' removes\n"
+	"what it made or 'resume' finishes it.  Ctrl-C (SIGINT) or SIGTERM during a\n"
+	"run undoes the completed steps at once.\n",
 	.flags = runs_flags, .subs = runs_subs, .default_sub = "list", .run = runs_run,
 	.no_plugins = true,
 };

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "host.h"
 
 extern char **environ;
@@ -65,17 +67,26 @@ json_t *pv_config_get(json_t *config, const char *dotted)
  * the way.  Returns 0, or -1 when a path element is not an object. */
 int pv_config_set(json_t *config, const char *dotted, json_t *value)
 {
-	json_t *cur = config;
+	json_t *cur = config, *check = json_string(dotted);
 	const char *p = dotted;
+	/* a key that is not UTF-8 (jansson refuses it, and frees what it was
+	 * given) or has an empty part is refused before anything changes */
+	json_decref(check);
+	if (!check || !value || !*dotted || dotted[strlen(dotted) - 1] == '.' ||
+	    *dotted == '.' || strstr(dotted, "..")) {
+		json_decref(value);
+		return -1;
+	}
 	for (;;) {
 		const char *dot = strchr(p, '.');
 		if (!dot)
 			return json_object_set_new(cur, p, value) == 0 ? 0 : -1;
 		char *part = strndup(p, (size_t)(dot - p));
-		json_t *next = json_object_get(cur, part);
-		if (!next || json_is_null(next)) {
+		json_t *next = part ? json_object_get(cur, part) : NULL;
+		if (part && (!next || json_is_null(next))) {
 			next = json_object();
-			json_object_set_new(cur, part, next);
+			if (json_object_set_new(cur, part, next) != 0)
+				next = NULL;   /* already freed by jansson */
 		}
 		free(part);
 		if (!json_is_object(next)) {
@@ -97,6 +108,14 @@ int pv_config_file(const char *path, json_t *into, char **errmsg)
 		if (errno == ENOENT)
 			return PAVED_OK;
 		return pv_seterr(errmsg, "%s: cannot read config: %s", path, strerror(errno));
+	}
+	struct stat st;
+	char *unsafe = fstat(fileno(f), &st) == 0 ? pv_unsafe_owner(&st, path) : NULL;
+	if (unsafe) {
+		fclose(f);
+		pv_seterr(errmsg, "refused: %s", unsafe);
+		free(unsafe);
+		return PAVED_ERR;
 	}
 	json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &e);
 	fclose(f);
@@ -125,9 +144,19 @@ static int apply_set(json_t *config, const char *kv, const char *origin, char **
 	if (!eq || eq == kv)
 		return pv_seterr(errmsg, "%s: expected KEY=VALUE, got '%s'", origin, kv);
 	char *key = strndup(kv, (size_t)(eq - kv));
+	json_t *value = parse_value(eq + 1), *k = json_string(key);
 	int rc = PAVED_OK;
-	if (pv_config_set(config, key, parse_value(eq + 1)) != 0)
+	json_decref(k);
+	if (!k)
+		rc = pv_seterr(errmsg, "%s: invalid key: keys must be UTF-8 text", origin);
+	else if (!value)
+		rc = pv_seterr(errmsg, "%s: the value of '%s' is not valid UTF-8", origin, key);
+	else if (*key == '.' || key[strlen(key) - 1] == '.' || strstr(key, ".."))
+		rc = pv_seterr(errmsg, "%s: invalid key '%s': a dotted key has no empty parts",
+		               origin, key);
+	else if (pv_config_set(config, key, json_incref(value)) != 0)
 		rc = pv_seterr(errmsg, "%s: cannot set '%s': a parent key is not an object", origin, key);
+	json_decref(value);
 	free(key);
 	return rc;
 }
@@ -155,10 +184,11 @@ static int apply_env(json_t *config, char **errmsg)
 			}
 		}
 		*d = '\0';
-		int bad = pv_config_set(config, key, parse_value(eq + 1));
-		free(key);
+		char *kv = pv_asprintf("%s=%s", key, eq + 1);
+		int bad = kv ? apply_set(config, kv, "environment (PAVED_CONFIG_*)", errmsg) : PAVED_ERR;
+		free(key), free(kv);
 		if (bad)
-			return pv_seterr(errmsg, "environment: cannot apply %.*s", (int)(eq - *e), *e);
+			return PAVED_ERR;
 	}
 	return PAVED_OK;
 }

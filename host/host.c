@@ -11,6 +11,7 @@
 
 #include "host.h"
 #include "recipe.h"
+#include "state_runs.h"
 
 /* $PAVED_HOME, else $XDG_DATA_HOME/paved, else ~/.local/share/paved. */
 char *pv_default_home(void)
@@ -49,6 +50,24 @@ static int prepare_home(const char *home, char **errmsg)
 	return rc;
 }
 
+/* Tell the user about golden-path runs whose paved process died (the
+ * journal in state_runs.c marks them interrupted). */
+static void reap_runs(pv_host *h)
+{
+	json_t *dead = pv_runs_reap(h), *r;
+	size_t i;
+	json_array_foreach(dead, i, r) {
+		long long id = json_integer_value(json_object_get(r, "id"));
+		const char *name = json_string_value(json_object_get(json_object_get(r, "params"), "name"));
+		fprintf(stderr, "paved: run #%lld (%s%s%s) was interrupted: its paved process (pid "
+		        "%lld) died.\n       'paved runs undo %lld' removes what it made; 'paved runs "
+		        "resume %lld' finishes it.\n", id,
+		        json_string_value(json_object_get(r, "recipe")), name ? " for " : "",
+		        name ? name : "", (long long)json_integer_value(json_object_get(r, "pid")), id, id);
+	}
+	json_decref(dead);
+}
+
 /* Open a host as O describes.  On failure returns PAVED_ERR with *ERRMSG
  * and *EXIT_CODE set (PV_EXIT_USAGE or PV_EXIT_PLUGIN). */
 int pv_host_open(const struct pv_host_opts *o, pv_host **out, char **errmsg, int *exit_code)
@@ -81,6 +100,7 @@ int pv_host_open(const struct pv_host_opts *o, pv_host **out, char **errmsg, int
 		goto fail;
 	if (pv_state_open(h, errmsg))
 		goto fail;
+	reap_runs(h);
 	const char *cs = getenv("PAVED_CHECK_SHAPES");
 	h->check_shapes = (cs && *cs && strcmp(cs, "0") != 0) ||
 	                  json_is_true(pv_config_get(h->config, "hooks.check_shapes"));

@@ -119,6 +119,8 @@ char *pv_path_join(const char *a, const char *b);
 void  pv_now_iso(char buf[32]);
 bool  pv_valid_name(const char *s);
 bool  pv_in_build_tree(void);
+struct stat;
+char *pv_unsafe_owner(const struct stat *st, const char *path);
 
 /* ---- config.c -------------------------------------------------------- */
 /* Build the merged configuration: defaults < SYSTEM file < HOME file <

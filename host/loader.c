@@ -370,6 +370,10 @@ static void scan_dir(pv_host *h, const char *dir)
 {
 	struct dirent **ents = NULL;
 	int n = scandir(dir, &ents, NULL, alphasort);
+	struct stat dst;
+	/* a directory others can write to could be given any plugin: refuse
+	 * everything in it, as sshd refuses keys there */
+	char *dir_unsafe = n > 0 && stat(dir, &dst) == 0 ? pv_unsafe_owner(&dst, dir) : NULL;
 	for (int i = 0; i < n; i++) {
 		size_t stem;
 		const char *kind = file_kind(ents[i]->d_name, &stem);
@@ -393,12 +397,18 @@ static void scan_dir(pv_host *h, const char *dir)
 				}
 			}
 			plugin_add(h, p);
-			if (p->status != PV_PLUGIN_SHADOWED)
+			char *unsafe = dir_unsafe ? pv_strdup(dir_unsafe) :
+			               p->st.ino ? pv_unsafe_owner(&st, p->path) : NULL;
+			if (unsafe && p->status != PV_PLUGIN_SHADOWED)
+				plugin_fail(h, p, pv_asprintf("refused: %s", unsafe));
+			else if (p->status != PV_PLUGIN_SHADOWED)
 				bring_up(h, p);
+			free(unsafe);
 		}
 		free(ents[i]);
 	}
 	free(ents);
+	free(dir_unsafe);
 }
 
 /* Discover and bring up every plugin in SEARCH_PATH.  With --strict, the

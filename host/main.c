@@ -69,10 +69,12 @@ void pv_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("paved: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *msg = pv_vasprintf(fmt, ap);
 	va_end(ap);
+	/* a hook paved provides itself already says "paved: HOOK: ..." */
+	const char *m = msg ? msg : "out of memory";
+	fprintf(stderr, "paved: %s\n", strncmp(m, "paved: ", 7) == 0 ? m + 7 : m);
+	free(msg);
 }
 
 int pv_usage(const struct pv_cmd *cmd, const char *fmt, ...)

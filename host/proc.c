@@ -31,6 +31,9 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+_Static_assert(sizeof(sig_atomic_t) == sizeof(int), "pv_interrupted is a sig_atomic_t");
+volatile int pv_interrupted;
+
 /* A program started by pv_proc_start. */
 struct paved_proc {
 	pid_t       pid;
@@ -38,6 +41,7 @@ struct paved_proc {
 	const char *input;            /* stdin still to write (borrowed from the caller) */
 	size_t      input_len, input_off;
 	long long   started, deadline;/* ms, CLOCK_MONOTONIC; deadline 0: none */
+	long long   stopping;         /* when it was asked to stop (interrupted), or 0 */
 	unsigned    flags;
 	char       *what;             /* argv[0], for messages */
 	char       *log;              /* the log file, for messages */
@@ -238,6 +242,20 @@ int pv_proc_wait(struct paved_proc *p, struct paved_run_result *res, char **errm
 				break;
 			}
 			wait = (int)left;
+		}
+		/* paved was interrupted (SIGINT, SIGTERM): ask the program's group
+		 * to stop, and after a grace period make it */
+		if (pv_interrupted && !p->stopping) {
+			p->stopping = now_ms();
+			kill(-p->pid, SIGTERM);
+		}
+		if (p->stopping) {
+			long long left = p->stopping + 3000 - now_ms();
+			if (left <= 0) {
+				kill(-p->pid, SIGKILL);
+				left = 100;
+			}
+			wait = wait < 0 || wait > left ? (int)left : wait;
 		}
 		if (poll(fds, 3, wait) < 0 && errno != EINTR)
 			break;

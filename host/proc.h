@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <paved/plugin.h>
 
+/* Set (by a signal handler) when paved is interrupted: programs being
+ * waited for are asked to stop (SIGTERM to their group, SIGKILL 3 s
+ * later). */
+extern volatile int pv_interrupted;   /* sig_atomic_t is int here (checked in proc.c) */
+
 /* A started program (paved_proc in the SDK). */
 struct paved_proc;
 

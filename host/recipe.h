@@ -27,6 +27,8 @@ json_t *pv_recipe_describe(struct pv_recipe *r);
  * success *PARAMS is a new object with coerced values and defaults; on
  * failure *ERRMSG lists every problem, one per line. */
 int     pv_recipe_validate(struct pv_recipe *r, json_t *input, json_t **params, char **errmsg);
+/* Undo (or, with RESUME, finish) interrupted run ID: `paved runs undo|resume`. */
+int     pv_recipe_recover(pv_host *h, long long id, bool resume, json_t **result, char **errmsg);
 /* The provider of hook "recipe.run" (registered by the host). */
 int     pv_recipe_run_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                            void *data);

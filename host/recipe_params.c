@@ -3,8 +3,9 @@
  * runs.  Every problem is collected, so the user fixes them all at once.
  *
  * A param is {name=, type="string"|"int"|"bool"|"enum", description=,
- * required=, default=, pattern= (a Lua pattern), hint= (shown when the
- * pattern fails), choices= (enum), min=, max= (int), min_length=,
+ * required=, default=, pattern= (a Lua pattern the value must match),
+ * not_pattern= (one it must not match), hint= (shown when either fails),
+ * choices= (enum), min=, max= (int), min_length=,
  * max_length= (string)}.  Values may arrive as text (from --set k=v) and
  * are coerced to the declared type.
  */
@@ -177,6 +178,16 @@ static void check_param(lua_State *L, const char *name, json_t *input, json_t *o
 			        pat), bad = true;
 		else if (m == 0 && !bad)
 			problem(acc, "%s: '%s' does not match %s%s%s", name, shown, pat,
+			        str_field(L, "hint") ? " — " : "",
+			        str_field(L, "hint") ? str_field(L, "hint") : ""), bad = true;
+		/* not_pattern: what a value must not contain (a trailing '-') */
+		const char *neg = str_field(L, "not_pattern");
+		int nm = neg && !bad ? lua_match(L, s, neg) : 0;
+		if (nm < 0)
+			problem(acc, "%s: the recipe's not_pattern '%s' is not a valid Lua pattern", name,
+			        neg), bad = true;
+		else if (nm > 0)
+			problem(acc, "%s: '%s' must not match %s%s%s", name, shown, neg,
 			        str_field(L, "hint") ? " — " : "",
 			        str_field(L, "hint") ? str_field(L, "hint") : ""), bad = true;
 	}

@@ -57,6 +57,14 @@ static const char *const migrations[] = {
 	"  status  TEXT NOT NULL,"
 	"  detail  TEXT,"
 	"  PRIMARY KEY (run_id, seq));",
+	/* 3: the runs journal: who runs a run (pid and its start time, so a
+	 * reused pid is not mistaken for it), where, and the recipe's ctx after
+	 * every step, so an interrupted run can be undone or resumed later */
+	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
+	"ALTER TABLE runs ADD COLUMN pid_start TEXT;"
+	"ALTER TABLE runs ADD COLUMN target TEXT;"
+	"ALTER TABLE runs ADD COLUMN ctx TEXT;"
+	"CREATE INDEX runs_status ON runs(status);",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

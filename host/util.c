@@ -135,3 +135,24 @@ bool pv_in_build_tree(void)
 	size_t lb = strlen(PV_ABS_BUILDDIR);
 	return strncmp(exe, PV_ABS_BUILDDIR, lb) == 0 && exe[lb] == '/';
 }
+
+/* Why paved must not trust the file or directory ST (PATH) describes for
+ * code or configuration -- another user could change it, as sshd's
+ * StrictModes reasons -- or NULL when it is safe: owned by root or by us,
+ * not writable by others, and group-writable only for our own group.
+ * Caller frees. */
+char *pv_unsafe_owner(const struct stat *st, const char *path)
+{
+	uid_t me = geteuid();
+	if (st->st_uid != 0 && st->st_uid != me)
+		return pv_asprintf("%s is owned by another user (uid %u); paved runs code and "
+		                   "reads configuration only from files owned by root or by you",
+		                   path, (unsigned)st->st_uid);
+	if (st->st_mode & S_IWOTH)
+		return pv_asprintf("%s is writable by other users (mode %04o); fix it with "
+		                   "'chmod o-w %s'", path, (unsigned)(st->st_mode & 07777), path);
+	if ((st->st_mode & S_IWGRP) && st->st_gid != getegid() && st->st_gid != 0)
+		return pv_asprintf("%s is writable by group %u (mode %04o); fix it with 'chmod g-w %s'",
+		                   path, (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777), path);
+	return NULL;
+}

@@ -105,6 +105,13 @@ tests_plugins_twin_la_SOURCES = tests/plugins/twin.c
 tests_plugins_twin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_twin_la_LIBADD = $(JANSSON_LIBS)
 
+# rt_direct: a second runtime driver ("direct"), for the driver-shape test
+# of plugins/runtime/process.
+check_LTLIBRARIES += tests/plugins/rt_direct.la
+tests_plugins_rt_direct_la_SOURCES = tests/plugins/rt_direct.c
+tests_plugins_rt_direct_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_rt_direct_la_LIBADD = $(JANSSON_LIBS)
+
 # ---- end-to-end tests: drive the real host/paved ------------------------
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)

@@ -193,6 +193,42 @@ START_TEST(test_bad_flag)
 }
 END_TEST
 
+/* Issue #12: `paved -c $'\xff.x=1'` and PAVED_CONFIG_\xff__X=1 were a
+ * heap-use-after-free (jansson frees a value whose key it refuses). */
+START_TEST(test_non_utf8_keys)
+{
+	json_t *c = NULL;
+	char *err = NULL;
+	const char *bad[] = { "\xff.x=1" };
+	ck_assert_int_eq(pv_config_load(home, bad, 1, &c, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "-c: invalid key: keys must be UTF-8 text");
+	free(err), err = NULL;
+	const char *badleaf[] = { "a.\xfe=1" };
+	ck_assert_int_eq(pv_config_load(home, badleaf, 1, &c, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "-c: invalid key: keys must be UTF-8 text");
+	free(err), err = NULL;
+	const char *badval[] = { "a.b=\xff" };
+	ck_assert_int_eq(pv_config_load(home, badval, 1, &c, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "-c: the value of 'a.b' is not valid UTF-8");
+	free(err), err = NULL;
+	const char *empty[] = { "a..b=1" };
+	ck_assert_int_eq(pv_config_load(home, empty, 1, &c, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "-c: invalid key 'a..b': a dotted key has no empty parts");
+	free(err), err = NULL;
+	setenv("PAVED_CONFIG_\xff__X", "1", 1);
+	ck_assert_int_eq(pv_config_load(home, NULL, 0, &c, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "environment (PAVED_CONFIG_*): invalid key: keys must be UTF-8 text");
+	unsetenv("PAVED_CONFIG_\xff__X");
+	free(err);
+	/* the direct call refuses too, without touching freed memory */
+	json_t *o = json_object();
+	ck_assert_int_eq(pv_config_set(o, "\xff.x", json_integer(1)), -1);
+	ck_assert_int_eq(pv_config_set(o, "x.\xff.y", json_integer(1)), -1);
+	ck_assert_int_eq(json_object_size(o), 0);
+	json_decref(o);
+}
+END_TEST
+
 START_TEST(test_missing_files_are_fine)
 {
 	json_t *c = NULL;
@@ -223,6 +259,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_duplicate_key_rejected);
 	tcase_add_test(tc, test_non_object_config);
 	tcase_add_test(tc, test_bad_flag);
+	tcase_add_test(tc, test_non_utf8_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -499,6 +499,62 @@ START_TEST(test_empty_and_missing_dirs)
 }
 END_TEST
 
+/* Issue #12 defect 9: a plugin in a place other users can write ran as
+ * root.  A plugin directory or file writable by others, or a file owned
+ * by another non-root user, is refused with the reason; the plugins in
+ * safe places still load.  Config files the same. */
+START_TEST(test_unsafe_places_refused)
+{
+	char *open_dir = tu_join(tmp, "open"), *want = NULL;
+	tu_mkdirs(open_dir, 0755);
+	chmod(open_dir, 0777);
+	free(tu_install_plugin(open_dir, "veto"));
+	free(tu_install_plugin(pdir, "good"));
+	char *both = NULL;
+	ck_assert_int_ne(asprintf(&both, "%s:%s", pdir, open_dir), -1);
+	ck_assert_int_eq(load(both), 0);
+	char *veto = tu_join(open_dir, "veto.so");
+	struct pv_plugin *p = plugin_at(veto);
+	free(veto);
+	ck_assert_int_eq(p->status, PV_PLUGIN_FAILED);
+	ck_assert_int_ne(asprintf(&want, "refused: %s is writable by other users (mode 0777); fix "
+	                          "it with 'chmod o-w %s'", open_dir, open_dir), -1);
+	ck_assert_str_eq(p->error, want);
+	ck_assert_int_eq(plugin_at("good.so")->status, PV_PLUGIN_LOADED);
+	call_good();
+	free(want), want = NULL;
+	/* a world-writable file in a safe directory */
+	char *file = tu_join(pdir, "good.so");
+	chmod(file, 0666);
+	ck_assert_int_eq(load(pdir), 0);
+	ck_assert_int_ne(asprintf(&want, "refused: %s is writable by other users (mode 0666); fix "
+	                          "it with 'chmod o-w %s'", file, file), -1);
+	ck_assert_str_eq(plugin_at("good.so")->error, want);
+	free(want), want = NULL;
+	/* owned by another (non-root) user: only root can make one */
+	if (geteuid() == 0) {
+		chmod(file, 0644);
+		ck_assert_int_eq(chown(file, 65534, 65534), 0);
+		ck_assert_int_eq(load(pdir), 0);
+		ck_assert_int_ne(asprintf(&want, "refused: %s is owned by another user (uid 65534); "
+		                          "paved runs code and reads configuration only from files "
+		                          "owned by root or by you", file), -1);
+		ck_assert_str_eq(plugin_at("good.so")->error, want);
+		free(want), want = NULL;
+	}
+	/* a config file others can write is refused (exit 2) */
+	char *cfg = tu_join(home, "config.json");
+	tu_mkdirs(home, 0700);
+	tu_write_file(cfg, "{}\n");
+	chmod(cfg, 0666);
+	ck_assert_int_eq(load(""), PV_EXIT_USAGE);
+	ck_assert_int_ne(asprintf(&want, "refused: %s is writable by other users (mode 0666); fix "
+	                          "it with 'chmod o-w %s'", cfg, cfg), -1);
+	ck_assert_str_eq(err, want);
+	free(want), free(cfg), free(file), free(both), free(open_dir);
+}
+END_TEST
+
 static Suite *loader_suite(void)
 {
 	Suite *s = suite_create("loader");
@@ -529,6 +585,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, test_shadowing);
 	tcase_add_test(tc, test_search_path_order);
 	tcase_add_test(tc, test_empty_and_missing_dirs);
+	tcase_add_test(tc, test_unsafe_places_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

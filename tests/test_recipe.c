@@ -163,18 +163,18 @@ START_TEST(unknown_template)
 	struct pv_recipe *r = NULL;
 	char *err = NULL;
 	ck_assert_int_eq(pv_recipe_open(g_host, "nope", &r, &err), PAVED_ERR);
-	ck_assert_str_eq(err, "unknown template 'nope'; available: c-api, node-api");
+	ck_assert_str_eq(err, "unknown template 'nope'; available: c-api, node-api, python-api");
 	free(err);
 	ck_assert_ptr_null(r);
 	/* a name that is a path is not looked up at all */
 	err = NULL;
 	ck_assert_int_eq(pv_recipe_open(g_host, "../node-api", &r, &err), PAVED_ERR);
-	ck_assert_str_eq(err, "unknown template '../node-api'; available: c-api, node-api");
+	ck_assert_str_eq(err, "unknown template '../node-api'; available: c-api, node-api, python-api");
 	free(err);
 	/* through the hook: nothing is recorded */
 	ck_assert_int_eq(run_recipe("nope", json_pack("{ss}", "name", "x"), false, NULL, &err),
 	                 PAVED_ERR);
-	ck_assert_str_eq(err, "paved: recipe.run: unknown template 'nope'; available: c-api, node-api");
+	ck_assert_str_eq(err, "paved: recipe.run: unknown template 'nope'; available: c-api, node-api, python-api");
 	free(err);
 	ck_assert_uint_eq(run_count(), 0);
 	ck_assert_int_eq(entries(g_cwd), 0);
@@ -193,8 +193,8 @@ START_TEST(list_includes_recipe_path)
 		         json_string_value(json_object_get(e, "name")));
 	}
 	json_decref(l);
-	ck_assert_str_eq(names, "test-escape,test-fail,test-hog,test-loop,test-syntax,"
-	                 "test-unclosed,c-api,node-api");
+	ck_assert_str_eq(names, "test-escape,test-fail,test-hog,test-loop,test-slow,"
+	                 "test-syntax,test-unclosed,c-api,node-api,python-api");
 }
 END_TEST
 
@@ -237,12 +237,18 @@ END_TEST
 
 /* ---- parameters --------------------------------------------------------- */
 
-#define NAME_PROBLEM(v) "  name: '" v "' does not match ^[a-z][a-z0-9%-]*$ — use lowercase " \
-	"letters, digits and '-', starting with a letter"
+#define NAME_HINT "use lowercase letters, digits and '-', starting with a letter and not " \
+	"ending with '-'"
+#define NAME_PROBLEM(v) "  name: '" v "' does not match ^[a-z][a-z0-9%-]*$ — " NAME_HINT
 
 START_TEST(params_bad_names)
 {
-	char *err = validate("node-api", "{\"name\": \"../x\"}", NULL);
+	/* issue #12: 'a-' passed the recipe and failed later in the catalog */
+	char *err = validate("node-api", "{\"name\": \"a-\"}", NULL);
+	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  name: 'a-' must not "
+	                 "match %-$ — " NAME_HINT);
+	free(err);
+	err = validate("node-api", "{\"name\": \"../x\"}", NULL);
 	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n" NAME_PROBLEM("../x"));
 	free(err);
 	err = validate("node-api", "{\"name\": \"Payment API\"}", NULL);
@@ -272,7 +278,7 @@ START_TEST(params_all_problems_at_once)
 	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n"
 	                 NAME_PROBLEM("Payment API") "\n"
 	                 "  owner: 'Team X' does not match ^[a-z][a-z0-9%-]*$ — use lowercase "
-	                 "letters, digits and '-', starting with a letter\n"
+	                 "letters, digits and '-', starting with a letter and not ending with '-'\n"
 	                 "  database: 'mysql' is not one of: none, postgres, redis\n"
 	                 "  port: 'eighty' is not a whole number\n"
 	                 "  colour: unknown parameter (see 'paved recipes show node-api')");

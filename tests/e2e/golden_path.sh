@@ -12,6 +12,8 @@
 set -u
 
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
+# A generated service's own `make test` must not inherit make check's variables.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 PAVED="$top_builddir/host/paved"
 RECIPES="$top_srcdir/tests/recipes"
 
@@ -211,13 +213,13 @@ fi
 before=$(run_count)
 paved create service some-svc --template nope
 expect_rc 2 "unknown template" &&
-expect_in "$err" "paved create: unknown template 'nope'; available: c-api, node-api" "unknown template" &&
+expect_in "$err" "paved create: unknown template 'nope'; available: c-api, node-api, python-api" "unknown template" &&
 nothing_left some-svc "unknown template" &&
 { [ "$(run_count)" -eq "$before" ] || fail "unknown template: a run was recorded"; } &&
 pass "unknown template: exit 2, lists the available ones"
 
 # Invalid names: exit 2, the reason, no run, nothing created.
-hint="does not match ^[a-z][a-z0-9%-]*$ — use lowercase letters, digits and '-', starting with a letter"
+hint="does not match ^[a-z][a-z0-9%-]*$ — use lowercase letters, digits and '-', starting with a letter and not ending with '-'"
 long=$(printf '%0200d' 0 | tr 0 a)
 for name in "../x" "Payment API" "$long"; do
 	case $name in

@@ -22,6 +22,9 @@ trap 'exit 1' HUP INT TERM
 for v in $(env | sed -n 's/^\(PAVED_[A-Za-z0-9_]*\)=.*/\1/p'); do
 	unset "$v"
 done
+# Builds the tests run (a generated service's own `make test`) must not
+# inherit the variables of the `make check` that runs this script.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 PAVED_HOME="$tmp/home"
 PAVED_SYSTEM_CONFIG="$tmp/no-system-config.json"
 export PAVED_HOME PAVED_SYSTEM_CONFIG

@@ -18,6 +18,8 @@ paved=$(find "$tmp/root" -path '*/bin/paved' | head -n 1)
 [ -f "$(find "$tmp/root" -path '*/include/paved/plugin.h' | head -n 1)" ] || fail "plugin.h missing"
 ls "$(dirname "$pcfile")/../paved/plugins/jsonl.so" >/dev/null || fail "plugins not in \$(pkglibdir)/plugins"
 ls "$(dirname "$pcfile")/../paved/plugins/"*.la >/dev/null 2>&1 && fail ".la files installed"
+[ -x "$(find "$tmp/root" -path '*/libexec/paved/paved-supervisor' | head -n 1)" ] ||
+	fail "paved-supervisor not installed in \$(pkglibexecdir)"
 export PKG_CONFIG_PATH="$(dirname "$pcfile")" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
 export PAVED_HOME="$tmp/home"
 

@@ -1,24 +1,31 @@
-/* runtime.h -- internals of the runtime_process plugin. */
+/*
+ * runtime.h -- the hooks of runtime_process: runtime.driver.process.VERB
+ * for every verb of the runtime area of sdk/hooks.json.
+ *   verbs.c   (rv_)  ensure, start, wait, enable, disable, weights, remove, prune
+ *   report.c  (rq_)  status, stop, destroy, logs
+ * plugin.c registers them and declares the options.
+ */
 #ifndef RT_RUNTIME_H
 #define RT_RUNTIME_H
+
 #include <paved/plugin.h>
-#include "util.h"
 
-#define RT_SLOTS 8   /* server slots per HAProxy backend */
+#define RT_HOOK(name) int name(paved_ctx *ctx, json_t *args, json_t **result, \
+                               char **errmsg, void *data)
+RT_HOOK(rv_ensure);
+RT_HOOK(rv_start);
+RT_HOOK(rv_wait);
+RT_HOOK(rv_enable);
+RT_HOOK(rv_disable);
+RT_HOOK(rv_weights);
+RT_HOOK(rv_remove);
+RT_HOOK(rv_prune);
+RT_HOOK(rq_status);
+RT_HOOK(rq_stop);
+RT_HOOK(rq_destroy);
+RT_HOOK(rq_logs);
 
-/* supervisor.c: make sure the supervisor of service dir SDIR runs (and
- * has re-read its spec); logs go to LOGDIR.  0 or -1. */
-int rt_supervise(const char *sdir, const char *logdir);
+/* The option NAME (an integer) of the plugin, at least MIN. */
+long rv_option(paved_ctx *ctx, const char *name, long min);
 
-/* haproxy.c */
-/* Write the config from every service's spec and start or reload HAProxy. */
-int rt_haproxy_sync(const char *home, char **msg);
-/* One runtime API command over the admin socket; the answer in *OUT. */
-int rt_haproxy_cmd(const char *home, const char *cmd, char **out);
-int rt_haproxy_stop(const char *home);
-/* $PAVED_HOME/runtime/haproxy/services.json, {"ENV/SERVICE": {service, env,
- * port}}: its path (caller frees) and its contents (new reference; {} when
- * the file is absent or unreadable). */
-char   *rt_services_path(const char *home);
-json_t *rt_services_load(const char *home);
 #endif

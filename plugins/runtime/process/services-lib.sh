@@ -5,9 +5,12 @@
 #
 # The caller sets $paved (the paved binary) first, then:
 #   services_setup NAME    makes $tmp and exports the environment
-#   services_stop          paved stop, then whatever it left: supervisors
-#                          (TERM stops their replicas), HAProxy, and any
-#                          replica still alive by the pids in state.json
+#   services_stop          `paved call runtime.stop {"all": true}` (which
+#                          stops every supervisor, replica and HAProxy of the
+#                          home and checks they are gone), then, should paved
+#                          itself have failed, SIGKILL to whatever still
+#                          carries this home's PAVED_RUNTIME_DIR mark or runs
+#                          this home's haproxy.cfg
 #   services_cleanup       for trap EXIT: kill the background request loop
 #                          ($loop, when set), services_stop, remove $tmp
 
@@ -21,15 +24,20 @@ services_setup() {
 	unset PAVED_PLUGIN_PATH || true
 }
 
-services_stop() {
-	timeout 30 "$paved" stop >/dev/null 2>&1 || true
-	for f in "$PAVED_HOME"/runtime/*/*/supervisor.pid "$PAVED_HOME"/runtime/haproxy/haproxy.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+# The pids of the processes of this home's runtime (by their mark or by
+# running this home's haproxy.cfg).
+services_pids() {
+	grep -las "PAVED_RUNTIME_DIR=$PAVED_HOME/runtime/" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+	for p in $(grep -las -- "$PAVED_HOME/runtime/haproxy/haproxy.cfg" /proc/[0-9]*/cmdline 2>/dev/null |
+	           cut -d/ -f3); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = haproxy ] && echo "$p"   # not grep itself
 	done
-	sleep 0.5
-	for f in "$PAVED_HOME"/runtime/*/*/state.json; do
-		[ -f "$f" ] || continue
-		for p in $(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$f"); do kill -9 "$p" 2>/dev/null || true; done
+}
+
+services_stop() {
+	timeout 60 "$paved" call runtime.stop '{"all": true}' >/dev/null 2>&1 || true
+	for p in $(services_pids); do
+		[ "$p" != "$$" ] && kill -9 "$p" 2>/dev/null || true
 	done
 }
 

@@ -1,12 +1,30 @@
-/* supervisor.c -- one small supervisor process per service and env.
+/*
+ * supervisor.c -- paved-supervisor: keeps one service's replicas running.
  *
- * It outlives the paved command (fork, setsid, fork again), keeps the
- * replicas listed in SDIR/spec.json running, restarts a crashed one with an
- * exponential backoff (0.5 s doubling to 30 s; reset after 10 s of uptime),
- * stops those removed from the spec (SIGTERM, then SIGKILL after 10 s),
- * writes SDIR/state.json (pid, restarts, status per replica) and exits when
- * the spec lists no replica.  SIGHUP (or a changed spec) makes it re-read. */
-#include "runtime.h"
+ *   paved-supervisor --detach SERVICE ENV   (what the plugin runs)
+ *   paved-supervisor SERVICE ENV            (the supervisor itself)
+ *
+ * Both read PAVED_HOME.  --detach forks, starts a new session, forks
+ * again and re-executes this program as `paved-supervisor SERVICE ENV`
+ * (its title in ps) with PAVED_RUNTIME_DIR set, so the supervisor and all
+ * it starts carry the mark the plugin finds them by (procs.h).  It waits
+ * until the supervisor holds its lock, then exits: 0 when the supervisor
+ * runs (or one already did), 1 with the reason on stderr.
+ *
+ * The supervisor: one per service dir, guaranteed by an flock on
+ * supervisor.lock held for its whole life; writes supervisor.pid; its
+ * stdout and stderr go to supervisor.log; it is a child subreaper, so what
+ * its replicas leave behind comes back to it.  It follows spec.json (on
+ * SIGHUP and whenever the file changes), keeps state.json current, and
+ * exits when the spec lists no replica (checked again under the service's
+ * lock, so a concurrent start either sees it gone or is seen by it).  On
+ * SIGTERM or SIGINT it stops every replica and exits.
+ */
+#include "sup.h"
+#include "files.h"
+#include "paths.h"
+#include "procs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,282 +34,287 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#define NOTIFY_VAR "PAVED_SUPERVISOR_NOTIFY"
 
-struct proc {
-	char id[64];
-	pid_t pid;
-	int restarts, streak, in_spec;
-	double started, next_start, kill_at;
-	char last_exit[64];
-};
-
+static int sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t got_hup, got_term;
-static void on_hup(int s) { (void)s; got_hup = 1; }
-static void on_term(int s) { (void)s; got_term = 1; }
 
-static struct proc procs[64];
-static int nprocs;
-
-static void say(const char *fmt, const char *a, const char *b)
+static void on_signal(int s)
 {
-	time_t t = time(NULL);
-	char ts[32];
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", localtime(&t));
-	fprintf(stderr, "%s supervisor[%d]: ", ts, (int)getpid());
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	fflush(stderr);
+	int e = errno;
+	if (s == SIGHUP)
+		got_hup = 1;
+	else if (s == SIGTERM || s == SIGINT)
+		got_term = 1;
+	if (write(sigpipe_fd[1], "", 1) < 0) {
+		/* the pipe is full: a wakeup is pending anyway */
+	}
+	errno = e;
 }
 
-static json_t *find_replica(json_t *spec, const char *id)
+static int usage(void)
 {
-	size_t i;
-	json_t *r;
-	json_array_foreach(json_object_get(spec, "replicas"), i, r)
-		if (strcmp(json_string_value(json_object_get(r, "id")) ?: "", id) == 0)
-			return r;
-	return NULL;
+	fprintf(stderr, "Usage: paved-supervisor [--detach] SERVICE ENV\n"
+	        "Keeps the replicas of $PAVED_HOME/runtime/ENV/SERVICE/spec.json running.\n"
+	        "Started by the runtime_process plugin of paved; not meant to be run by hand.\n");
+	return 2;
 }
 
-static void start(struct proc *p, json_t *r, const char *logdir)
+/* Check SERVICE, ENV and PAVED_HOME; *SDIR (malloc()ed) is the service's
+ * runtime dir, which must exist.  0, or 2 after a message. */
+static int check(const char *svc, const char *env, char **sdir)
 {
-	json_t *argv = json_object_get(r, "argv");
-	size_t n = json_array_size(argv);
-	if (!n)
-		return;
-	char *log = pc_printf("%s/%s.log", logdir, p->id);
-	pid_t pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		char **av = calloc(n + 1, sizeof *av);
-		for (size_t i = 0; i < n; i++)
-			av[i] = (char *)json_string_value(json_array_get(argv, i));
-		const char *k;
-		json_t *v;
-		json_object_foreach(json_object_get(r, "env"), k, v)
-			if (json_is_string(v))
-				setenv(k, json_string_value(v), 1);
-		char port[16];
-		snprintf(port, sizeof port, "%d", (int)json_integer_value(json_object_get(r, "port")));
-		setenv("PORT", port, 1);
-		setenv("HOST", "127.0.0.1", 1);
-		setenv("PAVED_REPLICA", p->id, 1);
-		setenv("PAVED_VERSION", json_string_value(json_object_get(r, "version")) ?: "", 1);
-		const char *dir = json_string_value(json_object_get(r, "dir"));
-		if (dir && chdir(dir)) {
-			perror(dir);
-			_exit(127);
-		}
-		execvp(av[0], av);
-		fprintf(stderr, "paved supervisor: cannot run %s: %s\n", av[0], strerror(errno));
-		_exit(127);
+	const char *home = getenv("PAVED_HOME");
+	struct stat st;
+	if (!rd_valid_service(svc) || !rd_valid_env(env)) {
+		fprintf(stderr, "paved-supervisor: invalid service or env name\n");
+		return 2;
 	}
-	free(log);
-	if (pid > 0) {
-		p->pid = pid;
-		p->started = ru_now();
-		say("started %s%s", p->id, "");
+	if (!home || home[0] != '/') {
+		fprintf(stderr, "paved-supervisor: PAVED_HOME must be set to an absolute path\n");
+		return 2;
 	}
-}
-
-static void write_state(const char *sdir)
-{
-	json_t *st = json_pack("{si so}", "pid", (int)getpid(), "replicas", json_object());
-	json_t *rs = json_object_get(st, "replicas");
-	for (int i = 0; i < nprocs; i++) {
-		struct proc *p = &procs[i];
-		const char *status = p->pid > 0 ? (p->in_spec ? "running" : "stopping") : "backoff";
-		json_object_set_new(rs, p->id, json_pack("{si si ss sf ss}", "pid", (int)p->pid,
-		                    "restarts", p->restarts, "status", status, "started", p->started,
-		                    "last_exit", p->last_exit));
+	*sdir = rd_service_dir(home, env, svc);
+	if (!*sdir || stat(*sdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "paved-supervisor: %s is not a directory\n", *sdir ? *sdir : "?");
+		return 2;
 	}
-	char *path = pc_printf("%s/state.json", sdir);
-	ru_write_json(path, st);
-	free(path);
-	json_decref(st);
-}
-
-static int sup_main(const char *sdir, const char *logdir)
-{
-	char *specpath = pc_printf("%s/spec.json", sdir);
-	struct stat sb;
-	time_t mtime = 0;
-	long mns = 0;
-	json_t *spec = NULL;
-	int reload = 1, dirty = 1;
-	for (;;) {
-		if (got_hup || (stat(specpath, &sb) == 0 &&
-		                (sb.st_mtim.tv_sec != mtime || sb.st_mtim.tv_nsec != mns)))
-			reload = 1;
-		if (reload) {
-			got_hup = 0;
-			reload = 0;
-			dirty = 1;
-			json_t *ns = ru_read_json(specpath);
-			if (stat(specpath, &sb) == 0) {
-				mtime = sb.st_mtim.tv_sec;
-				mns = sb.st_mtim.tv_nsec;
-			}
-			if (ns || !spec) {
-				json_decref(spec);
-				spec = ns ? ns : json_pack("{s[]}", "replicas");
-			}
-			for (int i = 0; i < nprocs; i++) {
-				int was = procs[i].in_spec;
-				procs[i].in_spec = !got_term && find_replica(spec, procs[i].id) != NULL;
-				if (was && !procs[i].in_spec && procs[i].pid > 0) {
-					kill(-procs[i].pid, SIGTERM);
-					procs[i].kill_at = ru_now() + 10;
-				}
-			}
-			size_t j;
-			json_t *r;
-			json_array_foreach(json_object_get(spec, "replicas"), j, r) {
-				const char *id = json_string_value(json_object_get(r, "id"));
-				int found = 0;
-				for (int i = 0; i < nprocs; i++)
-					found |= strcmp(procs[i].id, id) == 0;
-				if (!found && nprocs < 64 && !got_term) {
-					struct proc *p = &procs[nprocs++];
-					memset(p, 0, sizeof *p);
-					snprintf(p->id, sizeof p->id, "%s", id);
-					p->in_spec = 1;
-				}
-			}
-		}
-		if (got_term) {
-			got_term = 2;
-			for (int i = 0; i < nprocs; i++)
-				if (procs[i].in_spec) {
-					procs[i].in_spec = 0;
-					if (procs[i].pid > 0)
-						kill(-procs[i].pid, SIGTERM);
-					procs[i].kill_at = ru_now() + 10;
-				}
-		}
-		/* reap */
-		int st;
-		pid_t pid;
-		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-			for (int i = 0; i < nprocs; i++) {
-				struct proc *p = &procs[i];
-				if (p->pid != pid)
-					continue;
-				p->pid = 0;
-				dirty = 1;
-				if (WIFEXITED(st))
-					snprintf(p->last_exit, sizeof p->last_exit, "exit %d", WEXITSTATUS(st));
-				else
-					snprintf(p->last_exit, sizeof p->last_exit, "signal %d", WTERMSIG(st));
-				if (p->in_spec) {
-					double up = ru_now() - p->started;
-					p->streak = up > 10 ? 1 : p->streak + 1;
-					double delay = 0.5;
-					for (int k = 1; k < p->streak && delay < 30; k++)
-						delay *= 2;
-					p->next_start = ru_now() + (delay > 30 ? 30 : delay);
-					p->restarts++;
-					say("%s exited (%s); restarting with backoff", p->id, p->last_exit);
-				}
-			}
-		}
-		double now = ru_now();
-		for (int i = 0; i < nprocs; i++) {
-			struct proc *p = &procs[i];
-			if (p->in_spec && p->pid == 0 && now >= p->next_start) {
-				start(p, find_replica(spec, p->id), logdir);
-				dirty = 1;
-			} else if (!p->in_spec && p->pid > 0 && p->kill_at && now > p->kill_at) {
-				kill(-p->pid, SIGKILL);
-				p->kill_at = 0;
-			}
-		}
-		/* forget stopped replicas no longer in the spec */
-		for (int i = 0; i < nprocs;)
-			if (!procs[i].in_spec && procs[i].pid == 0) {
-				procs[i] = procs[--nprocs];
-				dirty = 1;
-			} else {
-				i++;
-			}
-		if (dirty) {
-			write_state(sdir);
-			dirty = 0;
-		}
-		if (nprocs == 0 && (got_term || json_array_size(json_object_get(spec, "replicas")) == 0))
-			break;
-		usleep(100000);
-	}
-	char *pidf = pc_printf("%s/supervisor.pid", sdir);
-	unlink(pidf);
-	free(pidf);
-	say("no replica left: exiting%s%s", "", "");
 	return 0;
 }
 
-int rt_supervise(const char *sdir, const char *logdir)
+/* --detach: start the supervisor in its own session and wait until it is
+ * ready (it writes "ok PID" or "busy PID" to the notify pipe) or failed. */
+static int detach(const char *svc, const char *env)
 {
-	char *pidf = pc_printf("%s/supervisor.pid", sdir);
-	pid_t pid = ru_read_pid(pidf);
-	if (pid) {
-		free(pidf);
-		return kill(pid, SIGHUP);
+	char *sdir = NULL, *mark = NULL, msg[512];
+	int rc = check(svc, env, &sdir), fds[2] = { -1, -1 };
+	size_t n = 0;
+	ssize_t r;
+	if (rc)
+		goto out;
+	rc = 1;
+	if (!(mark = rd_mark(sdir)) || pipe2(fds, O_CLOEXEC) != 0) {
+		fprintf(stderr, "paved-supervisor: %s\n", strerror(errno));
+		goto out;
 	}
-	pc_mkdir_p(logdir, 0755);
 	pid_t c = fork();
-	if (c < 0) {
-		free(pidf);
-		return -1;
-	}
 	if (c == 0) {
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		prctl(PR_SET_NAME, "paved-sup", 0, 0, 0);
-		int null = open("/dev/null", O_RDWR);
-		char *log = pc_printf("%s/supervisor.log", logdir);
-		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(null, 0);
-		dup2(lf >= 0 ? lf : null, 1);
-		dup2(lf >= 0 ? lf : null, 2);
-		for (int i = 3; i < 4096; i++)
-			close(i);
-		if (chdir("/")) {
-		}
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		struct sigaction sa = { 0 };
-		sa.sa_handler = on_hup;
-		sigaction(SIGHUP, &sa, NULL);
-		sa.sa_handler = on_term;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		signal(SIGPIPE, SIG_IGN);
-		signal(SIGCHLD, SIG_DFL);
-		FILE *f = fopen(pidf, "w");
-		if (f) {
-			fprintf(f, "%d\n", (int)getpid());
-			fclose(f);
-		}
-		_exit(sup_main(sdir, logdir));
+		char fdnum[16];
+		snprintf(fdnum, sizeof fdnum, "%d", fds[1]);
+		fcntl(fds[1], F_SETFD, 0);
+		setenv(NOTIFY_VAR, fdnum, 1);
+		putenv(mark);   /* the mark every process of the service carries */
+		char *const argv[] = { "paved-supervisor", (char *)svc, (char *)env, NULL };
+		execv("/proc/self/exe", argv);
+		dprintf(fds[1], "cannot run /proc/self/exe: %s\n", strerror(errno));
+		_exit(127);
 	}
-	waitpid(c, NULL, 0);
-	for (int i = 0; i < 100 && !ru_read_pid(pidf); i++)
-		usleep(20000);
-	int rc = ru_read_pid(pidf) ? 0 : -1;
-	free(pidf);
+	close(fds[1]);
+	if (c < 0) {
+		fprintf(stderr, "paved-supervisor: fork: %s\n", strerror(errno));
+		goto out;
+	}
+	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		;
+	while (n < sizeof msg - 1 && ((r = read(fds[0], msg + n, sizeof msg - 1 - n)) > 0 ||
+	                              (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	msg[n] = '\0';
+	if (strncmp(msg, "ok ", 3) == 0 || strncmp(msg, "busy ", 5) == 0)
+		rc = 0;
+	else
+		fprintf(stderr, "paved-supervisor: %s/%s: %s", env, svc,
+		        n ? msg : "the supervisor exited before it was ready; see supervisor.log\n");
+out:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	free(sdir), free(mark);
 	return rc;
+}
+
+/* Point stdin at /dev/null and stdout, stderr at supervisor.log; close
+ * every other descriptor but KEEP. */
+static void own_stdio(const char *sdir, int keep)
+{
+	char *log = rd_file(sdir, "supervisor.log");
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int lf = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+	dup2(null, 0);
+	dup2(lf >= 0 ? lf : null, 1);
+	dup2(lf >= 0 ? lf : null, 2);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+	free(log);
+}
+
+/* The spec, or an empty one when it cannot be read. */
+static json_t *load_spec(const char *path, struct stat *seen)
+{
+	json_t *s = rf_read_json(path);
+	if (stat(path, seen) != 0)
+		memset(seen, 0, sizeof *seen);
+	return s ? s : json_pack("{s[]}", "replicas");
+}
+
+static bool changed(const char *path, const struct stat *seen)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return seen->st_ino != 0;
+	return st.st_ino != seen->st_ino || st.st_size != seen->st_size ||
+	       st.st_mtim.tv_sec != seen->st_mtim.tv_sec || st.st_mtim.tv_nsec != seen->st_mtim.tv_nsec;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The main loop: follow the spec, reap, restart, read output, until no
+ * replica is left.  Returns with the service lock held in *SVC_LOCK when
+ * it ends because the spec is empty. */
+static void loop(const char *specpath, const char *lockpath, int *svc_lock)
+{
+	struct stat seen;
+	json_t *spec = load_spec(specpath, &seen);
+	bool terminating = false;
+	sr_sync(spec, false);
+	for (;;) {
+		if (got_hup || changed(specpath, &seen)) {
+			got_hup = 0;
+			json_decref(spec);
+			spec = load_spec(specpath, &seen);
+			sr_sync(spec, terminating);
+		}
+		if (got_term && !terminating) {
+			terminating = true;
+			sr_say("SIGTERM: stopping every replica");
+			sr_sync(spec, true);
+		}
+		sr_reap();
+		long wait = sr_tick();
+		sr_save_state();
+		if (sr_count() == 0) {
+			if (terminating)
+				break;
+			if (json_array_size(json_object_get(spec, "replicas")) == 0) {
+				/* empty: confirm under the service's lock before leaving */
+				*svc_lock = rf_lock(lockpath, 0, 0);
+				json_decref(spec);
+				spec = load_spec(specpath, &seen);
+				if (json_array_size(json_object_get(spec, "replicas")) == 0)
+					break;
+				rf_unlock(*svc_lock);
+				*svc_lock = -1;
+				sr_sync(spec, false);
+				continue;
+			}
+		}
+		struct pollfd fds[129];
+		fds[0] = (struct pollfd){ .fd = sigpipe_fd[0], .events = POLLIN };
+		int n = 1 + sr_pollfds(fds + 1, 128);
+		if (wait < 0 || wait > 1000)
+			wait = 1000;   /* look at the spec at least once a second */
+		if (poll(fds, (nfds_t)n, (int)wait) > 0) {
+			if (fds[0].revents) {
+				char drainbuf[64];
+				while (read(sigpipe_fd[0], drainbuf, sizeof drainbuf) > 0)
+					;
+			}
+			sr_read(fds + 1, n - 1);
+		}
+	}
+	json_decref(spec);
+}
+
+static int supervise(const char *svc, const char *env)
+{
+	char *sdir = NULL, *specpath = NULL, *lockpath = NULL, *suplock = NULL, *pidpath = NULL;
+	const char *nv = getenv(NOTIFY_VAR);
+	int notify = nv ? atoi(nv) : -1, rc = check(svc, env, &sdir), me = -1, svc_lock = -1;
+	unsetenv(NOTIFY_VAR);
+	if (rc) {
+		dprintf(notify, "invalid arguments\n");
+		goto out;
+	}
+	rc = 1;
+	own_stdio(sdir, notify);
+	if (!(specpath = rd_file(sdir, "spec.json")) || !(lockpath = rd_file(sdir, "lock")) ||
+	    !(suplock = rd_file(sdir, "supervisor.lock")) ||
+	    !(pidpath = rd_file(sdir, "supervisor.pid")) || chdir(sdir) != 0) {
+		dprintf(notify, "cannot enter %s: %s\n", sdir, strerror(errno));
+		goto out;
+	}
+	if ((me = rf_lock(suplock, 0, 1)) < 0) {
+		int e = errno, other = 0;
+		FILE *f = fopen(pidpath, "re");
+		if (f && fscanf(f, "%d", &other) != 1)
+			other = 0;
+		if (f)
+			fclose(f);
+		if (e == EWOULDBLOCK || e == EAGAIN) {
+			dprintf(notify, "busy %d\n", other);   /* one runs: it follows the spec */
+			rc = 0;
+		} else {
+			dprintf(notify, "cannot lock %s: %s\n", suplock, strerror(e));
+		}
+		goto out;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		dprintf(notify, "pipe: %s\n", strerror(errno));
+		goto out;
+	}
+	install_signals();
+	char pidtext[32];
+	snprintf(pidtext, sizeof pidtext, "%d\n", (int)getpid());
+	if (rf_write_atomic(pidpath, pidtext, strlen(pidtext)) != 0) {
+		dprintf(notify, "cannot write %s: %s\n", pidpath, strerror(errno));
+		goto out;
+	}
+	sr_init(sdir);
+	sr_say("supervising %s/%s", env, svc);
+	dprintf(notify, "ok %d\n", (int)getpid());
+	close(notify);
+	notify = -1;
+	loop(specpath, lockpath, &svc_lock);
+	/* leave: the pid file first, then the supervisor lock, and only then
+	 * (at exit) the service lock a concurrent start may be waiting on */
+	unlink(pidpath);
+	rf_unlock(me);
+	me = -1;
+	sr_say("no replica left: exiting");
+	rc = 0;
+out:
+	if (notify >= 0)
+		close(notify);
+	rf_unlock(me);
+	free(specpath), free(lockpath), free(suplock), free(pidpath), free(sdir);
+	return rc;   /* svc_lock, when held, is released by exit */
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[1], "--detach") == 0)
+		return detach(argv[2], argv[3]);
+	if (argc == 3 && argv[1][0] != '-')
+		return supervise(argv[1], argv[2]);
+	return usage();
 }

@@ -8,20 +8,30 @@
 
 local service = {}
 
+-- A DNS label, the one name rule for services and teams: the forge, the
+-- runtime, the resources and the catalog all accept it.
 local NAME = "^[a-z][a-z0-9%-]*$"
-local NAME_HINT = "use lowercase letters, digits and '-', starting with a letter"
+local NOT_NAME = "%-$"
+local NAME_HINT = "use lowercase letters, digits and '-', starting with a letter and not " ..
+  "ending with '-'"
 
--- The template variables documented in SKELETON-VARS.md.
-local function vars(ctx)
-  local p = ctx.params
-  return {
-    name = p.name, owner = p.owner, description = p.description,
-    database = p.database, port = p.port,
-    db_postgres = p.database == "postgres", db_redis = p.database == "redis",
-    has_database = p.database ~= "none",
-    system = p.system ~= "" and p.system or nil,
-    forge_url = ctx.forge_url,
-  }
+-- The skeleton's variables, derived from the declared params (see
+-- SKELETON-VARS.md): each param by its name; for an enum, NAME_CHOICE is
+-- true for the chosen value and has_NAME is true unless it is "none"
+-- (database_postgres, has_database); forge_url is the repository's URL.
+local function vars(ctx, declared)
+  local v = { forge_url = ctx.forge_url }
+  for _, p in ipairs(declared) do
+    local value = ctx.params[p.name]
+    v[p.name] = value
+    if p.type == "enum" then
+      for _, c in ipairs(p.choices) do v[p.name .. "_" .. c] = value == c end
+      v["has_" .. p.name] = value ~= "none"
+    end
+  end
+  -- an empty string must be falsy in sections ({{#system}}...{{/system}})
+  for k, x in pairs(v) do if x == "" then v[k] = nil end end
+  return v
 end
 
 local function forge_path(ctx)
@@ -29,6 +39,7 @@ local function forge_path(ctx)
 end
 
 function service.recipe(spec)
+  local declared
   local steps = {
     {
       title = "Generated service files",
@@ -41,11 +52,15 @@ function service.recipe(spec)
           error(ctx.target .. " already exists; choose another name or --dir", 0)
         end
         ctx.forge_url = "file://" .. forge_path(ctx)
-        local n = paved.render_tree(ctx.skeleton, ctx.target, vars(ctx))
+        ctx.made_target = true   -- the intent, journalled before acting
+        paved.checkpoint()
+        local n = paved.render_tree(ctx.skeleton, ctx.target, vars(ctx, declared))
         ctx.out.dir = ctx.target
         return string.format("%d files in %s (template %s)", n, ctx.target, ctx.recipe)
       end,
-      undo = function(ctx) paved.fs.remove(ctx.target) end,
+      undo = function(ctx)
+        if ctx.made_target then paved.fs.remove(ctx.target) end
+      end,
     },
     {
       title = "Configured CI/CD pipeline",
@@ -201,24 +216,26 @@ function service.recipe(spec)
     return table.concat(lines, "\n")
   end
 
+  declared = {
+    { name = "name", type = "string", required = true, pattern = NAME, not_pattern = NOT_NAME,
+      hint = NAME_HINT, max_length = 63, description = "service name, a DNS label (payment-api)" },
+    { name = "owner", type = "string", default = "team-default", pattern = NAME,
+      not_pattern = NOT_NAME, hint = NAME_HINT, max_length = 63,
+      description = "owning team: a catalog group name" },
+    { name = "database", type = "enum", choices = { "none", "postgres", "redis" },
+      default = "none", description = "development database to provision" },
+    { name = "system", type = "string", default = "", pattern = "^[a-z0-9%-]*$",
+      max_length = 63, description = "catalog system the service is part of (optional)" },
+    { name = "description", type = "string", default = spec.default_description,
+      pattern = "^[^\n\r]*$", max_length = 200, description = "one line about the service" },
+    { name = "port", type = "int", default = 8080, min = 1, max = 65535,
+      description = "port the service listens on by default" },
+    { name = "deploy", type = "bool", default = true,
+      description = "deploy to the development environment at the end" },
+  }
   return {
     summary = spec.summary,
-    params = {
-      { name = "name", type = "string", required = true, pattern = NAME, hint = NAME_HINT,
-        max_length = 63, description = "service name, a DNS label (payment-api)" },
-      { name = "owner", type = "string", default = "team-default", pattern = NAME, hint = NAME_HINT,
-        max_length = 63, description = "owning team: a catalog group name" },
-      { name = "database", type = "enum", choices = { "none", "postgres", "redis" },
-        default = "none", description = "development database to provision" },
-      { name = "system", type = "string", default = "", pattern = "^[a-z0-9%-]*$",
-        max_length = 63, description = "catalog system the service is part of (optional)" },
-      { name = "description", type = "string", default = spec.default_description,
-        pattern = "^[^\n\r]*$", max_length = 200, description = "one line about the service" },
-      { name = "port", type = "int", default = 8080, min = 1, max = 65535,
-        description = "port the service listens on by default" },
-      { name = "deploy", type = "bool", default = true,
-        description = "deploy to the development environment at the end" },
-    },
+    params = declared,
     steps = steps,
     finish = finish,
   }

@@ -1,4 +1,5 @@
--- test-fail: steps 1 and 2 create files, step 3 fails; undo must remove them.
+-- test-fail: steps 1 and 2 create files, step 3 fails half way; undo must remove
+-- everything, step 3's partial file included.
 return {
   summary = "test recipe: step 3 fails after two steps created files",
   params = {
@@ -25,9 +26,15 @@ return {
     {
       title = "Broke on purpose",
       run = function(ctx)
+        -- fails half way: what it made before failing is its undo's to remove
+        assert(paved.fs.write(ctx.target .. "/three.partial", "3"))
         error("the disk is full (simulated)", 0)
       end,
-      undo = function(ctx) error("never called: this step did not complete") end,
+      undo = function(ctx)
+        if paved.fs.exists(ctx.target .. "/three.partial") then
+          assert(paved.fs.remove(ctx.target .. "/three.partial"))
+        end
+      end,
     },
     {
       title = "Never reached",

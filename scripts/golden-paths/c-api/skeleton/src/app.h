@@ -16,14 +16,14 @@ struct exporter;
 #define DB_KIND "{{database}}"
 /* DB_ENV names the environment variable holding the backing store's URL;
  * it is left undefined when the service has no database. */
-{{#db_postgres}}
+{{#database_postgres}}
 #define DB_ENV "DATABASE_URL"
 #define DB_DEFAULT_PORT "5432"
-{{/db_postgres}}
-{{#db_redis}}
+{{/database_postgres}}
+{{#database_redis}}
 #define DB_ENV "REDIS_URL"
 #define DB_DEFAULT_PORT "6379"
-{{/db_redis}}
+{{/database_redis}}
 
 /* Timeout for the TCP reachability probe behind /health. */
 #define DB_CHECK_TIMEOUT_MS 1000

@@ -19,12 +19,12 @@ const SERVICE_NAME = '{{name}}';
 // Backing store this service was generated with: "postgres", "redis" or "none".
 const DB_KIND = '{{database}}';
 // Environment variable holding the backing store's URL (null: no database).
-{{#db_postgres}}
+{{#database_postgres}}
 const DB_ENV = 'DATABASE_URL';
-{{/db_postgres}}
-{{#db_redis}}
+{{/database_postgres}}
+{{#database_redis}}
 const DB_ENV = 'REDIS_URL';
-{{/db_redis}}
+{{/database_redis}}
 {{^has_database}}
 const DB_ENV = null;
 {{/has_database}}

@@ -27,12 +27,12 @@ SERVICE_NAME = "{{name}}"
 # Backing store this service was generated with: "postgres", "redis" or "none".
 DB_KIND = "{{database}}"
 # Environment variable holding the backing store's URL (None: no database).
-{{#db_postgres}}
+{{#database_postgres}}
 DB_ENV = "DATABASE_URL"
-{{/db_postgres}}
-{{#db_redis}}
+{{/database_postgres}}
+{{#database_redis}}
 DB_ENV = "REDIS_URL"
-{{/db_redis}}
+{{/database_redis}}
 {{^has_database}}
 DB_ENV = None
 {{/has_database}}
