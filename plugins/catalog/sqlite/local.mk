@@ -63,9 +63,11 @@ plugins_catalog_sqlite_test_catalog_LDADD = plugins/common/libpc.la host/libpave
 	$(JANSSON_LIBS) $(SQLITE_LIBS) -lm
 TESTS += plugins/catalog/sqlite/test_catalog
 
-# End to end: the real paved binary driving `paved catalog ...`.
-TESTS += plugins/catalog/sqlite/test_e2e.sh
+# End to end: the real paved binary driving `paved catalog ...`; live
+# health from a real runtime driver (the test driver "direct").
+TESTS += plugins/catalog/sqlite/test_e2e.sh plugins/catalog/sqlite/test_health_e2e.sh
 EXTRA_DIST += plugins/catalog/sqlite/README.md plugins/catalog/sqlite/test_e2e.sh \
+	plugins/catalog/sqlite/test_health_e2e.sh \
 	plugins/catalog/sqlite/bench.sh
 
 # Validation against Backstage's own library: valid_verdicts prints paved's
