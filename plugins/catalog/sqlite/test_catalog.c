@@ -97,13 +97,19 @@ const char *twrite(const char *name, const char *content)
 	return path;
 }
 
-int timport(const char *path, struct cat_import *res)
+int timport_as(const char *path, bool atomic, struct cat_import *res)
 {
 	json_t *paths = json_pack("[s]", path);
 	cat_import_init(res, false);
+	res->atomic = atomic;
 	int rc = cat_import_paths(&tdb, paths, res);
 	json_decref(paths);
 	return rc;
+}
+
+int timport(const char *path, struct cat_import *res)
+{
+	return timport_as(path, false, res);
 }
 
 long tcount(const char *sql)

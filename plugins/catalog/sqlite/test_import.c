@@ -186,11 +186,7 @@ static void expect_error(const char *name, const char *content, const char *msg,
 	const char *path = twrite(name, content);
 	snprintf(want, sizeof want, "%s/%s", tdir, msg);
 	for (int atomic = 1; atomic >= 0; atomic--) {
-		json_t *paths = json_pack("[s]", path);
-		cat_import_init(&res, false);
-		res.atomic = atomic;
-		ck_assert_int_eq(cat_import_paths(&tdb, paths, &res), -1);
-		json_decref(paths);
+		ck_assert_int_eq(timport_as(path, atomic, &res), -1);
 		ck_assert_msg(json_array_size(res.errors) >= 1 &&
 		              !strncmp(json_string_value(json_array_get(res.errors, 0)), want,
 		                       strlen(want)), "want '%s', got %s", want,
@@ -273,11 +269,7 @@ START_TEST(test_error_early_in_long_file)
 		fprintf(f, "kind: [unclosed\n");
 		fclose(f);
 		for (int atomic = 1; atomic >= 0; atomic--) {
-			json_t *paths = json_pack("[s]", path);
-			cat_import_init(&res, false);
-			res.atomic = atomic;
-			ck_assert_int_eq(cat_import_paths(&tdb, paths, &res), -1);
-			json_decref(paths);
+			ck_assert_int_eq(timport_as(path, atomic, &res), -1);
 			ck_assert_int_eq(json_array_size(res.errors), late ? 1 : 2);
 			const char *msg = json_string_value(json_array_get(res.errors, 0));
 			ck_assert_msg(strstr(msg, late ? "long1.yaml:5002:1: did not find expected" :

@@ -41,8 +41,10 @@ char *tput_err(const char *yaml);
 /* Write CONTENT to tdir/NAME (creating sub-directories); returns the path
  * (static buffer, valid until the next call). */
 const char *twrite(const char *name, const char *content);
-/* Import the single PATH into tdb; fills RES (caller frees). */
+/* Import the single PATH into tdb; fills RES (caller frees).  _AS: all or
+ * nothing when ATOMIC. */
 int timport(const char *path, struct cat_import *res);
+int timport_as(const char *path, bool atomic, struct cat_import *res);
 /* Integer result of SQL over tdb. */
 long tcount(const char *sql);
 /* $PAVED_TESTDATA/backstage-examples/catalog, or NULL when absent. */
