@@ -182,6 +182,13 @@ bool cat_path_inside(const char *path, const char *root);
  * segments) matches, sorted, each once, appended to OUT.  0, or -1 with
  * *errmsg set. */
 int cat_glob(const char *pattern, struct cat_strv *out, char **errmsg);
+/* PATH made absolute (from the working directory) and normalised as text:
+ * "//", "." and ".." resolved without touching the file system (malloc()ed). */
+char *cat_path_lexical(const char *path);
+/* Whether PATH (from cat_path_lexical; it may not exist, or hold glob
+ * characters) stays inside ROOT (a real path): its longest existing
+ * prefix, symbolic links resolved, must be inside. */
+bool cat_path_prefix_inside(const char *path, const char *root);
 
 /* ---- reader.c: a file's entities, read ahead on a thread ---------------- */
 

@@ -6,7 +6,8 @@
  * target is read as a directory by the importer).
  *
  * Each directory is listed at most once per pattern position (by device
- * and inode), so a symbolic-link loop (a -> .) ends.
+ * and inode), so a symbolic-link loop (a -> .) ends.  Also the path rules
+ * targets follow: normalised as text, and kept inside the import's root.
  */
 #include <dirent.h>
 #include <fnmatch.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog.h"
 
@@ -196,4 +198,62 @@ int cat_glob(const char *pattern, struct cat_strv *out, char **errmsg)
 		out->len = m;
 	}
 	return rc;
+}
+
+/* PATH made absolute and normalised without touching the file system:
+ * "//", "." and ".." resolved as text (malloc()ed). */
+char *cat_path_lexical(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *full = path[0] == '/' ? strdup(path)
+	                            : pc_printf("%s/%s", getcwd(cwd, sizeof cwd) ? cwd : ".", path);
+	if (!full)
+		return NULL;
+	char *out = malloc(strlen(full) + 2), *o = out, *save = NULL;
+	if (!out) {
+		free(full);
+		return NULL;
+	}
+	*o = '\0';
+	for (char *s = strtok_r(full, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(s, "."))
+			continue;
+		if (!strcmp(s, "..")) {
+			char *slash = strrchr(out, '/');
+			o = slash ? slash : out;
+			*o = '\0';
+			continue;
+		}
+		o += sprintf(o, "/%s", s);
+	}
+	if (o == out)
+		strcpy(out, "/");
+	free(full);
+	return out;
+}
+
+/* Whether PATH (absolute, normalised by cat_path_lexical(); it may name files that
+ * do not exist, or hold glob characters) stays inside ROOT: its longest
+ * existing prefix, symbolic links resolved, must be inside (what lies
+ * beyond has no ".."; each file found is checked again when read). */
+bool cat_path_prefix_inside(const char *path, const char *root)
+{
+	char real[PATH_MAX], *copy = strdup(path);
+	bool inside = false;
+	while (copy && *copy) {
+		if (realpath(copy, real)) {
+			inside = cat_path_inside(real, root);
+			break;
+		}
+		char *slash = strrchr(copy, '/');
+		if (!slash)
+			break;
+		if (slash == copy) {
+			inside = cat_path_inside("/", root);
+			break;
+		}
+		*slash = '\0';
+	}
+	free(copy);
+	return inside;
 }

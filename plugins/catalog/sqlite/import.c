@@ -94,64 +94,6 @@ static size_t file_part(const char *src)
 	return *q == ':' ? (size_t)(q - src) : strlen(src);
 }
 
-/* PATH made absolute and normalised without touching the file system:
- * "//", "." and ".." resolved as text (malloc()ed). */
-static char *lexical(const char *path)
-{
-	char cwd[PATH_MAX];
-	char *full = path[0] == '/' ? strdup(path)
-	                            : pc_printf("%s/%s", getcwd(cwd, sizeof cwd) ? cwd : ".", path);
-	if (!full)
-		return NULL;
-	char *out = malloc(strlen(full) + 2), *o = out, *save = NULL;
-	if (!out) {
-		free(full);
-		return NULL;
-	}
-	*o = '\0';
-	for (char *s = strtok_r(full, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(s, "."))
-			continue;
-		if (!strcmp(s, "..")) {
-			char *slash = strrchr(out, '/');
-			o = slash ? slash : out;
-			*o = '\0';
-			continue;
-		}
-		o += sprintf(o, "/%s", s);
-	}
-	if (o == out)
-		strcpy(out, "/");
-	free(full);
-	return out;
-}
-
-/* Whether PATH (absolute, normalised by lexical(); it may name files that
- * do not exist, or hold glob characters) stays inside ROOT: its longest
- * existing prefix, symbolic links resolved, must be inside (what lies
- * beyond has no ".."; each file found is checked again when read). */
-static bool prefix_inside(const char *path, const char *root)
-{
-	char real[PATH_MAX], *copy = strdup(path);
-	bool inside = false;
-	while (copy && *copy) {
-		if (realpath(copy, real)) {
-			inside = cat_path_inside(real, root);
-			break;
-		}
-		char *slash = strrchr(copy, '/');
-		if (!slash)
-			break;
-		if (slash == copy) {
-			inside = cat_path_inside("/", root);
-			break;
-		}
-		*slash = '\0';
-	}
-	free(copy);
-	return inside;
-}
-
 /* Follow the targets of Location entity E found at WHERE in FC's file. */
 static void follow_location(struct file_ctx *fc, json_t *e, const char *where)
 {
@@ -178,7 +120,7 @@ static void follow_location(struct file_ctx *fc, json_t *e, const char *where)
 		}
 		char *joined = target[0] == '/' || !slash ? strdup(target)
 		                                         : pc_printf("%s/%s", dir, target);
-		char *path = joined ? lexical(joined) : NULL, *err = NULL;
+		char *path = joined ? cat_path_lexical(joined) : NULL, *err = NULL;
 		struct cat_strv found = { 0 };
 		free(joined);
 		if (!path) {
@@ -186,7 +128,7 @@ static void follow_location(struct file_ctx *fc, json_t *e, const char *where)
 			break;
 		}
 		/* as written, the target must stay inside the root ("../../x") */
-		bool inside = prefix_inside(path, im->root);
+		bool inside = cat_path_prefix_inside(path, im->root);
 		if (!inside) {
 			note(im->res->errors, "%s: Location target '%s' is outside %s, the directory "
 			     "imported; not read", where, target, im->root);
