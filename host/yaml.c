@@ -10,7 +10,9 @@
  * Scalars resolve by the YAML 1.2 core schema (what Backstage's js-yaml
  * uses): plain null/true/false/numbers become JSON null/booleans/numbers,
  * everything quoted or tagged !!str stays a string.  JSON has no infinity
- * or NaN: `.inf` and `.nan` stay text, as do integers beyond 64 bits.
+ * or NaN: `.inf` and `.nan` stay text, as do integers beyond 64 bits;
+ * with PAVED_YAML_JS_NUMBERS they become what a JavaScript reader stores
+ * (null, and the nearest double).
  *
  * Limits: a document expands to at most max_nodes nodes (every alias adds
  * the size of what it stands for, so a "billion laughs" bomb is refused
@@ -22,6 +24,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,11 +238,38 @@ static bool is_float(const char *s)
 	return *p == '\0';
 }
 
-/* Resolve a plain scalar: null, bool, int, float, else NULL (a string). */
-static json_t *resolve_plain(const char *s)
+/* A number as JavaScript holds it (a double) and JSON.stringify writes it:
+ * integers beyond 2^53 lose their last digits, infinity and NaN become
+ * null.  TEXT is an integer in BASE, or a float. */
+static json_t *js_number(const char *text, int base, bool is_int)
 {
-	if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-	    !strcmp(s, "NULL"))
+	double d = 0;
+	if (is_int && base == 8) {   /* strtod reads no 0o */
+		const char *p = text + (*text == '-' || *text == '+') + 2;
+		for (; *p; p++)
+			d = d * 8 + (*p - '0');
+		if (*text == '-')
+			d = -d;
+	} else {
+		d = strtod(text, NULL);
+	}
+	if (isinf(d) || isnan(d))
+		return json_null();
+	if (is_int && fabs(d) <= 9007199254740992.0)
+		return json_integer((json_int_t)d);
+	return json_real(d);
+}
+
+/* Resolve a plain scalar: null, bool, int, float, else NULL (a string).
+ * JS: numbers as a JavaScript reader stores them in JSON (see
+ * PAVED_YAML_JS_NUMBERS). */
+static json_t *resolve_plain_as(const char *s, bool js)
+{
+	if (!*s)
+		return json_null();
+	if (!strchr("~nNtTfF.+-0123456789", *s))   /* most text: nothing to resolve */
+		return NULL;
+	if (!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
 		return json_null();
 	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
 		return json_true();
@@ -262,6 +292,8 @@ static json_t *resolve_plain(const char *s)
 		if (*q == '\0') {
 			errno = 0;
 			long long v = strtoll(base == 10 ? s : d, NULL, base);
+			if (js && (errno != 0 || v > (1LL << 53) || v < -(1LL << 53)))
+				return js_number(s, base, true);
 			if (errno == 0)
 				return json_integer(v);
 			return NULL;   /* too big: keep the text */
@@ -269,10 +301,17 @@ static json_t *resolve_plain(const char *s)
 	}
 	if (is_float(s)) {
 		if (strstr(s, "inf") || strstr(s, "Inf") || strstr(s, "INF"))
-			return NULL;   /* JSON has no infinity: keep the text */
+			return js ? json_null() : NULL;   /* JSON has no infinity: keep the text */
 		return json_real(strtod(s, NULL));
 	}
+	if (js && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")))
+		return json_null();
 	return NULL;
+}
+
+static json_t *resolve_plain(const char *s)
+{
+	return resolve_plain_as(s, false);
 }
 
 /* Whether the string S would read back as something other than a string
@@ -295,7 +334,7 @@ static int on_scalar(struct parse *p, yaml_event_t *ev, char **errmsg)
 	bool is_key = p->depth > 0 && json_is_object(p->stack[p->depth - 1].node) &&
 	              !p->stack[p->depth - 1].key;
 	if (!is_key && ev->data.scalar.plain_implicit && !tag)
-		v = resolve_plain(text);
+		v = resolve_plain_as(text, p->o.flags & PAVED_YAML_JS_NUMBERS);
 	if (!v && !is_key && tag && !strcmp(tag, YAML_NULL_TAG))
 		v = json_null();
 	if (!v)

@@ -69,6 +69,33 @@ START_TEST(test_core_schema_scalars)
 }
 END_TEST
 
+/* PAVED_YAML_JS_NUMBERS: what a JavaScript reader (Backstage's) stores as
+ * JSON: infinity and NaN are null, big integers the nearest double. */
+START_TEST(test_js_numbers)
+{
+	char *err = NULL;
+	const char *text = "a: .inf\nb: -.Inf\nc: .nan\nd: 12345678901234567890\n"
+	                   "e: 9007199254740993\nf: 42\ng: '.inf'\nh: 0x1f\n";
+	json_t *d = read_text(text, PAVED_YAML_JS_NUMBERS, &err);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert(json_is_null(json_object_get(d, "a")));
+	ck_assert(json_is_null(json_object_get(d, "b")));
+	ck_assert(json_is_null(json_object_get(d, "c")));
+	ck_assert(json_is_real(json_object_get(d, "d")));
+	ck_assert(json_real_value(json_object_get(d, "d")) == 12345678901234567890.0);
+	ck_assert(json_number_value(json_object_get(d, "e")) == 9007199254740992.0);
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "f")), 42);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "g")), ".inf");   /* quoted */
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "h")), 31);
+	json_decref(d);
+	/* without the flag they stay text */
+	d = read_text(text, 0, &err);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "a")), ".inf");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "d")), "12345678901234567890");
+	json_decref(d);
+}
+END_TEST
+
 START_TEST(test_errors_have_positions)
 {
 	refused("a: 1\nb: [1, 2\n", "t.yaml:3:1: did not find expected ',' or ']' while parsing a "
@@ -199,6 +226,7 @@ int main(void)
 	TCase *tc = tcase_create("yaml");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_core_schema_scalars);
+	tcase_add_test(tc, test_js_numbers);
 	tcase_add_test(tc, test_errors_have_positions);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_files_and_documents);

@@ -11,7 +11,9 @@
 # the first component of cluster k depends on 3 of cluster k+1 (the last
 # cluster's on 3 of its own, closing cycles).  Hence c0 has exactly 999
 # transitive dependents (its cluster), c1000 1999, c(N-1000) all N-1.
-# Each component has an owner, a cost annotation and a description.
+# Each component has what a real catalog-info.yaml tends to have: a title,
+# a description, an owner, two tags, a link and two annotations (cost,
+# source location).
 set -eu
 generate() {
   awk -v n="$1" 'BEGIN {
@@ -31,9 +33,13 @@ generate() {
         a = base + x; b = base + y; c = base + z
       }
       printf "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c%d\n", i
+      printf "  title: Component %d\n", i
       printf "  description: generated component %d\n  annotations:\n", i
-      printf "    paved.dev/cost-per-month: \"%d\"\nspec:\n  type: service\n", 100 + i % 900
-      printf "  lifecycle: production\n  owner: team-%d\n", i % 50
+      printf "    paved.dev/cost-per-month: \"%d\"\n", 100 + i % 900
+      printf "    backstage.io/source-location: url:https://git.example.com/org/c%d/\n", i
+      printf "  tags: [tier-%d, %s]\n", i % 3 + 1, (i % 2) ? "java" : "go"
+      printf "  links:\n    - url: https://dash.example.com/c%d\n      title: Dashboard\n", i
+      printf "spec:\n  type: service\n  lifecycle: production\n  owner: team-%d\n", i % 50
       printf "  dependsOn: [component:c%d, component:c%d, component:c%d]\n---\n", a, b, c
     } }'
 }

@@ -1,9 +1,10 @@
 /*
  * catalog.h -- internals of the catalog plugin (plugins/catalog/sqlite).
  *
- * Not part of the paved ABI: the plugin includes <paved/plugin.h> only for
- * the glue in plugin.c and cli.c; every other file is plain C over jansson,
- * libyaml and SQLite, so the unit tests link them without a host.
+ * Not part of the paved ABI.  The core files are plain C over jansson and
+ * SQLite; they reach the host only through `paved` for YAML (the host's
+ * reader and writer), so the unit tests link them with a fake function
+ * table that lends them the host's YAML code (host/libpaved.la).
  *
  * Internal prefix: cat_.  Errors follow paved's rule: a function returns 0
  * or -1 and sets *errmsg to a malloc()ed message the caller frees.
@@ -13,10 +14,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#include <paved/plugin.h>
 
 #include "pc.h"
+
+/* The host's function table (set by the plugin's init; the unit tests set
+ * a fake one).  The core reaches the host only for YAML (read_yaml,
+ * write_yaml) and, in the glue, for everything else. */
+PAVED_PLUGIN_INIT3;
 
 /* ---- util.c: messages, strings, a string set ------------------------- */
 
@@ -24,11 +32,15 @@
 int cat_err(char **errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Lower-case copy of S (ASCII), malloc()ed. */
 char *cat_lower(const char *s);
+/* A 64-bit fingerprint of N bytes (CAT_HASH_MORE: continuing H). */
+uint64_t cat_hash(const void *data, size_t n);
+uint64_t cat_hash_more(uint64_t h, const void *data, size_t n);
 
 /* An open-addressing set of strings, each with an int value. */
 struct cat_set {
 	char  **keys;
 	int    *vals;
+	size_t *hashes;
 	size_t  cap, len;
 };
 /* Value of KEY, or -1 when absent. */
@@ -36,6 +48,15 @@ int cat_set_get(const struct cat_set *s, const char *key);
 /* Insert or overwrite KEY (copied).  Returns 0, or -1 on out of memory. */
 int cat_set_put(struct cat_set *s, const char *key, int val);
 void cat_set_free(struct cat_set *s);
+
+/* A set of non-zero 64-bit ids (row ids). */
+struct cat_idset {
+	int64_t *v;
+	size_t   cap, len;
+};
+bool cat_idset_has(const struct cat_idset *s, int64_t id);
+int cat_idset_add(struct cat_idset *s, int64_t id);   /* 0, or -1 on out of memory */
+void cat_idset_free(struct cat_idset *s);
 
 /* A growable list of malloc()ed strings. */
 struct cat_strv {
@@ -47,42 +68,22 @@ int cat_strv_take(struct cat_strv *sv, char *s);        /* S malloc()ed: now SV'
                                                           (freed on failure) */
 void cat_strv_free(struct cat_strv *sv);
 
-/* ---- yaml.c: libyaml -> jansson, streamed document by document ------- */
-
-/* Limits that keep a hostile file from exhausting memory. */
-#define CAT_YAML_MAX_NODES  1000000L /* nodes per document, aliases expanded */
-#define CAT_YAML_MAX_DEPTH  256      /* nesting of mappings and sequences */
-
-/* Called once per document with the document's root (borrowed) and the
- * 1-based line and column where it starts.  Return 0 to go on, 1 to stop
- * quietly, -1 to stop with *errmsg set. */
-typedef int (*cat_doc_fn)(json_t *doc, int line, int col, void *ud, char **errmsg);
-
-/* Parse the YAML (or JSON) stream in FILE named NAME, one document at a
- * time.  Errors are "NAME:LINE:COL: what".  Returns 0 or -1. */
-int cat_yaml_parse_file(const char *name, cat_doc_fn fn, void *ud, char **errmsg);
-/* The same over a buffer (tests, hook arguments). */
-int cat_yaml_parse_string(const char *name, const char *text, size_t len,
-                          cat_doc_fn fn, void *ud, char **errmsg);
-/* Write the entities of array ENTITIES as a multi-document YAML stream. */
-int cat_yaml_emit(FILE *out, json_t *entities, char **errmsg);
-
 /* ---- entity.c: the Backstage entity model ---------------------------- */
 
 /* The canonical ref ("kind:ns/name", lower case) of TEXT ("kind:ns/name",
- * "kind:name", "ns/name" or "name") with the given defaults (DEF_KIND may
- * be NULL: a kind is then required), malloc()ed; NULL with *errmsg set. */
+ * "kind:name", "ns/name" or "name", parsed as Backstage's parseEntityRef:
+ * "ns/team:x" is namespace ns, name "team:x") with the given defaults
+ * (DEF_KIND may be NULL: a kind is then required), malloc()ed; NULL with
+ * *errmsg set. */
 char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
                     char **errmsg);
 /* Canonical ref of ENTITY (which must have passed cat_entity_validate). */
 char *cat_entity_ref(json_t *entity);
 
-/* Check ENTITY against the model: kind, metadata.name (and namespace)
- * syntax, field types, the rich paved fields.  Unknown kinds are accepted
- * with a note appended to WARNINGS (may be NULL).  Returns 0 or -1. */
+/* Check ENTITY as Backstage does (validate.h); *errmsg gets every problem,
+ * one a line.  Malformed rich paved fields (cost, endpoints) are warnings
+ * appended to WARNINGS (may be NULL).  Returns 0 or -1. */
 int cat_entity_validate(json_t *entity, json_t *warnings, char **errmsg);
-/* Whether KIND (any case) is one of the kinds paved knows. */
-bool cat_kind_known(const char *kind);
 
 /* The rich fields paved adds (annotation names). */
 #define CAT_ANN_ONCALL     "paved.dev/oncall"
@@ -94,6 +95,12 @@ bool cat_kind_known(const char *kind);
 #define CAT_ANN_HEALTH     "paved.dev/health-url"
 /* Monthly cost of ENTITY in USD, or -1 when it declares none. */
 double cat_entity_cost(json_t *entity);
+/* The entities of a YAML/JSON document: a list of them or {"items": [...]}
+ * gives that array (borrowed), an entity NULL.  *PROBE gets the first
+ * entity (to tell a catalog file from another YAML file). */
+json_t *cat_doc_list(json_t *doc, json_t **probe);
+/* Whether PROBE looks like an entity: it has apiVersion or kind. */
+bool cat_entity_shaped(json_t *probe);
 /* Borrowed string at a dotted PATH in ENTITY ("spec.owner"), or NULL. */
 const char *cat_get_str(json_t *entity, const char *path);
 /* Borrowed annotation value, or NULL. */
@@ -141,12 +148,47 @@ struct cat_prep {
 	}          *rels;
 	size_t      nrels;
 	double      cost;                     /* -1: none declared */
+	uint64_t    hash;                     /* of TEXT: unchanged documents are skipped */
 	char       *buf;
 };
 /* Prepare ENTITY, which passed cat_entity_validate.  0, or -1 with
  * *errmsg set (a malformed reference in its spec). */
 int cat_prep_init(struct cat_prep *p, json_t *entity, char **errmsg);
 void cat_prep_free(struct cat_prep *p);
+
+/* ---- placeholder.c: $text, $json, $yaml -------------------------------- */
+
+/* Where an entity's placeholders are read from (see placeholder.c). */
+struct cat_placeholders {
+	paved_ctx  *ctx;       /* for the host's YAML reader */
+	const char *dir;       /* the entity's file's directory */
+	const char *root;      /* a real path: nothing is read outside it */
+	json_t     *warnings;  /* URL placeholders left alone are noted here */
+	int         read;      /* placeholders substituted so far */
+	char       *err;       /* why the last call failed (malloc()ed) */
+};
+/* Substitute the placeholders of ENTITY in place.  0, or -1 with PH->err
+ * set ("placeholder $text: cannot read ./x: ..."). */
+int cat_placeholders_resolve(struct cat_placeholders *ph, json_t *entity);
+/* Whether V is a placeholder {"$text"|"$json"|"$yaml": "where"}; *KEY gets
+ * the key. */
+bool cat_placeholder_of(json_t *v, const char **key);
+/* Whether PATH (a real path) is ROOT (a real path) or inside it. */
+bool cat_path_inside(const char *path, const char *root);
+
+/* ---- glob.c: Location targets ------------------------------------------- */
+
+/* The regular files PATTERN (*, ?, [..], **, {a,b}; no '.' or '..'
+ * segments) matches, sorted, each once, appended to OUT.  0, or -1 with
+ * *errmsg set. */
+int cat_glob(const char *pattern, struct cat_strv *out, char **errmsg);
+/* PATH made absolute (from the working directory) and normalised as text:
+ * "//", "." and ".." resolved without touching the file system (malloc()ed). */
+char *cat_path_lexical(const char *path);
+/* Whether PATH (from cat_path_lexical; it may not exist, or hold glob
+ * characters) stays inside ROOT (a real path): its longest existing
+ * prefix, symbolic links resolved, must be inside. */
+bool cat_path_prefix_inside(const char *path, const char *root);
 
 /* ---- reader.c: a file's entities, read ahead on a thread ---------------- */
 
@@ -161,14 +203,24 @@ struct cat_doc {
 /* Called on the importing thread for each entity, in file order; D is
  * freed after.  Return 0 to go on, non-zero to read no further. */
 typedef int (*cat_entity_fn)(struct cat_doc *d, void *ud);
-/* Read catalog file NAME (YAML or JSON; a document is an entity, a list
- * of them or {"items": [...]}) on a thread, handing each entity to FN.
+/* A file to read. */
+struct cat_read {
+	paved_ctx  *ctx;          /* the host reads the YAML */
+	const char *name;         /* the file */
+	const char *root;         /* real path: placeholders are read inside it only */
+	bool        from_dir;     /* found by a directory walk (see below) */
+	int         placeholders; /* out: how many were substituted */
+};
+/* Read catalog file RD->name (YAML or JSON; a document is an entity, a
+ * list of them or {"items": [...]}) on a thread: placeholders substituted,
+ * validated, prepared; each entity handed to FN on the calling thread.
  * FROM_DIR: a file whose first document has neither apiVersion nor kind
  * is not a catalog file.  Returns 0; 1 if skipped as not a catalog file;
  * -1 with *errmsg set when the file cannot be parsed ("NAME:LINE:COL:
- * what"). */
-int cat_read_entities(const char *name, bool from_dir, cat_entity_fn fn, void *ud,
-                      char **errmsg);
+ * what"); the entities before the error were handed over. */
+int cat_read_entities(struct cat_read *rd, cat_entity_fn fn, void *ud, char **errmsg);
+/* Nesting an entity file may have (the host's default is 64). */
+#define CAT_YAML_MAX_DEPTH 256
 
 /* ---- store.c: schema, put/get/delete --------------------------------- */
 
@@ -214,11 +266,31 @@ int cat_db_version(struct cat_db *c);
  * one is open.  Returns 0 or -1. */
 int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnings,
             char **ref_out, bool *created, char **errmsg);
-/* cat_put for an entity already validated and prepared (prep.c).
- * *OLD_SOURCE (may be NULL) gets the source recorded for the entity it
- * replaces (malloc()ed) or NULL. */
+/* What cat_put_prep did. */
+enum cat_put_outcome {
+	CAT_PUT_CREATED, CAT_PUT_UPDATED,
+	CAT_PUT_UNCHANGED,   /* same location, same text: nothing written */
+	CAT_PUT_CONFLICT,    /* another location owns it: nothing written */
+	CAT_PUT_DUPLICATE,   /* placed already by this import (in PLACED) */
+};
+struct cat_put_info {
+	struct cat_idset    *placed;   /* in (may be NULL): ids this import placed;
+	                                  the entity's id is added to it */
+	enum cat_put_outcome outcome;
+	char *old_source;    /* UPDATED from no owner: "file:line:col" of what was there */
+	char *owner;         /* CONFLICT: the location that owns it;
+	                        DUPLICATE: where this import placed it first */
+};
+/* cat_put for an entity already validated and prepared (prep.c), owned
+ * from now on by LOCATION ("file:/real/path"; NULL: by none).  As in
+ * Backstage's catalog, an entity owned by another location is not
+ * replaced (CAT_PUT_CONFLICT); with no LOCATION (catalog.put) it always
+ * is, and is then owned by none, so the next import of a file defining it
+ * claims it.  INFO's strings are malloc()ed (the caller frees them); they
+ * are set only for the outcomes that name them.
+ * 0, or -1 with *errmsg set (the state database failed). */
 int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
-                 char **old_source, bool *created, char **errmsg);
+                 const char *location, struct cat_put_info *info, char **errmsg);
 /* Entity by exact canonical REF, with "relations" added; NULL if absent. */
 json_t *cat_get(struct cat_db *c, const char *ref);
 /* Resolve user input TEXT ("x", "api:x", "component:default/x") to an
@@ -234,8 +306,15 @@ json_t *cat_relations_get(struct cat_db *c, const char *ref);
 
 /* ---- query.c: lists, search, check, owners, cost ----------------------- */
 
-/* Entities matching FILTER {"kind","owner","lifecycle","tag","system",
- * "text","limit"}; a new array.  NULL with *errmsg on a bad filter. */
+/* Called with an entity's stored JSON text (LEN bytes, valid during the
+ * call); non-zero stops the walk. */
+typedef int (*cat_row_fn)(const char *json, size_t len, void *ud);
+/* Every entity matching FILTER {"kind","owner","lifecycle","tag","system",
+ * "text","limit"} (NULL: all), sorted by ref, handed to FN one at a time
+ * (memory stays bounded).  0; -1 on a bad filter (*errmsg set) or when FN
+ * stopped. */
+int cat_query_each(struct cat_db *c, json_t *filter, cat_row_fn fn, void *ud, char **errmsg);
+/* The same collected in a new array.  NULL with *errmsg on a bad filter. */
 json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg);
 /* Full-text search: [{"ref","title","description","rank"}]. */
 json_t *cat_search(struct cat_db *c, const char *text, int limit, char **errmsg);
@@ -281,20 +360,34 @@ char *cat_graph(struct cat_db *c, const char *ref, const char *format, int max_d
 /* ---- import.c: files, directories, Locations, export ------------------ */
 
 struct cat_import {
-	bool    dry_run;
+	paved_ctx *ctx;     /* the plugin's handle: the host reads the YAML */
+	bool    dry_run;    /* check everything, write nothing */
 	bool    no_follow;  /* keep Location entities, do not read their targets */
-	long    imported, created, files;
+	bool    atomic;     /* any problem: nothing is written */
+	bool    written;    /* out: the import committed */
+	long    imported;   /* entities placed or kept as they were */
+	long    created, updated, unchanged;
+	long    rejected;   /* invalid entities (each left out alone) */
+	long    conflicted; /* defined by another location: left to it */
+	long    files;
 	json_t *warnings;   /* array of strings */
-	json_t *errors;     /* array of strings */
+	json_t *errors;     /* array of strings, "FILE:LINE:COL: problem" */
+	json_t *conflicts;  /* [{"ref", "at", "owner"}] */
 	json_t *refs;       /* refs imported, in order */
 };
-/* Import every path in PATHS (an array of strings) in one transaction:
- * all or nothing.  Fills RES (caller inits with cat_import_init, frees
- * with cat_import_free).  Returns 0 when nothing failed, else -1 with the
- * failures in RES->errors and nothing written. */
+/* Import every path in PATHS (an array of strings) in one transaction, as
+ * Backstage ingests (see import.c): a bad entity is left out alone, an
+ * entity another location owns is left to it.  Fills RES (caller inits
+ * with cat_import_init, frees with cat_import_free).  Returns 0 when
+ * nothing failed, else -1 with the failures in RES->errors; RES->written
+ * says whether the rest was written (never with atomic or dry_run). */
 int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res);
 void cat_import_init(struct cat_import *res, bool dry_run);
 void cat_import_free(struct cat_import *res);
+/* RES as JSON: {"imported","created","updated","unchanged","rejected",
+ * "conflicted","files","conflicts","warnings","errors","dry_run","atomic",
+ * "written"} (a new object). */
+json_t *cat_import_json(const struct cat_import *res);
 /* All entities, sorted by ref, without relations (a new array). */
 json_t *cat_export(struct cat_db *c, char **errmsg);
 

@@ -3,105 +3,51 @@
  * rich fields paved adds (oncall, repository, dashboard, runbook, cost,
  * tier, health URL as annotations; endpoints as spec.endpoints).
  *
- * The rules follow Backstage's catalog-model: a kind is a letter then
- * letters and digits; metadata.name is 1-63 characters of letters and
- * digits separated by single '-', '_' or '.'; a namespace is a DNS label.
- * References compare case-insensitively, so the canonical form is lower
- * case: "component:default/petstore".
+ * Validation is Backstage's own (validate.c); this file adds paved's rich
+ * fields on top, as warnings.  References parse as Backstage's
+ * parseEntityRef and compare case-insensitively, so the canonical form is
+ * lower case: "component:default/petstore".
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "catalog.h"
-
-static const char *const known_kinds[] = {
-	"Component", "API", "System", "Domain", "Resource", "Group", "User", "Location", NULL
-};
-
-bool cat_kind_known(const char *kind)
-{
-	for (size_t i = 0; known_kinds[i]; i++)
-		if (strcasecmp(kind, known_kinds[i]) == 0)
-			return true;
-	return false;
-}
-
-/* Backstage's object-name rule: [A-Za-z0-9] runs joined by single [-_.]. */
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (isalnum(ch))
-			continue;
-		if (!strchr("-_.", ch) || !isalnum((unsigned char)s[i + 1]))
-			return false;
-	}
-	return true;
-}
-
-/* A DNS label: [a-z0-9] runs joined by single '-', at most 63. */
-static bool valid_namespace(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (!(islower(ch) || isdigit(ch) || (ch == '-' && s[i + 1] != '-')))
-			return false;
-	}
-	return true;
-}
-
-/* A kind: a letter, then letters and digits, at most 63. */
-static bool valid_kind(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 63 || !isalpha((unsigned char)s[0]))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]))
-			return false;
-	return true;
-}
+#include "validate.h"
 
 char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
                     char **errmsg)
 {
-	if (!text || !*text) {
-		cat_err(errmsg, "empty entity reference");
+	struct cat_valid_ref r;
+	const char *why = NULL;
+	if (cat_valid_parse_ref(text, def_kind, def_ns, &r, &why)) {
+		cat_err(errmsg, "entity reference \"%s\": %s", text ? text : "", why);
 		return NULL;
 	}
-	const char *colon = strchr(text, ':');
-	const char *rest = colon ? colon + 1 : text;
-	const char *slash = strchr(rest, '/');
-	const char *name = slash ? slash + 1 : rest;
-	if (colon == text)
-		cat_err(errmsg, "entity reference '%s' has an empty kind", text);
-	else if (!colon && !def_kind)
-		cat_err(errmsg, "entity reference '%s' needs a kind, e.g. 'component:%s'", text, text);
-	else if (slash == rest)
-		cat_err(errmsg, "entity reference '%s' has an empty namespace", text);
-	else if (!*name)
-		cat_err(errmsg, "entity reference '%s' has an empty name", text);
-	else {
-		const char *kind = colon ? text : def_kind;
-		const char *ns = slash ? rest : def_ns ? def_ns : "default";
-		int nkind = colon ? (int)(colon - text) : (int)strlen(def_kind);
-		int nns = slash ? (int)(slash - rest) : (int)strlen(ns);
-		char *s = pc_printf("%.*s:%.*s/%s", nkind, kind, nns, ns, name);
-		if (!s)
-			cat_err(errmsg, "out of memory");
-		for (char *c = s; c && *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		return s;
-	}
-	return NULL;
+	char *s = pc_printf("%.*s:%.*s/%.*s", (int)r.nkind, r.kind, (int)r.nns, r.ns,
+	                    (int)r.nname, r.name);
+	if (!s)
+		cat_err(errmsg, "out of memory");
+	for (char *c = s; c && *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return s;
+}
+
+json_t *cat_doc_list(json_t *doc, json_t **probe)
+{
+	json_t *list = json_is_array(doc) ? doc : NULL;
+	if (!list && json_is_object(doc) && !json_object_get(doc, "kind") &&
+	    json_is_array(json_object_get(doc, "items")))
+		list = json_object_get(doc, "items");
+	*probe = list ? json_array_get(list, 0) : doc;
+	return list;
+}
+
+bool cat_entity_shaped(json_t *probe)
+{
+	return json_object_get(probe, "apiVersion") || json_object_get(probe, "kind");
 }
 
 const char *cat_get_str(json_t *entity, const char *path)
@@ -168,43 +114,6 @@ double cat_entity_cost(json_t *entity)
 	return c ? parse_cost(c) : -1;
 }
 
-/* Check that OBJ[KEY], if present, is an object whose values are strings. */
-static int check_string_map(json_t *obj, const char *key, char **errmsg)
-{
-	json_t *m = json_object_get(obj, key), *v;
-	const char *k;
-	if (!m)
-		return 0;
-	if (!json_is_object(m))
-		return cat_err(errmsg, "metadata.%s must be a mapping", key);
-	json_object_foreach(m, k, v)
-		if (!json_is_string(v))
-			return cat_err(errmsg, "metadata.%s.%s must be a string", key, k);
-	return 0;
-}
-
-/* Check that SPEC[KEY], if present, is a string (LIST false) or a list of
- * strings (LIST true). */
-static int check_field(json_t *spec, const char *key, bool list, char **errmsg)
-{
-	json_t *v = json_object_get(spec, key), *x;
-	size_t i;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!list) {
-		if (!json_is_string(v))
-			return cat_err(errmsg, "spec.%s must be a string (an entity reference)", key);
-		return 0;
-	}
-	if (!json_is_array(v))
-		return cat_err(errmsg, "spec.%s must be a list of entity references", key);
-	json_array_foreach(v, i, x)
-		if (!json_is_string(x))
-			return cat_err(errmsg, "spec.%s[%zu] must be a string (an entity reference)",
-			               key, i);
-	return 0;
-}
-
 /* Check spec.endpoints: a list of {url: string, sla?: string|number}. */
 static int check_endpoints(json_t *spec, char **errmsg)
 {
@@ -225,75 +134,101 @@ static int check_endpoints(json_t *spec, char **errmsg)
 	return 0;
 }
 
+/* Append a formatted warning to WARNINGS (may be NULL). */
+static void warn(json_t *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(json_t *warnings, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = warnings ? pc_vprintf(fmt, ap) : NULL;
+	va_end(ap);
+	if (s)
+		json_array_append_new(warnings, json_string(s));
+	free(s);
+}
+
+/* Every string in V holding a NUL byte, by its field name (PATH, LEN
+ * bytes of CAP used), appended to PROBLEMS.  Backstage keeps such strings,
+ * but SQLite's text, C strings and the command line cut them short, so
+ * list and export would lose the entity: paved refuses it. */
+static void nul_bytes(json_t *v, char *path, size_t len, size_t cap, struct cat_strv *problems)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v))) {
+		char *m = pc_printf("%s holds a NUL byte (\\0); refused: paved stores text without them",
+		                    len ? path : "the entity");
+		if (m)
+			cat_strv_take(problems, m);
+		return;
+	}
+	json_array_foreach(v, i, x) {
+		int n = snprintf(path + len, cap - len, "[%zu]", i);
+		if (n > 0 && (size_t)n < cap - len)
+			nul_bytes(x, path, len + (size_t)n, cap, problems);
+	}
+	json_object_foreach(v, k, x) {
+		int n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", k);
+		if (n > 0 && (size_t)n < cap - len)
+			nul_bytes(x, path, len + (size_t)n, cap, problems);
+	}
+	path[len] = '\0';
+}
+
+/* Whether any string in V holds a NUL byte (the cheap pass: names are
+ * spelt out only when there is one). */
+static bool has_nul(json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_string(v))
+		return strlen(json_string_value(v)) != json_string_length(v);
+	json_array_foreach(v, i, x)
+		if (has_nul(x))
+			return true;
+	json_object_foreach(v, k, x)
+		if (has_nul(x))
+			return true;
+	return false;
+}
+
 int cat_entity_validate(json_t *e, json_t *warnings, char **errmsg)
 {
-	static const char *const ref_fields[] = {
-		"owner", "system", "domain", "subcomponentOf", "subdomainOf", "parent", NULL
-	};
-	static const char *const list_fields[] = {
-		"dependsOn", "dependencyOf", "providesApis", "consumesApis", "memberOf",
-		"children", "members", "targets", NULL
-	};
-	if (!json_is_object(e))
-		return cat_err(errmsg, "an entity must be a mapping, not a %s",
-		               json_is_array(e) ? "list" : "scalar");
-	json_t *kind = json_object_get(e, "kind");
-	json_t *meta = json_object_get(e, "metadata");
-	json_t *api_version = json_object_get(e, "apiVersion");
-	if (!kind)
-		return cat_err(errmsg, "entity has no 'kind' (e.g. kind: Component)");
-	if (!json_is_string(kind) || !valid_kind(json_string_value(kind)))
-		return cat_err(errmsg, "'kind' must be a word such as Component");
-	if (!api_version)
-		return cat_err(errmsg, "entity has no 'apiVersion' (e.g. apiVersion: "
-		               "backstage.io/v1alpha1)");
-	if (!json_is_string(api_version))
-		return cat_err(errmsg, "'apiVersion' must be a string");
-	if (!json_is_object(meta))
-		return cat_err(errmsg, "entity has no 'metadata' mapping");
-	json_t *name = json_object_get(meta, "name");
-	if (!name)
-		return cat_err(errmsg, "entity has no 'metadata.name'");
-	if (!json_is_string(name))
-		return cat_err(errmsg, "'metadata.name' must be a string");
-	if (!valid_name(json_string_value(name)))
-		return cat_err(errmsg, "invalid metadata.name \"%s\": use 1-63 letters and digits, "
-		               "separated by single '-', '_' or '.'", json_string_value(name));
-	json_t *ns = json_object_get(meta, "namespace");
-	if (ns && (!json_is_string(ns) || !valid_namespace(json_string_value(ns))))
-		return cat_err(errmsg, "invalid metadata.namespace: use 1-63 lower-case letters, "
-		               "digits and single '-'");
-	if (check_string_map(meta, "annotations", errmsg) || check_string_map(meta, "labels", errmsg))
+	struct cat_strv problems = { 0 };
+	char path[512] = "";
+	int rc = cat_valid_entity(e, &problems);
+	size_t before = problems.len;
+	if (has_nul(e))
+		nul_bytes(e, path, 0, sizeof path, &problems);
+	if (problems.len > before && rc == 0)
+		rc = 1;
+	if (rc) {   /* every problem, one a line */
+		size_t n = 1;
+		for (size_t i = 0; i < problems.len; i++)
+			n += strlen(problems.v[i]) + 1;
+		char *s = rc > 0 ? calloc(1, n) : NULL, *end = s;
+		for (size_t i = 0; s && i < problems.len; i++)
+			end = stpcpy(stpcpy(end, i ? "\n" : ""), problems.v[i]);
+		if (errmsg) {
+			free(*errmsg);
+			*errmsg = s ? s : strdup("out of memory");
+		} else {
+			free(s);
+		}
+		cat_strv_free(&problems);
 		return -1;
-	json_t *tags = json_object_get(meta, "tags"), *x;
-	size_t i;
-	if (tags && !json_is_array(tags))
-		return cat_err(errmsg, "metadata.tags must be a list of strings");
-	json_array_foreach(tags, i, x)
-		if (!json_is_string(x))
-			return cat_err(errmsg, "metadata.tags[%zu] must be a string", i);
-	json_t *spec = json_object_get(e, "spec");
-	if (spec && !json_is_object(spec))
-		return cat_err(errmsg, "'spec' must be a mapping");
-	bool known = cat_kind_known(json_string_value(kind));
-	for (i = 0; known && spec && ref_fields[i]; i++)
-		if (check_field(spec, ref_fields[i], false, errmsg))
-			return -1;
-	for (i = 0; known && spec && list_fields[i]; i++)
-		if (check_field(spec, list_fields[i], true, errmsg))
-			return -1;
-	if (check_endpoints(spec, errmsg))
-		return -1;
+	}
+	/* paved's rich fields: Backstage accepts any annotation value and any
+	 * spec field, so a malformed one is a warning and is ignored */
+	char *err = NULL;
 	const char *cost = cat_annotation(e, CAT_ANN_COST);
 	if (cost && parse_cost(cost) < 0)
-		return cat_err(errmsg, "annotation %s: \"%s\" is not an amount; write e.g. "
-		               "\"2400\" or \"$2,400/month\"", CAT_ANN_COST, cost);
-	if (!known && warnings) {
-		char *w = pc_printf("unknown kind '%s': kept, but no relations are computed for it",
-		                     json_string_value(kind));
-		if (w)
-			json_array_append_new(warnings, json_string(w));
-		free(w);
-	}
+		warn(warnings, "annotation %s: \"%s\" is not an amount (write e.g. \"2400\" or "
+		     "\"$2,400/month\"); no cost is counted", CAT_ANN_COST, cost);
+	if (check_endpoints(json_object_get(e, "spec"), &err))
+		warn(warnings, "%s; the endpoints are ignored", err);
+	free(err);
 	return 0;
 }

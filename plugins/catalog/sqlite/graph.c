@@ -1,6 +1,6 @@
 /*
- * graph.c -- walking the dependsOn graph: deps, rdeps (impact analysis),
- * cycle reports and graph drawings (Graphviz dot, Mermaid).
+ * graph.c -- walking the dependsOn graph: deps, rdeps (impact analysis)
+ * and cycle reports (the drawings are graph_draw.c).
  *
  * Traversal is breadth first with a visited set, so every node is listed
  * once at its shortest distance, a cycle can never make it loop, and a
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "graph.h"
 
 #define MAX_CYCLES 100
 
@@ -30,22 +30,10 @@
 	" JOIN catalog_refs n ON n.id = x." to " WHERE x." from " = (SELECT id FROM" \
 	" catalog_refs WHERE ref = ?1) AND x.type = " CAT_REL_DEPENDSON \
 	" GROUP BY x." to " ORDER BY 1"
-static const char *const sql_fwd = SQL_ONE("source", "target", "1");
+const char *const walk_sql_fwd = SQL_ONE("source", "target", "1");
 static const char *const sql_rev = SQL_ONE("target", "source", "0");
 
-/* What a traversal found: nodes (index = position) and edges. */
-struct walk {
-	struct cat_strv refs;
-	struct cat_set  index;
-	int            *depth, *via;
-	char           *exists;      /* per node: 1, 0, or -1 (not known) */
-	size_t          cap;
-	int            *eu, *ev;     /* edges u -> v (as traversed) */
-	size_t          nedges, capedges;
-	bool            truncated;
-};
-
-static void walk_free(struct walk *w)
+void walk_free(struct walk *w)
 {
 	cat_strv_free(&w->refs);
 	cat_set_free(&w->index);
@@ -73,8 +61,7 @@ static int add_node_slot(struct walk *w)
 	return 0;
 }
 
-/* Add node REF at DEPTH reached from VIA; returns its index or -1. */
-static int add_node(struct walk *w, const char *ref, int depth, int via)
+int walk_add_node(struct walk *w, const char *ref, int depth, int via)
 {
 	int i = (int)w->refs.len;
 	if (add_node_slot(w) || cat_strv_push(&w->refs, ref) || cat_set_put(&w->index, ref, i))
@@ -85,7 +72,7 @@ static int add_node(struct walk *w, const char *ref, int depth, int via)
 	return i;
 }
 
-static int add_edge(struct walk *w, int u, int v)
+int walk_add_edge(struct walk *w, int u, int v)
 {
 	if (w->nedges == w->capedges) {
 		size_t n = w->capedges ? w->capedges * 2 : 64;
@@ -287,7 +274,7 @@ static int bfs_all(struct cat_db *c, const char *ref, bool reverse, struct walk 
 			root = (int)k;
 	if (root < 0) {   /* not a known ref: nothing reachable */
 		adj_free(&a);
-		return add_node(w, ref, 0, -1) < 0 ? cat_err(errmsg, "out of memory") : 0;
+		return walk_add_node(w, ref, 0, -1) < 0 ? cat_err(errmsg, "out of memory") : 0;
 	}
 	pos = malloc(a.nnames * sizeof *pos);     /* node -> walk index */
 	node = malloc(a.nnames * sizeof *node);   /* walk index -> node */
@@ -307,7 +294,7 @@ static int bfs_all(struct cat_db *c, const char *ref, bool reverse, struct walk 
 				pos[v] = j;
 				node[j] = v;
 			}
-			if (j < 0 || add_edge(w, (int)head, j))
+			if (j < 0 || walk_add_edge(w, (int)head, j))
 				rc = -1;
 			else
 				w->exists[j] = a.ex[e];
@@ -318,18 +305,17 @@ static int bfs_all(struct cat_db *c, const char *ref, bool reverse, struct walk 
 	return rc ? cat_err(errmsg, "out of memory") : 0;
 }
 
-/* Breadth-first walk from REF along dependsOn (REVERSE: against it), at
- * most MAX_DEPTH levels (0: unlimited, bfs_all).  A limited walk asks per
- * node: it stops early, and a recursive query cannot. */
-static int bfs(struct cat_db *c, const char *ref, bool reverse, int max_depth,
+/* walk_bfs: a limited walk asks per node (it stops early, and a recursive
+ * query cannot); an unlimited one is bfs_all. */
+int walk_bfs(struct cat_db *c, const char *ref, bool reverse, int max_depth,
                struct walk *w, char **errmsg)
 {
 	sqlite3_stmt *st = NULL;
 	if (max_depth <= 0)
 		return bfs_all(c, ref, reverse, w, errmsg);
-	if (sqlite3_prepare_v2(c->db, reverse ? sql_rev : sql_fwd, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, reverse ? sql_rev : walk_sql_fwd, -1, &st, NULL) != SQLITE_OK)
 		return cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-	int rc = add_node(w, ref, 0, -1) < 0 ? -1 : 0;
+	int rc = walk_add_node(w, ref, 0, -1) < 0 ? -1 : 0;
 	for (size_t head = 0; rc == 0 && head < w->refs.len; head++) {
 		int d = w->depth[head];
 		sqlite3_reset(st);
@@ -342,11 +328,11 @@ static int bfs(struct cat_db *c, const char *ref, bool reverse, int max_depth,
 					w->truncated = true;
 				continue;
 			}
-			if (j < 0 && (j = add_node(w, next, d + 1, (int)head)) < 0)
+			if (j < 0 && (j = walk_add_node(w, next, d + 1, (int)head)) < 0)
 				rc = -1;
 			else
 				w->exists[j] = (char)sqlite3_column_int(st, 1);
-			if (rc == 0 && add_edge(w, (int)head, j))
+			if (rc == 0 && walk_add_edge(w, (int)head, j))
 				rc = -1;
 		}
 	}
@@ -427,7 +413,7 @@ int cat_deps_each(struct cat_db *c, const char *ref, bool reverse, bool transiti
 		return cat_err(errmsg, "out of memory");
 	if (!transitive)
 		max_depth = 1;
-	if (bfs(c, ref, reverse, max_depth, &w, errmsg))
+	if (walk_bfs(c, ref, reverse, max_depth, &w, errmsg))
 		goto done;
 	for (size_t i = 1; i < w.refs.len; i++)
 		if (fn(w.refs.v[i], w.depth[i], w.via[i] > 0 ? w.refs.v[w.via[i]] : NULL,
@@ -483,134 +469,4 @@ json_t *cat_deps(struct cat_db *c, const char *ref, bool reverse, bool transitiv
 	}
 	return json_pack("{sssososo}", "ref", ref, "items", items, "cycles", cycles ? cycles
 	                 : json_array(), "truncated", json_boolean(truncated));
-}
-
-/* Write "text" as a double-quoted dot/mermaid string. */
-static void quoted(FILE *f, const char *s, bool mermaid)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputs(mermaid ? "#quot;" : "\\\"", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-/* Collect node set and edges of the whole catalog (REF NULL) or of REF's
- * dependency neighbourhood into W. */
-static int collect(struct cat_db *c, const char *ref, int max_depth, struct walk *w,
-                   json_t *types, char **errmsg)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
-	if (ref) {
-		struct walk down = { 0 }, up = { 0 };
-		rc = bfs(c, ref, false, max_depth, &down, errmsg) ||
-		     bfs(c, ref, true, max_depth, &up, errmsg) ? -1 : 0;
-		for (size_t i = 0; rc == 0 && i < down.refs.len; i++)
-			if (add_node(w, down.refs.v[i], 0, -1) < 0)
-				rc = -1;
-		for (size_t i = 1; rc == 0 && i < up.refs.len; i++)
-			if (cat_set_get(&w->index, up.refs.v[i]) < 0 && add_node(w, up.refs.v[i], 0, -1) < 0)
-				rc = -1;
-		walk_free(&down), walk_free(&up);
-		if (rc)
-			return rc;
-		rc = sqlite3_prepare_v2(c->db, sql_fwd, -1, &st, NULL);
-		for (size_t i = 0; rc == SQLITE_OK && i < w->refs.len; i++) {
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, w->refs.v[i], -1, SQLITE_TRANSIENT);
-			while (sqlite3_step(st) == SQLITE_ROW) {
-				int j = cat_set_get(&w->index, (const char *)sqlite3_column_text(st, 0));
-				if (j >= 0 && add_edge(w, (int)i, j) == 0)
-					json_array_append_new(types, json_string("dependsOn"));
-			}
-		}
-	} else {
-		rc = sqlite3_prepare_v2(c->db, "SELECT DISTINCT source, type, target FROM "
-		        "catalog_relations WHERE type IN ('dependsOn', 'providesApi', 'consumesApi',"
-		        " 'partOf') ORDER BY 1, 2, 3", -1, &st, NULL);
-		while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-			const char *s = (const char *)sqlite3_column_text(st, 0);
-			const char *t = (const char *)sqlite3_column_text(st, 2);
-			int u = cat_set_get(&w->index, s), v;
-			if (u < 0)
-				u = add_node(w, s, 0, -1);
-			if ((v = cat_set_get(&w->index, t)) < 0)
-				v = add_node(w, t, 0, -1);
-			if (u < 0 || v < 0 || add_edge(w, u, v)) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			json_array_append_new(types, json_string((const char *)sqlite3_column_text(st, 1)));
-		}
-	}
-	if (rc != SQLITE_OK)
-		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
-char *cat_graph(struct cat_db *c, const char *ref, const char *format, int max_depth,
-                char **errmsg)
-{
-	bool mermaid;
-	if (!format || !strcmp(format, "dot"))
-		mermaid = false;
-	else if (!strcmp(format, "mermaid"))
-		mermaid = true;
-	else {
-		cat_err(errmsg, "unknown graph format '%s'; use dot or mermaid", format);
-		return NULL;
-	}
-	struct walk w = { 0 };
-	json_t *types = json_array();
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = NULL;
-	if (!types || collect(c, ref, max_depth, &w, types, errmsg))
-		goto done;
-	if (!(f = open_memstream(&buf, &len))) {
-		cat_err(errmsg, "out of memory");
-		goto done;
-	}
-	fputs(mermaid ? "graph LR\n" : "digraph catalog {\n  rankdir=LR;\n"
-	      "  node [shape=box, fontname=\"Helvetica\"];\n", f);
-	for (size_t i = 0; i < w.refs.len; i++) {
-		bool missing = !cat_exists(c, w.refs.v[i]);
-		if (mermaid) {
-			fprintf(f, "  n%zu[", i);
-			quoted(f, w.refs.v[i], true);
-			fprintf(f, "]\n");
-			if (missing)
-				fprintf(f, "  style n%zu stroke-dasharray: 5 5\n", i);
-		} else {
-			fputs("  ", f);
-			quoted(f, w.refs.v[i], false);
-			fprintf(f, "%s;\n", missing ? " [style=dashed]" : (ref && !strcmp(ref,
-			        w.refs.v[i]) ? " [style=bold]" : ""));
-		}
-	}
-	for (size_t e = 0; e < w.nedges; e++) {
-		const char *type = json_string_value(json_array_get(types, e));
-		if (mermaid) {
-			fprintf(f, "  n%d -->|%s| n%d\n", w.eu[e], type, w.ev[e]);
-		} else {
-			fputs("  ", f);
-			quoted(f, w.refs.v[w.eu[e]], false);
-			fputs(" -> ", f);
-			quoted(f, w.refs.v[w.ev[e]], false);
-			fprintf(f, " [label=\"%s\"];\n", type);
-		}
-	}
-	if (!mermaid)
-		fputs("}\n", f);
-done:
-	if (f)
-		fclose(f);
-	json_decref(types);
-	walk_free(&w);
-	return buf;
 }

@@ -1,32 +1,39 @@
 /*
  * import.c -- loading entities from files, directories and Location
- * entities, all in one transaction; and exporting them again.
+ * entities as Backstage's catalog ingests them, in one transaction.
  *
  * Rules (documented in README.md):
  *   - PATH may be a file (YAML, multi-document, or JSON: one entity, a list
  *     of entities, or {"items": [...]}) or a directory, read recursively
- *     (*.yaml, *.yml, *.json; hidden entries skipped).  In a directory, a
- *     file whose first document has neither apiVersion nor kind (an OpenAPI
- *     spec, say) is skipped with a warning.
- *   - A Location's targets resolve relative to the file holding it, as in
- *     Backstage; they are followed recursively; each file is read once.
- *     With no_follow (restoring an export) Locations are stored, not read.
- *   - Any error anywhere rolls the whole import back: nothing is written.
- *   - The same entity twice in one import is an error naming both places;
- *     an entity imported earlier from another file is replaced, with a
- *     warning (last import wins).
+ *     (*.yaml, *.yml, *.json; hidden entries skipped; each real directory
+ *     once, so symbolic-link loops end).  In a directory, a file whose
+ *     first document has neither apiVersion nor kind is skipped.
+ *   - The directory of each PATH (a directory itself) is its root: nothing
+ *     outside it is read, whether named by a Location, a placeholder, or
+ *     reached by a symbolic link.
+ *   - A Location's targets resolve relative to its file; globs (*, **,
+ *     {a,b}); a target matching nothing is an error unless the Location
+ *     says presence: optional.  Each file is read once per import.  With
+ *     no_follow (restoring an export) Locations are stored, not read.
+ *   - Each file is a location that owns the entities it defines (Backstage's
+ *     location key).  An entity defined by two locations stays with the
+ *     first: the second is reported as a conflict, within one import and
+ *     across imports.
+ *   - A bad entity is rejected alone (FILE:LINE:COL: problem); the others
+ *     are imported.  With atomic, any problem imports nothing.
+ *   - A document whose stored text is unchanged is not written again; a
+ *     file unchanged since it was last imported without a problem is not
+ *     even parsed (its Locations are followed from what was stored).
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <strings.h>
-#include <unistd.h>
-#include <dirent.h>
-#include <glob.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog.h"
 
@@ -42,21 +49,25 @@ struct importer {
 	struct cat_db     *c;
 	struct cat_import *res;
 	struct cat_set     files;     /* real paths already read */
-	struct cat_set     refs;      /* ref -> index into sources */
-	struct cat_strv    sources;   /* "file:line:col" of each ref */
+	struct cat_set     dirs;      /* "dev:ino" of directories walked */
+	struct cat_idset   placed;    /* entities this import placed or kept */
+	const char        *root;      /* real path: nothing outside it is read */
 	int                depth;     /* Location nesting */
 	sqlite3_int64      rows;      /* entities (about) before the import */
 	bool               bulk;      /* went bulk (indexes dropped once) */
+	bool               fatal;     /* the state database failed: roll back */
 };
 
 /* Per-file state handed to the entity callback. */
 struct file_ctx {
 	struct importer *im;
-	const char      *path;
-	bool             failed;
+	const char      *path;        /* as reached */
+	const char      *key;         /* "file:/real/path": the location */
+	long             entities;    /* entities placed or kept */
+	long             problems;    /* errors about this file's content */
 };
 
-static int import_path(struct importer *im, const char *path, bool from_dir);
+static int import_path(struct importer *im, const char *path, bool from_dir, const char *via);
 
 /* Append a formatted message to the array ARR. */
 static void note(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -83,17 +94,19 @@ static size_t file_part(const char *src)
 	return *q == ':' ? (size_t)(q - src) : strlen(src);
 }
 
-/* Follow the targets of Location entity E found at WHERE in CTX's file. */
-static int follow_location(struct file_ctx *ctx, json_t *e, const char *where)
+/* Follow the targets of Location entity E found at WHERE in FC's file. */
+static void follow_location(struct file_ctx *fc, json_t *e, const char *where)
 {
+	struct importer *im = fc->im;
 	json_t *spec = json_object_get(e, "spec"), *targets = json_array(), *t;
 	const char *type = json_string_value(json_object_get(spec, "type"));
+	bool optional = !strcmp(json_string_value(json_object_get(spec, "presence")) ?: "",
+	                        "optional");
 	size_t i;
-	int rc = 0;
 	if (json_is_string(json_object_get(spec, "target")))
 		json_array_append(targets, json_object_get(spec, "target"));
 	json_array_extend(targets, json_object_get(spec, "targets"));
-	char *dir = strdup(ctx->path), *slash = dir ? strrchr(dir, '/') : NULL;
+	char *dir = strdup(fc->path), *slash = dir ? strrchr(dir, '/') : NULL;
 	if (slash)
 		*slash = '\0';
 	json_array_foreach(targets, i, t) {
@@ -101,100 +114,140 @@ static int follow_location(struct file_ctx *ctx, json_t *e, const char *where)
 		if (!target)
 			continue;
 		if ((type && strcmp(type, "file")) || strstr(target, "://")) {
-			note(ctx->im->res->warnings, "%s: Location target '%s' not followed: only "
-			     "file targets are read", where, target);
+			note(im->res->warnings, "%s: Location target '%s' not followed: only file targets "
+			     "are read", where, target);
 			continue;
 		}
-		char *path = target[0] == '/' || !slash ? strdup(target)
-		                                        : pc_printf("%s/%s", dir, target);
-		glob_t g;
+		char *joined = target[0] == '/' || !slash ? strdup(target)
+		                                         : pc_printf("%s/%s", dir, target);
+		char *path = joined ? cat_path_lexical(joined) : NULL, *err = NULL;
+		struct cat_strv found = { 0 };
+		free(joined);
 		if (!path) {
-			rc = -1;
+			im->fatal = true;
 			break;
 		}
-		if (strpbrk(target, "*?[") && glob(path, 0, NULL, &g) == 0) {
-			for (size_t k = 0; k < g.gl_pathc; k++)
-				rc |= import_path(ctx->im, g.gl_pathv[k], false);
-			globfree(&g);
-		} else if (access(path, R_OK) != 0) {
-			note(ctx->im->res->errors, "%s: Location target '%s': %s (restoring an "
-			     "export? use --no-follow)", where, target, strerror(errno));
-			rc = -1;
+		/* as written, the target must stay inside the root ("../../x") */
+		bool inside = cat_path_prefix_inside(path, im->root);
+		if (!inside) {
+			note(im->res->errors, "%s: Location target '%s' is outside %s, the directory "
+			     "imported; not read", where, target, im->root);
+			fc->problems++;
+		} else if (strpbrk(path, "*?[{")) {
+			if (cat_glob(path, &found, &err)) {
+				note(im->res->errors, "%s: Location target '%s': %s", where, target, err);
+				fc->problems++;
+			} else if (found.len == 0 && !optional) {
+				note(im->res->errors, "%s: Location target '%s' matches no file (say "
+				     "presence: optional if that is expected)", where, target);
+				fc->problems++;
+			}
+			for (size_t k = 0; k < found.len; k++)
+				import_path(im, found.v[k], false, where);
+		} else if (access(path, F_OK) != 0) {
+			if (!optional) {
+				note(im->res->errors, "%s: Location target '%s' does not exist (say presence: "
+				     "optional if that is expected; restoring an export? use --no-follow)",
+				     where, target);
+				fc->problems++;
+			}
 		} else {
-			rc |= import_path(ctx->im, path, false);
+			import_path(im, path, false, where);
 		}
-		free(path);
+		cat_strv_free(&found);
+		free(err), free(path);
 	}
 	free(dir);
 	json_decref(targets);
-	return rc;
 }
 
-/* Import one entity document D of CTX's file (the entity_fn of
- * cat_read_entities).  Non-zero stops reading the file. */
+/* Report the conflict of REF at WHERE with OWNER (a location) or FIRST (a
+ * place of this import). */
+static void conflict(struct file_ctx *fc, const char *where, const char *ref,
+                     const char *owner, const char *first)
+{
+	struct cat_import *res = fc->im->res;
+	if (owner)
+		note(res->errors, "%s: conflicting entity %s: it is already owned by %s; that "
+		     "location keeps it (delete the entity first to move it)", where, ref, owner);
+	else
+		note(res->errors, "%s: conflicting entity %s: it is already defined at %s in this "
+		     "import; the first definition is kept", where, ref, first);
+	json_array_append_new(res->conflicts, json_pack("{s:s, s:s, s:s}", "ref", ref, "at", where,
+	                      "owner", owner ? owner : first));
+	res->conflicted++;
+	fc->problems++;
+}
+
+/* Import one entity document D of FC's file (the entity_fn of
+ * cat_read_entities).  Non-zero stops reading the file: only when the
+ * state database failed. */
 static int import_entity(struct cat_doc *d, void *ud)
 {
-	struct file_ctx *ctx = ud;
-	struct importer *im = ctx->im;
-	char *where = pc_printf("%s:%d:%d", ctx->path, d->line, d->col), *err = NULL;
+	struct file_ctx *fc = ud;
+	struct importer *im = fc->im;
+	struct cat_import *res = im->res;
+	char where[PATH_MAX + 64], *err = NULL;
 	const char *ref = d->prep.ref;
+	struct cat_put_info info = { .placed = &im->placed };
 	json_t *w;
 	size_t i;
-	bool created = false;
-	int rc = -1;
-	if (!where)
-		goto done;
-	if (d->err) {
-		note(im->res->errors, "%s: %s", where, d->err);
-		goto done;
-	}
-	int prev = cat_set_get(&im->refs, ref);
-	if (prev >= 0) {
-		note(im->res->errors, "%s: %s is already defined at %s; an entity may come "
-		     "from one place only", where, ref, im->sources.v[prev]);
+	int rc = 0;
+	snprintf(where, sizeof where, "%s:%d:%d", fc->path, d->line, d->col);
+	if (d->err) {   /* rejected alone; every problem, one a line */
+		for (const char *p = d->err, *nl; *p; p = *nl ? nl + 1 : nl)
+			note(res->errors, "%s: %.*s", where, (int)((nl = p + strcspn(p, "\n")) - p), p);
+		res->rejected++;
+		fc->problems++;
 		goto done;
 	}
-	char *old = NULL;
-	if (cat_put_prep(im->c, &d->prep, where, &old, &created, &err)) {
-		note(im->res->errors, "%s: %s", where, err ? err : "out of memory");
-		free(old);
+	if (cat_put_prep(im->c, &d->prep, where, fc->key, &info, &err)) {
+		note(res->errors, "%s: %s", where, err ? err : "out of memory");
+		rc = -1;
 		goto done;
 	}
-	if (old && strchr(old, ':') && (file_part(old) != strlen(ctx->path) ||
-	                                strncmp(old, ctx->path, file_part(old))))
-		note(im->res->warnings, "%s: %s replaces the entity imported from %s", where, ref, old);
-	free(old);
-	if (cat_set_put(&im->refs, ref, (int)im->sources.len) || cat_strv_push(&im->sources, where))
+	if (info.outcome == CAT_PUT_CONFLICT || info.outcome == CAT_PUT_DUPLICATE) {
+		conflict(fc, where, ref, info.outcome == CAT_PUT_CONFLICT ? info.owner : NULL,
+		         info.owner ? info.owner : "?");
 		goto done;
+	}
+	if (info.old_source && strchr(info.old_source, ':') &&
+	    (file_part(info.old_source) != strlen(fc->path) ||
+	     strncmp(info.old_source, fc->path, file_part(info.old_source))))
+		note(res->warnings, "%s: %s had no owner (imported before from %s, or put); this file "
+		     "owns it now", where, ref, info.old_source);
 	json_array_foreach(d->warnings, i, w)
-		note(im->res->warnings, "%s: %s", where, json_string_value(w));
-	im->res->imported++;
-	im->res->created += created;
-	if (!im->bulk && im->res->created >= BULK_AFTER && im->res->created >= im->rows / 4) {
+		note(res->warnings, "%s: %s", where, json_string_value(w));
+	res->imported++;
+	fc->entities++;
+	res->created += info.outcome == CAT_PUT_CREATED;
+	res->updated += info.outcome == CAT_PUT_UPDATED;
+	res->unchanged += info.outcome == CAT_PUT_UNCHANGED;
+	if (!im->bulk && res->created >= BULK_AFTER && res->created >= im->rows / 4) {
 		im->bulk = true;
 		if (cat_db_defer_indexes(im->c, &err)) {
-			note(im->res->errors, "%s: %s", where, err);
+			note(res->errors, "%s: %s", where, err);
+			rc = -1;
 			goto done;
 		}
 	}
-	json_array_append_new(im->res->refs, json_string(ref));
-	rc = 0;
-	if (strcmp(d->prep.kind, "location") == 0 && !im->res->no_follow) {
+	json_array_append_new(res->refs, json_string(ref));
+	if (strcmp(d->prep.kind, "location") == 0 && !res->no_follow) {
 		if (im->depth >= MAX_LOCATION_DEPTH) {
-			note(im->res->errors, "%s: Locations nested more than %d deep", where,
+			note(res->errors, "%s: Locations nested more than %d deep", where,
 			     MAX_LOCATION_DEPTH);
-			rc = -1;
+			fc->problems++;
 		} else {
 			im->depth++;
-			rc = follow_location(ctx, d->prep.entity, where);
+			follow_location(fc, d->prep.entity, where);
 			im->depth--;
 		}
 	}
 done:
-	free(where), free(err);
+	free(err), free(info.old_source), free(info.owner);
 	if (rc)
-		ctx->failed = true;
-	return rc;
+		im->fatal = true;
+	return rc || im->fatal;
 }
 
 /* Whether NAME is a file a directory walk reads. */
@@ -205,9 +258,16 @@ static bool catalog_file(const char *name)
 	       (n > 5 && !strcmp(name + n - 5, ".json"));
 }
 
-/* Read every catalog file under DIR, in name order. */
-static int import_dir(struct importer *im, const char *dir)
+/* Read every catalog file under DIR (whose status is SB), in name order;
+ * each real directory once. */
+static int import_dir(struct importer *im, const char *dir, const struct stat *sb)
 {
+	char key[64];
+	snprintf(key, sizeof key, "%llu:%llu", (unsigned long long)sb->st_dev,
+	         (unsigned long long)sb->st_ino);
+	if (cat_set_get(&im->dirs, key) >= 0)
+		return 0;   /* walked already: a link loop, or two ways here */
+	cat_set_put(&im->dirs, key, 1);
 	struct dirent **ents = NULL;
 	int n = scandir(dir, &ents, NULL, alphasort), rc = 0;
 	if (n < 0) {
@@ -217,9 +277,9 @@ static int import_dir(struct importer *im, const char *dir)
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
 		char *path = name[0] == '.' ? NULL : pc_printf("%s/%s", dir, name);
-		struct stat sb;
-		if (path && stat(path, &sb) == 0 && (S_ISDIR(sb.st_mode) || catalog_file(name)))
-			rc |= import_path(im, path, true);
+		struct stat st;
+		if (path && stat(path, &st) == 0 && (S_ISDIR(st.st_mode) || catalog_file(name)))
+			rc |= import_path(im, path, true, NULL);
 		free(path);
 		free(ents[i]);
 	}
@@ -227,31 +287,152 @@ static int import_dir(struct importer *im, const char *dir)
 	return rc;
 }
 
-/* Import PATH: a directory, or a file read once per import. */
-static int import_path(struct importer *im, const char *path, bool from_dir)
+/* The fingerprint of file PATH's bytes; 0 when it cannot be read. */
+static uint64_t file_hash(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[1 << 16];
+	size_t n;
+	uint64_t h = cat_hash("", 0);
+	if (!f)
+		return 0;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		h = cat_hash_more(h, buf, n);
+	fclose(f);
+	return h;
+}
+
+/* Whether location KEY was imported whole, without a problem, from a file
+ * with fingerprint HASH: *ENTITIES gets how many it held. */
+static bool unchanged_file(struct cat_db *c, const char *key, uint64_t hash, long *entities)
+{
+	sqlite3_stmt *st;
+	bool same = false;
+	if (sqlite3_prepare_v2(c->db, "SELECT hash, entities FROM catalog_locations WHERE key = ?1",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == (sqlite3_int64)hash) {
+		same = true;
+		*entities = (long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return same;
+}
+
+/* Remember (or, with ENTITIES < 0, forget) that location KEY was read
+ * whole without a problem from a file with fingerprint HASH. */
+static void remember_file(struct importer *im, const char *key, uint64_t hash, long entities)
+{
+	sqlite3_stmt *st;
+	const char *sql = entities >= 0
+		? "INSERT OR REPLACE INTO catalog_locations (key, hash, entities, imported) VALUES"
+		  " (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+		: "DELETE FROM catalog_locations WHERE key = ?1";
+	if (sqlite3_prepare_v2(im->c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		im->fatal = true;
+		return;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (entities >= 0) {
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)hash);
+		sqlite3_bind_int64(st, 3, entities);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		im->fatal = true;
+	sqlite3_finalize(st);
+}
+
+/* An unchanged file: its entities stay as they are; its Locations are
+ * followed from what was stored (their targets may have changed). */
+static void skip_file(struct file_ctx *fc, long entities)
+{
+	struct importer *im = fc->im;
+	sqlite3_stmt *st;
+	im->res->imported += entities;
+	im->res->unchanged += entities;
+	if (im->res->no_follow)
+		return;
+	if (sqlite3_prepare_v2(im->c->db, "SELECT d.json, d.source FROM catalog_documents d JOIN"
+	                       " catalog_entities e ON e.id = d.id WHERE d.location = ?1 AND"
+	                       " e.kind = 'location' ORDER BY d.source", -1, &st, NULL) != SQLITE_OK) {
+		im->fatal = true;
+		return;
+	}
+	sqlite3_bind_text(st, 1, fc->key, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *e = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+		const char *src = (const char *)sqlite3_column_text(st, 1);
+		if (im->depth < MAX_LOCATION_DEPTH && e) {
+			im->depth++;
+			follow_location(fc, e, src ? src : fc->path);
+			im->depth--;
+		}
+		json_decref(e);
+	}
+	sqlite3_finalize(st);
+}
+
+/* Import file PATH (real path REAL) as the location it is. */
+static int import_file(struct importer *im, const char *path, const char *real, bool from_dir)
+{
+	char *key = pc_printf("file:%s", real), *err = NULL;
+	struct file_ctx fc = { im, path, key, 0, 0 };
+	long entities = 0;
+	if (!key)
+		return -1;
+	im->res->files++;
+	uint64_t hash = file_hash(real);
+	if (hash && unchanged_file(im->c, key, hash, &entities)) {
+		skip_file(&fc, entities);
+		free(key);
+		return 0;
+	}
+	struct cat_read rd = { .ctx = im->res->ctx, .name = path, .root = im->root,
+	                       .from_dir = from_dir };
+	int rc = cat_read_entities(&rd, import_entity, &fc, &err);
+	if (rc < 0) {
+		note(im->res->errors, "%s", err ? err : "out of memory");
+		fc.problems++;
+	} else if (rc > 0) {
+		note(im->res->warnings, "%s: skipped: not a catalog file (its first document has no "
+		     "apiVersion or kind)", path);
+	}
+	/* an unchanged file is skipped next time only if it was read whole,
+	 * without a problem, and holds no placeholder (what it reads may change) */
+	if (rc == 0)
+		remember_file(im, key, hash, fc.problems || rd.placeholders || !hash ? -1 : fc.entities);
+	free(err), free(key);
+	return fc.problems ? -1 : 0;
+}
+
+/* Import PATH (reached from VIA, a Location's place, or NULL): a
+ * directory, or a file read once per import; never outside the root. */
+static int import_path(struct importer *im, const char *path, bool from_dir, const char *via)
 {
 	struct stat sb;
 	char real[PATH_MAX];
-	if (stat(path, &sb) != 0) {
-		note(im->res->errors, "%s: %s", path, strerror(errno));
+	if (stat(path, &sb) != 0 || !realpath(path, real)) {
+		note(im->res->errors, "%s%s%s: %s", via ? via : "", via ? ": " : "", path,
+		     strerror(errno));
+		return -1;
+	}
+	if (!cat_path_inside(real, im->root)) {
+		if (from_dir) {   /* a symbolic link in a directory walk */
+			note(im->res->warnings, "%s: skipped: it leads to %s, outside %s", path, real,
+			     im->root);
+			return 0;
+		}
+		note(im->res->errors, "%s%s%s: it is %s, outside %s, the directory imported; not read",
+		     via ? via : "", via ? ": " : "", path, real, im->root);
 		return -1;
 	}
 	if (S_ISDIR(sb.st_mode))
-		return import_dir(im, path);
-	if (!realpath(path, real) || cat_set_get(&im->files, real) >= 0)
+		return import_dir(im, path, &sb);
+	if (cat_set_get(&im->files, real) >= 0)
 		return 0;
 	cat_set_put(&im->files, real, 1);
-	im->res->files++;
-	struct file_ctx ctx = { im, path, false };
-	char *err = NULL;
-	int rc = cat_read_entities(path, from_dir, import_entity, &ctx, &err);
-	if (rc < 0)
-		note(im->res->errors, "%s", err ? err : "out of memory");
-	else if (rc > 0)
-		note(im->res->warnings, "%s: skipped: not a catalog file (its first "
-		     "document has no apiVersion or kind)", path);
-	free(err);
-	return rc < 0 || ctx.failed ? -1 : 0;
+	return import_file(im, path, real, from_dir);
 }
 
 void cat_import_init(struct cat_import *res, bool dry_run)
@@ -260,6 +441,7 @@ void cat_import_init(struct cat_import *res, bool dry_run)
 	res->dry_run = dry_run;
 	res->warnings = json_array();
 	res->errors = json_array();
+	res->conflicts = json_array();
 	res->refs = json_array();
 }
 
@@ -267,7 +449,37 @@ void cat_import_free(struct cat_import *res)
 {
 	json_decref(res->warnings);
 	json_decref(res->errors);
+	json_decref(res->conflicts);
 	json_decref(res->refs);
+}
+
+json_t *cat_import_json(const struct cat_import *res)
+{
+	return json_pack("{sI sI sI sI sI sI sI sO sO sO sb sb sb}",
+	                 "imported", (json_int_t)res->imported, "created", (json_int_t)res->created,
+	                 "updated", (json_int_t)res->updated, "unchanged", (json_int_t)res->unchanged,
+	                 "rejected", (json_int_t)res->rejected,
+	                 "conflicted", (json_int_t)res->conflicted, "files", (json_int_t)res->files,
+	                 "conflicts", res->conflicts, "warnings", res->warnings, "errors", res->errors,
+	                 "dry_run", res->dry_run, "atomic", res->atomic, "written", res->written);
+}
+
+/* The root of PATH given to an import: the directory itself, or the
+ * file's directory, as a real path (malloc()ed); NULL if it does not exist. */
+static char *root_of(const char *path)
+{
+	char real[PATH_MAX];
+	struct stat sb;
+	if (!realpath(path, real) || stat(real, &sb) != 0)
+		return NULL;
+	if (!S_ISDIR(sb.st_mode)) {
+		char *slash = strrchr(real, '/');
+		if (slash == real)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+	}
+	return strdup(real);
 }
 
 int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
@@ -297,43 +509,38 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 		sqlite3_finalize(st);
 	}
 	json_array_foreach(paths, i, p) {
-		if (!json_is_string(p))
+		const char *path = json_string_value(p);
+		char *root = path ? root_of(path) : NULL;
+		if (!path)
 			note(res->errors, "paths[%zu] must be a string", i);
-		else
-			import_path(&im, json_string_value(p), false);
+		else if (!root)
+			note(res->errors, "%s: %s", path, strerror(errno));
+		else {
+			im.root = root;
+			import_path(&im, path, false, NULL);
+		}
+		free(root);
+		if (im.fatal)
+			break;
 	}
-	int rc = 0;   /* the commit rebuilds indexes a bulk import dropped */
-	if (json_array_size(res->errors) || res->dry_run) {
+	bool failed = json_array_size(res->errors) > 0;
+	if (im.fatal || res->dry_run || (failed && res->atomic)) {
 		cat_db_rollback(c);
-		rc = json_array_size(res->errors) ? -1 : 0;
-	} else if (cat_db_commit(c, &err)) {
+	} else if (cat_db_commit(c, &err)) {   /* rebuilds indexes a bulk import dropped */
 		note(res->errors, "%s", err);
-		rc = -1;
+		failed = true;
+	} else {
+		res->written = true;
 	}
-	if (rc) {
-		res->imported = res->created = 0;
+	if (!res->written && !res->dry_run) {
+		res->imported = res->created = res->updated = res->unchanged = 0;
 		json_array_clear(res->refs);
 	}
 	sqlite3_exec(c->db, "PRAGMA cache_size=-" CAT_CACHE_KB, NULL, NULL, NULL);
 	sqlite3_db_release_memory(c->db);
 	free(err);
 	cat_set_free(&im.files);
-	cat_set_free(&im.refs);
-	cat_strv_free(&im.sources);
-	return rc;
-}
-
-json_t *cat_export(struct cat_db *c, char **errmsg)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(c->db, "SELECT d.json FROM catalog_entities e JOIN catalog_documents"
-	                       " d ON d.id = e.id ORDER BY e.ref", -1, &st, NULL) != SQLITE_OK) {
-		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-		return NULL;
-	}
-	json_t *out = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL));
-	sqlite3_finalize(st);
-	return out;
+	cat_set_free(&im.dirs);
+	cat_idset_free(&im.placed);
+	return failed || im.fatal ? -1 : 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "glue.h"
+#include "validate.h"
 
 PAVED_PLUGIN_INIT1;
 static struct cat_db db;
@@ -139,7 +140,10 @@ static int hook_delete(paved_ctx *ctx, json_t *args, json_t **result, char **err
 	return PAVED_OK;
 }
 
-/* catalog.import {"paths", "dry_run"?, "follow"? (default true)} -> {"imported","created","files","warnings"} */
+/* catalog.import {"paths", "dry_run"?, "follow"? (default true), "atomic"?}
+ * -> cat_import_json's object.  A rejected entity or a conflict fails the
+ * call, with that object beside the error (what was imported all the same,
+ * unless atomic). */
 static int hook_import(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
@@ -148,19 +152,21 @@ static int hook_import(paved_ctx *ctx, json_t *args, json_t **result, char **err
 	if (!c)
 		return PAVED_ERR;
 	cat_import_init(&res, json_is_true(json_object_get(args, "dry_run")));
+	res.ctx = ctx;
 	res.no_follow = json_is_false(json_object_get(args, "follow"));
+	res.atomic = json_is_true(json_object_get(args, "atomic"));
 	int rc = cat_import_paths(c, json_object_get(args, "paths"), &res);
+	if (res.written && res.created + res.updated)
+		cat_emit_imported(ctx, &res);
+	*result = cat_import_json(&res);
 	if (rc) {
 		size_t n = json_array_size(res.errors);
 		paved->error(errmsg, "%s%s", json_string_value(json_array_get(res.errors, 0)),
-		               n > 1 ? " (and more errors; nothing was imported)"
-		                     : " (nothing was imported)");
-	} else {
-		*result = json_pack("{sIsIsIsOsb}", "imported", (json_int_t)res.imported,
-		                    "created", (json_int_t)res.created, "files", (json_int_t)res.files,
-		                    "warnings", res.warnings, "dry_run", res.dry_run);
-		if (!res.dry_run)
-			cat_emit_imported(ctx, &res);
+		             !res.written || !res.imported
+		                          ? (n > 1 ? " (and more errors; nothing was imported)"
+		                                   : " (nothing was imported)")
+		                          : (n > 1 ? " (and more errors; the rest was imported)"
+		                                   : " (the rest was imported)"));
 	}
 	cat_import_free(&res);
 	return rc ? PAVED_ERR : PAVED_OK;
@@ -310,9 +316,17 @@ static const struct {
 static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
 	PAVED_PLUGIN_INIT2(a);
-	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
-		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, hooks[i].data, NULL, errmsg))
+	if (cat_valid_template_register())   /* the scaffolder's kind, as Backstage has it */
+		return paved->error(errmsg, "out of memory");
+	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
+		int rc = !strcmp(hooks[i].hook, "cli.catalog") && PAVED_API_HAS(paved, provide_command)
+		       ? paved->provide_command(ctx, "catalog", "the service catalog (Backstage model): "
+		                                "import, ownership, dependencies, live health, search, cost",
+		                                hooks[i].fn, hooks[i].data, NULL, errmsg)
+		       : paved->provide(ctx, hooks[i].hook, hooks[i].fn, hooks[i].data, NULL, errmsg);
+		if (rc)
 			return PAVED_ERR;
+	}
 	return PAVED_OK;
 }
 

@@ -194,6 +194,7 @@ int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 		p->rels[i].type = rels.type[i];
 	}
 	p->cost = cat_entity_cost(e);
+	p->hash = cat_hash(p->text, strlen(p->text));
 	rc = 0;
 done:
 	free(pool.buf), free(tagoff), free(rels.off), free(rels.type), free(ref);

@@ -24,29 +24,42 @@ static const char *col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-/* Turn free text into an FTS5 query: every word a quoted prefix term,
- * all required.  NULL (with *errmsg) when TEXT has no word at all. */
+/* Turn free text into an FTS5 query: each word (split at white space) a
+ * quoted phrase, all required.  FTS5's tokenizer splits "team-a" into the
+ * tokens team and a, so the phrase matches those two words next to each
+ * other and nothing else: not team-b, not "alpha" (no prefix matching
+ * unless the word ends in '*').  NULL (with *errmsg) when TEXT has no word
+ * to look for. */
 static char *fts_query(const char *text, char **errmsg)
 {
 	size_t n = strlen(text);
-	char *q = malloc(n * 4 + 8), *p = q;
+	char *q = malloc(n * 2 + 8), *p = q;
 	bool any = false;
 	if (!q) {
 		cat_err(errmsg, "out of memory");
 		return NULL;
 	}
 	for (const unsigned char *s = (const unsigned char *)text; *s;) {
-		while (*s && !(isalnum(*s) || *s >= 0x80))
+		while (*s && isspace(*s))
 			s++;
-		if (!*s)
-			break;
+		const unsigned char *w = s;
+		bool alnum = false;
+		while (*s && !isspace(*s))
+			alnum |= isalnum(*s) || *s >= 0x80, s++;
+		if (!alnum)
+			continue;
+		bool prefix = s[-1] == '*';
 		if (any)
 			*p++ = ' ';
 		*p++ = '"';
-		while (*s && (isalnum(*s) || *s >= 0x80))
-			*p++ = (char)*s++;
+		for (const unsigned char *c = w; c < s - prefix; c++) {
+			if (*c == '"')
+				*p++ = '"';   /* a quote inside an FTS5 string is doubled */
+			*p++ = (char)*c;
+		}
 		*p++ = '"';
-		*p++ = '*';
+		if (prefix)
+			*p++ = '*';
 		any = true;
 	}
 	*p = '\0';
@@ -65,31 +78,25 @@ static char *filter_name(const char *v)
 	return cat_lower(slash ? slash + 1 : colon ? colon + 1 : v);
 }
 
-json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
+int cat_query_each(struct cat_db *c, json_t *filter, cat_row_fn fn, void *ud, char **errmsg)
 {
 	static const char *const keys[] = {
 		"kind", "owner", "lifecycle", "tag", "system", "text", "limit", NULL
 	};
 	const char *k;
 	json_t *v;
-	if (filter && !json_is_object(filter)) {
-		cat_err(errmsg, "the query must be an object of filters");
-		return NULL;
-	}
+	if (filter && !json_is_object(filter))
+		return cat_err(errmsg, "the query must be an object of filters");
 	json_object_foreach(filter, k, v) {
 		size_t i = 0;
 		while (keys[i] && strcmp(keys[i], k))
 			i++;
-		if (!keys[i]) {
-			cat_err(errmsg, "unknown filter '%s'; use kind, owner, lifecycle, tag, system, "
-			        "text or limit", k);
-			return NULL;
-		}
-		if (strcmp(k, "limit") ? !json_is_string(v) : !json_is_integer(v)) {
-			cat_err(errmsg, "filter '%s' must be a %s", k, strcmp(k, "limit") ? "string"
-			        : "number");
-			return NULL;
-		}
+		if (!keys[i])
+			return cat_err(errmsg, "unknown filter '%s'; use kind, owner, lifecycle, tag, "
+			               "system, text or limit", k);
+		if (strcmp(k, "limit") ? !json_is_string(v) : !json_is_integer(v))
+			return cat_err(errmsg, "filter '%s' must be a %s", k, strcmp(k, "limit") ?
+			               "string" : "number");
 	}
 	const char *kind = json_string_value(json_object_get(filter, "kind"));
 	const char *owner = json_string_value(json_object_get(filter, "owner"));
@@ -100,7 +107,9 @@ json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
 	json_int_t limit = json_integer_value(json_object_get(filter, "limit"));
 	char *fts = text ? fts_query(text, errmsg) : NULL;
 	if (text && !fts)
-		return NULL;
+		return -1;
+	/* the entities' ref index gives the order: rows come one at a time,
+	 * nothing is sorted or held */
 	char *sql = pc_printf("SELECT d.json FROM catalog_entities e JOIN catalog_documents d"
 		" ON d.id = e.id WHERE 1%s%s%s%s%s%s ORDER BY e.ref LIMIT ?7",
 		kind ? " AND e.kind = lower(?1)" : "",
@@ -112,7 +121,7 @@ json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
 	char *oname = owner ? filter_name(owner) : NULL;
 	char *sname = system ? filter_name(system) : NULL;
 	sqlite3_stmt *st = sql ? prepare(c, sql, errmsg) : NULL;
-	json_t *out = NULL;
+	int rc = -1;
 	if (st) {
 		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, oname, -1, SQLITE_STATIC);
@@ -121,19 +130,45 @@ json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
 		sqlite3_bind_text(st, 5, sname, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 6, fts, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, limit > 0 ? limit : -1);
-		out = json_array();
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			json_array_append_new(out, json_loads(col(st, 0), 0, NULL));
-		if (rc != SQLITE_DONE) {
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW)
+			if (fn(col(st, 0), (size_t)sqlite3_column_bytes(st, 0), ud))
+				break;
+		if (step == SQLITE_ROW)
+			rc = -1;   /* FN stopped it */
+		else if (step != SQLITE_DONE)
 			cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
-			json_decref(out);
-			out = NULL;
-		}
+		else
+			rc = 0;
+	} else if (!sql) {
+		cat_err(errmsg, "out of memory");
 	}
 	sqlite3_finalize(st);
 	free(sql), free(fts), free(oname), free(sname);
-	return out;
+	return rc;
+}
+
+/* cat_query_each callback of cat_query: parse and keep. */
+static int collect_row(const char *text, size_t len, void *ud)
+{
+	json_t *e = json_loadb(text, len, 0, NULL);
+	return e ? json_array_append_new(ud, e) : -1;
+}
+
+json_t *cat_query(struct cat_db *c, json_t *filter, char **errmsg)
+{
+	json_t *out = json_array();
+	if (out && cat_query_each(c, filter, collect_row, out, errmsg) == 0)
+		return out;
+	json_decref(out);
+	if (errmsg && !*errmsg)
+		cat_err(errmsg, "out of memory");
+	return NULL;
+}
+
+json_t *cat_export(struct cat_db *c, char **errmsg)
+{
+	return cat_query(c, NULL, errmsg);
 }
 
 json_t *cat_search(struct cat_db *c, const char *text, int limit, char **errmsg)

@@ -23,8 +23,9 @@
 #define QUEUE 64   /* documents read ahead */
 
 struct reader {
-	const char      *name;
-	bool             from_dir, first;
+	struct cat_read *rd;
+	struct cat_placeholders ph;
+	bool             first;
 	pthread_mutex_t  mu;
 	pthread_cond_t   nonempty, nonfull;
 	struct cat_doc  *q[QUEUE];
@@ -50,8 +51,9 @@ static void doc_free(struct cat_doc *d)
 	}
 }
 
-/* A document for entity E at LINE:COL: validated and, if valid, prepared. */
-static struct cat_doc *doc_new(json_t *e, int line, int col)
+/* A document for entity E at LINE:COL: placeholders substituted (in E),
+ * validated and, if valid, prepared. */
+static struct cat_doc *doc_new(struct reader *r, json_t *e, int line, int col)
 {
 	struct cat_doc *d = calloc(1, sizeof *d);
 	if (!d)
@@ -59,6 +61,12 @@ static struct cat_doc *doc_new(json_t *e, int line, int col)
 	d->line = line;
 	d->col = col;
 	d->warnings = json_array();
+	r->ph.warnings = d->warnings;
+	if (cat_placeholders_resolve(&r->ph, e)) {
+		d->err = r->ph.err;
+		r->ph.err = NULL;
+		return d;
+	}
 	if (cat_entity_validate(e, d->warnings, &d->err) == 0)
 		cat_prep_init(&d->prep, e, &d->err);
 	return d;
@@ -88,31 +96,27 @@ static int push(struct reader *r, struct cat_doc *d)
 	return stop;
 }
 
-/* Parser callback (the reader thread): an entity, a list of entities or
- * {"items": [...]}. */
-static int on_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
+/* The host reader's `each` (the reader thread): a document is an entity,
+ * a list of entities or {"items": [...]}. */
+static int on_doc(void *ud, json_t *doc, const struct paved_yaml_doc *where, char **errmsg)
 {
 	struct reader *r = ud;
+	int line = where->line, col = where->column;
 	(void)errmsg;
 	if (json_is_null(doc))
 		return 0;
-	json_t *list = json_is_array(doc) ? doc : NULL;
-	if (!list && json_is_object(doc) && !json_object_get(doc, "kind") &&
-	    json_is_array(json_object_get(doc, "items")))
-		list = json_object_get(doc, "items");
-	json_t *probe = list ? json_array_get(list, 0) : doc;
-	if (r->first && r->from_dir &&
-	    !(json_object_get(probe, "apiVersion") || json_object_get(probe, "kind"))) {
+	json_t *probe, *list = cat_doc_list(doc, &probe);
+	if (r->first && r->rd->from_dir && !cat_entity_shaped(probe)) {
 		r->skipped = true;
 		return 1;
 	}
 	r->first = false;
 	if (!list)
-		return push(r, doc_new(doc, line, col));
+		return push(r, doc_new(r, doc, line, col));
 	size_t i;
 	json_t *e;
 	json_array_foreach(list, i, e)
-		if (push(r, doc_new(e, line, col)))
+		if (push(r, doc_new(r, e, line, col)))
 			return 1;
 	return 0;
 }
@@ -122,7 +126,12 @@ static void *reader_main(void *arg)
 	struct reader *r = arg;
 	char *err = NULL;
 	pthread_setname_np(pthread_self(), "paved-reader");
-	int rc = cat_yaml_parse_file(r->name, on_doc, r, &err);
+	struct paved_yaml_opts o = { .size = sizeof o, .max_depth = CAT_YAML_MAX_DEPTH,
+	                             .flags = PAVED_YAML_JS_NUMBERS,
+	                             .each = on_doc, .ud = r };
+	json_t *none = NULL;
+	int rc = paved->read_yaml(r->rd->ctx, r->rd->name, &o, &none, &err);
+	json_decref(none);
 	pthread_mutex_lock(&r->mu);
 	r->done = true;
 	r->rc = rc;
@@ -135,10 +144,17 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-int cat_read_entities(const char *name, bool from_dir, cat_entity_fn fn, void *ud,
-                      char **errmsg)
+int cat_read_entities(struct cat_read *rd, cat_entity_fn fn, void *ud, char **errmsg)
 {
-	struct reader r = { .name = name, .from_dir = from_dir, .first = true };
+	const char *name = rd->name;
+	char *dir = strdup(name), *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!dir)
+		return cat_err(errmsg, "out of memory");
+	if (slash)
+		*slash = '\0';
+	struct reader r = { .rd = rd, .first = true,
+	                    .ph = { .ctx = rd->ctx, .dir = slash ? dir : ".",
+	                            .root = rd->root ? rd->root : "/" } };
 	pthread_t thread;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.nonempty, NULL);
@@ -191,7 +207,10 @@ int cat_read_entities(const char *name, bool from_dir, cat_entity_fn fn, void *u
 		if (r.rc)
 			cat_err(errmsg, "%s: cannot read the file", name);
 	}
+	rd->placeholders = r.ph.read;
 done:
+	free(dir);
+	free(r.ph.err);
 	pthread_cond_destroy(&r.nonfull);
 	pthread_cond_destroy(&r.nonempty);
 	pthread_mutex_destroy(&r.mu);

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "catalog.h"
+#include "validate.h"
 
 /* Canonical type, its inverse; the position + 1 is the type's id in
  * catalog_relation_types (schema migration 2: keep them in step). */
@@ -60,7 +61,9 @@ bool cat_rel_canonical(const char *type)
 
 /* One spec field that yields relations: for entities of KIND, each
  * reference in FIELD (default kind DEF_KIND, NULL: must be explicit)
- * yields TYPE from the entity to the target. */
+ * yields TYPE from the entity to the target; dependsOn and dependencyOf
+ * have none, as in Backstage, unless cat_valid_set_dependency_kind chose
+ * one. */
 struct rule {
 	const char *kind, *field, *def_kind, *type;
 };
@@ -71,14 +74,14 @@ static const struct rule rules[] = {
 	{ "component", "system", "system", "partOf" },
 	{ "component", "providesApis", "api", "providesApi" },
 	{ "component", "consumesApis", "api", "consumesApi" },
-	{ "component", "dependsOn", "component", "dependsOn" },
-	{ "component", "dependencyOf", "component", "dependencyOf" },
+	{ "component", "dependsOn", NULL, "dependsOn" },
+	{ "component", "dependencyOf", NULL, "dependencyOf" },
 	{ "api", "owner", "group", "ownedBy" },
 	{ "api", "system", "system", "partOf" },
 	{ "resource", "owner", "group", "ownedBy" },
 	{ "resource", "system", "system", "partOf" },
-	{ "resource", "dependsOn", "component", "dependsOn" },
-	{ "resource", "dependencyOf", "component", "dependencyOf" },
+	{ "resource", "dependsOn", NULL, "dependsOn" },
+	{ "resource", "dependencyOf", NULL, "dependencyOf" },
 	{ "system", "owner", "group", "ownedBy" },
 	{ "system", "domain", "domain", "partOf" },
 	{ "domain", "owner", "group", "ownedBy" },
@@ -87,6 +90,8 @@ static const struct rule rules[] = {
 	{ "group", "parent", "group", "childOf" },
 	{ "group", "children", "group", "parentOf" },
 	{ "group", "members", "user", "hasMember" },
+	/* the scaffolder's Template (valid_template.c) */
+	{ "template", "owner", "group", "ownedBy" },
 };
 
 /* Resolve TEXT with the rule's defaults and hand over the relation in
@@ -94,7 +99,8 @@ static const struct rule rules[] = {
 static int add_ref(const char *self, const char *ns, const struct rule *r, const char *text,
                    cat_rel_fn fn, void *ud, char **errmsg)
 {
-	char *inner = NULL, *target = cat_ref_canon(text, r->def_kind, ns, &inner);
+	const char *def = r->def_kind ? r->def_kind : cat_valid_dependency_kind();
+	char *inner = NULL, *target = cat_ref_canon(text, def, ns, &inner);
 	if (!target) {
 		cat_err(errmsg, "spec.%s: %s", r->field, inner ? inner : "bad reference");
 		free(inner);

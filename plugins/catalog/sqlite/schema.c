@@ -114,6 +114,21 @@ static const char *const migrations[] = {
 	"  SELECT s.ref, y.name, t.ref, CASE WHEN x.by_target THEN t.ref ELSE s.ref END"
 	"  FROM catalog_edges x JOIN catalog_refs s ON s.id = x.source"
 	"  JOIN catalog_relation_types y ON y.id = x.type JOIN catalog_refs t ON t.id = x.target;",
+
+	/* 3: an entity is owned by the location (file) it came from, as in
+	 * Backstage: another location defining it conflicts instead of
+	 * replacing it.  The hash of the stored text lets a re-import skip
+	 * unchanged documents; catalog_locations remembers each file read
+	 * whole without a problem, so an unchanged file is not even parsed.
+	 * Entities from before have no owner: the next import claims them. */
+	"ALTER TABLE catalog_documents ADD COLUMN location TEXT;"   /* file:/real/path, or NULL */
+	"ALTER TABLE catalog_documents ADD COLUMN hash INTEGER;"    /* cat_hash of json */
+	"CREATE INDEX catalog_documents_location ON catalog_documents(location);"
+	"CREATE TABLE catalog_locations ("
+	"  key      TEXT PRIMARY KEY,"           /* file:/real/path */
+	"  hash     INTEGER NOT NULL,"           /* cat_hash of the file's bytes */
+	"  entities INTEGER NOT NULL,"           /* what it held */
+	"  imported TEXT NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -130,6 +145,8 @@ static const char *const deferrable[][2] = {
 	{ "catalog_entities_lifecycle", "ON catalog_entities(lifecycle)" },
 	{ "catalog_entities_system", "ON catalog_entities(system)" },
 	{ "catalog_edges_target", "ON catalog_edges(target, type)" },
+	{ "catalog_documents_location", "ON catalog_documents(location)" },
+	{ "catalog_tags_entity", "ON catalog_tags(entity)" },
 };
 #define NDEFERRABLE (sizeof deferrable / sizeof deferrable[0])
 

@@ -23,7 +23,8 @@ enum {
 };
 
 static const char *const sql[] = {
-	[S_FIND] = "SELECT e.id, d.source FROM catalog_refs r JOIN catalog_entities e ON e.id = r.id"
+	[S_FIND] = "SELECT e.id, d.source, d.location, d.hash FROM catalog_refs r"
+	           " JOIN catalog_entities e ON e.id = r.id"
 	           " LEFT JOIN catalog_documents d ON d.id = r.id WHERE r.ref = ?1",
 	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
 	             " system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
@@ -31,7 +32,8 @@ static const char *const sql[] = {
 	[S_UPDATE] = "UPDATE catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
 	             " owner = ?5, lifecycle = ?6, system = ?7, type = ?8, cost = ?9,"
 	             " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?10",
-	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json) VALUES (?1, ?2, ?3)",
+	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json, location, hash)"
+	              " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_DOC_DEL] = "DELETE FROM catalog_documents WHERE id = ?1",
 	[S_DEL_TAGS] = "DELETE FROM catalog_tags WHERE entity = ?1",
 	[S_ADD_TAG] = "INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES (?1, ?2)",
@@ -196,27 +198,17 @@ static int clear_index(struct cat_db *c, sqlite3_int64 id, char **errmsg)
 	return run(c, st, errmsg);
 }
 
-/* Row id of REF, 0 when absent, -1 on error; *SOURCE (if not NULL) gets
- * its recorded source, malloc()ed, or NULL. */
-static sqlite3_int64 find_src(struct cat_db *c, const char *ref, char **source)
+/* Row id of REF, 0 when absent, -1 on error. */
+static sqlite3_int64 find(struct cat_db *c, const char *ref)
 {
 	sqlite3_stmt *st = stmt(c, S_FIND);
-	if (source)
-		*source = NULL;
 	if (!st)
 		return -1;
 	bind(st, 1, ref);
 	int rc = sqlite3_step(st);
 	sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	if (rc == SQLITE_ROW && source && sqlite3_column_text(st, 1))
-		*source = strdup((const char *)sqlite3_column_text(st, 1));
 	sqlite3_reset(st);
 	return id;
-}
-
-static sqlite3_int64 find(struct cat_db *c, const char *ref)
-{
-	return find_src(c, ref, NULL);
 }
 
 bool cat_exists(struct cat_db *c, const char *ref)
@@ -224,14 +216,17 @@ bool cat_exists(struct cat_db *c, const char *ref)
 	return find(c, ref) > 0;
 }
 
-/* Store P as entity ID (0 for new) inside the current transaction. */
+/* Store P as entity ID (0 for new) inside the current transaction,
+ * owned by LOCATION (may be NULL); *ID_OUT gets its id. */
 static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
-                 const char *source, char **errmsg)
+                 const char *source, const char *location, sqlite3_int64 *id_out,
+                 char **errmsg)
 {
 	bool created = id == 0;
 	sqlite3_stmt *st;
 	if (created && (id = ref_id(c, p->ref)) < 0)
 		return run(c, NULL, errmsg);
+	*id_out = id;
 	if ((st = stmt(c, created ? S_INSERT : S_UPDATE))) {
 		bind_static(st, 1, p->ref);
 		bind_static(st, 2, p->kind);
@@ -250,28 +245,67 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 	sqlite3_bind_int64(st, 1, id);
 	bind_static(st, 2, source);
 	bind_static(st, 3, p->text);
+	bind_static(st, 4, location);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)p->hash);
 	if (run(c, st, errmsg) ||
 	    (!created && clear_index(c, id, errmsg)))
 		return -1;
 	return write_index(c, id, p, errmsg);
 }
 
+/* A copy of text column I of ST, or NULL. */
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
 int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
-                 char **old_source, bool *created, char **errmsg)
+                 const char *location, struct cat_put_info *info, char **errmsg)
 {
 	bool own_tx = !c->in_tx;
 	int rc = -1;
-	if (old_source)
-		*old_source = NULL;
+	info->outcome = CAT_PUT_CREATED;
+	info->old_source = info->owner = NULL;
 	if (own_tx && cat_db_begin(c, errmsg))
 		return -1;
-	sqlite3_int64 id = find_src(c, p->ref, old_source);
+	/* what the catalog holds for the ref: row, source, owner, hash; the
+	 * strings are read in place, copied only for the outcome that names them */
+	sqlite3_stmt *st = stmt(c, S_FIND);
+	sqlite3_int64 id = -1;
+	if (st) {
+		bind_static(st, 1, p->ref);
+		int step = sqlite3_step(st);
+		id = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : step == SQLITE_DONE ? 0 : -1;
+		if (id > 0) {
+			const char *owner = (const char *)sqlite3_column_text(st, 2);
+			if (info->placed && cat_idset_has(info->placed, id)) {
+				info->outcome = CAT_PUT_DUPLICATE;
+				info->owner = col_dup(st, 1);
+			} else if (location && owner && strcmp(owner, location)) {
+				/* another location owns it: Backstage's "conflicting entity" */
+				info->outcome = CAT_PUT_CONFLICT;
+				info->owner = col_dup(st, 2);
+			} else if (location && owner && sqlite3_column_int64(st, 3) ==
+			           (sqlite3_int64)p->hash) {
+				info->outcome = CAT_PUT_UNCHANGED;   /* the same document, same place */
+			} else {
+				info->outcome = CAT_PUT_UPDATED;
+				if (!owner)
+					info->old_source = col_dup(st, 1);
+			}
+		}
+		sqlite3_reset(st);
+	}
 	if (id < 0)
 		cat_err(errmsg, "state database: %s", sqlite3_errmsg(c->db));
+	else if (info->outcome == CAT_PUT_CREATED || info->outcome == CAT_PUT_UPDATED)
+		rc = store(c, p, id, source, location, &id, errmsg);
 	else
-		rc = store(c, p, id, source, errmsg);
-	if (created)
-		*created = id == 0;
+		rc = 0;
+	if (rc == 0 && info->placed && info->outcome != CAT_PUT_CONFLICT &&
+	    info->outcome != CAT_PUT_DUPLICATE && cat_idset_add(info->placed, id))
+		rc = cat_err(errmsg, "out of memory");
 	if (own_tx)
 		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);
 	return rc;
@@ -285,7 +319,11 @@ int cat_put(struct cat_db *c, json_t *entity, const char *source, json_t *warnin
 	struct cat_prep p;
 	if (cat_prep_init(&p, entity, errmsg))
 		return -1;
-	int rc = cat_put_prep(c, &p, source, NULL, created, errmsg);
+	struct cat_put_info info = { 0 };
+	int rc = cat_put_prep(c, &p, source, NULL, &info, errmsg);
+	if (created)
+		*created = info.outcome == CAT_PUT_CREATED;
+	free(info.old_source), free(info.owner);
 	if (rc == 0 && ref_out && !(*ref_out = strdup(p.ref)))
 		rc = cat_err(errmsg, "out of memory");
 	cat_prep_free(&p);

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "glue.h"
+#include "host.h"        /* the host's YAML code and option parser */
 #include "test_util.h"
+#include "validate.h"
 
 struct cat_db tdb;
 char tdir[256];
@@ -42,17 +44,33 @@ void tdb_teardown(void)
 		fprintf(stderr, "cannot remove %s\n", tdir);
 }
 
-/* Document callback of tput: put the document. */
-static int put_doc(json_t *doc, int line, int col, void *ud, char **errmsg)
+int tyaml(const char *text, tyaml_fn each, void *ud, char **err)
 {
-	(void)line, (void)col, (void)ud;
+	struct paved_yaml_opts o = { .size = sizeof o, .text = text, .max_depth = CAT_YAML_MAX_DEPTH,
+	                             .each = each, .ud = ud };
+	json_t *none = NULL;
+	*err = NULL;
+	int rc = paved->read_yaml(NULL, "t.yaml", &o, &none, err);
+	json_decref(none);
+	return rc == PAVED_OK ? 0 : -1;
+}
+
+int temit(FILE *f, json_t *docs, char **err)
+{
+	return paved->write_yaml(NULL, f, docs, PAVED_YAML_ALL_DOCS, err) == PAVED_OK ? 0 : -1;
+}
+
+/* Document callback of tput: put the document. */
+static int put_doc(void *ud, json_t *doc, const struct paved_yaml_doc *where, char **errmsg)
+{
+	(void)where, (void)ud;
 	return cat_put(&tdb, doc, "test", NULL, NULL, NULL, errmsg);
 }
 
 char *tput_err(const char *yaml)
 {
 	char *err = NULL;
-	if (cat_yaml_parse_string("test.yaml", yaml, strlen(yaml), put_doc, NULL, &err))
+	if (tyaml(yaml, put_doc, NULL, &err))
 		return err ? err : strdup("?");
 	return NULL;
 }
@@ -79,13 +97,19 @@ const char *twrite(const char *name, const char *content)
 	return path;
 }
 
-int timport(const char *path, struct cat_import *res)
+int timport_as(const char *path, bool atomic, struct cat_import *res)
 {
 	json_t *paths = json_pack("[s]", path);
 	cat_import_init(res, false);
+	res->atomic = atomic;
 	int rc = cat_import_paths(&tdb, paths, res);
 	json_decref(paths);
 	return rc;
+}
+
+int timport(const char *path, struct cat_import *res)
+{
+	return timport_as(path, false, res);
 }
 
 long tcount(const char *sql)
@@ -161,16 +185,71 @@ static const char *f_home(paved_ctx *ctx)
 	return tdir;
 }
 
+/* Hooks other plugins would provide: {hook: result}, or {hook: {"error":
+ * message}}; the arguments of each call are kept in fake_calls. */
+json_t *fake_results, *fake_calls;
+
 static int f_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result, char **errmsg)
 {
-	(void)ctx, (void)args, (void)result;
-	f_error(errmsg, "no plugin provides '%s'", hook);
-	return PAVED_NOHOOK;
+	(void)ctx;
+	json_t *r = json_object_get(fake_results, hook);
+	*result = NULL;
+	if (fake_calls)
+		json_array_append_new(fake_calls, json_pack("{s:s, s:O?}", "hook", hook, "args", args));
+	if (!r) {
+		f_error(errmsg, "no plugin provides '%s'", hook);
+		return PAVED_NOHOOK;
+	}
+	if (json_is_object(r) && json_is_string(json_object_get(r, "error"))) {
+		f_error(errmsg, "%s", json_string_value(json_object_get(r, "error")));
+		return PAVED_ERR;
+	}
+	*result = json_deep_copy(r);
+	return PAVED_OK;
 }
 
-static struct paved_api fake_api = {
+/* The host's YAML reader and writer and its option parser, lent to the
+ * plugin as the real host lends them. */
+static int f_read_yaml(paved_ctx *ctx, const char *path, const struct paved_yaml_opts *opts,
+                       json_t **out, char **errmsg)
+{
+	(void)ctx;
+	return pv_yaml_read(path, opts, out, errmsg);
+}
+
+static int f_write_yaml(paved_ctx *ctx, FILE *out, json_t *docs, unsigned flags, char **errmsg)
+{
+	(void)ctx;
+	return pv_yaml_write(out, docs, flags, errmsg);
+}
+
+static int f_cli_parse(paved_ctx *ctx, json_t *argv, const struct paved_flag *flags,
+                       json_t **out, char **errmsg)
+{
+	(void)ctx;
+	return pv_cli_parse(argv, flags, out, errmsg);
+}
+
+static void f_cli_help(paved_ctx *ctx, FILE *out, const struct paved_flag *flags)
+{
+	(void)ctx;
+	pv_cli_help(out, flags);
+}
+
+/* Plugin state (namespace, key) -> value, for the deploy records. */
+json_t *fake_state;
+
+static json_t *f_state_get(paved_ctx *ctx, const char *ns, const char *key)
+{
+	(void)ctx;
+	return json_incref(json_object_get(json_object_get(fake_state, ns), key));
+}
+
+struct paved_api fake_api = {
 	.abi = PAVED_ABI_VERSION, .size = sizeof(struct paved_api),
 	.provide = f_provide, .call = f_call, .emit = f_emit, .error = f_error, .home = f_home,
+	.read_yaml = f_read_yaml, .write_yaml = f_write_yaml, .cli_parse = f_cli_parse,
+	.cli_help = f_cli_help, .state_get = f_state_get,
 };
 
 /* Call the catalog hook NAME with ARGS (a JSON text); returns the status,
@@ -215,7 +294,8 @@ START_TEST(test_hook_contract)
 	ck_assert_str_eq(catalog_LTX_paved_plugin.name, "catalog");
 	ck_assert_int_eq(hcall("catalog.put", "{\"entity\": {\"apiVersion\": \"backstage.io/v1alpha1\","
 	                       " \"kind\": \"Component\", \"metadata\": {\"name\": \"x\"},"
-	                       " \"spec\": {\"owner\": \"team-a\", \"dependsOn\": [\"resource:db\"]}}}",
+	                       " \"spec\": {\"type\": \"service\", \"lifecycle\": \"production\","
+	                       " \"owner\": \"team-a\", \"dependsOn\": [\"resource:db\"]}}}",
 	                       &r, &err), PAVED_OK);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "ref")), "component:default/x");
 	ck_assert(json_is_true(json_object_get(r, "created")));
@@ -302,7 +382,7 @@ START_TEST(test_hook_import)
 	json_t *r;
 	char *err, args[1024];
 	const char *p = twrite("a.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\n"
-	                       "metadata: {name: team-a}\n");
+	                       "metadata: {name: team-a}\nspec: {type: team, children: []}\n");
 	snprintf(args, sizeof args, "{\"paths\": [\"%s\"], \"dry_run\": true}", p);
 	ck_assert_int_eq(hcall("catalog.import", args, &r, &err), PAVED_OK);
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 1);
@@ -318,6 +398,8 @@ START_TEST(test_hook_import)
 	ck_assert_int_eq(hcall("catalog.import", args, &r, &err), PAVED_ERR);
 	ck_assert_ptr_nonnull(strstr(err, "missing.yaml: No such file or directory (nothing was "
 	                             "imported)"));
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "imported")), 0);   /* beside it */
+	json_decref(r);
 	free(err);
 }
 END_TEST
@@ -334,7 +416,8 @@ static struct sqlite3 *f_state_db(paved_ctx *ctx)
 
 static const char *const one_entity =
 	"{\"entity\": {\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Component\","
-	" \"metadata\": {\"name\": \"%s\"}, \"spec\": {\"owner\": \"team-a\"}}}";
+	" \"metadata\": {\"name\": \"%s\"}, \"spec\": {\"type\": \"service\","
+	" \"lifecycle\": \"production\", \"owner\": \"team-a\"}}}";
 
 static long host_count(const char *sql)
 {
@@ -406,10 +489,15 @@ Suite *hooks_suite(void)
 
 int main(void)
 {
+	paved = &fake_api;   /* the core reads YAML through the host's table */
+	cat_valid_template_register();
 	SRunner *sr = srunner_create(model_suite());
 	srunner_add_suite(sr, queries_suite());
 	srunner_add_suite(sr, import_suite());
 	srunner_add_suite(sr, hooks_suite());
+	srunner_add_suite(sr, validate_suite());
+	srunner_add_suite(sr, ingest_suite());
+	srunner_add_suite(sr, health_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -13,6 +13,8 @@ PAVED="$top_builddir/host/paved"
 
 PAVED_HOME=$(mktemp -d "${TMPDIR:-/tmp}/paved-catalog-e2e.XXXXXX")
 export PAVED_HOME
+PAVED_CHECK_SHAPES=1   # every call checked against sdk/hooks.json
+export PAVED_CHECK_SHAPES
 trap 'rm -rf "$PAVED_HOME"' EXIT
 OUT="$PAVED_HOME/out"
 ERR="$PAVED_HOME/err"
@@ -33,24 +35,31 @@ count() { "$PAVED" -q --json catalog list "$@" | grep -c '"apiVersion"'; }
 # --- help: every command has a manual page ---------------------------------
 for c in import validate export show list deps rdeps graph search cost owners check delete; do
 	run 0 "$c" --help
-	has "$OUT" "SYNOPSIS"
-	has "$OUT" "paved catalog $c"
+	has "$OUT" "Usage: paved catalog $c"
+	has "$OUT" "Options:"
 done
 run 0 --help
-has "$OUT" "COMMANDS"
+has "$OUT" "Commands:"
+[ ! -e "$PAVED_HOME/paved.db" ] || sqlite3 "$PAVED_HOME/paved.db" .tables 2>/dev/null |
+	grep -q catalog_ && fail "--help created the catalog tables"
 run 2 frobnicate
-has "$ERR" "paved catalog: unknown command 'frobnicate'"
+has "$ERR" "paved catalog: unknown subcommand 'frobnicate' (use import, validate, export,"
+has "$ERR" "Try 'paved catalog --help'."
 run 2 list --colour red
-has "$ERR" "paved catalog list: unknown option '--colour'"
+has "$ERR" "paved catalog: list: unknown option '--colour'"
 run 2 deps --depth x artist-lookup
-has "$ERR" "--depth needs a number >= 0, not 'x'"
+has "$ERR" "paved catalog: deps: option --depth expects a whole number, not 'x'"
+run 2 show
+has "$ERR" "paved catalog: show: a NAME is required"
 
 # --- import through the Location files ----------------------------------------
 run 0 validate "$EX/acme-corp.yaml" "$EX"/all-*.yaml
 has "$OUT" "valid: 52 entities in 34 files"
 [ "$(count)" -eq 0 ] || fail "validate wrote entities"
 run 0 import "$EX/acme-corp.yaml" "$EX"/all-*.yaml "$EX/apis"
-has "$OUT" "imported 58 entities (58 new)"
+has "$OUT" "imported 58 entities (58 new, 0 unchanged) from 42 files"
+run 0 import "$EX/acme-corp.yaml" "$EX"/all-*.yaml "$EX/apis"
+has "$OUT" "imported 58 entities (0 new, 58 unchanged) from 42 files"
 run 1 check
 has "$OUT" "dangling: component:default/petstore providesApi api:default/hello-world (no such entity)"
 has "$OUT" "problems found: 58 entities, 142 relations"
@@ -66,12 +75,22 @@ run 0 show artist-lookup
 has "$OUT" "component:default/artist-lookup  (service, experimental)"
 has "$OUT" "owner        group:default/team-a  (team-a@example.com)"
 has "$OUT" "depends on   resource:default/artists-db"
-has "$OUT" "health       unknown"
+has "$OUT" "health       not deployed"
 run 0 show --json artists-db
 has "$OUT" '"dependents": ['
 has "$OUT" '"ref": "component:default/artist-lookup"'
 run 1 show nosuch
-has "$ERR" "paved catalog show: no entity named 'nosuch' in the catalog"
+has "$ERR" "paved catalog: show: no entity named 'nosuch' in the catalog"
+# the fleet: every component, none deployed here
+run 0 list --health
+has "$OUT" "component:default/artist-lookup"
+has "$OUT" "not deployed"
+"$PAVED" -q --json catalog list --health --kind component >"$OUT"
+has "$OUT" '"status": "not deployed"'
+# words, not parts of words: team-a is not team-b
+run 0 search team-a
+has "$OUT" "group:default/team-a"
+grep -q "team-b" "$OUT" && fail "search team-a found team-b's entities"
 
 run 0 deps artist-lookup
 has "$OUT" "component:default/artist-lookup depends on:"
@@ -146,7 +165,7 @@ run 0 export
 cp "$OUT" "$PAVED_HOME/all.yaml"
 rm -f "$PAVED_HOME/paved.db" "$PAVED_HOME/paved.db-wal" "$PAVED_HOME/paved.db-shm"
 run 1 import "$PAVED_HOME/all.yaml"
-has "$ERR" "Location target './acme/org.yaml': No such file or directory (restoring an export? use --no-follow)"
+has "$ERR" "Location target './acme/org.yaml' does not exist (say presence: optional if that is expected; restoring an export? use --no-follow)"
 run 0 import --no-follow "$PAVED_HOME/all.yaml"
 run 0 export --format json
 cmp -s "$OUT" "$PAVED_HOME/before.json" || fail "YAML export does not round-trip"
@@ -157,18 +176,30 @@ cmp -s "$OUT" "$PAVED_HOME/before.json" || fail "JSON export does not round-trip
 
 # --- bad input: exact message, nothing imported -----------------------------------
 n=$(count)
-printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine}\n---\nkind: [\n' \
+printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine}\nspec: {type: service, lifecycle: production, owner: team-a}\n---\nkind: [\n' \
 	>"$PAVED_HOME/bad.yaml"
+run 1 import --atomic "$PAVED_HOME/bad.yaml"
+has "$ERR" "error: $PAVED_HOME/bad.yaml:7:1: did not find expected node content while parsing a flow node (started at line 7)"
+has "$ERR" "paved catalog: import: 1 error; nothing was imported"
+[ "$(count)" -eq "$n" ] || fail "a failing --atomic import changed the catalog"
 run 1 import "$PAVED_HOME/bad.yaml"
-has "$ERR" "error: $PAVED_HOME/bad.yaml:6:1: did not find expected node content while parsing a flow node (started at line 6)"
-has "$ERR" "paved catalog import: 1 error; nothing was imported"
-printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: "bad name"}\n' \
+has "$ERR" "paved catalog: import: 1 error; the rest was imported"
+[ "$(count)" -eq $((n + 1)) ] || fail "the good entity before the syntax error was not imported"
+n=$(count)
+# an entity another file owns is a conflict: the first owner keeps it
+run 1 import "$PAVED_HOME/rich.yaml"
+has "$ERR" "rich.yaml:1:1: conflicting entity component:default/user-service: it is already owned by file:"
+printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: "bad name", tags: [Java]}\n' \
 	>"$PAVED_HOME/name.yaml"
-run 1 import "$PAVED_HOME/rich.yaml" "$PAVED_HOME/name.yaml"
-has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: invalid metadata.name \"bad name\""
+run 1 import --atomic "$PAVED_HOME/name.yaml"
+# every problem, one line each, naming the field
+has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: metadata.name \"bad name\" is not valid; expected a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
+has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: metadata.tags[0] \"Java\" is not valid; expected a string that is sequences of [a-z0-9:+#] separated by [-], at most 63 characters in total"
+has "$ERR" "error: $PAVED_HOME/name.yaml:1:1: spec is required for kind Component"
+has "$ERR" "paved catalog: import: 3 errors; nothing was imported"
 [ "$(count)" -eq "$n" ] || fail "a failing import changed the catalog"
 run 1 delete component:nosuch
-has "$ERR" "paved catalog delete: no entity 'component:default/nosuch' in the catalog"
+has "$ERR" "paved catalog: delete: no entity 'component:default/nosuch' in the catalog"
 run 0 delete auth-service
 has "$OUT" "deleted component:default/auth-service"
 

@@ -8,21 +8,24 @@
 #include "test_util.h"
 
 #define H "apiVersion: backstage.io/v1alpha1\n"
+/* What Backstage requires of a Component's and an API's spec besides an owner. */
+#define S "type: service, lifecycle: deprecated, "
+#define API_SPEC "spec: {type: openapi, lifecycle: production, owner: o, definition: x}\n"
 
 /* A small world: a -> b -> c -> a (cycle), b -> db (resource), a -> ghost
  * (missing), d -> a; costs on a, b and db. */
 static void world(void)
 {
 	tput(H "kind: Group\nmetadata: {name: team-a, annotations: {paved.dev/oncall: pd/team-a}}\n"
-	     "spec: {type: team, profile: {displayName: Team A, email: a@x.io}}\n---\n"
+	     "spec: {type: team, profile: {displayName: Team A, email: a@x.io}, children: []}\n---\n"
 	     H "kind: Component\nmetadata:\n  name: a\n  description: The alpha payment service\n"
-	     "  tags: [java, Payments]\n  annotations: {paved.dev/cost-per-month: '100'}\n"
+	     "  tags: [java, payments]\n  annotations: {paved.dev/cost-per-month: '100'}\n"
 	     "spec: {type: service, lifecycle: production, owner: team-a, system: pay,\n"
 	     "       dependsOn: [component:b, 'component:ghost']}\n---\n"
 	     H "kind: Component\nmetadata: {name: b, annotations: {paved.dev/cost-per-month: '50'}}\n"
 	     "spec: {type: service, lifecycle: experimental, owner: team-b, dependsOn: ['component:c', 'resource:db']}\n---\n"
-	     H "kind: Component\nmetadata: {name: c}\nspec: {owner: team-a, dependsOn: ['component:a']}\n---\n"
-	     H "kind: Component\nmetadata: {name: d}\nspec: {owner: team-a, dependsOn: ['component:a']}\n---\n"
+	     H "kind: Component\nmetadata: {name: c}\nspec: {" S "owner: team-a, dependsOn: ['component:a']}\n---\n"
+	     H "kind: Component\nmetadata: {name: d}\nspec: {" S "owner: team-a, dependsOn: ['component:a']}\n---\n"
 	     H "kind: Resource\nmetadata: {name: db, annotations: {paved.dev/cost-per-month: '$1,000'}}\n"
 	     "spec: {type: database, owner: team-b, system: pay}\n---\n"
 	     H "kind: System\nmetadata: {name: pay}\nspec: {owner: team-a}\n");
@@ -58,7 +61,8 @@ START_TEST(test_put_get_replace_delete)
 	bool created = true;
 	char *err = NULL;
 	json_t *n = json_loads("{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Component\","
-	                       " \"metadata\": {\"name\": \"A\"}, \"spec\": {\"owner\": \"team-b\"}}",
+	                       " \"metadata\": {\"name\": \"A\"}, \"spec\": {\"type\": \"service\", \"lifecycle\":"
+	                       " \"production\", \"owner\": \"team-b\"}}",
 	                       0, NULL);
 	ck_assert_int_eq(cat_put(&tdb, n, "t", NULL, NULL, &created, &err), 0);
 	ck_assert(!created);
@@ -80,8 +84,8 @@ START_TEST(test_resolve)
 {
 	char *ref = NULL, *err = NULL;
 	world();
-	tput(H "kind: API\nmetadata: {name: b}\n---\n" H "kind: API\nmetadata: {name: x}\n---\n"
-	     H "kind: Resource\nmetadata: {name: x}\n");
+	tput(H "kind: API\nmetadata: {name: b}\n" API_SPEC "---\n" H "kind: API\nmetadata: {name: x}\n"
+	     API_SPEC "---\n" H "kind: Resource\nmetadata: {name: x}\nspec: {type: db, owner: o}\n");
 	ck_assert_int_eq(cat_resolve(&tdb, "b", &ref, &err), 0);   /* Component wins */
 	ck_assert_str_eq(ref, "component:default/b");
 	free(ref);
@@ -130,7 +134,13 @@ START_TEST(test_query_filters)
 	ck_assert_str_eq(query("{\"lifecycle\": \"Production\"}"), "component:default/a");
 	ck_assert_str_eq(query("{\"tag\": \"payments\"}"), "component:default/a");
 	ck_assert_str_eq(query("{\"system\": \"pay\"}"), "component:default/a resource:default/db");
-	ck_assert_str_eq(query("{\"text\": \"alph\"}"), "component:default/a");
+	/* words, not parts of words: a prefix only when asked for */
+	ck_assert_str_eq(query("{\"text\": \"alph\"}"), "");
+	ck_assert_str_eq(query("{\"text\": \"alph*\"}"), "component:default/a");
+	/* team-a is the words team and a together: never team-b's entities */
+	ck_assert_str_eq(query("{\"text\": \"team-a\", \"kind\": \"component\"}"),
+	                 "component:default/a component:default/c component:default/d");
+	ck_assert_str_eq(query("{\"text\": \"team-b\"}"), "component:default/b resource:default/db");
 	ck_assert_str_eq(query("{\"kind\": \"component\", \"limit\": 2}"),
 	                 "component:default/a component:default/b");
 	ck_assert_str_eq(query("{\"kind\": \"nothing\"}"), "");
@@ -220,7 +230,7 @@ END_TEST
 START_TEST(test_self_cycle_and_long_chain)
 {
 	char *err = NULL, buf[256];
-	tput(H "kind: Component\nmetadata: {name: self}\nspec: {dependsOn: ['component:self']}\n");
+	tput(H "kind: Component\nmetadata: {name: self}\nspec: {" S "owner: o, dependsOn: ['component:self']}\n");
 	json_t *d = cat_deps(&tdb, "component:default/self", false, true, 0, &err);
 	ck_assert_int_eq(json_array_size(json_object_get(d, "cycles")), 1);
 	json_decref(d);
@@ -228,7 +238,7 @@ START_TEST(test_self_cycle_and_long_chain)
 	ck_assert_int_eq(cat_db_begin(&tdb, &err), 0);
 	for (int i = 0; i < 3000; i++) {
 		snprintf(buf, sizeof buf, H "kind: Component\nmetadata: {name: n%d}\n"
-		         "spec: {dependsOn: ['component:n%d']}\n", i, i + 1);
+		         "spec: {" S "owner: o, dependsOn: ['component:n%d']}\n", i, i + 1);
 		tput(buf);
 	}
 	ck_assert_int_eq(cat_db_commit(&tdb, &err), 0);
@@ -322,13 +332,13 @@ END_TEST
 
 START_TEST(test_schema_version)
 {
-	ck_assert_int_eq(cat_db_version(&tdb), 2);
+	ck_assert_int_eq(cat_db_version(&tdb), 3);
 	/* reopening does not migrate again */
 	char *err = NULL, path[300];
 	struct cat_db again;
 	snprintf(path, sizeof path, "%s/paved.db", tdir);
 	ck_assert_int_eq(cat_db_open(&again, path, &err), 0);
-	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_schema"), 2);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_schema"), 3);
 	cat_db_close(&again);
 }
 END_TEST
@@ -375,7 +385,7 @@ START_TEST(test_migration_keeps_relations)
 	cat_db_close(&tdb);
 	ck_assert_msg(cat_db_open(&old, path, &err) == 0, "migrate: %s", err);
 	tdb = old;
-	ck_assert_int_eq(cat_db_version(&tdb), 2);
+	ck_assert_int_eq(cat_db_version(&tdb), 3);
 	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_documents d JOIN catalog_entities e"
 	                        " ON e.id = d.id WHERE d.json = '{}'"), 2);
 	ck_assert_int_eq(tcount("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
@@ -395,7 +405,7 @@ START_TEST(test_migration_keeps_relations)
 	json_decref(d);
 	/* a new entity takes an id no ref has */
 	tput("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\n"
-	     "spec: {type: service, lifecycle: production, owner: team, dependsOn: [b]}\n");
+	     "spec: {type: service, lifecycle: production, owner: team, dependsOn: [component:b]}\n");
 	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities e JOIN catalog_refs r"
 	                        " ON r.id = e.id AND r.ref = e.ref"), 3);
 	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_relations WHERE target ="
@@ -408,7 +418,7 @@ START_TEST(test_delete_forgets_unnamed_refs)
 {
 	char *err = NULL;
 	tput("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\n"
-	     "spec: {type: service, lifecycle: production, owner: t, dependsOn: [y]}\n---\n"
+	     "spec: {type: service, lifecycle: production, owner: t, dependsOn: [component:y]}\n---\n"
 	     "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: y}\n"
 	     "spec: {type: service, lifecycle: production, owner: t}\n");
 	ck_assert_int_eq(cat_delete(&tdb, "component:default/y", &err), 0);

@@ -287,6 +287,10 @@ struct paved_yaml_opts {
 #define PAVED_YAML_ALL_DOCS 0x1u
 /* Record the line and column of every node (see paved_yaml_doc.marks). */
 #define PAVED_YAML_MARKS    0x2u
+/* Numbers as a JavaScript reader (Backstage's) holds them and stores them
+ * as JSON: .inf, -.inf and .nan become null, integers beyond 2^53 the
+ * nearest double (by default those stay text). */
+#define PAVED_YAML_JS_NUMBERS 0x4u
 
 /* The host's function table.  New members are only ever appended; a plugin
  * that needs a later member checks PAVED_API_HAS(paved, member) first. */
