@@ -137,16 +137,24 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 		{ "resources.status", hook_status },
 		{ "resources.stop", hook_stop },
 		{ "resources.start", hook_start },
-		{ "cli.apply", prv_cli_apply },
-		{ "cli.provision", prv_cli_provision },
-		{ "cli.resources", prv_cli_resources },
+	};
+	static const struct { const char *name, *summary; paved_fn fn; } commands[] = {
+		{ "apply", "provision what platform.yaml declares: plan (+ ~ -/+ -), then apply",
+		  prv_cli_apply },
+		{ "provision", "provision one resource by type and name", prv_cli_provision },
+		{ "resources", "list, show, check, start, stop or destroy provisioned resources",
+		  prv_cli_resources },
 	};
 	PAVED_PLUGIN_INIT2(a);
-	if (!PAVED_API_HAS(paved, cli_help))
+	if (!PAVED_API_HAS(paved, provide_command))
 		return paved->error(errmsg, "this paved is too old for the provision plugin (it needs "
-		                    "cli_parse and cli_help)");
+		                    "cli_parse, cli_help and provide_command)");
 	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
 		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
+			return PAVED_ERR;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (paved->provide_command(ctx, commands[i].name, commands[i].summary, commands[i].fn,
+		                           NULL, NULL, errmsg))
 			return PAVED_ERR;
 	return PAVED_OK;
 }
