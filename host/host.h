@@ -207,6 +207,9 @@ int     pv_yaml_read(const char *path, const struct paved_yaml_opts *opts, json_
                      char **errmsg);
 int     pv_yaml_write(FILE *out, json_t *docs, unsigned flags, char **errmsg);
 bool    pv_yaml_needs_quotes(const char *s);
+/* A plain scalar's value by the core schema (JS: numbers as JavaScript
+ * stores them, PAVED_YAML_JS_NUMBERS), or NULL when it is text.  New ref. */
+json_t *pv_yaml_resolve(const char *s, bool js);
 
 /* ---- platform.c: platform.yaml, the service's contract ---------------- */
 int     pv_platform_read(const char *file, const char *dir, const char *env, json_t **out,

@@ -6,11 +6,11 @@ host_libpaved_la_SOURCES = \
 	host/api.c host/config.c host/events.c host/host.c host/kinds.c \
 	host/loader.c host/plugin_cache.c host/registry.c host/state.c host/util.c \
 	host/cli_call.c host/cli_plugins.c host/cli_recipes.c host/cli_cmd.c \
-	host/template.c host/template.h host/skeleton.c host/skeleton.h \
+	host/template.c host/template_parse.c host/template_int.h host/template.h host/skeleton.c host/skeleton.h \
 	host/proc.c host/proc.h host/state_runs.c host/state_runs.h \
 	host/lua_rt.h host/lua_sandbox.c host/lua_json.c host/lua_paved.c host/lua_plugin.c \
 	host/recipe.h host/recipe.c host/recipe_params.c host/recipe_run.c \
-	host/yaml.c host/shapes.c host/cli_parse.c host/platform.c
+	host/yaml.c host/yaml_scalar.c host/yaml_write.c host/shapes.c host/cli_parse.c host/platform.c
 nodist_host_libpaved_la_SOURCES = host/hooks_json.c
 host_libpaved_la_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS) \
 	-DPV_RECIPEDIR='"$(pkgdatadir)/golden-paths"' \

@@ -1,8 +1,9 @@
 /* template.c - Mustache template renderer (see template.h).
  *
- * A template source is first parsed into a flat array of nodes, so syntax
- * errors are reported before any output is produced.  The nodes are then
- * rendered against a stack of borrowed JSON contexts.  A section node's body
+ * A template source is first parsed into a flat array of nodes
+ * (template_parse.c), so syntax errors are reported before any output is
+ * produced.  The nodes are then rendered against a stack of borrowed JSON
+ * contexts.  A section node's body
  * is the node range (i, end).  Partials are fetched, parsed and rendered on
  * demand.  Node strings point into the source text, which always outlives the
  * node array that refers to it.
@@ -11,7 +12,7 @@
  * callback's data; everything this file allocates is either freed before
  * returning or handed to the caller (*out, *errmsg).
  */
-#include "template.h"
+#include "template_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,56 +24,8 @@
 #error "template.c needs jansson >= 2.14 (json_object_getn)"
 #endif
 
-#define MAX_DELIM 16     /* longest custom delimiter accepted by {{=a b=}} */
-#define NONE SIZE_MAX    /* "no node" / "not found" offset */
-
-enum kind {
-    K_TEXT, K_VAR, K_RAW, K_SECTION, K_INVERTED, K_PARTIAL, /* become nodes */
-    K_CLOSE, K_COMMENT, K_DELIM                             /* tags only */
-};
-
-/* One template source: its text and, for a partial, its name. */
-typedef struct {
-    const char *s;
-    size_t len;
-    const char *partial; /* NULL for the top-level template */
-    size_t indent;       /* indentation we added to each line of a partial */
-} tsrc;
-
-/* One parsed element (strings point into the template source). */
-typedef struct {
-    enum kind kind;
-    const char *str, *ind; /* text or tag name; a standalone partial's indent */
-    size_t len, ind_len;
-    size_t end;            /* sections: one past the last body node */
-    size_t pos;            /* source offset of the tag, for error messages */
-} tnode;
-
-typedef struct { tnode *v; size_t n, cap; } tree;
-
 /* Growable output buffer; once OOM is set, further appends are dropped. */
 typedef struct { char *buf; size_t len, cap; int oom; } sbuf;
-
-/* A tag as read from the source: kind, trimmed name (or tag content for
- * comments and delimiter changes), and its extent [start, end). */
-typedef struct {
-    enum kind kind;
-    size_t start, end;
-    const char *name;
-    size_t nlen;
-} tag;
-
-typedef struct {
-    const tsrc *src;
-    tree *t;
-    char **err;
-    size_t pos;        /* first offset not yet consumed */
-    size_t line_start; /* offset where the current line begins */
-    int line_tagged;   /* a tag already appeared on the current line */
-    size_t open;       /* innermost unclosed section node, or NONE */
-    char otag[MAX_DELIM + 1], ctag[MAX_DELIM + 1];
-    size_t olen, clen;
-} parser;
 
 typedef struct {
     sbuf out;
@@ -88,24 +41,6 @@ typedef struct {
 
 static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from, size_t to);
 
-/* ---- small helpers ------------------------------------------------------ */
-
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Narrows [*s, *s + *n) to exclude leading and trailing whitespace. */
-static void trim(const char **s, size_t *n)
-{
-    for (; *n && is_space(**s); (*n)--)
-        (*s)++;
-    while (*n && is_space((*s)[*n - 1]))
-        (*n)--;
-}
-
 /* Returns a malloc'd NUL-terminated copy of S[0..N) (caller frees), or NULL. */
 static char *dup_n(const char *s, size_t n)
 {
@@ -118,84 +53,6 @@ static char *dup_n(const char *s, size_t n)
     return d;
 }
 
-/* Returns the offset of the first NEEDLE (N >= 1 bytes) in S[from..len), or NONE. */
-static size_t find(const char *s, size_t len, size_t from, const char *needle, size_t n)
-{
-    while (from < len && len - from >= n) {
-        const char *hit = memchr(s + from, needle[0], len - from - n + 1);
-        if (!hit)
-            break;
-        from = (size_t)(hit - s);
-        if (memcmp(hit, needle, n) == 0)
-            return from;
-        from++;
-    }
-    return NONE;
-}
-
-/* Writes a printable copy of S[0..N) into DST (CAP >= 8 bytes): control
- * bytes become '?', and text that does not fit is cut and marked "...". */
-static void snippet(char *dst, size_t cap, const char *s, size_t n)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i < n && o + 4 < cap; i++)
-        dst[o++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-    if (i < n) {
-        memcpy(dst + o, "...", 3);
-        o += 3;
-    }
-    dst[o] = '\0';
-}
-
-/* Unless *ERR is already set (the innermost error wins), sets it to a
- * malloc'd "line:col: message" for offset POS of SRC, suffixed with the
- * partial's name when SRC is a partial.  Always returns -1. */
-static int fail(char **err, const tsrc *src, size_t pos, const char *fmt, ...)
-{
-    char msg[256], where[96] = "";
-    size_t line = 1, col = 1, i;
-    va_list ap;
-    int n;
-
-    if (*err)
-        return -1;
-    for (i = 0; i < pos && i < src->len; i++) {
-        col = src->s[i] == '\n' ? 1 : col + 1;
-        line += src->s[i] == '\n';
-    }
-    col -= col > src->indent ? src->indent : 0; /* report the partial's own column */
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (src->partial) {
-        char name[48];
-        snippet(name, sizeof name, src->partial, strlen(src->partial));
-        snprintf(where, sizeof where, " (in partial '%s')", name);
-    }
-    n = snprintf(NULL, 0, "%zu:%zu: %s%s", line, col, msg, where);
-    if (n >= 0 && (*err = malloc((size_t)n + 1)) != NULL)
-        snprintf(*err, (size_t)n + 1, "%zu:%zu: %s%s", line, col, msg, where);
-    return -1;
-}
-
-/* Reallocates array V (ELEM-byte items, capacity *CAP, NEED > *CAP) to hold
- * at least NEED items, doubling.  Returns the new array and updates *CAP, or
- * returns NULL on OOM or overflow, leaving V (still owned by the caller). */
-static void *grow(void *v, size_t *cap, size_t need, size_t elem)
-{
-    size_t c = *cap ? *cap : 16;
-
-    while (c < need) {
-        if (c > SIZE_MAX / 2 / elem)
-            return NULL;
-        c *= 2;
-    }
-    if ((v = realloc(v, c * elem)) != NULL)
-        *cap = c;
-    return v;
-}
-
 /* ---- output buffer ------------------------------------------------------ */
 
 /* Appends S[0..N) to B, keeping it NUL-terminated; sets b->oom on failure. */
@@ -206,7 +63,7 @@ static void sb_add(sbuf *b, const char *s, size_t n)
     if (b->oom || n == 0)
         return;
     if (n >= b->cap - b->len) {
-        if (n > SIZE_MAX - b->len - 1 || !(nb = grow(b->buf, &b->cap, b->len + n + 1, 1))) {
+        if (n > SIZE_MAX - b->len - 1 || !(nb = pv_tpl_grow(b->buf, &b->cap, b->len + n + 1, 1))) {
             b->oom = 1;
             return;
         }
@@ -232,208 +89,6 @@ static void sb_add_escaped(sbuf *b, const char *s, size_t n)
         }
     }
     sb_add(b, s + run, n - run);
-}
-
-/* ---- parser ------------------------------------------------------------- */
-
-/* Appends a node of kind K for STR[0..LEN) at source offset POS to P's tree.
- * Returns the node (valid until the next append) or NULL with *p->err set. */
-static tnode *tree_add(parser *p, enum kind k, size_t pos, const char *str, size_t len)
-{
-    tree *t = p->t;
-    tnode *n;
-
-    if (t->n == t->cap) {
-        if (!(n = grow(t->v, &t->cap, t->n + 1, sizeof *n))) {
-            fail(p->err, p->src, pos, "out of memory");
-            return NULL;
-        }
-        t->v = n;
-    }
-    n = &t->v[t->n++];
-    *n = (tnode){ .kind = k, .str = str, .len = len, .pos = pos, .end = NONE };
-    return n;
-}
-
-/* Adds a text node for source range [from, to) if it is non-empty. */
-static int add_text(parser *p, size_t from, size_t to)
-{
-    if (from >= to)
-        return 0;
-    return tree_add(p, K_TEXT, from, p->src->s + from, to - from) ? 0 : -1;
-}
-
-/* Applies the set-delimiter tag TG (content "OPEN CLOSE") to P's delimiters. */
-static int set_delims(parser *p, const tag *tg)
-{
-    const char *s = tg->name;
-    size_t n = tg->nlen, a = 0, b, i;
-    int ok;
-
-    while (a < n && !is_space(s[a]))
-        a++;
-    for (b = a; b < n && is_space(s[b]); b++)
-        ;
-    ok = a > 0 && b < n && a <= MAX_DELIM && n - b <= MAX_DELIM && !memchr(s, '=', n);
-    for (i = b; ok && i < n; i++)
-        ok = !is_space(s[i]);
-    if (!ok) {
-        char snip[48];
-        snippet(snip, sizeof snip, p->src->s + tg->start, tg->end - tg->start);
-        return fail(p->err, p->src, tg->start, "bad set-delimiter tag '%s'", snip);
-    }
-    memcpy(p->otag, s, a);
-    p->olen = a;
-    memcpy(p->ctag, s + b, n - b);
-    p->clen = n - b;
-    return 0;
-}
-
-/* Reads the tag whose opening delimiter is at offset AT into TG (a
- * set-delimiter tag takes effect immediately).  Returns 0, or -1 with
- * *p->err set for an unclosed, empty or malformed tag. */
-static int read_tag(parser *p, size_t at, tag *tg)
-{
-    const char *s = p->src->s;
-    size_t len = p->src->len, q = at + p->olen, clen = 0, hit;
-    char c = q < len ? s[q] : '\0', close[MAX_DELIM + 2];
-
-    tg->start = at;
-    tg->kind = c == '#' ? K_SECTION : c == '^' ? K_INVERTED : c == '/' ? K_CLOSE
-             : c == '>' ? K_PARTIAL : c == '!' ? K_COMMENT : c == '=' ? K_DELIM
-             : c == '&' || c == '{' ? K_RAW : K_VAR;
-    if (tg->kind != K_VAR)
-        q++;
-    if (c == '{' || c == '=')
-        close[clen++] = c == '{' ? '}' : '=';
-    memcpy(close + clen, p->ctag, p->clen);
-    clen += p->clen;
-    if ((hit = find(s, len, q, close, clen)) == NONE) {
-        size_t e = at;
-        char snip[48];
-        while (e < len && s[e] != '\n' && s[e] != '\r')
-            e++;
-        snippet(snip, sizeof snip, s + at, e - at);
-        return fail(p->err, p->src, at, "unclosed tag '%s'", snip);
-    }
-    tg->end = hit + clen;
-    tg->name = s + q;
-    tg->nlen = hit - q;
-    trim(&tg->name, &tg->nlen);
-    if (tg->kind == K_DELIM)
-        return set_delims(p, tg);
-    if (tg->kind != K_COMMENT && tg->nlen == 0)
-        return fail(p->err, p->src, at, "empty tag");
-    return 0;
-}
-
-/* Returns 1 if TG may stand alone and is the only thing on its line apart
- * from blanks; then *NEXT is the offset just past the line's newline. */
-static int standalone(const parser *p, const tag *tg, size_t *next)
-{
-    const char *s = p->src->s;
-    size_t len = p->src->len, i;
-
-    if (tg->kind == K_VAR || tg->kind == K_RAW || p->line_tagged)
-        return 0;
-    for (i = p->line_start; i < tg->start; i++)
-        if (!is_blank(s[i]))
-            return 0;
-    for (i = tg->end; i < len && is_blank(s[i]); i++)
-        ;
-    if (i + 1 < len && s[i] == '\r' && s[i + 1] == '\n')
-        i++;
-    if (i < len && s[i] != '\n')
-        return 0;
-    *next = i < len ? i + 1 : len;
-    return 1;
-}
-
-/* Closes the innermost open section with closing tag TG, checking names. */
-static int close_section(parser *p, const tag *tg)
-{
-    char want[48], got[48];
-    tnode *open;
-    size_t parent;
-
-    snippet(got, sizeof got, tg->name, tg->nlen);
-    if (p->open == NONE)
-        return fail(p->err, p->src, tg->start, "unexpected closing tag '%s'", got);
-    open = &p->t->v[p->open];
-    if (open->len != tg->nlen || memcmp(open->str, tg->name, tg->nlen) != 0) {
-        snippet(want, sizeof want, open->str, open->len);
-        return fail(p->err, p->src, tg->start, "section '%s' closed by '%s'", want, got);
-    }
-    parent = open->end; /* while open, END links to the enclosing section */
-    open->end = p->t->n;
-    p->open = parent;
-    return 0;
-}
-
-/* Turns tag TG into a node (or closes a section); IND/ILEN is the
- * indentation of a standalone tag, kept for partials. */
-static int add_tag(parser *p, const tag *tg, const char *ind, size_t ilen)
-{
-    tnode *n;
-
-    if (tg->kind == K_COMMENT || tg->kind == K_DELIM)
-        return 0;
-    if (tg->kind == K_CLOSE)
-        return close_section(p, tg);
-    if (!(n = tree_add(p, tg->kind, tg->start, tg->name, tg->nlen)))
-        return -1;
-    if (tg->kind == K_PARTIAL) {
-        n->ind = ind;
-        n->ind_len = ilen;
-    } else if (tg->kind == K_SECTION || tg->kind == K_INVERTED) {
-        n->end = p->open;
-        p->open = p->t->n - 1;
-    }
-    return 0;
-}
-
-/* Parses SRC (default delimiters) into T; the caller frees t->v even on
- * failure.  Returns 0, or -1 with *ERR set. */
-static int parse(const tsrc *src, tree *t, char **err)
-{
-    parser p = { src, t, err, 0, 0, 0, NONE, "{{", "}}", 2, 2 };
-
-    while (p.pos < src->len) {
-        size_t at = find(src->s, src->len, p.pos, p.otag, p.olen), next = 0, i;
-        tag tg;
-
-        if (at == NONE) {
-            if (add_text(&p, p.pos, src->len) < 0)
-                return -1;
-            break;
-        }
-        for (i = at; i > p.pos; i--)
-            if (src->s[i - 1] == '\n') {
-                p.line_start = i;
-                p.line_tagged = 0;
-                break;
-            }
-        if (read_tag(&p, at, &tg) < 0)
-            return -1;
-        if (standalone(&p, &tg, &next)) {
-            if (add_text(&p, p.pos, p.line_start) < 0
-                || add_tag(&p, &tg, src->s + p.line_start, at - p.line_start) < 0)
-                return -1;
-            p.pos = p.line_start = next;
-            p.line_tagged = 0;
-        } else {
-            if (add_text(&p, p.pos, at) < 0 || add_tag(&p, &tg, NULL, 0) < 0)
-                return -1;
-            p.pos = tg.end;
-            p.line_tagged = 1;
-        }
-    }
-    if (p.open != NONE) {
-        char name[48];
-        snippet(name, sizeof name, t->v[p.open].str, t->v[p.open].len);
-        return fail(err, src, t->v[p.open].pos, "unclosed section '%s'", name);
-    }
-    return 0;
 }
 
 /* ---- context lookup ----------------------------------------------------- */
@@ -471,7 +126,7 @@ static json_t *lookup(const renderer *r, const char *name, size_t n)
 static int push(renderer *r, json_t *v)
 {
     if (r->depth == r->cap) {
-        json_t **ns = grow(r->stack, &r->cap, r->depth + 1, sizeof *ns);
+        json_t **ns = pv_tpl_grow(r->stack, &r->cap, r->depth + 1, sizeof *ns);
         if (!ns)
             return -1;
         r->stack = ns;
@@ -548,7 +203,7 @@ static void render_value(renderer *r, json_t *v, int escape)
 static int enter(renderer *r, const tsrc *src, const tnode *n)
 {
     if (r->nest >= PV_TPL_MAX_NEST)
-        return fail(&r->err, src, n->pos, "sections and partials nested too deep (limit %d)",
+        return pv_tpl_fail(&r->err, src, n->pos, "sections and partials nested too deep (limit %d)",
                     PV_TPL_MAX_NEST);
     r->nest++;
     return 0;
@@ -564,7 +219,7 @@ static int render_body(renderer *r, const tsrc *src, const tree *t, size_t i, js
         return -1;
     if (ctx && push(r, ctx) < 0) {
         r->nest--;
-        return fail(&r->err, src, t->v[i].pos, "out of memory");
+        return pv_tpl_fail(&r->err, src, t->v[i].pos, "out of memory");
     }
     rc = render_range(r, src, t, i + 1, t->v[i].end);
     r->depth -= ctx != NULL;
@@ -631,8 +286,8 @@ static int render_partial(renderer *r, const tsrc *src, const tnode *n)
         return 0;
     if (r->partial_depth >= PV_TPL_MAX_PARTIAL_DEPTH) {
         char snip[48];
-        snippet(snip, sizeof snip, n->str, n->len);
-        return fail(&r->err, src, n->pos, "partial nesting too deep (limit %d) at '%s'",
+        pv_tpl_snippet(snip, sizeof snip, n->str, n->len);
+        return pv_tpl_fail(&r->err, src, n->pos, "partial nesting too deep (limit %d) at '%s'",
                     PV_TPL_MAX_PARTIAL_DEPTH, snip);
     }
     if (!(name = dup_n(n->str, n->len)))
@@ -648,7 +303,7 @@ static int render_partial(renderer *r, const tsrc *src, const tnode *n)
     sub.s = text;
     sub.partial = name;
     sub.indent = n->ind_len;
-    if (parse(&sub, &t, &r->err) < 0 || enter(r, src, n) < 0)
+    if (pv_tpl_parse(&sub, &t, &r->err) < 0 || enter(r, src, n) < 0)
         goto done;
     r->partial_depth++;
     rc = render_range(r, &sub, &t, 0, t.n);
@@ -656,7 +311,7 @@ static int render_partial(renderer *r, const tsrc *src, const tnode *n)
     r->nest--;
     goto done;
 oom:
-    rc = fail(&r->err, src, n->pos, "out of memory");
+    rc = pv_tpl_fail(&r->err, src, n->pos, "out of memory");
 done:
     free(t.v);
     if (text != body)
@@ -695,7 +350,7 @@ static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from
             break;
         }
         if (rc == 0 && r->out.oom)
-            rc = fail(&r->err, src, n->pos, "out of memory");
+            rc = pv_tpl_fail(&r->err, src, n->pos, "out of memory");
         i = (n->kind == K_SECTION || n->kind == K_INVERTED) ? n->end : i + 1;
     }
     return rc;
@@ -722,17 +377,17 @@ static int render_top(const char *tmpl, size_t len, json_t *ctx, pv_partial_fn p
     if (out_len)
         *out_len = 0;
     if (!out || (!tmpl && len)) {
-        fail(&r.err, &src, 0, "invalid arguments");
+        pv_tpl_fail(&r.err, &src, 0, "invalid arguments");
         goto done;
     }
     if (ctx && push(&r, ctx) < 0) {
-        fail(&r.err, &src, 0, "out of memory");
+        pv_tpl_fail(&r.err, &src, 0, "out of memory");
         goto done;
     }
-    if (parse(&src, &t, &r.err) < 0 || render_range(&r, &src, &t, 0, t.n) < 0)
+    if (pv_tpl_parse(&src, &t, &r.err) < 0 || render_range(&r, &src, &t, 0, t.n) < 0)
         goto done;
     if (!r.out.buf && !(r.out.buf = calloc(1, 1))) {
-        fail(&r.err, &src, 0, "out of memory");
+        pv_tpl_fail(&r.err, &src, 0, "out of memory");
         goto done;
     }
     *out = r.out.buf;

@@ -1,6 +1,7 @@
 /*
- * yaml.c -- YAML (and JSON, which YAML reads) to jansson and back, for the
- * host and, through api->read_yaml and api->write_yaml, every plugin.
+ * yaml.c -- YAML (and JSON, which YAML reads) to jansson, for the host and,
+ * through api->read_yaml, every plugin.  Scalars resolve in yaml_scalar.c;
+ * the way back (api->write_yaml) is yaml_write.c.
  *
  * libyaml's event parser feeds a small stack machine.  A document is
  * either collected (one, or all of them in an array) or handed to a
@@ -24,7 +25,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,121 +208,6 @@ static int attach(struct parse *p, json_t *value, const char *text, bool scalar,
 	return rc ? fail(p, errmsg, m, "out of memory") : 0;
 }
 
-/* Whether TEXT matches the YAML 1.2 core-schema float pattern. */
-static bool is_float(const char *s)
-{
-	const char *p = s;
-	bool digits = false;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(p, ".INF"))
-		return true;
-	while (*p >= '0' && *p <= '9')
-		p++, digits = true;
-	if (*p == '.') {
-		p++;
-		while (*p >= '0' && *p <= '9')
-			p++, digits = true;
-	}
-	if (!digits)
-		return false;
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	return *p == '\0';
-}
-
-/* A number as JavaScript holds it (a double) and JSON.stringify writes it:
- * integers beyond 2^53 lose their last digits, infinity and NaN become
- * null.  TEXT is an integer in BASE, or a float. */
-static json_t *js_number(const char *text, int base, bool is_int)
-{
-	double d = 0;
-	if (is_int && base == 8) {   /* strtod reads no 0o */
-		const char *p = text + (*text == '-' || *text == '+') + 2;
-		for (; *p; p++)
-			d = d * 8 + (*p - '0');
-		if (*text == '-')
-			d = -d;
-	} else {
-		d = strtod(text, NULL);
-	}
-	if (isinf(d) || isnan(d))
-		return json_null();
-	if (is_int && fabs(d) <= 9007199254740992.0)
-		return json_integer((json_int_t)d);
-	return json_real(d);
-}
-
-/* Resolve a plain scalar: null, bool, int, float, else NULL (a string).
- * JS: numbers as a JavaScript reader stores them in JSON (see
- * PAVED_YAML_JS_NUMBERS). */
-static json_t *resolve_plain_as(const char *s, bool js)
-{
-	if (!*s)
-		return json_null();
-	if (!strchr("~nNtTfF.+-0123456789", *s))   /* most text: nothing to resolve */
-		return NULL;
-	if (!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
-		return json_null();
-	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-		return json_true();
-	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-		return json_false();
-	const char *d = s + (*s == '-' || *s == '+');
-	int base = 10;
-	if (d[0] == '0' && d[1] == 'x' && d == s)
-		base = 16, d += 2;
-	else if (d[0] == '0' && d[1] == 'o' && d == s)
-		base = 8, d += 2;
-	if (*d) {
-		const char *q = d;
-		for (; *q; q++) {
-			bool ok = base == 16 ? strchr("0123456789abcdefABCDEF", *q) != NULL
-			        : base == 8 ? (*q >= '0' && *q <= '7') : (*q >= '0' && *q <= '9');
-			if (!ok)
-				break;
-		}
-		if (*q == '\0') {
-			errno = 0;
-			long long v = strtoll(base == 10 ? s : d, NULL, base);
-			if (js && (errno != 0 || v > (1LL << 53) || v < -(1LL << 53)))
-				return js_number(s, base, true);
-			if (errno == 0)
-				return json_integer(v);
-			return NULL;   /* too big: keep the text */
-		}
-	}
-	if (is_float(s)) {
-		if (strstr(s, "inf") || strstr(s, "Inf") || strstr(s, "INF"))
-			return js ? json_null() : NULL;   /* JSON has no infinity: keep the text */
-		return json_real(strtod(s, NULL));
-	}
-	if (js && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")))
-		return json_null();
-	return NULL;
-}
-
-static json_t *resolve_plain(const char *s)
-{
-	return resolve_plain_as(s, false);
-}
-
-/* Whether the string S would read back as something other than a string
- * when written plain (the emitter then quotes it). */
-bool pv_yaml_needs_quotes(const char *s)
-{
-	json_t *v = resolve_plain(s);
-	json_decref(v);
-	return v != NULL || !strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN");
-}
-
 /* Handle one scalar event. */
 static int on_scalar(struct parse *p, yaml_event_t *ev, char **errmsg)
 {
@@ -334,7 +219,7 @@ static int on_scalar(struct parse *p, yaml_event_t *ev, char **errmsg)
 	bool is_key = p->depth > 0 && json_is_object(p->stack[p->depth - 1].node) &&
 	              !p->stack[p->depth - 1].key;
 	if (!is_key && ev->data.scalar.plain_implicit && !tag)
-		v = resolve_plain_as(text, p->o.flags & PAVED_YAML_JS_NUMBERS);
+		v = pv_yaml_resolve(text, p->o.flags & PAVED_YAML_JS_NUMBERS);
 	if (!v && !is_key && tag && !strcmp(tag, YAML_NULL_TAG))
 		v = json_null();
 	if (!v)
@@ -632,111 +517,5 @@ out:
 	if (f)
 		fclose(f);
 	free(p);
-	return rc;
-}
-
-/* ---- emitter ------------------------------------------------------------ */
-
-/* Emit one scalar with the given text, quoting strings that would
- * otherwise read back as another type (YAML 1.1 readers included: "yes",
- * "no", "on", "off" and "y"/"n" are quoted too). */
-static int emit_scalar(yaml_emitter_t *e, const char *text, bool string)
-{
-	static const char *const yaml11[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no",
-		"No", "NO", "on", "On", "ON", "off", "Off", "OFF", NULL };
-	yaml_event_t ev;
-	bool quote = string && pv_yaml_needs_quotes(text);
-	for (size_t i = 0; string && !quote && yaml11[i]; i++)
-		quote = strcmp(text, yaml11[i]) == 0;
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
-	                             !quote, 1,
-	                             quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
-	                                   : YAML_ANY_SCALAR_STYLE);
-	return yaml_emitter_emit(e, &ev) ? 0 : -1;
-}
-
-/* Emit the JSON value V as a YAML node, recursively. */
-static int emit_node(yaml_emitter_t *e, json_t *v)
-{
-	yaml_event_t ev;
-	char buf[64];
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		const char *k;
-		json_t *x;
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
-		if (!yaml_emitter_emit(e, &ev))
-			return -1;
-		json_object_foreach(v, k, x)
-			if (emit_scalar(e, k, true) || emit_node(e, x))
-				return -1;
-		yaml_mapping_end_event_initialize(&ev);
-		return yaml_emitter_emit(e, &ev) ? 0 : -1;
-	}
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *x;
-		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
-		if (!yaml_emitter_emit(e, &ev))
-			return -1;
-		json_array_foreach(v, i, x)
-			if (emit_node(e, x))
-				return -1;
-		yaml_sequence_end_event_initialize(&ev);
-		return yaml_emitter_emit(e, &ev) ? 0 : -1;
-	}
-	case JSON_STRING:
-		return emit_scalar(e, json_string_value(v), true);
-	case JSON_INTEGER:
-		snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return emit_scalar(e, buf, false);
-	case JSON_REAL:
-		snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
-		if (!strpbrk(buf, ".eE"))
-			strcat(buf, ".0");
-		return emit_scalar(e, buf, false);
-	case JSON_TRUE:
-		return emit_scalar(e, "true", false);
-	case JSON_FALSE:
-		return emit_scalar(e, "false", false);
-	default:
-		return emit_scalar(e, "null", false);
-	}
-}
-
-/* Write DOCS to OUT as YAML: each element of the array DOCS as its own
- * document with PAVED_YAML_ALL_DOCS in FLAGS, else DOCS as one document. */
-int pv_yaml_write(FILE *out, json_t *docs, unsigned flags, char **errmsg)
-{
-	yaml_emitter_t e;
-	yaml_event_t ev;
-	size_t i, n;
-	int rc = PAVED_ERR;
-	bool many = flags & PAVED_YAML_ALL_DOCS;
-	if (!yaml_emitter_initialize(&e))
-		return pv_seterr(errmsg, "out of memory");
-	yaml_emitter_set_output_file(&e, out);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_width(&e, 100);
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	if (!yaml_emitter_emit(&e, &ev))
-		goto done;
-	n = many ? json_array_size(docs) : 1;
-	for (i = 0; i < n; i++) {
-		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, !many);
-		if (!yaml_emitter_emit(&e, &ev) ||
-		    emit_node(&e, many ? json_array_get(docs, i) : docs))
-			goto done;
-		yaml_document_end_event_initialize(&ev, 1);
-		if (!yaml_emitter_emit(&e, &ev))
-			goto done;
-	}
-	yaml_stream_end_event_initialize(&ev);
-	if (yaml_emitter_emit(&e, &ev) && yaml_emitter_flush(&e))
-		rc = PAVED_OK;
-done:
-	if (rc)
-		pv_seterr(errmsg, "cannot write YAML: %s", e.problem ? e.problem : "output error");
-	yaml_emitter_delete(&e);
 	return rc;
 }
