@@ -2,6 +2,15 @@
  * forge_local.h -- internals shared by the files of the forge_local plugin
  * (prefix fl_).  Nothing here is exported from the module: the build keeps
  * only the plugin descriptor visible.
+ *
+ *   plugin.c   the descriptor, options and the driver's hook table
+ *   args.c     argument checks: names, refs, known keys
+ *   git.c      git through the host's runner (paved->run), argv only
+ *   create.c   forge.driver.local.create
+ *   repos.c    delete, archive, info, list
+ *   commits.c  resolve, checkout
+ *   hook.c     the bare repository's post-receive hook (push to deploy)
+ *   fs.c       files and trees, no shell
  */
 #ifndef FL_FORGE_LOCAL_H
 #define FL_FORGE_LOCAL_H
@@ -9,45 +18,91 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <paved/plugin.h>
+
 #include "pc.h"
 
-/* ---- run.c: git processes, argv only, never a shell ------------------ */
+PAVED_PLUGIN_INIT3;
 
-/* A started child process and the read end of the pipe carrying its stderr. */
-struct fl_child {
-	pid_t       pid;
-	int         errfd;
-	const char *what;   /* "init", "commit", ... for messages (borrowed) */
-};
+#define FL_DEFAULT_AUTHOR  "paved <paved@localhost>"
+#define FL_DEFAULT_BRANCH  "main"
+#define FL_DEFAULT_MESSAGE "Initial commit from paved"
 
-/* The environment every git child gets: the caller's, minus the variables
- * that would point git at another repository or identity, plus
- * GIT_{AUTHOR,COMMITTER}_{NAME,EMAIL} set to NAME and EMAIL.  Returns a
- * NULL-terminated malloc()ed array (free with fl_env_free) or NULL when out
- * of memory. */
+/* ---- args.c ------------------------------------------------------------ */
+
+/* ^[a-z][a-z0-9-]{0,62}$: safe as a file name, in a URL and in a shell
+ * script without quoting. */
+bool fl_valid_name(const char *s);
+/* The message for a name fl_valid_name refuses; returns PAVED_ERR. */
+int  fl_bad_name(char **errmsg, const char *name);
+/* A conservative subset of git-check-ref-format for branch names. */
+bool fl_valid_branch(const char *s);
+/* A ref a caller may name ("main", "v1.2", a sha or its prefix, "main~2"):
+ * printable, no space, no ":?*[\\", no leading '-', no "..", at most
+ * 200 characters (git itself checks the rest). */
+bool fl_valid_ref(const char *s);
+/* Refuse argument keys of ARGS other than the NULL-terminated KNOWN. */
+int  fl_check_keys(json_t *args, const char *const known[], char **errmsg);
+/* The required argument "name" of ARGS, checked; NULL with *ERRMSG. */
+const char *fl_name_arg(json_t *args, char **errmsg);
+/* Split "Name <email>" into malloc()ed *NAME and *EMAIL; -1 if malformed. */
+int  fl_parse_author(const char *s, char **name, char **email);
+
+/* ---- git.c ------------------------------------------------------------- */
+
+/* The git program (option "git", default "git"). Borrowed. */
+const char *fl_git_program(paved_ctx *ctx);
+/* The environment changes every git run gets: the variables that would
+ * point git at another repository, index or identity are unset; with
+ * AUTHOR (a "Name <email>" already parsed into NAME and EMAIL), author and
+ * committer are set.  NULL-terminated, malloc()ed: free with fl_env_free. */
 char **fl_git_env(const char *name, const char *email);
 void   fl_env_free(char **env);
+/* Run git ARGV (argv[0] is replaced by the git program) with ENV changes
+ * (NULL: fl_git_env(NULL, NULL)) in CWD (may be NULL).  With OUT, its
+ * stdout (malloc()ed, trailing newline removed) goes there.  A failure is
+ * PAVED_ERR with *ERRMSG "git WHAT failed: LINE", LINE being git's first
+ * fatal:/error: line. */
+int fl_git(paved_ctx *ctx, const char *what, const char *const argv[], char **env,
+           const char *cwd, char **out, char **errmsg);
+/* The same in two halves, to run git beside other work (paved->run_start). */
+int fl_git_start(paved_ctx *ctx, const char *const argv[], char **env, paved_proc **proc,
+                 char **errmsg);
+int fl_git_wait(paved_ctx *ctx, const char *what, paved_proc *proc, char **errmsg);
 
-/* PROG if it has a '/', else the first executable PROG in $PATH, as a
- * malloc()ed path; NULL with errno set (ENOENT, EACCES, ...) when there is
- * none.  Resolved once per call, so a missing git is reported the same way
- * whatever posix_spawn does, and before anything is created. */
-char *fl_find_program(const char *prog);
+/* ---- hook.c ------------------------------------------------------------ */
 
-/* Start ARGV (argv[0] a path, see fl_find_program) with stdin and stdout on
- * /dev/null and stderr captured.  On failure sets *ERRMSG ("cannot run git
- * ('ARGV0'): REASON") and returns nonzero. */
-int fl_start(char *const argv[], char **env, const char *what, struct fl_child *c,
-             char **errmsg);
+/* Write BARE/hooks/post-receive: a push to BRANCH runs
+ * `PAVED --home HOME deploy NAME --env dev --version SHA --trigger push`
+ * in the background, logged to HOME/logs/push/NAME.log.  PAVED is the
+ * option "paved" or this process's executable when it is paved; when
+ * neither is known no hook is written (*WRITTEN false).  PAVED_OK, or
+ * PAVED_ERR with *ERRMSG. */
+int fl_install_post_receive(paved_ctx *ctx, const char *bare, const char *name,
+                            const char *branch, bool *written, char **errmsg);
+/* Replace BARE's hooks with a pre-receive hook that refuses every push
+ * ("repository NAME is archived").  0 or -1 with errno. */
+int fl_install_archived(const char *bare, const char *name);
 
-/* Wait for C, reading its stderr to the end.  Returns 0 when it exited 0;
- * otherwise sets *ERRMSG to "git WHAT failed: LINE" where LINE is the first
- * "fatal:"/"error:" line of its stderr (else its first line, else its exit
- * status).  C is finished either way.  ERRMSG may be NULL. */
-int fl_finish(struct fl_child *c, char **errmsg);
+/* ---- paths (args.c) ------------------------------------------------------ */
 
-/* fl_start + fl_finish. */
-int fl_run(char *const argv[], char **env, const char *what, char **errmsg);
+/* $PAVED_HOME/forge/NAME.git, or the forge itself for NAME NULL; caller frees. */
+char *fl_repo_path(paved_ctx *ctx, const char *name);
+/* $PAVED_HOME/forge/archive; caller frees. */
+char *fl_archive_dir(paved_ctx *ctx);
+/* The default branch of bare repository BARE (from its HEAD), malloc()ed;
+ * FL_DEFAULT_BRANCH when unreadable. */
+char *fl_default_branch(const char *bare);
+
+/* ---- the hooks (create.c, repos.c, commits.c) --------------------------- */
+
+int fl_create(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
+int fl_delete(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
+int fl_archive(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
+int fl_info(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
+int fl_list(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
+int fl_resolve(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
+int fl_checkout(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 
 /* ---- fs.c: files and trees, no shell --------------------------------- */
 
@@ -60,8 +115,8 @@ int fl_run(char *const argv[], char **env, const char *what, char **errmsg);
 int  fl_link_tree(const char *src, const char *dst);
 
 /* Write DATA to PATH through a temporary file renamed over it, creating
- * the parent directories.  0 or -1 with errno set. */
-int  fl_write_file(const char *path, const char *data);
+ * the parent directories, with MODE.  0 or -1 with errno set. */
+int  fl_write_file(const char *path, const char *data, mode_t mode);
 
 /* Append DATA to the existing file PATH.  0 or -1 with errno set. */
 int  fl_append_file(const char *path, const char *data);
@@ -72,5 +127,8 @@ char *fl_read_line(const char *path);
 
 /* Does PATH exist (lstat)? */
 bool fl_exists(const char *path);
+
+/* Remove write permission from everything under PATH.  0 or -1. */
+int  fl_make_read_only(const char *path);
 
 #endif /* FL_FORGE_LOCAL_H */

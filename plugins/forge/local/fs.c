@@ -1,9 +1,11 @@
 /*
  * fs.c -- the file work of the forge: replicating an object store by hard
- * links, writing small files atomically.  All of it with system calls, no
+ * links, writing small files atomically, making an archived repository
+ * read-only.  All of it with system calls, no
  * shell (mkdir -p and rm -rf are plugins/common's).
  */
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -109,7 +111,7 @@ static int write_all(int fd, const char *data)
 	return 0;
 }
 
-int fl_write_file(const char *path, const char *data)
+int fl_write_file(const char *path, const char *data, mode_t mode)
 {
 	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
 	char *tmp = pc_printf("%s.tmp%ld", path, (long)getpid());
@@ -121,7 +123,9 @@ int fl_write_file(const char *path, const char *data)
 		if (pc_mkdir_p(dir, 0777) != 0)
 			goto fail;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd >= 0 && fchmod(fd, mode) != 0)
+		goto fail;
 	if (fd < 0 || write_all(fd, data) != 0)
 		goto fail;
 	if (close(fd) != 0) {
@@ -175,4 +179,18 @@ char *fl_read_line(const char *path)
 	}
 	line[strcspn(line, "\r\n")] = '\0';
 	return line;
+}
+
+/* nftw callback of fl_make_read_only: drop every write bit. */
+static int read_only_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)f;
+	if (type == FTW_SL)
+		return 0;
+	return chmod(path, st->st_mode & ~(mode_t)0222) == 0 ? 0 : -1;
+}
+
+int fl_make_read_only(const char *path)
+{
+	return nftw(path, read_only_one, 16, FTW_PHYS | FTW_DEPTH);
 }

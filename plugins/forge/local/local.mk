@@ -1,7 +1,10 @@
-# plugins/forge/local: a git forge on the local disk ($PAVED_HOME/forge).
+# plugins/forge/local: the forge driver "local", a git forge on the local
+# disk ($PAVED_HOME/forge).
 plugin_LTLIBRARIES += plugins/forge/local/forge_local.la
-plugins_forge_local_forge_local_la_SOURCES = plugins/forge/local/forge_local.c \
-	plugins/forge/local/forge_local.h plugins/forge/local/run.c plugins/forge/local/fs.c
+plugins_forge_local_forge_local_la_SOURCES = plugins/forge/local/plugin.c \
+	plugins/forge/local/forge_local.h plugins/forge/local/args.c \
+	plugins/forge/local/git.c plugins/forge/local/create.c plugins/forge/local/repos.c \
+	plugins/forge/local/commits.c plugins/forge/local/hook.c plugins/forge/local/fs.c
 plugins_forge_local_forge_local_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_forge_local_forge_local_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/forge/local/.libs

@@ -198,16 +198,19 @@ START_TEST(create_20_files_and_clone)
 	make_workdir("payment-api", dir, sizeof dir);
 	snprintf(args, sizeof args, "{\"name\": \"payment-api\", \"dir\": \"%s\", "
 	         "\"description\": \"Payments\"}", dir);
-	ck_assert_msg(call("forge.local", args, &res, &err) == PAVED_OK, "%s", err);
+	ck_assert_msg(call("forge.create", args, &res, &err) == PAVED_OK, "%s", err);
 
 	snprintf(p, sizeof p, "%s/payment-api.git", forge);
 	snprintf(url, sizeof url, "file://%s", p);
 	ck_assert_str_eq(json_string_value(json_object_get(res, "url")), url);
 	ck_assert_str_eq(json_string_value(json_object_get(res, "path")), p);
-	ck_assert_str_eq(json_string_value(json_object_get(res, "branch")), "main");
-	const char *sha = json_string_value(json_object_get(res, "commit"));
+	ck_assert_str_eq(json_string_value(json_object_get(res, "default_branch")), "main");
+	const char *sha = json_string_value(json_object_get(res, "head"));
 	ck_assert_uint_eq(strlen(sha), 40);
-	ck_assert_uint_eq(json_object_size(res), 4);
+	/* this test program is not paved: no push-to-deploy hook */
+	ck_assert(json_is_false(json_object_get(res, "push_deploys")));
+	ck_assert(!exists("%s/hooks/post-receive", p));
+	ck_assert_uint_eq(json_object_size(res), 5);
 
 	/* the bare repository: sound, on main, described */
 	ck_assert_int_eq(run(out, sizeof out, (char *[]){ "git", "--git-dir", p, "rev-parse",
@@ -284,15 +287,15 @@ START_TEST(refuse_unsafe_name)
 	}
 	make_workdir("svc", dir, sizeof dir);
 	snprintf(args, sizeof args, "{\"name\": \"%s\", \"dir\": \"%s\"}", nm, dir);
-	snprintf(msg, sizeof msg, "forge_local: forge.local: invalid repository name '%s': "
+	snprintf(msg, sizeof msg, "forge_local: forge.driver.local.create: invalid repository name '%s': "
 	         "use lowercase letters, digits and '-' (max 63)", nm);
-	expect_error("forge.local", args, msg);
+	expect_error("forge.create", args, msg);
 	ck_assert(!exists("%s/.git", dir));
 	ck_assert_int_eq(forge_entries(), 0);
 	snprintf(args, sizeof args, "{\"name\": \"%s\"}", nm);
-	snprintf(msg, sizeof msg, "forge_local: forge.local.delete: invalid repository name "
+	snprintf(msg, sizeof msg, "forge_local: forge.driver.local.delete: invalid repository name "
 	         "'%s': use lowercase letters, digits and '-' (max 63)", nm);
-	expect_error("forge.local.delete", args, msg);
+	expect_error("forge.delete", args, msg);
 }
 END_TEST
 
@@ -303,11 +306,11 @@ START_TEST(longest_name)
 	name[63] = '\0';
 	make_workdir("svc", dir, sizeof dir);
 	snprintf(args, sizeof args, "{\"name\": \"%s\", \"dir\": \"%s\"}", name, dir);
-	ck_assert_int_eq(call("forge.local", args, NULL, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
 	name[63] = 'a';
 	name[64] = '\0';
 	snprintf(args, sizeof args, "{\"name\": \"%s\", \"dir\": \"%s\"}", name, dir);
-	ck_assert_int_eq(call("forge.local", args, NULL, NULL), PAVED_ERR);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_ERR);
 }
 END_TEST
 
@@ -318,18 +321,18 @@ START_TEST(refuse_existing_name)
 	make_workdir("one", one, sizeof one);
 	make_workdir("two", two, sizeof two);
 	snprintf(args, sizeof args, "{\"name\": \"payment-api\", \"dir\": \"%s\"}", one);
-	ck_assert_int_eq(call("forge.local", args, &res, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.create", args, &res, NULL), PAVED_OK);
 	snprintf(args, sizeof args, "{\"name\": \"payment-api\", \"dir\": \"%s\"}", two);
-	snprintf(msg, sizeof msg, "forge_local: forge.local: repository 'payment-api' already "
+	snprintf(msg, sizeof msg, "forge_local: forge.driver.local.create: repository 'payment-api' already "
 	         "exists at %s/payment-api.git", forge);
-	expect_error("forge.local", args, msg);
+	expect_error("forge.create", args, msg);
 	ck_assert(!exists("%s/.git", two));
 	ck_assert_int_eq(forge_entries(), 1);
 	/* the first one is untouched */
 	snprintf(p, sizeof p, "%s/payment-api.git", forge);
 	ck_assert_int_eq(run(out, sizeof out, (char *[]){ "git", "--git-dir", p, "rev-parse",
 	                     "HEAD", NULL }), 0);
-	ck_assert_str_eq(out, json_string_value(json_object_get(res, "commit")));
+	ck_assert_str_eq(out, json_string_value(json_object_get(res, "head")));
 	json_decref(res);
 }
 END_TEST
@@ -338,37 +341,31 @@ START_TEST(refuse_bad_arguments)
 {
 	char dir[4200], args[8192], msg[8192];
 	make_workdir("svc", dir, sizeof dir);
-	expect_error("forge.local", "{\"dir\": \"/tmp\"}",
-	             "forge_local: forge.local: argument 'name' (a string) is required");
-	expect_error("forge.local", "{\"name\": \"x\"}",
-	             "forge_local: forge.local: argument 'dir' (an absolute path) is required");
-	expect_error("forge.local", "{\"name\": \"x\", \"dir\": \"rel/dir\"}",
-	             "forge_local: forge.local: argument 'dir' must be an absolute path, "
+	expect_error("forge.create", "{\"dir\": \"/tmp\"}",
+	             "forge_local: forge.driver.local.create: argument 'name' (a string) is required");
+	expect_error("forge.create", "{\"name\": \"x\"}",
+	             "forge_local: forge.driver.local.create: argument 'dir' (an absolute path) is required");
+	expect_error("forge.create", "{\"name\": \"x\", \"dir\": \"rel/dir\"}",
+	             "forge_local: forge.driver.local.create: argument 'dir' must be an absolute path, "
 	             "not 'rel/dir'");
-	expect_error("forge.local", "{\"name\": \"x\", \"dir\": \"/nonexistent/dir\"}",
-	             "forge_local: forge.local: cannot use working copy /nonexistent/dir: "
+	expect_error("forge.create", "{\"name\": \"x\", \"dir\": \"/nonexistent/dir\"}",
+	             "forge_local: forge.driver.local.create: cannot use working copy /nonexistent/dir: "
 	             "No such file or directory");
 	snprintf(args, sizeof args, "{\"name\": \"x\", \"dir\": \"%s\", \"colour\": 1}", dir);
-	expect_error("forge.local", args, "forge_local: forge.local: unknown argument 'colour'");
-	snprintf(args, sizeof args, "{\"name\": \"x\", \"dir\": \"%s\", \"author\": \"nobody\"}",
-	         dir);
-	expect_error("forge.local", args, "forge_local: forge.local: invalid author 'nobody': "
-	             "use \"Name <email>\"");
-	snprintf(args, sizeof args, "{\"name\": \"x\", \"dir\": \"%s\", \"branch\": \"a..b\"}",
-	         dir);
-	expect_error("forge.local", args, "forge_local: forge.local: invalid branch name "
-	             "'a..b': use letters, digits, '.', '_', '-' and '/'");
+	expect_error("forge.create", args, "forge_local: forge.driver.local.create: unknown argument 'colour'");
+	snprintf(args, sizeof args, "{\"name\": \"x\", \"dir\": \"%s\", \"branch\": \"b\"}", dir);
+	expect_error("forge.create", args, "forge_local: forge.driver.local.create: unknown argument 'branch'");
 	snprintf(args, sizeof args, "{\"name\": \"x\", \"dir\": \"%s\", \"message\": \"\"}", dir);
-	expect_error("forge.local", args, "forge_local: forge.local: argument 'message' must "
+	expect_error("forge.create", args, "forge_local: forge.driver.local.create: argument 'message' must "
 	             "be a non-empty string");
 	ck_assert(!exists("%s/.git", dir));
 	ck_assert_int_eq(forge_entries(), 0);
 	/* a directory that already is a repository */
 	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "init", "-q", dir, NULL }), 0);
 	snprintf(args, sizeof args, "{\"name\": \"x\", \"dir\": \"%s\"}", dir);
-	snprintf(msg, sizeof msg, "forge_local: forge.local: %s is already a git repository "
-	         "(it has a .git); forge.local makes the initial commit itself", dir);
-	expect_error("forge.local", args, msg);
+	snprintf(msg, sizeof msg, "forge_local: forge.driver.local.create: %s is already a git repository "
+	         "(it has a .git); the forge makes the initial commit itself", dir);
+	expect_error("forge.create", args, msg);
 	ck_assert_int_eq(forge_entries(), 0);
 }
 END_TEST
@@ -377,11 +374,14 @@ START_TEST(author_branch_and_message)
 {
 	char dir[4200], args[8192], out[512], clone[4200];
 	json_t *res;
+	const char *sets[] = { "plugins.forge_local.default_branch=trunk",
+	                       "plugins.forge_local.author=Ada Lovelace <ada@example.org>", NULL };
+	open_host(sets);
 	make_workdir("svc", dir, sizeof dir);
-	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\", \"branch\": \"trunk\", "
-	         "\"message\": \"hello\", \"author\": \"Ada Lovelace <ada@example.org>\"}", dir);
-	ck_assert_int_eq(call("forge.local", args, &res, NULL), PAVED_OK);
-	ck_assert_str_eq(json_string_value(json_object_get(res, "branch")), "trunk");
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\", \"message\": \"hello\"}",
+	         dir);
+	ck_assert_int_eq(call("forge.create", args, &res, NULL), PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "default_branch")), "trunk");
 	snprintf(clone, sizeof clone, "%s/clone", tmp);
 	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "clone", "-q", (char *)
 	                 json_string_value(json_object_get(res, "url")), clone, NULL }), 0);
@@ -396,6 +396,25 @@ START_TEST(author_branch_and_message)
 }
 END_TEST
 
+START_TEST(bad_options)
+{
+	char dir[4200], args[8192];
+	const char *sets[] = { "plugins.forge_local.author=nobody", NULL };
+	const char *sets2[] = { "plugins.forge_local.default_branch=a..b", NULL };
+	make_workdir("svc", dir, sizeof dir);
+	snprintf(args, sizeof args, "{\"name\": \"x\", \"dir\": \"%s\"}", dir);
+	open_host(sets);
+	expect_error("forge.create", args, "forge_local: forge.driver.local.create: invalid author "
+	             "'nobody' in plugins.forge_local.author: use \"Name <email>\"");
+	open_host(sets2);
+	expect_error("forge.create", args, "forge_local: forge.driver.local.create: invalid branch "
+	             "name 'a..b' in plugins.forge_local.default_branch: use letters, digits, '.', "
+	             "'_', '-' and '/'");
+	ck_assert(!exists("%s/.git", dir));
+	ck_assert_int_eq(forge_entries(), 0);
+}
+END_TEST
+
 START_TEST(author_option)
 {
 	char dir[4200], args[8192], out[512], p[8192];
@@ -403,7 +422,7 @@ START_TEST(author_option)
 	open_host(sets);
 	make_workdir("svc", dir, sizeof dir);
 	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
-	ck_assert_int_eq(call("forge.local", args, NULL, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
 	snprintf(p, sizeof p, "%s/svc.git", forge);
 	ck_assert_int_eq(run(out, sizeof out, (char *[]){ "git", "--git-dir", p, "log", "-1",
 	                     "--format=%an <%ae>", NULL }), 0);
@@ -435,8 +454,8 @@ START_TEST(failure_midway_leaves_nothing)
 	open_host(sets);
 	make_workdir("svc", dir, sizeof dir);
 	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
-	expect_error("forge.local", args,
-	             "forge_local: forge.local: git commit failed: fatal: simulated failure");
+	expect_error("forge.create", args,
+	             "forge_local: forge.driver.local.create: git commit failed: fatal: simulated failure");
 	ck_assert(!exists("%s/.git", dir));
 	ck_assert_int_eq(forge_entries(), 0);
 	ck_assert(exists("%s/src/file01.txt", dir));
@@ -450,8 +469,8 @@ START_TEST(git_missing)
 	open_host(sets);
 	make_workdir("svc", dir, sizeof dir);
 	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
-	expect_error("forge.local", args,
-	             "forge_local: forge.local: cannot run git ('/nonexistent/git'): No such "
+	expect_error("forge.create", args,
+	             "forge_local: forge.driver.local.create: cannot run git ('/nonexistent/git'): No such "
 	             "file or directory; install git or set the option plugins.forge_local.git");
 	ck_assert(!exists("%s/.git", dir));
 	ck_assert_int_eq(forge_entries(), 0);
@@ -464,15 +483,15 @@ START_TEST(delete_and_list)
 	json_t *res;
 	make_workdir("a", a, sizeof a);
 	make_workdir("b", b, sizeof b);
-	ck_assert_int_eq(call("forge.local.list", "{}", &res, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.list", "{}", &res, NULL), PAVED_OK);
 	ck_assert_uint_eq(json_array_size(res), 0);
 	json_decref(res);
 	snprintf(args, sizeof args, "{\"name\": \"zeta\", \"dir\": \"%s\"}", a);
-	ck_assert_int_eq(call("forge.local", args, NULL, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
 	snprintf(args, sizeof args, "{\"name\": \"alpha\", \"dir\": \"%s\"}", b);
-	ck_assert_int_eq(call("forge.local", args, NULL, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
 
-	ck_assert_int_eq(call("forge.local.list", "{}", &res, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.list", "{}", &res, NULL), PAVED_OK);
 	ck_assert_uint_eq(json_array_size(res), 2);
 	json_t *first = json_array_get(res, 0);
 	snprintf(p, sizeof p, "%s/alpha.git", forge);
@@ -483,8 +502,8 @@ START_TEST(delete_and_list)
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 1), "name")), "zeta");
 	json_decref(res);
 
-	ck_assert_int_eq(call("forge.local.delete", "{\"name\": \"alpha\"}", &res, NULL), PAVED_OK);
-	ck_assert_str_eq(json_string_value(json_object_get(res, "deleted")), p);
+	ck_assert_int_eq(call("forge.delete", "{\"name\": \"alpha\"}", &res, NULL), PAVED_OK);
+	ck_assert(json_is_true(json_object_get(res, "deleted")));
 	ck_assert_uint_eq(json_object_size(res), 1);
 	json_decref(res);
 	ck_assert(!exists("%s", p));
@@ -499,17 +518,231 @@ START_TEST(delete_and_list)
 	ck_assert_int_eq(run(NULL, 0, (char *[]){ "rm", "-rf", (snprintf(p, sizeof p, "%s/.git",
 	                 b), p), NULL }), 0);
 	snprintf(args, sizeof args, "{\"name\": \"alpha\", \"dir\": \"%s\"}", b);
-	ck_assert_int_eq(call("forge.local", args, NULL, NULL), PAVED_OK);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
 }
 END_TEST
 
 START_TEST(delete_missing)
 {
-	expect_error("forge.local.delete", "{\"name\": \"ghost\"}",
-	             "forge_local: forge.local.delete: no repository 'ghost'");
-	expect_error("forge.local.delete", "{}",
-	             "forge_local: forge.local.delete: argument 'name' (a string) is required");
+	expect_error("forge.delete", "{\"name\": \"ghost\"}",
+	             "forge_local: forge.driver.local.delete: no repository 'ghost'");
+	expect_error("forge.delete", "{}",
+	             "forge_local: forge.driver.local.delete: argument 'name' (a string) is required");
 	ck_assert_int_eq(forge_entries(), 0);
+}
+END_TEST
+
+/* Commit a change to FILE in working copy DIR and push it; OUT gets the new sha. */
+static void commit_push(const char *dir, const char *file, const char *text, char *out, size_t n)
+{
+	char p[8192];
+	snprintf(p, sizeof p, "%s/%s", dir, file);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "-C", (char *)dir, "add", "-A", NULL }), 0);
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "-C", (char *)dir, "-c", "user.name=Bo",
+	                     "-c", "user.email=bo@example.org", "commit", "-q", "-m", (char *)text,
+	                     NULL }), 0);
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "-C", (char *)dir, "push", "-q", NULL }), 0);
+	ck_assert_int_eq(run(out, n, (char *[]){ "git", "-C", (char *)dir, "rev-parse", "HEAD",
+	                     NULL }), 0);
+}
+
+START_TEST(info_resolve_checkout)
+{
+	char dir[4200], args[8192], first[64], second[64], co[4300], p[8192], out[256];
+	json_t *res;
+	char *err = NULL;
+	make_workdir("svc", dir, sizeof dir);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
+	ck_assert_int_eq(call("forge.create", args, &res, NULL), PAVED_OK);
+	snprintf(first, sizeof first, "%s", json_string_value(json_object_get(res, "head")));
+	json_decref(res);
+	commit_push(dir, "src/file01.txt", "second version", second, sizeof second);
+
+	/* info: the live repository and its head */
+	ck_assert_int_eq(call("forge.info", "{\"name\": \"svc\"}", &res, NULL), PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "head")), second);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "default_branch")), "main");
+	ck_assert(json_is_false(json_object_get(res, "archived")));
+	json_decref(res);
+	expect_error("forge.info", "{\"name\": \"ghost\"}",
+	             "forge_local: forge.driver.local.info: no repository 'ghost'");
+
+	/* resolve: the default branch, a sha prefix, a tag, a relative ref */
+	ck_assert_msg(call("forge.resolve", "{\"name\": \"svc\"}", &res, &err) == PAVED_OK, "%s", err);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "sha")), second);
+	ck_assert_int_eq(strncmp(json_string_value(json_object_get(res, "short")), second, 12), 0);
+	ck_assert_uint_eq(strlen(json_string_value(json_object_get(res, "short"))), 12);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "ref")), "main");
+	ck_assert_str_eq(json_string_value(json_object_get(res, "author")), "Bo <bo@example.org>");
+	ck_assert_str_eq(json_string_value(json_object_get(res, "subject")), "second version");
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(res, "committed_at")));
+	json_decref(res);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"ref\": \"%.7s\"}", first);
+	ck_assert_int_eq(call("forge.resolve", args, &res, NULL), PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "sha")), first);
+	json_decref(res);
+	ck_assert_int_eq(call("forge.resolve", "{\"name\": \"svc\", \"ref\": \"main~1\"}", &res, NULL),
+	                 PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "sha")), first);
+	json_decref(res);
+	snprintf(p, sizeof p, "%s/svc.git", forge);
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "--git-dir", p, "tag", "v1", first, NULL }), 0);
+	ck_assert_int_eq(call("forge.resolve", "{\"name\": \"svc\", \"ref\": \"v1\"}", &res, NULL),
+	                 PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "sha")), first);
+	json_decref(res);
+	expect_error("forge.resolve", "{\"name\": \"svc\", \"ref\": \"nosuch\"}",
+	             "forge_local: forge.driver.local.resolve: no commit 'nosuch' in repository 'svc'");
+	expect_error("forge.resolve", "{\"name\": \"svc\", \"ref\": \"--output=/tmp/x\"}",
+	             "forge_local: forge.driver.local.resolve: invalid ref '--output=/tmp/x': name a "
+	             "branch, a tag or a commit");
+	expect_error("forge.resolve", "{\"name\": \"svc\", \"ref\": \"a..b\"}",
+	             "forge_local: forge.driver.local.resolve: invalid ref 'a..b': name a branch, a "
+	             "tag or a commit");
+
+	/* checkout: the files of the older commit, no .git, nothing else */
+	snprintf(co, sizeof co, "%s/releases/one", tmp);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"ref\": \"%s\", \"dir\": \"%s\"}", first, co);
+	ck_assert_msg(call("forge.checkout", args, &res, &err) == PAVED_OK, "%s", err);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "sha")), first);
+	json_decref(res);
+	ck_assert(!exists("%s/.git", co));
+	ck_assert(!exists("%s.index", co));
+	snprintf(p, sizeof p, "%s/src/file01.txt", co);
+	FILE *f = fopen(p, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(out, sizeof out, f));
+	fclose(f);
+	ck_assert_str_eq(out, "file 1 of svc\n");
+	ck_assert_int_eq(run(out, sizeof out, (char *[]){ "sh", "-c", (snprintf(p, sizeof p,
+	                     "find '%s' -type f | wc -l", co), p), NULL }), 0);
+	ck_assert_str_eq(out, "20");
+	/* the repository was not touched: no index, HEAD still main */
+	snprintf(p, sizeof p, "%s/svc.git/index", forge);
+	ck_assert(!exists("%s", p));
+}
+END_TEST
+
+START_TEST(checkout_refusals)
+{
+	char dir[4200], args[8192], co[4300], msg[8192];
+	make_workdir("svc", dir, sizeof dir);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
+	/* DIR exists: refused, left alone */
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
+	snprintf(msg, sizeof msg, "forge_local: forge.driver.local.checkout: cannot check out into "
+	         "%s: it already exists", dir);
+	expect_error("forge.checkout", args, msg);
+	ck_assert(exists("%s/src/file01.txt", dir));
+	/* an unknown ref: nothing made */
+	snprintf(co, sizeof co, "%s/co", tmp);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"ref\": \"nope\", \"dir\": \"%s\"}", co);
+	expect_error("forge.checkout", args, "forge_local: forge.driver.local.checkout: no commit "
+	             "'nope' in repository 'svc'");
+	ck_assert(!exists("%s", co));
+	expect_error("forge.checkout", "{\"name\": \"svc\", \"dir\": \"rel\"}",
+	             "forge_local: forge.driver.local.checkout: argument 'dir' (an absolute path that "
+	             "does not exist yet) is required");
+	snprintf(args, sizeof args, "{\"name\": \"ghost\", \"dir\": \"%s\"}", co);
+	expect_error("forge.checkout", args, "forge_local: forge.driver.local.checkout: no "
+	             "repository 'ghost'");
+	ck_assert(!exists("%s", co));
+}
+END_TEST
+
+START_TEST(archive)
+{
+	char dir[4200], args[8192], clone[4300], p[8192], out[512];
+	json_t *res;
+	char *err = NULL;
+	make_workdir("svc", dir, sizeof dir);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
+	ck_assert_msg(call("forge.archive", "{\"name\": \"svc\"}", &res, &err) == PAVED_OK, "%s", err);
+	ck_assert(json_is_true(json_object_get(res, "archived")));
+	const char *path = json_string_value(json_object_get(res, "path"));
+	snprintf(p, sizeof p, "%s/archive/svc.", forge);
+	ck_assert_int_eq(strncmp(path, p, strlen(p)), 0);
+	snprintf(clone, sizeof clone, "%s", path);
+	json_decref(res);
+	/* gone from the list and from its name; info says archived */
+	ck_assert(!exists("%s/svc.git", forge));
+	ck_assert_int_eq(call("forge.list", "{}", &res, NULL), PAVED_OK);
+	ck_assert_uint_eq(json_array_size(res), 0);
+	json_decref(res);
+	ck_assert_int_eq(call("forge.info", "{\"name\": \"svc\"}", &res, NULL), PAVED_OK);
+	ck_assert(json_is_true(json_object_get(res, "archived")));
+	ck_assert_str_eq(json_string_value(json_object_get(res, "path")), clone);
+	json_decref(res);
+	/* still readable, refuses pushes, no post-receive */
+	snprintf(p, sizeof p, "%s/c", tmp);
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "clone", "-q", clone, p, NULL }), 0);
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "-C", p, "-c", "user.name=t", "-c",
+	                     "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x", NULL }), 0);
+	ck_assert_int_ne(run(NULL, 0, (char *[]){ "git", "-C", p, "push", "-q", NULL }), 0);
+	ck_assert(!exists("%s/hooks/post-receive", clone));
+	ck_assert_int_eq(run(out, sizeof out, (char *[]){ "stat", "-c", "%A", clone, NULL }), 0);
+	ck_assert_ptr_null(strchr(out, 'w'));
+	/* a second archive and a delete find no repository; the name is free */
+	expect_error("forge.archive", "{\"name\": \"svc\"}",
+	             "forge_local: forge.driver.local.archive: no repository 'svc'");
+	expect_error("forge.delete", "{\"name\": \"svc\"}",
+	             "forge_local: forge.driver.local.delete: no repository 'svc'");
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "rm", "-rf", (snprintf(p, sizeof p, "%s/.git",
+	                 dir), p), NULL }), 0);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
+	ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
+	/* let the teardown remove the read-only archive */
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "chmod", "-R", "u+w", clone, NULL }), 0);
+}
+END_TEST
+
+/* The post-receive hook: with plugins.forge_local.paved naming a script
+ * standing in for paved, a push to main runs it in the background with the
+ * deploy arguments; a push to another branch does not. */
+START_TEST(post_receive_hook)
+{
+	char dir[4200], args[8192], script[4300], set[8400], sha[64], want[8192], got[8192];
+	json_t *res;
+	snprintf(script, sizeof script, "%s/fake paved's", tmp);   /* a path that needs quoting */
+	FILE *f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\necho \"$*|${GIT_DIR:-unset}\" > \"$(dirname \"$0\")/called.tmp\"\n"
+	        "mv \"$(dirname \"$0\")/called.tmp\" \"$(dirname \"$0\")/called\"\n");
+	fclose(f);
+	chmod(script, 0755);
+	snprintf(set, sizeof set, "plugins.forge_local.paved=%s", script);
+	const char *sets[] = { set, NULL };
+	open_host(sets);
+	make_workdir("svc", dir, sizeof dir);
+	snprintf(args, sizeof args, "{\"name\": \"svc\", \"dir\": \"%s\"}", dir);
+	ck_assert_int_eq(call("forge.create", args, &res, NULL), PAVED_OK);
+	ck_assert(json_is_true(json_object_get(res, "push_deploys")));
+	json_decref(res);
+	ck_assert(exists("%s/svc.git/hooks/post-receive", forge));
+
+	/* another branch: no deploy */
+	ck_assert_int_eq(run(NULL, 0, (char *[]){ "git", "-C", dir, "push", "-q", "origin",
+	                     "main:other", NULL }), 0);
+	commit_push(dir, "x.txt", "two", sha, sizeof sha);
+	snprintf(want, sizeof want, "--home %s deploy svc --env dev --version %s --trigger push|unset",
+	         home, sha);
+	snprintf(got, sizeof got, "%s/called", tmp);
+	for (int i = 0; i < 500 && !exists("%s", got); i++)
+		usleep(10000);   /* the hook runs it in the background: poll, 5 s at most */
+	f = fopen(got, "r");
+	ck_assert_msg(f != NULL, "the post-receive hook did not run the paved stand-in");
+	ck_assert_ptr_nonnull(fgets(got, sizeof got, f));
+	fclose(f);
+	got[strcspn(got, "\n")] = '\0';
+	ck_assert_str_eq(got, want);
+	snprintf(got, sizeof got, "%s/logs/push/svc.log", home);
+	ck_assert(exists("%s", got));
 }
 END_TEST
 
@@ -525,7 +758,7 @@ START_TEST(timing_20_files)
 		snprintf(args, sizeof args, "{\"name\": \"%s\", \"dir\": \"%s\"}", name, dir);
 		struct timespec a, b;
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		ck_assert_int_eq(call("forge.local", args, NULL, NULL), PAVED_OK);
+		ck_assert_int_eq(call("forge.create", args, NULL, NULL), PAVED_OK);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		t[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	}
@@ -535,7 +768,7 @@ START_TEST(timing_20_files)
 			t[j] = t[j - 1];
 			t[j - 1] = x;
 		}
-	printf("forge.local, 20 files: median %.1f ms, min %.1f ms (9 runs, 4 git processes)\n",
+	printf("forge.create, 20 files: median %.1f ms, min %.1f ms (9 runs, 4 git processes)\n",
 	       t[4], t[0]);
 }
 END_TEST
@@ -553,6 +786,11 @@ static Suite *forge_suite(void)
 	tcase_add_test(tc, refuse_bad_arguments);
 	tcase_add_test(tc, author_branch_and_message);
 	tcase_add_test(tc, author_option);
+	tcase_add_test(tc, bad_options);
+	tcase_add_test(tc, info_resolve_checkout);
+	tcase_add_test(tc, checkout_refusals);
+	tcase_add_test(tc, archive);
+	tcase_add_test(tc, post_receive_hook);
 	tcase_add_test(tc, failure_midway_leaves_nothing);
 	tcase_add_test(tc, git_missing);
 	tcase_add_test(tc, delete_and_list);
