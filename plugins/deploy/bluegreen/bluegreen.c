@@ -1,124 +1,230 @@
-/* bluegreen.c -- deploy_bluegreen: the strategy deploy.bluegreen.
- *   deploy.bluegreen {service, env, version, dir, argv, env_vars, replicas,
- *                     health_timeout?, keep_seconds?} -> {outcome, replicas, colour}
- * Starts the new colour (N replicas, out of traffic) next to the live one,
- * waits for /health of each, then switches traffic in one runtime-API line
- * (runtime.switch: new servers ready, old servers maint, no reload).  The
- * old colour keeps running out of traffic for keep_seconds (option, 300),
- * so `paved rollback` switches back instantly; runtime.prune removes it
- * afterwards (called by each deploy and rollback).  A new colour that never
- * becomes healthy is removed and the live colour never left traffic. */
+/*
+ * bluegreen.c -- deploy_bluegreen: the deploy strategy driver "bluegreen".
+ *
+ *   deploy.driver.bluegreen.run {service, env, version, dir, argv, variables?,
+ *       replicas?, health?, health_timeout?, config?}
+ *     -> {outcome: "success", replicas, steps, standby: [ids]}
+ *   on failure: the error, and beside it {outcome: "rolled_back" | "failed",
+ *     reason, steps}
+ *
+ * It receives a built release and talks only to the runtime fronts.  The
+ * new colour (N replicas, out of traffic) starts next to the live one;
+ * once every new replica answers its health check, traffic moves in one
+ * runtime.weights call (new replicas weight 100, old ones 0).  The old
+ * colour keeps running out of traffic, so switching back is instant; it is
+ * removed by the next deploy (one standby colour at most) or by
+ * runtime.prune.  When healthy out-of-traffic replicas of VERSION are
+ * already there (the colour kept by the previous deploy: what `paved
+ * rollback` goes back to), they are switched back in without starting new
+ * ones.  A new colour that never becomes healthy is removed: the live one
+ * never left traffic.
+ */
 #include <paved/plugin.h>
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pc.h"
 
 PAVED_PLUGIN_INIT1;
 
-static void replica_call(paved_ctx *ctx, const char *hook, const char *svc, const char *env,
-                         json_t *id)
+/* One run: the call's arguments (borrowed) and its steps so far. */
+struct bg {
+	paved_ctx  *ctx;
+	json_t     *args;
+	const char *svc, *env, *version;
+	json_t     *steps;
+	double      t0;
+};
+
+static double now(void)
 {
-	json_t *a = json_pack("{ss ss sO}", "service", svc, "env", env, "id", id);
-	pc_call(ctx, hook, a, NULL, NULL);
-	json_decref(a);
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void step(paved_ctx *ctx, const char *svc, const char *env, const char *what)
+/* Record a step and emit deploy.step. */
+static void step(struct bg *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void step(struct bg *b, const char *fmt, ...)
 {
-	json_t *ev = json_pack("{ss ss ss ss}", "service", svc, "env", env, "strategy", "bluegreen",
-	                       "step", what);
-	paved->emit(ctx, "deploy.step", ev);
+	va_list ap;
+	char text[512];
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	json_array_append_new(b->steps, json_pack("{sf ss}", "seconds", now() - b->t0, "step", text));
+	json_t *ev = json_pack("{ss ss ss ss ss}", "service", b->svc, "env", b->env,
+	                       "version", b->version, "strategy", "bluegreen", "step", text);
+	paved->emit(b->ctx, "deploy.step", ev);
 	json_decref(ev);
 }
 
-static int h_bluegreen(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+/* Call runtime HOOK for replica ID with EXTRA fields (may be NULL). */
+static int on_replica(struct bg *b, const char *hook, json_t *id, json_t *extra, char **err)
+{
+	json_t *a = json_pack("{ss ss sO}", "service", b->svc, "env", b->env, "id", id), *res = NULL;
+	if (extra)
+		json_object_update(a, extra);
+	int rc = paved->call(b->ctx, hook, a, &res, err);
+	json_decref(res), json_decref(a);
+	return rc;
+}
+
+/* Move traffic to the replicas NEWS and away from LIVE in one
+ * runtime.weights call.  A runtime without that verb (the runtime_process
+ * of before the driver split) gets enable for each new replica, then
+ * disable for each old one: never fewer replicas in traffic, but not one
+ * step. */
+static int switch_to(struct bg *b, json_t *news, json_t *live, char **err)
+{
+	json_t *w = json_object(), *id, *res = NULL;
+	size_t i;
+	json_array_foreach(news, i, id)
+		json_object_set_new(w, json_string_value(id), json_integer(100));
+	json_array_foreach(live, i, id)
+		json_object_set_new(w, json_string_value(id), json_integer(0));
+	json_t *a = json_pack("{ss ss so}", "service", b->svc, "env", b->env, "weights", w);
+	int rc = paved->call(b->ctx, "runtime.weights", a, &res, err);
+	json_decref(res), json_decref(a);
+	if (rc != PAVED_NOHOOK)
+		return rc;
+	free(*err), *err = NULL;
+	rc = PAVED_OK;
+	json_array_foreach(news, i, id)
+		if (!rc)
+			rc = on_replica(b, "runtime.enable", id, NULL, err);
+	json_array_foreach(live, i, id)
+		if (!rc)
+			rc = on_replica(b, "runtime.disable", id, NULL, err);
+	return rc;
+}
+
+/* Start the new colour: N replicas of the release, appended to NEWS. */
+static int start_colour(struct bg *b, int n, json_t *news, char **err)
+{
+	static const char *const copied[] = { "version", "dir", "argv", "variables", "health", NULL };
+	int rc = PAVED_OK;
+	for (int k = 0; k < n && !rc; k++) {
+		json_t *a = json_pack("{ss ss}", "service", b->svc, "env", b->env), *res = NULL;
+		for (size_t i = 0; copied[i]; i++)
+			if (json_object_get(b->args, copied[i]))
+				json_object_set(a, copied[i], json_object_get(b->args, copied[i]));
+		rc = paved->call(b->ctx, "runtime.start", a, &res, err);
+		json_t *id = json_object_get(res, "id");
+		if (!rc && json_is_string(id)) {
+			json_array_append(news, id);
+			step(b, "started replica %s (port %d)", json_string_value(id),
+			     (int)json_integer_value(json_object_get(res, "port")));
+		} else if (!rc) {
+			rc = paved->error(err, "runtime.start answered without a replica id");
+		}
+		json_decref(res), json_decref(a);
+	}
+	return rc;
+}
+
+/* deploy.driver.bluegreen.run: see the top of this file. */
+static int h_run(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
-	const char *svc = json_string_value(json_object_get(args, "service"));
-	const char *env = json_string_value(json_object_get(args, "env")) ?: "dev";
-	if (!svc || !*svc)
-		return paved->error(errmsg, "argument 'service' is required");
-	int n = (int)json_integer_value(json_object_get(args, "replicas"));
-	if (n <= 0)
-		n = 2;
+	struct bg b = { ctx, args, json_string_value(json_object_get(args, "service")),
+	                json_string_value(json_object_get(args, "env")),
+	                json_string_value(json_object_get(args, "version")), json_array(), now() };
+	if (!b.svc || !b.env || !b.version || !json_array_size(json_object_get(args, "argv"))) {
+		json_decref(b.steps);
+		return paved->error(errmsg, "arguments 'service', 'env', 'version' and 'argv' are "
+		                    "required");
+	}
+	json_t *rv = json_object_get(args, "replicas");
+	int n = json_is_integer(rv) && json_integer_value(rv) > 0 ? (int)json_integer_value(rv) : 1;
 	double timeout = json_number_value(json_object_get(args, "health_timeout"));
-	json_t *ks = json_object_get(args, "keep_seconds");
-	if (!json_is_number(ks))
-		ks = paved->option(ctx, "keep_seconds");
-	double keep = json_is_number(ks) ? json_number_value(ks) : 300;
-	json_t *se = json_pack("{ss ss}", "service", svc, "env", env), *st = NULL;
-	pc_call(ctx, "runtime.status", se, &st, NULL);
-	json_t *live = json_array(), *news = json_array();
+	json_t *se = json_pack("{ss ss}", "service", b.svc, "env", b.env), *st = NULL, *r;
+	json_t *live = json_array(), *news = json_array(), *kept = json_array();
+	char *err = NULL;
 	size_t i;
-	json_t *r;
-	/* one standby colour at most: an older one still kept goes now */
+	int rc = paved->call(ctx, "runtime.status", se, &st, &err);
+	/* the live colour; a kept colour of this very version is reused, any
+	 * other kept colour goes now (one standby colour at most) */
 	json_array_foreach(json_object_get(json_array_get(st, 0), "replicas"), i, r) {
+		const char *v = json_string_value(json_object_get(r, "version"));
 		if (json_is_true(json_object_get(r, "enabled")))
 			json_array_append(live, json_object_get(r, "id"));
-		else
-			replica_call(ctx, "runtime.remove", svc, env, json_object_get(r, "id"));
+		else if (v && !strcmp(v, b.version) && json_is_true(json_object_get(r, "healthy")))
+			json_array_append(kept, json_object_get(r, "id"));
+		else if (!rc) {
+			char *e2 = NULL;
+			const char *id = json_string_value(json_object_get(r, "id"));
+			if (on_replica(&b, "runtime.remove", json_object_get(r, "id"), NULL, &e2))
+				step(&b, "could not remove old standby replica %s: %s", id, e2 ? e2 : "?");
+			else
+				step(&b, "old standby replica %s removed", id);
+			free(e2);
+		}
 	}
-	json_decref(st);
-	int rc = PAVED_OK;
-	char *err = NULL;
-	step(ctx, svc, env, "start new colour");
-	for (int k = 0; k < n && !rc; k++) {
-		json_t *a = json_deep_copy(args), *res = NULL;
-		json_object_set_new(a, "service", json_string(svc));
-		json_object_set_new(a, "env", json_string(env));
-		rc = pc_call(ctx, "runtime.start", a, &res, &err);
+	if (!rc && json_array_size(kept)) {
+		step(&b, "%zu kept replica%s of version %s still healthy: switching back to them",
+		     json_array_size(kept), json_array_size(kept) == 1 ? "" : "s", b.version);
+		json_array_extend(news, kept);
+	} else if (!rc) {
+		step(&b, "start the new colour: %d replica%s of version %s", n, n == 1 ? "" : "s", b.version);
+		rc = start_colour(&b, n, news, &err);
+		json_array_foreach(news, i, r) {
+			if (rc)
+				break;
+			json_t *w = json_pack("{sf}", "timeout", timeout > 0 ? timeout : 30.0);
+			if (json_is_string(json_object_get(args, "health")))
+				json_object_set(w, "path", json_object_get(args, "health"));
+			rc = on_replica(&b, "runtime.wait", r, w, &err);
+			json_decref(w);
+		}
 		if (!rc)
-			json_array_append(news, json_object_get(res, "id"));
-		json_decref(a), json_decref(res);
+			step(&b, "new colour healthy");
 	}
-	json_array_foreach(news, i, r) {
-		if (rc)
-			break;
-		json_t *a = json_pack("{ss ss sO sf}", "service", svc, "env", env, "id", r,
-		                      "timeout", timeout > 0 ? timeout : 30.0);
-		rc = pc_call(ctx, "runtime.wait", a, NULL, &err);
-		json_decref(a);
-	}
-	if (!rc) {
-		step(ctx, svc, env, "new colour healthy; switch traffic");
-		json_t *a = json_pack("{ss ss sO sO sf}", "service", svc, "env", env, "enable", news,
-		                      "disable", live, "keep_seconds", keep);
-		rc = pc_call(ctx, "runtime.switch", a, NULL, &err);
-		json_decref(a);
-	}
-	if (rc) {   /* the live colour never left traffic: drop the new one */
-		json_array_foreach(news, i, r)
-			replica_call(ctx, "runtime.remove", svc, env, r);
-		int rolled = json_array_size(live) > 0;
-		*result = json_pack("{ss}", "outcome", rolled ? "rolled_back" : "failed");
-		paved->error(errmsg, "%s%s", err ? err : "blue-green deploy failed",
-		           rolled ? "; rolled back, the previous version keeps serving" : "");
+	if (!rc && !(rc = switch_to(&b, news, live, &err)))
+		step(&b, "switched traffic: %zu new replica%s in, %zu old kept out of traffic",
+		     json_array_size(news), json_array_size(news) == 1 ? "" : "s", json_array_size(live));
+	*result = json_object();
+	if (rc) {
+		/* the switch is one call: if it failed, the live colour is where it
+		 * was; the new one goes (a reused kept colour stays kept) */
+		json_array_foreach(news, i, r) {
+			char *e2 = NULL;
+			bool reused = false;
+			for (size_t k = 0; k < json_array_size(kept); k++)
+				reused = reused || json_equal(r, json_array_get(kept, k));
+			if (!reused && on_replica(&b, "runtime.remove", r, NULL, &e2))
+				step(&b, "could not remove new replica %s: %s", json_string_value(r), e2 ? e2 : "?");
+			free(e2);
+		}
+		json_object_set_new(*result, "outcome", json_string(json_array_size(live) ? "rolled_back"
+		                                                                           : "failed"));
+		json_object_set_new(*result, "reason", json_string(json_array_size(live)
+		                    ? "the live colour never left traffic" : "nothing was in traffic before "
+		                    "this deploy"));
+		paved->error(errmsg, "%s", err ? err : "the blue-green deploy failed");
 	} else {
-		step(ctx, svc, env, "switched; old colour kept out of traffic");
-		paved->log(ctx, PAVED_LOG_INFO, "bluegreen: %s/%s switched to %zu new replicas; the old "
-		         "colour (%zu) stays up %.0f s for paved rollback", env, svc,
-		         json_array_size(news), json_array_size(live), keep);
-		*result = json_pack("{ss si sO sf}", "outcome", "success", "replicas", n,
-		                    "standby", live, "keep_seconds", keep);
+		json_object_set_new(*result, "outcome", json_string("success"));
+		json_object_set_new(*result, "replicas", json_integer((json_int_t)json_array_size(news)));
+		json_object_set(*result, "standby", live);
 	}
+	json_object_set(*result, "steps", b.steps);
 	free(err);
-	json_decref(se), json_decref(live), json_decref(news);
+	json_decref(st), json_decref(se), json_decref(live), json_decref(news), json_decref(kept);
+	json_decref(b.steps);
 	return rc ? PAVED_ERR : PAVED_OK;
 }
 
 static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
 	PAVED_PLUGIN_INIT2(a);
-	return paved->provide(ctx, "deploy.bluegreen", h_bluegreen, NULL, NULL, errmsg);
+	return paved->provide(ctx, "deploy.driver.bluegreen.run", h_run, NULL, NULL, errmsg);
 }
 
-static const struct paved_option options[] = {
-	{ "keep_seconds", PAVED_OPT_INT, "300",
-	  "seconds the old colour stays up (out of traffic) for an instant rollback" },
-	{ 0 }
-};
-PAVED_PLUGIN_DECLARE(deploy_bluegreen, "0.1.0", "blue-green deploys: switch traffic atomically",
-                     init, NULL, options);
+PAVED_PLUGIN_DECLARE(deploy_bluegreen, "0.2.0",
+                     "the deploy strategy 'bluegreen': switch traffic in one step",
+                     init, NULL, NULL);

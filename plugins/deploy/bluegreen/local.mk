@@ -1,5 +1,5 @@
-# plugins/deploy/bluegreen: the strategy deploy.bluegreen (included from
-# plugins/deploy/rolling/local.mk).
+# plugins/deploy/bluegreen: the deploy strategy driver "bluegreen"
+# (deploy.driver.bluegreen.run), reached through the front deploy.run.
 plugin_LTLIBRARIES += plugins/deploy/bluegreen/deploy_bluegreen.la
 plugins_deploy_bluegreen_deploy_bluegreen_la_SOURCES = plugins/deploy/bluegreen/bluegreen.c
 plugins_deploy_bluegreen_deploy_bluegreen_la_LDFLAGS = $(PLUGIN_LDFLAGS)

@@ -1,12 +1,8 @@
-# plugins/deploy/rolling: deploy.service, the rolling strategy and the
-# commands deploy, status, stop and logs.
-# NOT BUILT on the runtime branch: rolling.c compiled the runtime plugin's
-# util.c (ru_run, ru_now), which is gone; the deploy rewrite drops it.
-EXTRA_DIST += plugins/deploy/rolling/rolling.c plugins/deploy/rolling/cli.c \
-	plugins/deploy/rolling/rollback.c plugins/deploy/rolling/README.md
-
-# End to end through the golden path (needs haproxy and node).
-EXTRA_DIST += plugins/deploy/rolling/test_deploy_e2e.sh
-
-# The blue-green strategy plugin lives beside this one.
-include $(top_srcdir)/plugins/deploy/bluegreen/local.mk
+# plugins/deploy/rolling: the deploy strategy driver "rolling"
+# (deploy.driver.rolling.run), reached through the front deploy.run.
+plugin_LTLIBRARIES += plugins/deploy/rolling/deploy_rolling.la
+plugins_deploy_rolling_deploy_rolling_la_SOURCES = plugins/deploy/rolling/rolling.c
+plugins_deploy_rolling_deploy_rolling_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_deploy_rolling_deploy_rolling_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
+BUILD_PLUGIN_DIRS += plugins/deploy/rolling/.libs
+EXTRA_DIST += plugins/deploy/rolling/README.md

@@ -78,7 +78,7 @@ function service.recipe(spec)
     {
       title = "Created repository",
       run = function(ctx)
-        local r = paved.call("forge.local", {
+        local r = paved.call("forge.create", {
           name = ctx.params.name, dir = ctx.target, description = ctx.params.description,
           message = "Initial commit from paved golden path " .. ctx.recipe,
         })
@@ -87,7 +87,7 @@ function service.recipe(spec)
         return r.url
       end,
       undo = function(ctx)
-        if ctx.repo_created then paved.call("forge.local.delete", { name = ctx.params.name }) end
+        if ctx.repo_created then paved.call("forge.delete", { name = ctx.params.name }) end
       end,
     },
     {
@@ -144,10 +144,10 @@ function service.recipe(spec)
     {
       title = "Set up monitoring and alerting",
       run = function(ctx)
+        -- no scrape target yet: the deploy points them at each running replica
         local r = paved.call("monitoring.register", {
-          service = ctx.params.name, owner = ctx.params.owner, port = ctx.params.port,
-          metrics_path = "/metrics",
-          health_path = "/health", dir = ctx.target,
+          service = ctx.params.name, owner = ctx.params.owner, env = "dev",
+          metrics_path = "/metrics", health_path = "/health", dir = ctx.target,
         })
         ctx.out.dashboard = r.dashboard
         ctx.monitored = true
@@ -161,23 +161,22 @@ function service.recipe(spec)
       title = "Deployed to development environment",
       when = function(ctx) return ctx.params.deploy, "not deployed (--no-deploy)" end,
       run = function(ctx)
-        local r = paved.call("deploy.service", {
-          name = ctx.params.name, env = "dev", dir = ctx.target, template = ctx.recipe,
+        -- from the forge repository just created (its default branch's head);
+        -- a deploy that fails is undone here (this step's undo runs only
+        -- after it succeeded)
+        local ok, r = pcall(paved.call, "deploy.service", {
+          service = ctx.params.name, env = "dev", trigger = "create",
         })
+        if not ok then
+          pcall(paved.call, "deploy.destroy", { service = ctx.params.name, env = "dev" })
+          error(r, 0)
+        end
         ctx.out.url = r.url
         ctx.deployed = true
-        -- point the scrape target at the stable port the service now has
-        local port = r.url and tonumber(r.url:match(":(%d+)/?$"))
-        if ctx.monitored and port then
-          paved.call("monitoring.register", {
-            service = ctx.params.name, owner = ctx.params.owner, port = port,
-            metrics_path = "/metrics", health_path = "/health", dir = ctx.target,
-          })
-        end
         return r.url or ""
       end,
       undo = function(ctx)
-        if ctx.deployed then paved.call("deploy.destroy", { name = ctx.params.name, env = "dev" }) end
+        if ctx.deployed then paved.call("deploy.destroy", { service = ctx.params.name, env = "dev" }) end
       end,
     },
   }

@@ -1,0 +1,202 @@
+/*
+ * cli_life.c -- paved rollback, restart, scale and stop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy.h"
+
+static const struct paved_flag env_flags[] = {
+	{ "env", 'e', PAVED_FLAG_STRING, "ENV", "environment (default dev)" },
+	{ 0 }
+};
+
+static const struct paved_flag rollback_flags[] = {
+	{ "env", 'e', PAVED_FLAG_STRING, "ENV", "environment (default dev)" },
+	{ "to", 0, PAVED_FLAG_STRING, "VERSION",
+	  "the release to go back to: a version or sha prefix (default: the previous successful one)" },
+	{ 0 }
+};
+
+static const struct dc_cmd rollback_cmd = {
+	"rollback", "paved rollback SERVICE [--env ENV] [--to VERSION]",
+	"Goes back to the previous successful release of SERVICE in ENV (or to --to VERSION),\n"
+	"reusing its built release: no checkout, no build. When its replicas are still up out of\n"
+	"traffic (blue-green keeps the old colour), traffic switches back to them at once.\n"
+	"A failure says what is in traffic now, as the runtime reports it.",
+	rollback_flags, 1, 1
+};
+
+/* Print RES (text or JSON); the common tail of the commands here. */
+static void show(json_t *args, json_t *res, const char *text)
+{
+	if (dc_json(args))
+		dc_print_json(res);
+	else if (text)
+		puts(text);
+}
+
+/* The start of every command here: parse, check SERVICE and --env. */
+static int begin(paved_ctx *ctx, json_t *args, const struct dc_cmd *cmd, json_t **p,
+                 const char **svc, const char **env, json_t **result, char **errmsg)
+{
+	int rc = dc_cli_parse(ctx, args, cmd, p, result, errmsg);
+	if (rc || !*p)
+		return rc;
+	*svc = dc_arg(*p, 0);
+	if (dc_check_service(*svc, result, errmsg) || !(*env = dc_env_flag(*p, result, errmsg))) {
+		json_decref(*p);
+		*p = NULL;
+		return PAVED_ERR;
+	}
+	return PAVED_OK;
+}
+
+int dc_cli_rollback(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	json_t *p = NULL, *res = NULL;
+	const char *svc, *env;
+	(void)data;
+	int rc = begin(ctx, args, &rollback_cmd, &p, &svc, &env, result, errmsg);
+	if (rc || !p)
+		return rc;
+	rc = dc_rollback(ctx, svc, env, dc_flag(p, "to"), &res, errmsg);
+	if (!rc || dc_json(args)) {
+		char text[600];
+		snprintf(text, sizeof text, "Rolled back %s (%s) from %s to version %s (%s, %.1f s): %s",
+		         svc, env, json_string_value(json_object_get(res, "from_version")) ?: "-",
+		         json_string_value(json_object_get(res, "version")) ?: "-",
+		         json_string_value(json_object_get(res, "how")) ?: "-",
+		         json_number_value(json_object_get(res, "seconds")),
+		         json_string_value(json_object_get(res, "url")) ?: "");
+		if (res)
+			show(args, res, rc ? NULL : text);
+	}
+	json_decref(p), json_decref(res);
+	return rc;
+}
+
+static const struct dc_cmd restart_cmd = {
+	"restart", "paved restart SERVICE [--env ENV]",
+	"Replaces every replica of SERVICE's live release in ENV, one at a time: a new replica\n"
+	"starts, answers its health check and enters traffic before an old one leaves. The\n"
+	"release is reused as built.",
+	env_flags, 1, 1
+};
+
+int dc_cli_restart(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	json_t *p = NULL, *res = NULL;
+	const char *svc, *env;
+	(void)data;
+	int rc = begin(ctx, args, &restart_cmd, &p, &svc, &env, result, errmsg);
+	if (rc || !p)
+		return rc;
+	rc = dc_restart(ctx, svc, env, &res, errmsg);
+	if (res && (!rc || dc_json(args))) {
+		char text[400];
+		snprintf(text, sizeof text, "Restarted %s (%s) version %s: %d replica%s replaced one at a "
+		         "time (%.1f s)", svc, env, json_string_value(json_object_get(res, "version")),
+		         (int)json_integer_value(json_object_get(res, "replicas")),
+		         json_integer_value(json_object_get(res, "replicas")) == 1 ? "" : "s",
+		         json_number_value(json_object_get(res, "seconds")));
+		show(args, res, rc ? NULL : text);
+	}
+	json_decref(p), json_decref(res);
+	return rc;
+}
+
+static const struct dc_cmd scale_cmd = {
+	"scale", "paved scale SERVICE N [--env ENV]",
+	"Runs N replicas (1 to 8) of SERVICE's live release in ENV: new ones start and enter\n"
+	"traffic once healthy, or the newest leave. Like 'kubectl scale', it lasts until the next\n"
+	"deploy, which goes back to platform.yaml's deploy.replicas.",
+	env_flags, 2, 2
+};
+
+int dc_cli_scale(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	json_t *p = NULL, *res = NULL;
+	const char *svc, *env;
+	(void)data;
+	int rc = begin(ctx, args, &scale_cmd, &p, &svc, &env, result, errmsg);
+	if (rc || !p)
+		return rc;
+	char *end;
+	long n = strtol(dc_arg(p, 1), &end, 10);
+	if (*end || n < 1 || n > 8) {
+		rc = dc_usage(result, errmsg, "N must be a whole number from 1 to 8, not '%s'", dc_arg(p, 1));
+		goto done;
+	}
+	if (!(rc = dc_scale(ctx, svc, env, (int)n, &res, errmsg))) {
+		char text[400];
+		snprintf(text, sizeof text, "Scaled %s (%s) version %s from %d to %ld replicas (until the "
+		         "next deploy, which goes back to platform.yaml's deploy.replicas)", svc, env,
+		         json_string_value(json_object_get(res, "version")),
+		         (int)json_integer_value(json_object_get(res, "from")), n);
+		show(args, res, text);
+	}
+done:
+	json_decref(p), json_decref(res);
+	return rc;
+}
+
+static const struct paved_flag stop_flags[] = {
+	{ "env", 'e', PAVED_FLAG_STRING, "ENV", "only this environment (default: every one)" },
+	{ "all", 0, PAVED_FLAG_BOOL, NULL, "stop every service (and the runtime's front doors)" },
+	{ 0 }
+};
+
+static const struct dc_cmd stop_cmd = {
+	"stop", "paved stop SERVICE [--env ENV] | paved stop --all",
+	"Stops SERVICE's replicas (in every env, or in ENV), or with --all every service's.\n"
+	"Its releases and records stay: 'paved deploy SERVICE' starts it again. With neither a\n"
+	"SERVICE nor --all, nothing is stopped (a usage error).",
+	stop_flags, 0, 1
+};
+
+int dc_cli_stop(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	json_t *p = NULL, *res = NULL;
+	(void)data;
+	int rc = dc_cli_parse(ctx, args, &stop_cmd, &p, result, errmsg);
+	if (rc || !p)
+		return rc;
+	const char *svc = dc_arg(p, 0), *env = NULL;
+	bool all = json_is_true(json_object_get(json_object_get(p, "flags"), "all"));
+	if (!svc && !all) {
+		rc = dc_usage(result, errmsg, "name a SERVICE to stop, or --all for every service");
+		goto done;
+	}
+	if (svc && all) {
+		rc = dc_usage(result, errmsg, "give a SERVICE or --all, not both");
+		goto done;
+	}
+	if (all && dc_flag(p, "env")) {
+		rc = dc_usage(result, errmsg, "--all stops every env: --env does not go with it");
+		goto done;
+	}
+	if (svc && (rc = dc_check_service(svc, result, errmsg)))
+		goto done;
+	if (svc && dc_flag(p, "env") && !(env = dc_env_flag(p, result, errmsg))) {
+		rc = PAVED_ERR;
+		goto done;
+	}
+	rc = dc_stop(ctx, svc, env, &res, errmsg);
+	if (!rc && dc_json(args)) {
+		dc_print_json(res);
+	} else if (!rc) {
+		size_t i;
+		json_t *s;
+		json_array_foreach(json_object_get(res, "stopped"), i, s)
+			printf("Stopped %s (%s)\n", json_string_value(json_object_get(s, "service")),
+			       json_string_value(json_object_get(s, "env")));
+		printf("%d replica%s stopped%s\n", (int)json_integer_value(json_object_get(res, "replicas")),
+		       json_integer_value(json_object_get(res, "replicas")) == 1 ? "" : "s",
+		       all ? "; every service is stopped" : "");
+	}
+done:
+	json_decref(p), json_decref(res);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * plugin.c -- deploy: the deploy core.  It builds releases from the
+ * repository, records them, provides the commands (deploy, releases,
+ * rollback, restart, scale, status, logs, stop, delete) and the hooks the
+ * golden paths call:
+ *
+ *   deploy.service {service, env?, version?, strategy?, dir?, trigger?}
+ *     -> {id, service, env, version, sha, url, outcome, replicas, strategy}
+ *   deploy.destroy {service, env} -> {destroyed}   (the undo of deploy.service)
+ *
+ * Strategies are drivers behind the front deploy.run (plugins/deploy/rolling,
+ * plugins/deploy/bluegreen); replicas run behind the fronts runtime.VERB.
+ * See README.md.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy.h"
+
+PAVED_PLUGIN_INIT1;
+
+/* deploy.service: deploy SERVICE to ENV (default dev) from its repository
+ * (or, with dir, a working copy).  A failure hands back the record's
+ * outcome beside its error. */
+static int h_service(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	struct dc_req q = {
+		json_string_value(json_object_get(args, "service")),
+		json_string_value(json_object_get(args, "env")) ?: "dev",
+		json_string_value(json_object_get(args, "version")),
+		json_string_value(json_object_get(args, "strategy")),
+		json_string_value(json_object_get(args, "dir")),
+		json_string_value(json_object_get(args, "trigger")) ?: "cli",
+	};
+	if (!q.svc)
+		return paved->error(errmsg, "argument 'service' (a service name) is required");
+	return dc_deploy(ctx, &q, result, errmsg);
+}
+
+/* deploy.destroy: stop SERVICE in ENV, remove its front door, releases and
+ * records (what deploy.service made). */
+static int h_destroy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	const char *svc = json_string_value(json_object_get(args, "service"));
+	const char *env = json_string_value(json_object_get(args, "env"));
+	if (!svc || !dc_valid_name(svc, false) || !env || !dc_valid_name(env, true))
+		return paved->error(errmsg, "arguments 'service' and 'env' (names) are required");
+	return dc_destroy(ctx, svc, env, result, errmsg);
+}
+
+static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
+{
+	PAVED_PLUGIN_INIT2(a);
+	static const struct { const char *hook; paved_fn fn; } hooks[] = {
+		{ "deploy.service", h_service }, { "deploy.destroy", h_destroy },
+		{ "cli.deploy", dc_cli_deploy }, { "cli.releases", dc_cli_releases },
+		{ "cli.rollback", dc_cli_rollback }, { "cli.restart", dc_cli_restart },
+		{ "cli.scale", dc_cli_scale }, { "cli.status", dc_cli_status },
+		{ "cli.logs", dc_cli_logs }, { "cli.stop", dc_cli_stop },
+		{ "cli.delete", dc_cli_delete },
+	};
+	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
+		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
+			return PAVED_ERR;
+	return PAVED_OK;
+}
+
+static const struct paved_option options[] = {
+	{ "replicas", PAVED_OPT_INT, "2", "replicas when platform.yaml has no deploy.replicas" },
+	{ "strategy", PAVED_OPT_STRING, "\"rolling\"",
+	  "strategy when neither --strategy nor platform.yaml names one" },
+	{ "health_timeout", PAVED_OPT_INT, "30", "seconds a new replica has to pass its health check" },
+	{ "build_timeout", PAVED_OPT_INT, "600", "seconds a build command may take" },
+	{ "lock_timeout", PAVED_OPT_INT, "600",
+	  "seconds to wait for another paved command on the same service and env" },
+	{ 0 }
+};
+PAVED_PLUGIN_DECLARE(deploy, "1.0.0",
+                     "deploys from the repository: releases, records, rollback, status, logs",
+                     init, NULL, options);
