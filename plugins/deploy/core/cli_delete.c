@@ -62,12 +62,12 @@ static json_t *resources(paved_ctx *ctx, const char *svc)
 static int confirm(const char *svc, json_t *res, bool yes, char **errmsg)
 {
 	char line[128];
-	if (yes || !json_array_size(res))
+	if (yes)
 		return PAVED_OK;
 	if (!isatty(0) || !isatty(2))
-		return paved->error(errmsg, "--with-resources destroys %zu resource%s and their data: "
-		                    "confirm with --yes (there is no terminal to ask on); nothing was "
-		                    "deleted", json_array_size(res), json_array_size(res) == 1 ? "" : "s");
+		return paved->error(errmsg, "--with-resources destroys the service's resources (%zu) "
+		                    "and their data: confirm with --yes (there is no terminal to ask "
+		                    "on); nothing was deleted", json_array_size(res));
 	fprintf(stderr, "This destroys the resources of %s and their data:", svc);
 	size_t i;
 	json_t *r;

@@ -49,8 +49,8 @@ struct run {
 	const char *svc, *env;
 	json_t     *rec;        /* the release record (owned) */
 	json_t     *steps;      /* borrowed from rec */
-	char       *rel;        /* the release directory (owned) */
-	bool        rel_made;   /* made by this deploy (removed when it fails) */
+	char       *rel;        /* the release: the checkout, ID/SERVICE (owned) */
+	char       *rel_id;     /* its ID directory, made by this deploy (removed when it fails), or NULL */
 	bool        touched;    /* the runtime was asked to change something */
 	double      t0;
 };
@@ -93,7 +93,7 @@ static json_t *new_record(const char *svc, const char *env, const char *id, json
 static json_t *response(json_t *rec)
 {
 	static const char *const keys[] = { "id", "service", "env", "version", "sha", "url",
-	                                     "outcome", "replicas", "strategy", "reason", "trigger",
+	                                     "outcome", "replicas", "strategy", "reason", "trigger", "seconds",
 	                                     NULL };
 	json_t *o = json_object();
 	for (size_t i = 0; keys[i]; i++)
@@ -125,8 +125,8 @@ static int finish(struct run *r, int rc, const char *outcome, json_t *driver, ch
 	else if (reason)
 		json_object_set_new(r->rec, "reason", json_string(reason));
 	json_array_extend(r->steps, json_object_get(driver, "steps"));
-	if (rc && r->rel_made)   /* never reused: rollback goes to successful releases */
-		pc_rmtree(r->rel);
+	if (rc && r->rel_id)   /* never reused: rollback goes to successful releases */
+		pc_rmtree(r->rel_id);
 	bool live = !strcmp(outcome, "success");
 	int prc = dc_record_put(r->ctx, r->rec, &e2);
 	if (live && !prc)
@@ -165,7 +165,7 @@ static int roll_out(struct run *r, struct dc_config *c, const char *strategy, js
 	char *err = NULL, file[300];
 	json_t *vars = NULL, *res = NULL, *driver = NULL, *names = json_array();
 	int rc;
-	snprintf(file, sizeof file, "%s@%s:platform.yaml", r->svc,
+	snprintf(file, sizeof file, "%s version %s", r->svc,
 	         json_string_value(json_object_get(r->rec, "version")));
 	json_object_set_new(r->rec, "strategy", json_string(strategy));
 	json_object_set_new(r->rec, "release", json_string(r->rel));
@@ -221,8 +221,11 @@ done:
 	return rc;
 }
 
-/* Make a new release directory for R with a fresh id (retried on the
- * clash mkdir reports, so two deploys never share one). */
+/* Make a new release directory for R with a fresh id (mkdir fails on a
+ * clash, and another id is tried, so two deploys never share one).  The
+ * checkout goes into ID/SERVICE: a directory named after the service, as
+ * a clone is, which is what platform.yaml's reader takes for the service
+ * name when the file gives none. */
 static int new_release(struct run *r, char id[48], char **errmsg)
 {
 	char *parent = dc_release_dir(r->ctx, r->svc, r->env, NULL);
@@ -233,18 +236,20 @@ static int new_release(struct run *r, char id[48], char **errmsg)
 	}
 	for (int tries = 0; tries < 10; tries++) {
 		dc_new_id(id);
-		free(r->rel);
-		r->rel = dc_release_dir(r->ctx, r->svc, r->env, id);
-		if (mkdir(r->rel, 0755) == 0) {
-			rmdir(r->rel);   /* the checkout makes it again, empty */
+		free(r->rel_id);
+		r->rel_id = dc_release_dir(r->ctx, r->svc, r->env, id);
+		if (mkdir(r->rel_id, 0755) == 0) {
+			r->rel = pc_printf("%s/%s", r->rel_id, r->svc);
 			rc = PAVED_OK;
 			goto done;
 		}
 		if (errno != EEXIST) {
-			paved->error(errmsg, "cannot create %s: %s", r->rel, strerror(errno));
+			paved->error(errmsg, "cannot create %s: %s", r->rel_id, strerror(errno));
+			free(r->rel_id), r->rel_id = NULL;
 			goto done;
 		}
 	}
+	free(r->rel_id), r->rel_id = NULL;
 	paved->error(errmsg, "no free release id under %s", parent);
 done:
 	free(parent);
@@ -319,7 +324,7 @@ int dc_deploy(paved_ctx *ctx, const struct dc_req *q, json_t **result, char **er
 	    live_and_healthy(ctx, q->svc, q->env, cur, what, sizeof what)) {
 		*result = response(cur);
 		json_object_set_new(*result, "outcome", json_string("noop"));
-		json_object_set_new(*result, "reason", json_pack("s+++", "version ", version,
+		json_object_set_new(*result, "reason", json_pack("s++++", "version ", version,
 		                    " is already live (", what, ")"));
 		json_decref(cur);
 		goto out;
@@ -340,17 +345,16 @@ int dc_deploy(paved_ctx *ctx, const struct dc_req *q, json_t **result, char **er
 		rc = finish(&r, rc, NULL, NULL, err, result, errmsg);
 		goto out;
 	}
-	r.rel_made = true;
 	step(&r, "checked out %s (%s) into %s", version,
 	     json_string_value(json_object_get(src.commit, "subject")), r.rel);
-	snprintf(name, sizeof name, "%s@%s:platform.yaml", q->svc, version);
+	snprintf(name, sizeof name, "%s version %s", q->svc, version);
 	if ((rc = dc_config_read(ctx, r.rel, name, q->env, &c, &err))) {
 		rc = finish(&r, rc, NULL, NULL, err, result, errmsg);
 		goto out;
 	}
 	if (q->trigger && !strcmp(q->trigger, "push") && !c.auto_deploy) {
 		json_object_set_new(r.rec, "reason", json_string("deploy.auto is false in platform.yaml"));
-		pc_rmtree(r.rel);
+		pc_rmtree(r.rel_id);
 		rc = finish(&r, PAVED_OK, "skipped", NULL, NULL, result, errmsg);
 		goto out;
 	}
@@ -373,7 +377,7 @@ out:
 	dc_source_free(&src);
 	dc_config_free(&c);
 	json_decref(r.rec);
-	free(r.rel), free(err);
+	free(r.rel), free(r.rel_id), free(err);
 	return rc;
 }
 
@@ -414,7 +418,7 @@ int dc_redeploy(paved_ctx *ctx, json_t *old, const char *trigger, const char *st
 	dc_event(ctx, "deploy.started", r.rec);
 	step(&r, "reuse the built release %s of version %s (no checkout, no build)", rel,
 	     json_string_value(json_object_get(old, "version")));
-	snprintf(name, sizeof name, "%s@%s:platform.yaml", svc,
+	snprintf(name, sizeof name, "%s version %s", svc,
 	         json_string_value(json_object_get(old, "version")));
 	if ((rc = dc_config_read(ctx, rel, name, env, &c, &err))) {
 		rc = finish(&r, rc, NULL, NULL, err, result, errmsg);

@@ -30,29 +30,27 @@ PAVED_PLUGIN_INIT3;
 
 /* ---- platform.c ---------------------------------------------------------- */
 
-/* The deploy section of a release's platform.yaml, with environments.ENV.deploy
- * merged over it.  Strings borrowed from DOC (kept alive with it). */
+/* The deploy section of a release's platform.yaml for one env, as
+ * platform.read hands it back.  Everything but DOC and CONFIG is borrowed
+ * from DOC. */
 struct dc_config {
-	json_t     *doc;        /* the whole document (owned) */
-	json_t     *deploy;     /* the merged deploy section (owned) */
-	json_t     *argv;       /* deploy.run split on blanks (owned) */
-	json_t     *build;      /* deploy.build split on blanks, or NULL (owned) */
+	json_t     *doc;        /* platform.read's document (owned) */
+	json_t     *argv;       /* deploy.run */
+	json_t     *build;      /* deploy.build, or NULL when there is none */
 	const char *run_text, *build_text, *health, *strategy;
 	int         port, replicas;
 	bool        auto_deploy;
-	json_t     *variables;  /* deploy.variables as written (borrowed from deploy) */
-	json_t     *config;     /* deploy.config, the strategy's knobs (borrowed), or NULL */
+	json_t     *variables;  /* deploy.variables as written, or NULL */
+	json_t     *config;     /* the strategy's knobs (max_surge, steps, ...) (owned), or NULL */
 };
 
-/* Read platform.yaml.  The one place that does: today paved->read_yaml;
- * the host hook platform.read once it is on main.  NAME names the file in
- * messages ("payment-api@1a2b3c4d5e6f:platform.yaml").  *DOC is new. */
+/* Read platform.yaml PATH for ENV through the host's platform.read (its
+ * warnings are logged).  NAME prefixes errors ("payment-api@1a2b3c4d5e6f").
+ * *DOC is new. */
 int  dc_platform_read(paved_ctx *ctx, const char *path, const char *name, const char *env,
                       json_t **doc, char **errmsg);
-/* The deploy section for ENV of the release in DIR (named NAME in
- * messages), checked: deploy.run is required (an error naming the file,
- * never a guess), replicas 1..8, port 1..65535, health a path, strategy a
- * name, variables a mapping of scalars, auto a boolean. */
+/* The deploy section for ENV of the release in DIR: deploy.run is
+ * required (an error naming the file, never a guess). */
 int  dc_config_read(paved_ctx *ctx, const char *dir, const char *name, const char *env,
                     struct dc_config *c, char **errmsg);
 void dc_config_free(struct dc_config *c);
@@ -86,7 +84,7 @@ bool dc_service_exists(paved_ctx *ctx, const char *svc);
 /* ---- build.c ----------------------------------------------------------------- */
 
 /* $PAVED_HOME/deploy/releases/SVC/ENV/ID (ENV and ID may be NULL for the
- * parents); caller frees. */
+ * parents); caller frees.  A release's files are in ID/SVC. */
 char *dc_release_dir(paved_ctx *ctx, const char *svc, const char *env, const char *id);
 /* $PAVED_HOME/logs/ENV/SVC/build-ID.log; caller frees. */
 char *dc_build_log(paved_ctx *ctx, const char *svc, const char *env, const char *id);

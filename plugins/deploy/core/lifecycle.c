@@ -116,7 +116,7 @@ int dc_rollback(paved_ctx *ctx, const char *svc, const char *env, const char *to
 		if (*result)
 			json_object_set_new(*result, "how", json_string(kept ?
 			                    "instant switch to the replicas kept out of traffic" :
-			                    "redeploy of the kept release (no rebuild)"));
+			                    "redeploy of the kept release, no rebuild"));
 		if (*result)
 			json_object_set(*result, "from_version", json_object_get(cur, "version"));
 	}
@@ -215,7 +215,7 @@ int dc_scale(paved_ctx *ctx, const char *svc, const char *env, int want, json_t 
 		                  env, svc, env);
 		goto out;
 	}
-	snprintf(name, sizeof name, "%s@%s:platform.yaml", svc, version);
+	snprintf(name, sizeof name, "%s version %s", svc, version);
 	if (want > have &&
 	    ((rc = dc_config_read(ctx, json_string_value(json_object_get(cur, "release")), name, env,
 	                          &c, errmsg)) ||
