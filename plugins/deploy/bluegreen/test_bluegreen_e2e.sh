@@ -1,90 +1,118 @@
 #!/bin/sh
-# End to end: a blue-green deploy chosen by platform.yaml switches traffic
-# with zero failed requests in a loop running across it; paved rollback
-# switches back instantly (the old colour is still up); with --strategy
-# bluegreen (over platform.yaml's rolling) a never-healthy colour never goes
-# live and no request fails.  Fresh PAVED_HOME.
-set -eu
-: "${top_builddir:?run through make check}"
-paved="$top_builddir/host/paved"
-fail() { echo "FAIL: $*" >&2; [ -f "${tmp:-/nonexistent}/err" ] && cat "$tmp/err" >&2; exit 1; }
-command -v haproxy >/dev/null 2>&1 ||
-	fail "haproxy not found: install the Debian package 'haproxy' (scripts/bootstrap does)"
-command -v node >/dev/null 2>&1 || fail "node not found (scripts/bootstrap installs it)"
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
-. "${top_srcdir:?run through make check}/plugins/runtime/process/services-lib.sh"
-services_setup paved-bg-e2e
+# test_bluegreen_e2e.sh -- the strategy driver "bluegreen" for real (the
+# node-api golden path behind HAProxy), with a request loop running across
+# each step that must see zero failed requests:
+#  1. a deploy whose strategy comes from platform.yaml's environments.dev
+#     override switches traffic to the new colour; the old colour is kept,
+#     out of traffic
+#  2. paved rollback switches back to the kept colour at once
+#  3. --strategy bluegreen (over platform.yaml's rolling) with a colour that
+#     never becomes healthy: the live colour never leaves traffic, the new
+#     one is removed, the outcome is rolled_back
+. "$top_srcdir/tests/e2e/lib.sh"
+for c in git node curl haproxy; do
+	command -v $c >/dev/null 2>&1 || { echo "FAIL: $c is needed (scripts/bootstrap installs it)"; exit 1; }
+done
+HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_CHECK_SHAPES=1
+GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
+export HOME XDG_CONFIG_HOME GIT_CONFIG_NOSYSTEM PAVED_CHECK_SHAPES GIT_AUTHOR_NAME \
+	GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+P="$PAVED"
 loop=
-trap services_cleanup EXIT
-trap 'exit 1' INT TERM
-cd "$tmp"
+cleanup() {
+	[ -n "$loop" ] && kill "$loop" 2>/dev/null
+	timeout 30 "$P" stop --all >/dev/null 2>&1 || PAVED_CHECK_SHAPES=0 timeout 30 "$P" stop --all >/dev/null 2>&1
+	for e in /proc/[0-9]*/environ; do
+		pid=${e#/proc/}; pid=${pid%/environ}
+		[ "$pid" = $$ ] && continue
+		{ tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "PAVED_HOME=$PAVED_HOME" && kill -9 "$pid" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+jget() { cp "$tmp/stdout" "$tmp/j.json"; json_eval "$1" "$tmp/j.json"; }
 
-# start_loop SECONDS: GET / through the stable port until stopped or SECONDS pass
+# start_loop: GET / through the stable port every 20 ms until stop_loop;
+# the counts ("requests failed") are in $tmp/loop after every request.  It
+# returns once 10 requests went through, stop_loop after 10 more: each
+# operation is surrounded by traffic.
 start_loop() {
 	rm -f "$tmp/loop" "$tmp/stoploop"
-	( f=0; n=0; end=$(($(date +%s) + $1))
+	( f=0; n=0; end=$(($(date +%s) + 120))
 	  while [ "$(date +%s)" -lt "$end" ] && [ ! -f "$tmp/stoploop" ]; do
 		n=$((n + 1)); curl -sf -m 2 -o /dev/null "$url/" || f=$((f + 1)); sleep 0.02
-	  done; echo "$n $f" > "$tmp/loop" ) &
+		echo "$n $f" > "$tmp/loop.new"; mv "$tmp/loop.new" "$tmp/loop"
+	  done ) &
 	loop=$!
+	loop_reaches 10
+}
+# loop_reaches N: wait (30 s at most) until the loop has made N requests.
+loop_reaches() {
+	_end=$(($(date +%s) + 30))
+	until [ "$(cut -d' ' -f1 "$tmp/loop" 2>/dev/null || echo 0)" -ge "$1" ]; do
+		[ "$(date +%s)" -lt "$_end" ] || return 1
+		sleep 0.05
+	done
 }
 stop_loop() {
-	sleep 0.5; touch "$tmp/stoploop"; wait "$loop" || true; loop=
-	echo "request loop ($1; requests failed): $(cat "$tmp/loop")"
-	[ "$(cut -d' ' -f2 "$tmp/loop")" = 0 ] || fail "requests failed during $1"
+	loop_reaches $(( $(cut -d' ' -f1 "$tmp/loop") + 10 ))
+	touch "$tmp/stoploop"; wait "$loop" || true; loop=
+	echo "request loop during $1 (requests, failed): $(cat "$tmp/loop")"
+	[ "$(cut -d' ' -f2 "$tmp/loop")" = 0 ] && pass "no failed request during $1" ||
+		fail "requests failed during $1"
 }
 
-out=$(timeout 120 "$paved" create service shop-api --template node-api) || fail "create: $out"
-url=$(echo "$out" | sed -n 's/^Your service is live at: //p')
-[ -n "$url" ] || fail "no URL printed: $out"
-curl -sf -m 5 "$url/" | grep -q "hello from" || fail "v1 does not answer /"
+run "$P" create service shop-api --template node-api --dir "$tmp/shop-api"
+expect_rc 0 "create shop-api"
+url=$(sed -n 's/^Your service is live at: //p' "$tmp/stdout")
+curl -sf -m 5 "$url/" | grep -q "hello from" && pass "v1 answers /" || fail "v1 does not answer /"
+v1=$(git -C "$tmp/shop-api" rev-parse HEAD | cut -c1-12)
 
-# v2: a marker on /, and the strategy from platform.yaml
-cd shop-api
+# ---- 1. blue-green from platform.yaml (environments.dev) ----------------------------------------
+cd "$tmp/shop-api"
 sed -i 's/hello from /v2 from /' src/app.js
-if [ -f platform.yaml ] && grep -q '^deploy:' platform.yaml; then
-	fail "platform.yaml already has a deploy section; adapt the test"
-fi
-printf 'deploy:\n  strategy: {dev: bluegreen, production: rolling}\n' >> platform.yaml
-git add -A && git commit -qm "v2 marker, blue-green"
-cd ..
-start_loop 60
-timeout 90 "$paved" deploy shop-api --dir "$tmp/shop-api" 2>"$tmp/err" || fail "bluegreen deploy"
+printf 'environments:\n  dev:\n    deploy: {strategy: bluegreen}\n' >> platform.yaml
+git commit -qam "v2 marker, blue-green in dev"
+v2=$(git rev-parse HEAD | cut -c1-12)
+cd "$tmp"
+start_loop
+run "$P" deploy shop-api --dir "$tmp/shop-api"
 stop_loop "the blue-green switch"
-curl -sf -m 5 "$url/" | grep -q "v2 from" || fail "v2 not serving after the switch"
-"$paved" status shop-api --json > "$tmp/st"
-grep -q '"strategy": "bluegreen"' "$tmp/st" || fail "record strategy: $(cat "$tmp/st")"
-[ "$(grep -c '"enabled": false' "$tmp/st")" = 2 ] || fail "old colour not kept: $(cat "$tmp/st")"
+expect_rc 0 "blue-green deploy"
+expect_out "Deployed shop-api version $v2 to dev (bluegreen, 2 replicas" "the strategy came from environments.dev"
+curl -sf -m 5 "$url/" | grep -q "v2 from" && pass "v2 serves after the switch" || fail "v2 not serving"
+run "$P" --json status shop-api
+[ "$(jget 'j[0].instances.filter(r => !r.in_traffic && r.version === "'"$v1"'").length')" = 2 ] &&
+	pass "the old colour is kept, out of traffic" || fail "old colour: $(cat "$tmp/stdout")"
 
-# rollback: instant switch back to the kept colour, no failed request
-start_loop 60
-timeout 30 "$paved" rollback shop-api > "$tmp/rb" 2>"$tmp/err" || fail "rollback"
+# ---- 2. rollback: an instant switch back ---------------------------------------------------------
+start_loop
+run "$P" rollback shop-api
 stop_loop "the rollback"
-cat "$tmp/rb"
-grep -q "instant switch" "$tmp/rb" || fail "rollback was not instant: $(cat "$tmp/rb")"
-curl -sf -m 5 "$url/" | grep -q "hello from" || fail "v1 not serving after rollback"
-"$paved" status shop-api --json > "$tmp/st"
-grep -q '"enabled": false' "$tmp/st" && fail "rolled-back colour still running"
-timeout 10 "$paved" rollback shop-api >/dev/null 2>&1 && fail "a second rollback had a target" || true
+expect_rc 0 "rollback"
+expect_out "instant switch to the replicas kept out of traffic" "the rollback switched back to the kept colour"
+curl -sf -m 5 "$url/" | grep -q "hello from" && pass "v1 serves after the rollback" || fail "v1 not serving"
+run "$P" --json releases shop-api --limit 1
+[ "$(jget 'j[0].trigger + " " + j[0].strategy + " " + j[0].version')" = "rollback bluegreen $v1" ] &&
+	pass "recorded: a bluegreen rollback to $v1" || fail "record: $(cat "$tmp/stdout")"
 
-# --strategy bluegreen with a new colour that never becomes healthy: the live
-# colour never leaves traffic, no request fails, the new colour is gone
-cd shop-api
+# ---- 3. --strategy bluegreen with a colour that never becomes healthy ------------------------------
+cd "$tmp/shop-api"
 sed -i 's|^async function main() {|async function main() {\n  if (!process.env.NEVER) { setInterval(() => {}, 1000); return; }|' src/server.js
-printf 'deploy:\n  strategy: rolling\n' > platform.yaml.new && sed '/^deploy:/,$d' platform.yaml >> platform.yaml.new
-mv platform.yaml.new platform.yaml
+sed -i 's/strategy: bluegreen/strategy: rolling/' platform.yaml
 git commit -qam "never healthy"
-cd ..
-start_loop 60
-if timeout 60 "$paved" -c plugins.deploy_rolling.health_timeout=3 deploy shop-api --strategy bluegreen \
-	--dir "$tmp/shop-api" 2>"$tmp/err"; then
-	fail "a never-healthy colour went live"
-fi
+cd "$tmp"
+start_loop
+run "$P" -c plugins.deploy.health_timeout=3 deploy shop-api --strategy bluegreen --dir "$tmp/shop-api"
 stop_loop "a failed blue-green deploy"
-grep -q "rolled back" "$tmp/err" || fail "message: $(cat "$tmp/err")"
-curl -sf -m 5 "$url/" | grep -q "hello from" || fail "v1 not serving after the failed deploy"
-"$paved" status shop-api --json > "$tmp/st"
-[ "$(grep -c '"enabled": true' "$tmp/st")" = 2 ] && ! grep -q '"enabled": false' "$tmp/st" ||
-	fail "replicas after the failed deploy: $(cat "$tmp/st")"
-"$paved" stop shop-api | grep -q "stopped dev/shop-api" || fail "stop"
-echo ok
+expect_rc 1 "a colour that never becomes healthy"
+expect_err "the live colour never left traffic" "the reason"
+expect_err "in traffic now: version $v1 (2 replicas)" "v1 still in traffic, as the runtime says"
+curl -sf -m 5 "$url/" | grep -q "hello from" && pass "v1 serves" || fail "v1 not serving after the failed deploy"
+run "$P" --json status shop-api
+[ "$(jget 'j[0].instances.filter(r => r.in_traffic).length + " " + j[0].instances.filter(r => r.version !== "'"$v1"'").length')" = "2 0" ] &&
+	pass "two v1 replicas in traffic, the new colour gone" || fail "replicas: $(cat "$tmp/stdout")"
+run "$P" --json releases shop-api --limit 1
+[ "$(jget 'j[0].outcome + " " + j[0].strategy')" = "rolled_back bluegreen" ] &&
+	pass "recorded: rolled_back" || fail "record: $(cat "$tmp/stdout")"
+finish

@@ -11,3 +11,9 @@ plugins_deploy_core_deploy_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_deploy_core_deploy_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/deploy/core/.libs
 EXTRA_DIST += plugins/deploy/core/README.md
+
+# End to end: against a fake runtime driver (testdata/runtime_process.lua,
+# fast, faults injected per verb), and for real behind HAProxy.
+EXTRA_DIST += plugins/deploy/core/testdata/runtime_process.lua \
+	plugins/deploy/core/test_deploy_core.sh plugins/deploy/core/test_deploy_e2e.sh
+TESTS += plugins/deploy/core/test_deploy_core.sh plugins/deploy/core/test_deploy_e2e.sh
