@@ -54,9 +54,10 @@ int  dc_platform_read(paved_ctx *ctx, const char *path, const char *name, const 
 int  dc_config_read(paved_ctx *ctx, const char *dir, const char *name, const char *env,
                     struct dc_config *c, char **errmsg);
 void dc_config_free(struct dc_config *c);
-/* The replicas' variables: C's deploy.variables with every ${resources.KEY.FIELD} filled
- * from provision.outputs {service, env}; "$${" is a literal "${".  *OUT is
- * new; the values may be secrets: never record or print them. */
+/* The replicas' variables: C's deploy.variables with every
+ * ${resources.KEY.FIELD} filled from provision.outputs {service, env}.
+ * FILE names the release in messages.  *OUT is new; the values may be
+ * secrets: never record or print them. */
 int  dc_variables(paved_ctx *ctx, const char *svc, const char *env, const struct dc_config *c,
                   const char *file, json_t **out, char **errmsg);
 

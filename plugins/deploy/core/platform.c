@@ -192,10 +192,6 @@ int dc_variables(paved_ctx *ctx, const char *svc, const char *env, const struct 
 		size_t cap = strlen(s) + 1, len = 0;
 		char *val = malloc(cap);
 		for (const char *p = s; val && *p && !rc; ) {
-			if (p[0] == '$' && p[1] == '$' && p[2] == '{') {   /* $${ is a literal ${ */
-				val[len++] = '$', p += 2;
-				continue;
-			}
 			if (p[0] != '$' || p[1] != '{') {
 				val[len++] = *p++;
 				continue;
@@ -208,8 +204,8 @@ int dc_variables(paved_ctx *ctx, const char *svc, const char *env, const struct 
 			if (n <= 0 || sscanf(ref, "resources.%127[a-z0-9_-].%63[a-z_]", key, field) != 2 ||
 			    strlen(key) + strlen(field) + 11 != (size_t)n) {
 				rc = paved->error(errmsg, "%s: deploy.variables.%s: '%.*s' is not a placeholder "
-				                  "paved knows: write ${resources.NAME.url} (or $${ for a "
-				                  "literal ${)", file, k, end ? (int)(end - p + 1) : 2, p);
+				                  "paved knows: write ${resources.NAME.FIELD}", file, k,
+				                  end ? (int)(end - p + 1) : 2, p);
 				break;
 			}
 			if (!outs) {   /* asked once, when a placeholder needs it */

@@ -145,6 +145,16 @@ expect_err "svc version $(git -C "$tmp/src" rev-parse HEAD | cut -c1-12): deploy
 expect_err "in traffic now: version $v2 (2 replicas)" "and says what still serves"
 git -C "$tmp/src" reset -q --hard HEAD~1
 
+# ---- variables: a placeholder whose resource is not provisioned is an error --------------------
+printf 'service: svc\nresources:\n  db: {type: postgres}\ndeploy:\n  run: ./app\n  variables:\n    DATABASE_URL: ${resources.db.url}\n' \
+	> "$tmp/src/platform.yaml"
+git -C "$tmp/src" commit -qam "needs a database"
+run "$P" deploy svc --dir "$tmp/src"
+expect_rc 1 "deploy with an unprovisioned resource"
+expect_err "deploy.variables.DATABASE_URL needs \${resources.db.url}, but svc has no resource 'db' with a url in dev; provision it first ('paved apply --env dev')" \
+	"the missing resource is named, with what to do"
+git -C "$tmp/src" reset -q --hard HEAD~1
+
 # ---- --dir: a working copy's commit; uncommitted changes refused, listed ---------------------
 echo dirty >> "$tmp/src/app"; echo new > "$tmp/src/notes.txt"
 before=$(state)
