@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "pc.h"
 
@@ -128,4 +129,36 @@ void pc_unknown_params(paved_ctx *ctx, json_t *res, const char *driver,
 			           "driver: ignored", json_string_value(json_object_get(res, "name")), k,
 			           driver);
 	}
+}
+
+double pc_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void pc_step(paved_ctx *ctx, json_t *steps, double t0, json_t *fields, const char *fmt, ...)
+{
+	va_list ap;
+	char text[600];
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	json_array_append_new(steps, json_pack("{sf ss}", "seconds", pc_now() - t0, "step", text));
+	json_t *ev = fields ? json_copy(fields) : json_object();
+	json_object_set_new(ev, "step", json_string(text));
+	paved->emit(ctx, "deploy.step", ev);
+	json_decref(ev);
+}
+
+int pc_replica_call(paved_ctx *ctx, const char *hook, const char *svc, const char *env, json_t *id,
+                    json_t *extra, char **errmsg)
+{
+	json_t *a = json_pack("{ss ss sO}", "service", svc, "env", env, "id", id);
+	if (extra)
+		json_object_update(a, extra);
+	int rc = pc_call(ctx, hook, a, NULL, errmsg);
+	json_decref(a);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * pc.h -- small helpers the bundled plugins share: formatted strings,
- * mkdir -p, rm -rf, calling a hook for its status alone.
+ * mkdir -p, rm -rf, calling a hook for its status alone, and the steps of
+ * a deploy (the deploy core and its strategy drivers).
  *
  * Not part of the SDK: a plugin sees only the ABI, so before this each
  * bundled plugin carried its own copy of these.  They are linked in as a
@@ -101,5 +102,22 @@ bool pc_port_taken(int port);
 char *pc_sysdir(const char *kind, const char *home);
 int   pc_sysdir_make(const char *dir, const char *home, const char *link, uid_t uid, gid_t gid);
 char *pc_sysdir_find(const char *kind, const char *home, const char *link);
+
+/* ---- the steps of a deploy (the deploy core and its strategy drivers) --- */
+
+/* Seconds on the monotonic clock (for durations). */
+double pc_now(void);
+
+/* One step of a deploy: append {"seconds": now - T0, "step": TEXT} to the
+ * array STEPS and emit deploy.step with FIELDS (borrowed, may be NULL)
+ * plus "step": TEXT. */
+void pc_step(paved_ctx *ctx, json_t *steps, double t0, json_t *fields, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Call runtime HOOK ("runtime.enable", ...) for replica ID (a JSON string)
+ * of SVC in ENV, with EXTRA's fields added (borrowed, may be NULL); the
+ * result is dropped.  Returns what the call returned. */
+int pc_replica_call(paved_ctx *ctx, const char *hook, const char *svc, const char *env, json_t *id,
+                    json_t *extra, char **errmsg);
 
 #endif /* PAVED_PC_H */

@@ -173,6 +173,55 @@ START_TEST(test_call)
 }
 END_TEST
 
+/* pc_step and pc_replica_call against a fake table: what they emit and call. */
+static json_t *emitted, *called;
+static void fake_emit(paved_ctx *ctx, const char *event, json_t *fields)
+{
+	(void)ctx;
+	json_array_append_new(emitted, json_pack("{ss sO}", "event", event, "fields", fields));
+}
+static int record_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result,
+                       char **errmsg)
+{
+	(void)ctx, (void)errmsg;
+	json_array_append_new(called, json_pack("{ss sO}", "hook", hook, "args", args));
+	*result = json_object();
+	return PAVED_OK;
+}
+
+START_TEST(test_step_and_replica_call)
+{
+	static const struct paved_api api = { .abi = PAVED_ABI_VERSION, .size = sizeof api,
+	                                       .call = record_call, .emit = fake_emit };
+	PAVED_PLUGIN_INIT2(&api);
+	emitted = json_array(), called = json_array();
+	json_t *steps = json_array(), *fields = json_pack("{ss ss}", "service", "s", "env", "dev");
+	double t0 = pc_now();
+	pc_step(NULL, steps, t0, fields, "started replica %s", "r1");
+	pc_step(NULL, steps, t0, NULL, "done");
+	ck_assert_uint_eq(json_array_size(steps), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(steps, 0), "step")),
+	                 "started replica r1");
+	ck_assert(json_real_value(json_object_get(json_array_get(steps, 1), "seconds")) >= 0);
+	json_t *ev = json_array_get(emitted, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "event")), "deploy.step");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ev, "fields"), "service")), "s");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ev, "fields"), "step")),
+	                 "started replica r1");
+	ck_assert_uint_eq(json_object_size(fields), 2);          /* borrowed, untouched */
+	json_t *id = json_string("r7"), *extra = json_pack("{si}", "weight", 5);
+	ck_assert_int_eq(pc_replica_call(NULL, "runtime.enable", "s", "dev", id, extra, NULL), PAVED_OK);
+	json_t *c = json_array_get(called, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "hook")), "runtime.enable");
+	json_t *a = json_object_get(c, "args");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "id")), "r7");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "env")), "dev");
+	ck_assert_int_eq(json_integer_value(json_object_get(a, "weight")), 5);
+	json_decref(id), json_decref(extra), json_decref(steps), json_decref(fields);
+	json_decref(emitted), json_decref(called);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pc");
@@ -185,6 +234,7 @@ int main(void)
 	tcase_add_test(tc, test_write_read);
 	tcase_add_test(tc, test_text_random_ports);
 	tcase_add_test(tc, test_sysdir);
+	tcase_add_test(tc, test_step_and_replica_call);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

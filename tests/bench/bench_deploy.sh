@@ -26,23 +26,14 @@ if ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-ge
 	apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1) || true
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/paved-bench-deploy.XXXXXX")
-HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_HOME="$tmp/home"
-GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@example.org
-export HOME XDG_CONFIG_HOME GIT_CONFIG_NOSYSTEM PAVED_HOME GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
-	GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
-unset PAVED_PLUGIN_PATH PAVED_CHECK_SHAPES || true
+PAVED="$paved" PAVED_HOME="$tmp/home"
+export PAVED_HOME
+unset PAVED_PLUGIN_PATH || true
+. "$(cd "$(dirname "$0")/../.." && pwd)/plugins/deploy/core/deploy-lib.sh"
+deploy_env
+unset PAVED_CHECK_SHAPES   # measure paved, not the shape checks
 loop=
-cleanup() {
-	[ -n "$loop" ] && kill "$loop" 2>/dev/null
-	timeout 30 "$paved" stop --all >/dev/null 2>&1 || true
-	for e in /proc/[0-9]*/environ; do   # whatever still carries this PAVED_HOME
-		pid=${e#/proc/}; pid=${pid%/environ}
-		[ "$pid" = $$ ] && continue
-		{ tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "PAVED_HOME=$PAVED_HOME" && kill -9 "$pid" 2>/dev/null
-	done
-	chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap deploy_cleanup EXIT
 trap 'exit 1' INT TERM
 cd "$tmp"
 now() { date +%s.%N; }

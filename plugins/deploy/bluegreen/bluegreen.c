@@ -21,12 +21,10 @@
  */
 #include <paved/plugin.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pc.h"
 
@@ -38,42 +36,16 @@ struct bg {
 	json_t     *args;
 	const char *svc, *env, *version;
 	json_t     *steps;
+	json_t     *fields;     /* of its deploy.step events */
 	double      t0;
 };
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Record a step and emit deploy.step. */
-static void step(struct bg *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void step(struct bg *b, const char *fmt, ...)
-{
-	va_list ap;
-	char text[512];
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	json_array_append_new(b->steps, json_pack("{sf ss}", "seconds", now() - b->t0, "step", text));
-	json_t *ev = json_pack("{ss ss ss ss ss}", "service", b->svc, "env", b->env,
-	                       "version", b->version, "strategy", "bluegreen", "step", text);
-	paved->emit(b->ctx, "deploy.step", ev);
-	json_decref(ev);
-}
+#define step(b, ...) pc_step((b)->ctx, (b)->steps, (b)->t0, (b)->fields, __VA_ARGS__)
 
 /* Call runtime HOOK for replica ID with EXTRA fields (may be NULL). */
-static int on_replica(struct bg *b, const char *hook, json_t *id, json_t *extra, char **err)
-{
-	json_t *a = json_pack("{ss ss sO}", "service", b->svc, "env", b->env, "id", id), *res = NULL;
-	if (extra)
-		json_object_update(a, extra);
-	int rc = paved->call(b->ctx, hook, a, &res, err);
-	json_decref(res), json_decref(a);
-	return rc;
-}
+#define on_replica(b, hook, id, extra, err) \
+	pc_replica_call((b)->ctx, hook, (b)->svc, (b)->env, id, extra, err)
 
 /* Move traffic to the replicas NEWS and away from LIVE in one
  * runtime.weights call.  A runtime without that verb (the runtime_process
@@ -134,12 +106,13 @@ static int h_run(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, v
 	(void)data;
 	struct bg b = { ctx, args, json_string_value(json_object_get(args, "service")),
 	                json_string_value(json_object_get(args, "env")),
-	                json_string_value(json_object_get(args, "version")), json_array(), now() };
-	if (!b.svc || !b.env || !b.version || !json_array_size(json_object_get(args, "argv"))) {
-		json_decref(b.steps);
+	                json_string_value(json_object_get(args, "version")), NULL, NULL, pc_now() };
+	if (!b.svc || !b.env || !b.version || !json_array_size(json_object_get(args, "argv")))
 		return paved->error(errmsg, "arguments 'service', 'env', 'version' and 'argv' are "
 		                    "required");
-	}
+	b.steps = json_array();
+	b.fields = json_pack("{ss ss ss ss}", "service", b.svc, "env", b.env, "version", b.version,
+	                     "strategy", "bluegreen");
 	json_t *rv = json_object_get(args, "replicas");
 	int n = json_is_integer(rv) && json_integer_value(rv) > 0 ? (int)json_integer_value(rv) : 1;
 	double timeout = json_number_value(json_object_get(args, "health_timeout"));
@@ -215,7 +188,7 @@ static int h_run(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, v
 	json_object_set(*result, "steps", b.steps);
 	free(err);
 	json_decref(st), json_decref(se), json_decref(live), json_decref(news), json_decref(kept);
-	json_decref(b.steps);
+	json_decref(b.steps), json_decref(b.fields);
 	return rc ? PAVED_ERR : PAVED_OK;
 }
 

@@ -13,24 +13,11 @@
 for c in git node curl haproxy; do
 	command -v $c >/dev/null 2>&1 || { echo "FAIL: $c is needed (scripts/bootstrap installs it)"; exit 1; }
 done
-HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_CHECK_SHAPES=1
-GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
-export HOME XDG_CONFIG_HOME GIT_CONFIG_NOSYSTEM PAVED_CHECK_SHAPES GIT_AUTHOR_NAME \
-	GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
-P="$PAVED"
+. "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
+deploy_env
 loop=
-cleanup() {
-	[ -n "$loop" ] && kill "$loop" 2>/dev/null
-	timeout 30 "$P" stop --all >/dev/null 2>&1 || PAVED_CHECK_SHAPES=0 timeout 30 "$P" stop --all >/dev/null 2>&1
-	for e in /proc/[0-9]*/environ; do
-		pid=${e#/proc/}; pid=${pid%/environ}
-		[ "$pid" = $$ ] && continue
-		{ tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "PAVED_HOME=$PAVED_HOME" && kill -9 "$pid" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-jget() { cp "$tmp/stdout" "$tmp/j.json"; json_eval "$1" "$tmp/j.json"; }
+trap deploy_cleanup EXIT
+P="$PAVED"
 
 # start_loop: GET / through the stable port every 20 ms until stop_loop;
 # the counts ("requests failed") are in $tmp/loop after every request.  It

@@ -28,55 +28,6 @@ static const struct dc_cmd rollback_cmd = {
 	rollback_flags, 1, 1
 };
 
-/* Print RES (text or JSON); the common tail of the commands here. */
-static void show(json_t *args, json_t *res, const char *text)
-{
-	if (dc_json(args))
-		dc_print_json(res);
-	else if (text)
-		puts(text);
-}
-
-/* The start of every command here: parse, check SERVICE and --env. */
-static int begin(paved_ctx *ctx, json_t *args, const struct dc_cmd *cmd, json_t **p,
-                 const char **svc, const char **env, json_t **result, char **errmsg)
-{
-	int rc = dc_cli_parse(ctx, args, cmd, p, result, errmsg);
-	if (rc || !*p)
-		return rc;
-	*svc = dc_arg(*p, 0);
-	if (dc_check_service(*svc, result, errmsg) || !(*env = dc_env_flag(*p, result, errmsg))) {
-		json_decref(*p);
-		*p = NULL;
-		return PAVED_ERR;
-	}
-	return PAVED_OK;
-}
-
-int dc_cli_rollback(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
-{
-	json_t *p = NULL, *res = NULL;
-	const char *svc, *env;
-	(void)data;
-	int rc = begin(ctx, args, &rollback_cmd, &p, &svc, &env, result, errmsg);
-	if (rc || !p)
-		return rc;
-	rc = dc_rollback(ctx, svc, env, dc_flag(p, "to"), &res, errmsg);
-	if (!rc || dc_json(args)) {
-		char text[600];
-		snprintf(text, sizeof text, "Rolled back %s (%s) from %s to version %s (%s, %.1f s): %s",
-		         svc, env, json_string_value(json_object_get(res, "from_version")) ?: "-",
-		         json_string_value(json_object_get(res, "version")) ?: "-",
-		         json_string_value(json_object_get(res, "how")) ?: "-",
-		         json_number_value(json_object_get(res, "seconds")),
-		         json_string_value(json_object_get(res, "url")) ?: "");
-		if (res)
-			show(args, res, rc ? NULL : text);
-	}
-	json_decref(p), json_decref(res);
-	return rc;
-}
-
 static const struct dc_cmd restart_cmd = {
 	"restart", "paved restart SERVICE [--env ENV]",
 	"Replaces every replica of SERVICE's live release in ENV, one at a time: a new replica\n"
@@ -84,28 +35,6 @@ static const struct dc_cmd restart_cmd = {
 	"release is reused as built.",
 	env_flags, 1, 1
 };
-
-int dc_cli_restart(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
-{
-	json_t *p = NULL, *res = NULL;
-	const char *svc, *env;
-	(void)data;
-	int rc = begin(ctx, args, &restart_cmd, &p, &svc, &env, result, errmsg);
-	if (rc || !p)
-		return rc;
-	rc = dc_restart(ctx, svc, env, &res, errmsg);
-	if (res && (!rc || dc_json(args))) {
-		char text[400];
-		snprintf(text, sizeof text, "Restarted %s (%s) version %s: %d replica%s replaced one at a "
-		         "time (%.1f s)", svc, env, json_string_value(json_object_get(res, "version")),
-		         (int)json_integer_value(json_object_get(res, "replicas")),
-		         json_integer_value(json_object_get(res, "replicas")) == 1 ? "" : "s",
-		         json_number_value(json_object_get(res, "seconds")));
-		show(args, res, rc ? NULL : text);
-	}
-	json_decref(p), json_decref(res);
-	return rc;
-}
 
 static const struct dc_cmd scale_cmd = {
 	"scale", "paved scale SERVICE N [--env ENV]",
@@ -115,31 +44,77 @@ static const struct dc_cmd scale_cmd = {
 	env_flags, 2, 2
 };
 
-int dc_cli_scale(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+/* rollback, restart and scale: parse, check SERVICE and --env, act, print
+ * (text on success; with --json the result, also beside a failure). */
+static int life(paved_ctx *ctx, json_t *args, const struct dc_cmd *cmd, json_t **result,
+                char **errmsg)
 {
 	json_t *p = NULL, *res = NULL;
 	const char *svc, *env;
-	(void)data;
-	int rc = begin(ctx, args, &scale_cmd, &p, &svc, &env, result, errmsg);
+	char text[600] = "";
+	long n = 0;
+	int rc = dc_cli_parse(ctx, args, cmd, &p, result, errmsg);
 	if (rc || !p)
 		return rc;
-	char *end;
-	long n = strtol(dc_arg(p, 1), &end, 10);
-	if (*end || n < 1 || n > 8) {
-		rc = dc_usage(result, errmsg, "N must be a whole number from 1 to 8, not '%s'", dc_arg(p, 1));
+	svc = dc_arg(p, 0);
+	if (dc_check_service(svc, result, errmsg) || !(env = dc_env_flag(p, result, errmsg))) {
+		rc = PAVED_ERR;
 		goto done;
 	}
-	if (!(rc = dc_scale(ctx, svc, env, (int)n, &res, errmsg))) {
-		char text[400];
-		snprintf(text, sizeof text, "Scaled %s (%s) version %s from %d to %ld replicas (until the "
-		         "next deploy, which goes back to platform.yaml's deploy.replicas)", svc, env,
-		         json_string_value(json_object_get(res, "version")),
-		         (int)json_integer_value(json_object_get(res, "from")), n);
-		show(args, res, text);
+	if (cmd == &scale_cmd) {
+		char *end;
+		n = strtol(dc_arg(p, 1), &end, 10);
+		if (*end || n < 1 || n > 8) {
+			rc = dc_usage(result, errmsg, "N must be a whole number from 1 to 8, not '%s'",
+			              dc_arg(p, 1));
+			goto done;
+		}
+		rc = dc_scale(ctx, svc, env, (int)n, &res, errmsg);
+	} else if (cmd == &restart_cmd) {
+		rc = dc_restart(ctx, svc, env, &res, errmsg);
+	} else {
+		rc = dc_rollback(ctx, svc, env, dc_flag(p, "to"), &res, errmsg);
 	}
+	const char *v = json_string_value(json_object_get(res, "version")) ?: "-";
+	double secs = json_number_value(json_object_get(res, "seconds"));
+	int reps = (int)json_integer_value(json_object_get(res, "replicas"));
+	if (cmd == &scale_cmd)
+		snprintf(text, sizeof text, "Scaled %s (%s) version %s from %d to %ld replicas (until "
+		         "the next deploy, which goes back to platform.yaml's deploy.replicas)", svc, env,
+		         v, (int)json_integer_value(json_object_get(res, "from")), n);
+	else if (cmd == &restart_cmd)
+		snprintf(text, sizeof text, "Restarted %s (%s) version %s: %d replica%s replaced one at "
+		         "a time (%.1f s)", svc, env, v, reps, reps == 1 ? "" : "s", secs);
+	else
+		snprintf(text, sizeof text, "Rolled back %s (%s) from %s to version %s (%s, %.1f s): %s",
+		         svc, env, json_string_value(json_object_get(res, "from_version")) ?: "-", v,
+		         json_string_value(json_object_get(res, "how")) ?: "-", secs,
+		         json_string_value(json_object_get(res, "url")) ?: "");
+	if (res && dc_json(args))
+		dc_print_json(res);
+	else if (res && !rc)
+		puts(text);
 done:
 	json_decref(p), json_decref(res);
 	return rc;
+}
+
+int dc_cli_rollback(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	return life(ctx, args, &rollback_cmd, result, errmsg);
+}
+
+int dc_cli_restart(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	return life(ctx, args, &restart_cmd, result, errmsg);
+}
+
+int dc_cli_scale(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)data;
+	return life(ctx, args, &scale_cmd, result, errmsg);
 }
 
 static const struct paved_flag stop_flags[] = {

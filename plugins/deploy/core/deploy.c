@@ -22,7 +22,6 @@
  * reports it, never what is hoped.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,24 +51,20 @@ struct run {
 	char       *rel;        /* the release: the checkout, ID/SERVICE (owned) */
 	char       *rel_id;     /* its ID directory, made by this deploy (removed when it fails), or NULL */
 	bool        touched;    /* the runtime was asked to change something */
-	double      t0;
+	json_t     *fields;     /* of its deploy.step events (owned) */
+	double      t0;         /* pc_now() at the start */
 };
 
 /* Record a step of the core and emit deploy.step. */
-static void step(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void step(struct run *r, const char *fmt, ...)
+#define step(r, ...) pc_step((r)->ctx, (r)->steps, (r)->t0, (r)->fields, __VA_ARGS__)
+
+/* R's record is REC (taken): its steps and the fields of its events. */
+static void track(struct run *r, json_t *rec)
 {
-	va_list ap;
-	char text[600];
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	json_array_append_new(r->steps, json_pack("{sf ss}", "seconds", dc_now() - r->t0, "step", text));
-	json_t *ev = json_pack("{ss ss sO sO ss}", "service", r->svc, "env", r->env, "id",
-	                       json_object_get(r->rec, "id"), "version",
-	                       json_object_get(r->rec, "version"), "step", text);
-	paved->emit(r->ctx, "deploy.step", ev);
-	json_decref(ev);
+	r->rec = rec;
+	r->steps = json_object_get(rec, "steps");
+	r->fields = json_pack("{ss ss sO sO}", "service", r->svc, "env", r->env, "id",
+	                      json_object_get(rec, "id"), "version", json_object_get(rec, "version"));
 }
 
 /* A new record for commit C of SVC in ENV, id ID. */
@@ -118,7 +113,7 @@ static int finish(struct run *r, int rc, const char *outcome, json_t *driver, ch
 	dc_now_iso(now);
 	json_object_set_new(r->rec, "outcome", json_string(outcome));
 	json_object_set_new(r->rec, "end", json_string(now));
-	json_object_set_new(r->rec, "seconds", json_real(dc_now() - r->t0));
+	json_object_set_new(r->rec, "seconds", json_real(pc_now() - r->t0));
 	if (rc)
 		json_object_set_new(r->rec, "reason", json_pack("s+++", err ? err : "failed",
 		                    reason ? " (" : "", reason ? reason : "", reason ? ")" : ""));
@@ -292,7 +287,7 @@ int dc_deploy(paved_ctx *ctx, const struct dc_req *q, json_t **result, char **er
 {
 	struct dc_source src = { 0 };
 	struct dc_config c = { 0 };
-	struct run r = { .ctx = ctx, .svc = q->svc, .env = q->env, .t0 = dc_now() };
+	struct run r = { .ctx = ctx, .svc = q->svc, .env = q->env, .t0 = pc_now() };
 	char id[48], what[80], name[300], *err = NULL;
 	int fd = -1, rc;
 	if (!dc_valid_name(q->svc, false))
@@ -332,8 +327,7 @@ int dc_deploy(paved_ctx *ctx, const struct dc_req *q, json_t **result, char **er
 	json_decref(cur);
 	if ((rc = new_release(&r, id, errmsg)))
 		goto out;
-	r.rec = new_record(q->svc, q->env, id, src.commit, q->trigger ? q->trigger : "cli");
-	r.steps = json_object_get(r.rec, "steps");
+	track(&r, new_record(q->svc, q->env, id, src.commit, q->trigger ? q->trigger : "cli"));
 	json_object_set_new(r.rec, "source", json_string(q->dir ? "dir" : "forge"));
 	if (q->dir)
 		json_object_set_new(r.rec, "dir", json_string(src.dir));
@@ -376,7 +370,7 @@ out:
 	dc_unlock(fd);
 	dc_source_free(&src);
 	dc_config_free(&c);
-	json_decref(r.rec);
+	json_decref(r.rec), json_decref(r.fields);
 	free(r.rel), free(r.rel_id), free(err);
 	return rc;
 }
@@ -387,7 +381,7 @@ int dc_redeploy(paved_ctx *ctx, json_t *old, const char *trigger, const char *st
 	const char *svc = json_string_value(json_object_get(old, "service"));
 	const char *env = json_string_value(json_object_get(old, "env"));
 	const char *rel = json_string_value(json_object_get(old, "release"));
-	struct run r = { .ctx = ctx, .svc = svc, .env = env, .t0 = dc_now() };
+	struct run r = { .ctx = ctx, .svc = svc, .env = env, .t0 = pc_now() };
 	struct dc_config c = { 0 };
 	struct stat st;
 	char id[48], name[300], *err = NULL;
@@ -402,9 +396,8 @@ int dc_redeploy(paved_ctx *ctx, json_t *old, const char *trigger, const char *st
 	                           "author", json_object_get(old, "author"),
 	                           "committed_at", json_object_get(old, "commit_time"),
 	                           "subject", json_object_get(old, "subject"));
-	r.rec = new_record(svc, env, id, commit, trigger);
+	track(&r, new_record(svc, env, id, commit, trigger));
 	json_decref(commit);
-	r.steps = json_object_get(r.rec, "steps");
 	r.rel = strdup(rel);
 	json_object_set(r.rec, "source", json_object_get(old, "source"));
 	json_object_set(r.rec, "restores", json_object_get(old, "id"));
@@ -429,7 +422,7 @@ int dc_redeploy(paved_ctx *ctx, json_t *old, const char *trigger, const char *st
 	rc = roll_out(&r, &c, strategy ? strategy : "rolling", over, result, errmsg);
 out:
 	dc_config_free(&c);
-	json_decref(r.rec);
+	json_decref(r.rec), json_decref(r.fields);
 	free(r.rel), free(err);
 	return rc;
 }

@@ -120,7 +120,6 @@ int     dc_index_deleted(paved_ctx *ctx, const char *svc, char **errmsg);
 int     dc_records_forget(paved_ctx *ctx, const char *svc, const char *env, char **errmsg);
 /* The current UTC time, ISO 8601 with milliseconds. */
 void    dc_now_iso(char buf[32]);
-double  dc_now(void);
 
 /* ---- lock.c ----------------------------------------------------------------------- */
 

@@ -17,3 +17,4 @@ EXTRA_DIST += plugins/deploy/core/README.md
 EXTRA_DIST += plugins/deploy/core/testdata/runtime_process.lua \
 	plugins/deploy/core/test_deploy_core.sh plugins/deploy/core/test_deploy_e2e.sh
 TESTS += plugins/deploy/core/test_deploy_core.sh plugins/deploy/core/test_deploy_e2e.sh
+EXTRA_DIST += plugins/deploy/core/deploy-lib.sh

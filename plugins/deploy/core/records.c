@@ -36,13 +36,6 @@ void dc_now_iso(char buf[32])
 	snprintf(buf + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-double dc_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void dc_new_id(char id[48])
 {
 	struct timespec ts;

@@ -20,26 +20,14 @@
 command -v git >/dev/null 2>&1 || { echo "FAIL: git is needed"; exit 1; }
 command -v node >/dev/null 2>&1 || { echo "FAIL: node is needed (scripts/bootstrap installs it)"; exit 1; }
 
+. "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
+deploy_env
 PAVED_PLUGIN_PATH="$top_srcdir/plugins/deploy/core/testdata"
 PAVED_CONFIG_DRIVERS__RUNTIME=fake
-PAVED_CHECK_SHAPES=1
-HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
-GIT_AUTHOR_NAME=Dev GIT_AUTHOR_EMAIL=dev@example.org GIT_COMMITTER_NAME=Dev
-GIT_COMMITTER_EMAIL=dev@example.org
-export PAVED_PLUGIN_PATH PAVED_CONFIG_DRIVERS__RUNTIME PAVED_CHECK_SHAPES HOME XDG_CONFIG_HOME \
-	GIT_CONFIG_NOSYSTEM GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+export PAVED_PLUGIN_PATH PAVED_CONFIG_DRIVERS__RUNTIME
+trap deploy_cleanup EXIT
 P="$PAVED"
 
-# jget EXPR: evaluate EXPR over the JSON of the last stdout.
-jget() { cp "$tmp/stdout" "$tmp/j.json"; json_eval "$1" "$tmp/j.json"; }
-# wait_for SECONDS CMD...: run CMD until it succeeds or SECONDS pass.
-wait_for() {
-	_end=$(($(date +%s) + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$_end" ] || return 1
-		sleep 0.1
-	done
-}
 # state: a digest of everything a command could change.
 state() {
 	{ find "$PAVED_HOME/fake-runtime" "$PAVED_HOME/deploy" "$PAVED_HOME/forge" \

@@ -19,37 +19,11 @@
 for c in git node curl haproxy; do
 	command -v $c >/dev/null 2>&1 || { echo "FAIL: $c is needed (scripts/bootstrap installs it)"; exit 1; }
 done
-HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_CHECK_SHAPES=1
-GIT_AUTHOR_NAME=Dev GIT_AUTHOR_EMAIL=dev@example.org GIT_COMMITTER_NAME=Dev
-GIT_COMMITTER_EMAIL=dev@example.org
-export HOME XDG_CONFIG_HOME GIT_CONFIG_NOSYSTEM PAVED_CHECK_SHAPES GIT_AUTHOR_NAME \
-	GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+. "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
+deploy_env
+trap deploy_cleanup EXIT
 P="$PAVED"
-
-# Stop what the test started, also when it fails: paved stop --all, then
-# any process still carrying this test's PAVED_HOME (supervisors, replicas,
-# HAProxy, a background deploy).
-cleanup() {
-	timeout 30 "$P" stop --all >/dev/null 2>&1 || PAVED_CHECK_SHAPES=0 timeout 30 "$P" stop --all >/dev/null 2>&1
-	for e in /proc/[0-9]*/environ; do
-		pid=${e#/proc/}; pid=${pid%/environ}
-		[ "$pid" = $$ ] && continue
-		{ tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "PAVED_HOME=$PAVED_HOME" && kill -9 "$pid" 2>/dev/null
-	done
-	chmod -R u+w "$tmp" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-jget() { cp "$tmp/stdout" "$tmp/j.json"; json_eval "$1" "$tmp/j.json"; }
-wait_for() {
-	_end=$(($(date +%s) + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$_end" ] || return 1
-		sleep 0.1
-	done
-}
-code() { curl -s -o /dev/null -w '%{http_code}' -m 5 "$1"; }
+code() { http_code "$1"; }
 # Until the runtime driver split is on main, the runtime_process plugin
 # answers runtime.stop with a list where sdk/hooks.json declares a count:
 # stop is then checked without shapes.

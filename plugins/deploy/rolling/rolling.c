@@ -22,11 +22,9 @@
  */
 #include <paved/plugin.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pc.h"
 
@@ -38,43 +36,16 @@ struct roll {
 	json_t     *args;
 	const char *svc, *env, *version;
 	json_t     *steps;      /* [{seconds, step}] */
+	json_t     *fields;     /* of its deploy.step events */
 	double      t0;
 };
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Record a step (printf-style) and emit deploy.step. */
-static void step(struct roll *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void step(struct roll *r, const char *fmt, ...)
-{
-	va_list ap;
-	char text[512];
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	json_array_append_new(r->steps, json_pack("{sf ss}", "seconds", now() - r->t0, "step", text));
-	json_t *ev = json_pack("{ss ss ss ss ss}", "service", r->svc, "env", r->env,
-	                       "version", r->version, "strategy", "rolling", "step", text);
-	paved->emit(r->ctx, "deploy.step", ev);
-	json_decref(ev);
-}
+#define step(r, ...) pc_step((r)->ctx, (r)->steps, (r)->t0, (r)->fields, __VA_ARGS__)
 
 /* Call runtime HOOK for replica ID with EXTRA fields (may be NULL). */
-static int replica_call(struct roll *r, const char *hook, json_t *id, json_t *extra, char **err)
-{
-	json_t *a = json_pack("{ss ss sO}", "service", r->svc, "env", r->env, "id", id), *res = NULL;
-	if (extra)
-		json_object_update(a, extra);
-	int rc = paved->call(r->ctx, hook, a, &res, err);
-	json_decref(res);
-	json_decref(a);
-	return rc;
-}
+#define replica_call(r, hook, id, extra, err) \
+	pc_replica_call((r)->ctx, hook, (r)->svc, (r)->env, id, extra, err)
 
 /* Start one replica of the release; *ID (new) is its id. */
 static int start_one(struct roll *r, json_t **id, char **err)
@@ -187,12 +158,13 @@ static int h_run(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, v
 	(void)data;
 	struct roll r = { ctx, args, json_string_value(json_object_get(args, "service")),
 	                  json_string_value(json_object_get(args, "env")),
-	                  json_string_value(json_object_get(args, "version")), json_array(), now() };
-	if (!r.svc || !r.env || !r.version || !json_array_size(json_object_get(args, "argv"))) {
-		json_decref(r.steps);
+	                  json_string_value(json_object_get(args, "version")), NULL, NULL, pc_now() };
+	if (!r.svc || !r.env || !r.version || !json_array_size(json_object_get(args, "argv")))
 		return paved->error(errmsg, "arguments 'service', 'env', 'version' and 'argv' are "
 		                    "required");
-	}
+	r.steps = json_array();
+	r.fields = json_pack("{ss ss ss ss}", "service", r.svc, "env", r.env, "version", r.version,
+	                     "strategy", "rolling");
 	json_t *rv = json_object_get(args, "replicas");
 	int n = json_is_integer(rv) && json_integer_value(rv) > 0 ? (int)json_integer_value(rv) : 1;
 	int surge = knob(&r, "max_surge", 1), unav = knob(&r, "max_unavailable", 0);
@@ -259,7 +231,7 @@ static int h_run(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, v
 	json_object_set(*result, "steps", r.steps);
 	free(err);
 	json_decref(st), json_decref(se), json_decref(olds), json_decref(news), json_decref(taken);
-	json_decref(r.steps);
+	json_decref(r.steps), json_decref(r.fields);
 	return rc ? PAVED_ERR : PAVED_OK;
 }
 
