@@ -10,10 +10,8 @@
 #     never becomes healthy: the live colour never leaves traffic, the new
 #     one is removed, the outcome is rolled_back
 . "$top_srcdir/tests/e2e/lib.sh"
-for c in git node curl haproxy; do
-	command -v $c >/dev/null 2>&1 || { echo "FAIL: $c is needed (scripts/bootstrap installs it)"; exit 1; }
-done
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
+deploy_need git node curl haproxy
 deploy_env
 loop=
 trap deploy_cleanup EXIT

@@ -76,6 +76,14 @@ const char *dc_env_flag(json_t *p, json_t **result, char **errmsg)
 	return env;
 }
 
+int dc_service_env(json_t *p, const char **svc, const char **env, json_t **result, char **errmsg)
+{
+	*svc = dc_arg(p, 0);
+	if (dc_check_service(*svc, result, errmsg) || !(*env = dc_env_flag(p, result, errmsg)))
+		return PAVED_ERR;
+	return PAVED_OK;
+}
+
 int dc_check_service(const char *svc, json_t **result, char **errmsg)
 {
 	if (svc && dc_valid_name(svc, false))

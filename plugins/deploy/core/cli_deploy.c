@@ -41,10 +41,8 @@ int dc_cli_deploy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, 
 	struct dc_req q = { dc_arg(p, 0), NULL, dc_flag(p, "version"), dc_flag(p, "strategy"),
 	                    dc_flag(p, "dir"), dc_flag(p, "trigger") };
 	const char *trig = q.trigger ? q.trigger : "cli";
-	if (dc_check_service(q.svc, result, errmsg) || !(q.env = dc_env_flag(p, result, errmsg))) {
-		rc = PAVED_ERR;
+	if ((rc = dc_service_env(p, &q.svc, &q.env, result, errmsg)))
 		goto done;
-	}
 	if (strcmp(trig, "cli") && strcmp(trig, "push")) {
 		rc = dc_usage(result, errmsg, "--trigger must be cli or push, not '%s'", trig);
 		goto done;
@@ -108,13 +106,10 @@ int dc_cli_releases(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg
 	int rc = dc_cli_parse(ctx, args, &releases_cmd, &p, result, errmsg);
 	if (rc || !p)
 		goto done;
-	svc = dc_arg(p, 0);
 	json_t *lim = json_object_get(json_object_get(p, "flags"), "limit");
 	long limit = lim ? (long)json_integer_value(lim) : 20;
-	if (dc_check_service(svc, result, errmsg) || !(env = dc_env_flag(p, result, errmsg))) {
-		rc = PAVED_ERR;
+	if ((rc = dc_service_env(p, &svc, &env, result, errmsg)))
 		goto done;
-	}
 	if (limit < 1) {
 		rc = dc_usage(result, errmsg, "--limit must be 1 or more, not %ld", limit);
 		goto done;

@@ -56,11 +56,8 @@ static int life(paved_ctx *ctx, json_t *args, const struct dc_cmd *cmd, json_t *
 	int rc = dc_cli_parse(ctx, args, cmd, &p, result, errmsg);
 	if (rc || !p)
 		return rc;
-	svc = dc_arg(p, 0);
-	if (dc_check_service(svc, result, errmsg) || !(env = dc_env_flag(p, result, errmsg))) {
-		rc = PAVED_ERR;
+	if ((rc = dc_service_env(p, &svc, &env, result, errmsg)))
 		goto done;
-	}
 	if (cmd == &scale_cmd) {
 		char *end;
 		n = strtol(dc_arg(p, 1), &end, 10);

@@ -272,11 +272,8 @@ int dc_cli_logs(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 	int rc = dc_cli_parse(ctx, args, &logs_cmd, &p, result, errmsg);
 	if (rc || !p)
 		return rc;
-	svc = dc_arg(p, 0);
-	if (dc_check_service(svc, result, errmsg) || !(env = dc_env_flag(p, result, errmsg))) {
-		rc = PAVED_ERR;
+	if ((rc = dc_service_env(p, &svc, &env, result, errmsg)))
 		goto done;
-	}
 	json_t *fl = json_object_get(p, "flags"), *tail = json_object_get(fl, "tail");
 	bool follow = json_is_true(json_object_get(fl, "follow")), json = dc_json(args);
 	a = json_pack("{ss ss}", "service", svc, "env", env);

@@ -2,6 +2,7 @@
 # (plugins/deploy/*/test_*.sh, tests/bench/bench_deploy.sh) after
 # tests/e2e/lib.sh (or after setting $tmp, $PAVED and $PAVED_HOME):
 #
+#   deploy_need CMD... fail (exit 1) unless every CMD is installed
 #   deploy_env         a HOME with no git configuration, a git identity, and
 #                      every hook call checked against sdk/hooks.json
 #   deploy_cleanup     for trap EXIT: `paved stop --all`, then any process that
@@ -11,6 +12,13 @@
 #   jget EXPR          EXPR (JavaScript over `j`) of the JSON in the last stdout
 #   wait_for SECS CMD  run CMD until it succeeds, SECS seconds at most
 #   http_code URL      the HTTP status of GET URL (000: no answer)
+
+deploy_need() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 ||
+			{ echo "FAIL: $_c is needed (scripts/bootstrap installs it)"; exit 1; }
+	done
+}
 
 deploy_env() {
 	HOME="$tmp" XDG_CONFIG_HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 PAVED_CHECK_SHAPES=1

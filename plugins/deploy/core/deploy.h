@@ -206,6 +206,10 @@ const char *dc_flag(json_t *p, const char *name);
 const char *dc_arg(json_t *p, size_t i);
 /* --env of P, checked (default "dev"); NULL with a usage error. */
 const char *dc_env_flag(json_t *p, json_t **result, char **errmsg);
+/* The SERVICE argument (the first) and --env of P, checked; a usage
+ * error otherwise. */
+int  dc_service_env(json_t *p, const char **svc, const char **env, json_t **result,
+                    char **errmsg);
 /* Check a SERVICE argument: a usage error when it is not a service name. */
 int  dc_check_service(const char *svc, json_t **result, char **errmsg);
 /* Print V as indented JSON on stdout (V borrowed). */

@@ -17,10 +17,8 @@
 # unknown service; logs --json, --tail, -f; push to deploy (in order, the
 # later push winning, deploy.auto false); delete service (twice).
 . "$top_srcdir/tests/e2e/lib.sh"
-command -v git >/dev/null 2>&1 || { echo "FAIL: git is needed"; exit 1; }
-command -v node >/dev/null 2>&1 || { echo "FAIL: node is needed (scripts/bootstrap installs it)"; exit 1; }
-
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
+deploy_need git node
 deploy_env
 PAVED_PLUGIN_PATH="$top_srcdir/plugins/deploy/core/testdata"
 PAVED_CONFIG_DRIVERS__RUNTIME=fake

@@ -16,10 +16,8 @@
 # Logs are tested against the fake runtime (test_deploy_core.sh); here too
 # when the runtime provides runtime.logs.
 . "$top_srcdir/tests/e2e/lib.sh"
-for c in git node curl haproxy; do
-	command -v $c >/dev/null 2>&1 || { echo "FAIL: $c is needed (scripts/bootstrap installs it)"; exit 1; }
-done
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
+deploy_need git node curl haproxy
 deploy_env
 trap deploy_cleanup EXIT
 P="$PAVED"
