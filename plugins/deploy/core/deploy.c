@@ -106,6 +106,8 @@ static int finish(struct run *r, int rc, const char *outcome, json_t *driver, ch
 {
 	char now[32], *e2 = NULL;
 	const char *reason = json_string_value(json_object_get(driver, "reason"));
+	if (err)   /* one line for the user and the record (a Lua traceback stays out) */
+		err[strcspn(err, "\n")] = '\0';
 	if (!outcome)
 		outcome = rc == PAVED_OK ? "success" : json_string_value(json_object_get(driver, "outcome"));
 	if (!outcome || (rc && !strcmp(outcome, "success")))

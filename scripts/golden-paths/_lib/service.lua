@@ -162,21 +162,17 @@ function service.recipe(spec)
       when = function(ctx) return ctx.params.deploy, "not deployed (--no-deploy)" end,
       run = function(ctx)
         -- from the forge repository just created (its default branch's head);
-        -- a deploy that fails is undone here (this step's undo runs only
-        -- after it succeeded)
-        local ok, r = pcall(paved.call, "deploy.service", {
+        -- journaled first: a deploy that fails midway is undone too
+        ctx.deploying = true
+        paved.checkpoint()
+        local r = paved.call("deploy.service", {
           service = ctx.params.name, env = "dev", trigger = "create",
         })
-        if not ok then
-          pcall(paved.call, "deploy.destroy", { service = ctx.params.name, env = "dev" })
-          error(r, 0)
-        end
         ctx.out.url = r.url
-        ctx.deployed = true
         return r.url or ""
       end,
       undo = function(ctx)
-        if ctx.deployed then paved.call("deploy.destroy", { service = ctx.params.name, env = "dev" }) end
+        if ctx.deploying then paved.call("deploy.destroy", { service = ctx.params.name, env = "dev" }) end
       end,
     },
   }
