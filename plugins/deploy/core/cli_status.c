@@ -244,6 +244,30 @@ static double age(const char *s)
 	return -1;
 }
 
+/* qsort comparator: two log lines (json_t **) by their ISO "time". */
+static int by_time(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "time")) ?: "";
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "time")) ?: "";
+	return strcmp(x, y);
+}
+
+/* LINES (runtime.logs' lines) in time order, whatever order the runtime
+ * used: a new array. */
+static json_t *in_order(json_t *lines)
+{
+	size_t n = json_array_size(lines);
+	json_t **v = calloc(n ? n : 1, sizeof *v), *out = json_array();
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = json_array_get(lines, i);
+	if (v)
+		qsort(v, n, sizeof *v, by_time);   /* ISO 8601 UTC times sort as text */
+	for (size_t i = 0; v && i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
 /* Print LINES (runtime.logs' lines) as text or JSON lines. */
 static void print_lines(json_t *lines, bool json)
 {
@@ -298,10 +322,12 @@ int dc_cli_logs(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 	}
 	if ((rc = paved->call(ctx, "runtime.logs", a, &res, errmsg)))
 		goto done;
+	json_t *lines = in_order(json_object_get(res, "lines"));
 	if (json && !follow)
-		dc_print_json(json_object_get(res, "lines"));
+		dc_print_json(lines);
 	else
-		print_lines(json_object_get(res, "lines"), json);
+		print_lines(lines, json);
+	json_decref(lines);
 	if (!follow)
 		goto done;
 	signal(SIGINT, on_signal);
@@ -319,7 +345,9 @@ int dc_cli_logs(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 			free(err);
 			break;
 		}
-		print_lines(json_object_get(res, "lines"), json);
+		lines = in_order(json_object_get(res, "lines"));
+		print_lines(lines, json);
+		json_decref(lines);
 	}
 done:
 	json_decref(p), json_decref(a), json_decref(res);

@@ -186,6 +186,12 @@ expect_rc 0 "rollback --to $v1"
 run "$P" --json releases svc --limit 1
 [ "$(jget 'j[0].trigger + " " + j[0].version + " " + j[0].live')" = "rollback $v1 true" ] &&
 	pass "releases: the rollback, live" || fail "releases: $(cat "$tmp/stdout")"
+for c in "rollback svc --to $v2" "restart svc" "scale svc 2" "deploy svc --version $v1" "releases svc" \
+         "status svc" "logs svc"; do
+	run "$P" --json $c
+	expect_rc 0 "paved --json $c"
+	expect_json "paved --json $c"
+done
 run "$P" rollback svc --to nosuch
 expect_rc 1 "rollback --to an unknown version"
 expect_err "no successful release of svc (dev) is version 'nosuch'" "rollback --to nosuch"
