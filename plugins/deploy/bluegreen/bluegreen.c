@@ -48,10 +48,9 @@ struct bg {
 	pc_replica_call((b)->ctx, hook, (b)->svc, (b)->env, id, extra, err)
 
 /* Move traffic to the replicas NEWS and away from LIVE in one
- * runtime.weights call.  A runtime without that verb (the runtime_process
- * of before the driver split) gets enable for each new replica, then
- * disable for each old one: never fewer replicas in traffic, but not one
- * step. */
+ * runtime.weights call.  A runtime driver without that verb gets enable
+ * for each new replica, then disable for each old one: never fewer
+ * replicas in traffic, but not one step. */
 static int switch_to(struct bg *b, json_t *news, json_t *live, char **err)
 {
 	json_t *w = json_object(), *id, *res = NULL;

@@ -164,8 +164,8 @@ int dc_cli_stop(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 		json_array_foreach(json_object_get(res, "stopped"), i, s)
 			printf("Stopped %s (%s)\n", json_string_value(json_object_get(s, "service")),
 			       json_string_value(json_object_get(s, "env")));
-		printf("%d replica%s stopped%s\n", (int)json_integer_value(json_object_get(res, "replicas")),
-		       json_integer_value(json_object_get(res, "replicas")) == 1 ? "" : "s",
+		int n = (int)json_integer_value(json_object_get(res, "processes"));
+		printf("%d process%s stopped%s\n", n, n == 1 ? "" : "es",
 		       all ? "; every service is stopped" : "");
 	}
 done:

@@ -30,8 +30,7 @@ deploy_env() {
 
 deploy_cleanup() {
 	if [ -n "${loop:-}" ]; then kill "$loop" 2>/dev/null || true; fi
-	timeout 30 "$PAVED" stop --all >/dev/null 2>&1 ||
-		PAVED_CHECK_SHAPES=0 timeout 30 "$PAVED" stop --all >/dev/null 2>&1 || true
+	timeout 30 "$PAVED" stop --all >/dev/null 2>&1 || true
 	for e in /proc/[0-9]*/environ; do
 		pid=${e#/proc/}; pid=${pid%/environ}
 		[ "$pid" = $$ ] && continue

@@ -266,14 +266,14 @@ out:
 	return rc;
 }
 
-/* runtime.stop ARGS; the number of replicas stopped (the old runtime
- * answered with a list of services) in *N. */
+/* runtime.stop ARGS; the number of processes it stopped (else of
+ * services, which is all a driver must say) in *N. */
 static int stop_call(paved_ctx *ctx, json_t *args, int *n, char **errmsg)
 {
 	json_t *res = NULL;
 	int rc = paved->call(ctx, "runtime.stop", args, &res, errmsg);
-	json_t *s = json_object_get(res, "stopped");
-	*n = json_is_integer(s) ? (int)json_integer_value(s) : (int)json_array_size(s);
+	json_t *p = json_object_get(res, "processes");
+	*n = (int)json_integer_value(p ? p : json_object_get(res, "stopped"));
 	json_decref(res);
 	return rc;
 }
@@ -323,7 +323,7 @@ int dc_stop(paved_ctx *ctx, const char *svc, const char *env, json_t **result, c
 		json_decref(ev);
 	}
 out:
-	*result = json_pack("{so si}", "stopped", stopped, "replicas", n);
+	*result = json_pack("{so si}", "stopped", stopped, "processes", n);
 	json_decref(envs), json_decref(ix);
 	return rc;
 }

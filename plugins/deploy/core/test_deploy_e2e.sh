@@ -13,8 +13,7 @@
 #  5. the next steps `paved create` prints work: `paved deploy NAME --env
 #     production`, and after --no-deploy `paved deploy NAME --env dev`
 #  6. delete service
-# Logs are tested against the fake runtime (test_deploy_core.sh); here too
-# when the runtime provides runtime.logs.
+#  and `paved logs` (--json, --tail) from the runtime's own log files.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
 deploy_need git node curl haproxy
@@ -22,10 +21,6 @@ deploy_env
 trap deploy_cleanup EXIT
 P="$PAVED"
 code() { http_code "$1"; }
-# Until the runtime driver split is on main, the runtime_process plugin
-# answers runtime.stop with a list where sdk/hooks.json declares a count:
-# stop is then checked without shapes.
-if "$P" hooks | grep -q "runtime.driver.process.stop"; then stop_env=; else stop_env="PAVED_CHECK_SHAPES=0"; fi
 
 # ---- 1. the developer loop -------------------------------------------------------------------
 run "$P" create service payment-api --template node-api --dir "$tmp/payment-api"
@@ -90,7 +85,7 @@ case " $targets " in *" 127.0.0.1:${url##*:} "*) fail "a target is HAProxy's por
 json_eval "j.every(t => t.labels.version === '$v2' && /^r[0-9]+\$/.test(t.labels.replica))" \
 	"$PAVED_HOME/monitoring/targets/payment-api.dev.json" | grep -qx true &&
 	pass "targets labelled with version and replica" || fail "target labels"
-run env $stop_env "$P" stop payment-api
+run "$P" stop payment-api
 expect_rc 0 "stop payment-api"
 run "$P" --json status payment-api
 [ "$(jget 'j[0].state + " " + (j[0].url === undefined)')" = "stopped true" ] &&
@@ -103,14 +98,13 @@ expect_err "no service 'nosuch'" "an unknown service"
 run "$P" deploy payment-api
 expect_rc 0 "deploy after stop starts it again"
 [ "$(code "$url/ping")" = 200 ] && pass "serving again" || fail "after deploy"
-if "$P" hooks | grep -q "runtime.driver.process.logs"; then
-	run "$P" --json logs payment-api --tail 3
-	expect_rc 0 "logs --json --tail 3"
-	[ "$(jget 'j.length <= 3 && j.every(l => l.time && l.replica && l.version)')" = true ] &&
-		pass "logs: time, replica, version on each line" || fail "logs: $(cat "$tmp/stdout")"
-else
-	echo "logs: this runtime has no runtime.logs yet (test_deploy_core.sh covers logs)"
-fi
+run "$P" --json logs payment-api --tail 3
+expect_rc 0 "logs --json --tail 3"
+[ "$(jget 'j.length > 0 && j.length <= 3 && j.every(l => l.time && l.replica && l.version)')" = true ] &&
+	pass "logs: time, replica, version on each line" || fail "logs: $(cat "$tmp/stdout")"
+run "$P" logs payment-api --tail 2
+[ "$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z r[0-9]+ +[0-9a-f]{12} ' "$tmp/stdout")" = 2 ] &&
+	pass "logs text: time, replica, version" || fail "logs text: $(cat "$tmp/stdout")"
 
 # ---- 4. rollback with a runtime that fails ----------------------------------------------------
 mkdir -p "$tmp/faults"
