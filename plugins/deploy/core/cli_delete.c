@@ -5,7 +5,7 @@
  * its replicas and front door in every env (runtime.destroy), its scrape
  * targets and alert rules (monitoring.unregister), its catalog entry
  * (catalog.delete component:default/NAME, when a catalog is installed),
- * with --with-resources its resources (provision.list, provision.destroy),
+ * with --with-resources its resources (provision.list, resources.destroy),
  * its repository (forge.archive: kept read-only, gone from the list) and
  * its release directories.  Its release records stay, for the record; the
  * service is marked deleted, so a second delete, status or deploy says "no
@@ -144,8 +144,8 @@ int dc_cli_delete(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, 
 	json_decref(a), json_decref(r), r = NULL;
 	json_array_foreach(res, i, e) {
 		free(err), err = NULL;
-		a = json_pack("{sO}", "name", json_object_get(e, "name"));
-		int drc = paved->call(ctx, "provision.destroy", a, &r, &err);
+		a = json_pack("{sO sb}", "name", json_object_get(e, "name"), "yes", 1);   /* confirmed */
+		int drc = paved->call(ctx, "resources.destroy", a, &r, &err);
 		json_decref(a), json_decref(r), r = NULL;
 		if (drc) {
 			rc = paved->error(errmsg, "destroying resource %s: %s",

@@ -5,10 +5,12 @@
 #   deploy_need CMD... fail (exit 1) unless every CMD is installed
 #   deploy_env         a HOME with no git configuration, a git identity, and
 #                      every hook call checked against sdk/hooks.json
-#   deploy_cleanup     for trap EXIT: `paved stop --all`, then any process that
-#                      still carries this PAVED_HOME (supervisors, replicas,
-#                      HAProxy, a background deploy started by a push), then
-#                      remove $tmp (archived repositories are read-only)
+#   deploy_cleanup     for trap EXIT: `paved stop --all`, `paved resources stop`
+#                      (and, as root, the servers' directories registered with
+#                      this home), then any process that still carries this
+#                      PAVED_HOME (supervisors, replicas, HAProxy, a background
+#                      deploy started by a push), then remove $tmp (archived
+#                      repositories are read-only)
 #   jget EXPR          EXPR (JavaScript over `j`) of the JSON in the last stdout
 #   wait_for SECS CMD  run CMD until it succeeds, SECS seconds at most
 #   http_code URL      the HTTP status of GET URL (000: no answer)
@@ -31,6 +33,12 @@ deploy_env() {
 deploy_cleanup() {
 	if [ -n "${loop:-}" ]; then kill "$loop" 2>/dev/null || true; fi
 	timeout 30 "$PAVED" stop --all >/dev/null 2>&1 || true
+	# servers of the resources (as root they live in /var/lib/paved/KIND-HASH,
+	# registered with this home in a file "home")
+	timeout 60 "$PAVED" resources stop >/dev/null 2>&1 || true
+	for d in /var/lib/paved/*/; do
+		[ -f "$d/home" ] && [ "$(cat "$d/home" 2>/dev/null)" = "$PAVED_HOME" ] && rm -rf "$d"
+	done
 	for e in /proc/[0-9]*/environ; do
 		pid=${e#/proc/}; pid=${pid%/environ}
 		[ "$pid" = $$ ] && continue

@@ -114,62 +114,56 @@ int dc_config_read(paved_ctx *ctx, const char *dir, const char *name, const char
 	return PAVED_OK;
 }
 
-/* provision.outputs {service, env} -> {KEY: {url, ...}}.  Until that hook
- * is on main (the provision rewrite), the outputs are pieced together from
- * provision.list and provision.env: the resource of SVC in ENV with the
- * key KEY, else the only one of the type platform.yaml gives KEY.  Remove
- * this fallback once provision.outputs is there. */
-static json_t *outputs(paved_ctx *ctx, const char *svc, const char *env, json_t *doc,
-                       char **errmsg)
+/* provision.outputs {service, env} -> {KEY: {url, host, port, ...}}: the
+ * connection details of SVC's resources in ENV (secrets).  New reference,
+ * or NULL with *ERRMSG. */
+static json_t *outputs(paved_ctx *ctx, const char *svc, const char *env, char **errmsg)
 {
-	json_t *a = json_pack("{ss ss}", "service", svc, "env", env), *res = NULL, *list = NULL;
+	json_t *a = json_pack("{ss ss}", "service", svc, "env", env), *res = NULL;
 	int rc = paved->call(ctx, "provision.outputs", a, &res, errmsg);
 	json_decref(a);
-	if (rc != PAVED_NOHOOK) {
-		if (rc == PAVED_OK && !json_is_object(res))
-			json_decref(res), res = json_object();
-		return rc == PAVED_OK ? res : (json_decref(res), NULL);
-	}
-	free(*errmsg), *errmsg = NULL;
-	json_decref(res);
-	res = json_object();
-	if (paved->call(ctx, "provision.list", NULL, &list, NULL) != PAVED_OK) {
-		json_decref(list);
+	if (rc == PAVED_OK && json_is_object(res))
 		return res;
+	json_decref(res);
+	if (rc == PAVED_NOHOOK)
+		paved->error(errmsg, "platform.yaml's variables name resources, and no provision plugin "
+		             "provides provision.outputs");
+	else if (rc == PAVED_OK)
+		paved->error(errmsg, "provision.outputs answered with no object");
+	return NULL;
+}
+
+/* The outputs of the resource platform.yaml names KEY when
+ * provision.outputs has no entry for it: a resource of SVC in ENV made
+ * without that key (the golden path's provision.resource names it
+ * SVC-ENV), matched by the type platform.yaml gives KEY when exactly one
+ * has it; its URL from provision.env.  New reference, or NULL. */
+static json_t *by_type(paved_ctx *ctx, const char *svc, const char *env, json_t *doc,
+                       const char *key)
+{
+	const char *type = json_string_value(json_object_get(json_object_get(
+	                   json_object_get(doc, "resources"), key), "type"));
+	json_t *list = NULL, *r, *pick = NULL, *vars = NULL, *out = NULL;
+	size_t i, n = 0;
+	if (!type || paved->call(ctx, "provision.list", NULL, &list, NULL) != PAVED_OK)
+		goto done;
+	json_array_foreach(list, i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "service")) ?: "", svc) &&
+		    !strcmp(json_string_value(json_object_get(r, "env")) ?: "", env) &&
+		    !strcmp(json_string_value(json_object_get(r, "type")) ?: "", type))
+			pick = r, n++;
+	json_t *a = n == 1 ? json_pack("{sO}", "name", json_object_get(pick, "name")) : NULL;
+	if (a && paved->call(ctx, "provision.env", a, &vars, NULL) == PAVED_OK &&
+	    json_object_size(vars) == 1) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(vars, k, v)
+			out = json_pack("{sO}", "url", v);
 	}
-	const char *key;
-	json_t *decl;
-	json_object_foreach(json_object_get(doc, "resources"), key, decl) {
-		const char *type = json_string_value(json_object_get(decl, "type"));
-		json_t *pick = NULL, *r;
-		size_t i, n = 0;
-		json_array_foreach(list, i, r) {
-			const char *rs = json_string_value(json_object_get(r, "service"));
-			const char *re = json_string_value(json_object_get(r, "env"));
-			const char *rk = json_string_value(json_object_get(r, "key"));
-			const char *rt = json_string_value(json_object_get(r, "type"));
-			if (!rs || !re || strcmp(rs, svc) || strcmp(re, env))
-				continue;
-			if (rk && !strcmp(rk, key)) {
-				pick = r, n = 1;
-				break;
-			}
-			if (type && rt && !strcmp(rt, type))
-				pick = r, n++;
-		}
-		json_t *ea = n == 1 ? json_pack("{sO}", "name", json_object_get(pick, "name")) : NULL;
-		json_t *vars = NULL;
-		if (ea && paved->call(ctx, "provision.env", ea, &vars, NULL) == PAVED_OK &&
-		    json_object_size(vars) == 1) {
-			const char *vk;
-			json_t *vv;
-			json_object_foreach(vars, vk, vv)
-				json_object_set_new(res, key, json_pack("{sO}", "url", vv));
-		}
-		json_decref(ea), json_decref(vars);
-	}
-	json_decref(list);
-	return res;
+	json_decref(a);
+done:
+	json_decref(list), json_decref(vars);
+	return out;
 }
 
 int dc_variables(paved_ctx *ctx, const char *svc, const char *env, const struct dc_config *c,
@@ -209,11 +203,16 @@ int dc_variables(paved_ctx *ctx, const char *svc, const char *env, const struct 
 				break;
 			}
 			if (!outs) {   /* asked once, when a placeholder needs it */
-				outs = outputs(ctx, svc, env, c->doc, errmsg);
+				outs = outputs(ctx, svc, env, errmsg);
 				if (!outs) {
 					rc = PAVED_ERR;
 					break;
 				}
+			}
+			if (!json_object_get(outs, key)) {
+				json_t *m = by_type(ctx, svc, env, c->doc, key);
+				if (m)
+					json_object_set_new(outs, key, m);
 			}
 			json_t *o = json_object_get(json_object_get(outs, key), field);
 			if (!o) {

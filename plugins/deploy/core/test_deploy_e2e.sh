@@ -13,10 +13,13 @@
 #  5. the next steps `paved create` prints work: `paved deploy NAME --env
 #     production`, and after --no-deploy `paved deploy NAME --env dev`
 #  6. delete service
+#  7. a service with a Redis database: its URL reaches the replicas through
+#     platform.yaml's ${resources.cache.url}; delete --with-resources refuses
+#     without --yes (no terminal), then destroys the resource
 #  and `paved logs` (--json, --tail) from the runtime's own log files.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
-deploy_need git node curl haproxy
+deploy_need git node curl haproxy redis-server
 deploy_env
 trap deploy_cleanup EXIT
 P="$PAVED"
@@ -167,4 +170,21 @@ expect_err "no service 'quiet-api'" "the second delete"
 run "$P" --json status
 [ "$(jget 'j.filter(r => r.service === "quiet-api").length')" = 0 ] && pass "status no longer lists it" ||
 	fail "status: $(cat "$tmp/stdout")"
+# ---- 7. a service with a database; delete --with-resources ------------------------------------
+run "$P" create service cache-api --template node-api --database redis --dir "$tmp/cache-api"
+expect_rc 0 "create cache-api --database redis"
+curl_url=$(sed -n 's/^Your service is live at: //p' "$tmp/stdout")
+curl -s -m 5 "$curl_url/health" | grep -q '"reachable":true' &&
+	pass "REDIS_URL reached the replicas (platform.yaml's \${resources.cache.url})" ||
+	fail "health: $(curl -s -m 5 "$curl_url/health")"
+run "$P" delete service cache-api --with-resources </dev/null
+expect_rc 1 "delete --with-resources, no terminal, no --yes"
+expect_err "confirm with --yes" "the refusal says what to do"
+[ "$(http_code "$curl_url/health")" = 200 ] && pass "nothing was deleted" || fail "the refused delete deleted"
+run "$P" delete service cache-api --with-resources --yes
+expect_rc 0 "delete --with-resources --yes"
+expect_out "resource destroyed: cache-api-dev (redis, dev)" "the resource is destroyed and named"
+run "$P" --json resources list
+[ "$(jget 'j.filter(r => r.service === "cache-api").length')" = 0 ] && pass "no resource of cache-api left" ||
+	fail "resources: $(cat "$tmp/stdout")"
 finish
