@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,13 +39,13 @@ void dc_new_id(char id[48])
 {
 	struct timespec ts;
 	struct tm tm;
-	unsigned short r = 0;
+	char rnd[8];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (unsigned short)(getpid() ^ ts.tv_nsec);
+	if (pc_random_hex(rnd, 2) != 0)
+		snprintf(rnd, sizeof rnd, "%04x", (unsigned)(getpid() ^ ts.tv_nsec) & 0xffff);
 	size_t n = strftime(id, 48, "%Y%m%dT%H%M%S", &tm);
-	snprintf(id + n, 48 - n, ".%03ldZ-%04x", ts.tv_nsec / 1000000, r);
+	snprintf(id + n, 48 - n, ".%03ldZ-%s", ts.tv_nsec / 1000000, rnd);
 }
 
 /* "deploy:SVC" into BUF. */
