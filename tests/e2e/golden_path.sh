@@ -24,7 +24,7 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/paved-golden.XXXXXX") || exit 99
 # stop what the golden path deployed (supervisors, replicas, HAProxy), then remove
-trap '[ -d "$tmp/home/runtime" ] && PAVED_HOME="$tmp/home" timeout 30 "$PAVED" stop >/dev/null 2>&1;
+trap '[ -d "$tmp/home/runtime" ] && PAVED_HOME="$tmp/home" timeout 30 "$PAVED" stop --all >/dev/null 2>&1;
       chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 work="$tmp/work"
 mkdir "$work" || exit 99

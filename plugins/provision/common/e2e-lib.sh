@@ -40,7 +40,7 @@ unset XDG_DATA_HOME PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSERVICE || true
 cleanup() {
 	# services the golden path deployed: supervisors, replicas, HAProxy
 	for h in "$tmp"/*/runtime; do
-		[ -d "$h" ] && PAVED_HOME="${h%/runtime}" timeout 30 "$PAVED" stop >/dev/null 2>&1
+		[ -d "$h" ] && PAVED_HOME="${h%/runtime}" timeout 30 "$PAVED" stop --all >/dev/null 2>&1
 	done
 	for d in "$tmp"/*/provision/postgres/data "$tmp"/*/provision/postgres/data.new-*; do
 		[ -f "$d/postmaster.pid" ] && "$PGBIN/pg_ctl" stop -D "$d" -m immediate -s >/dev/null 2>&1
