@@ -235,7 +235,7 @@ static json_t *recipe_args(pv_host *h, const struct pv_cmd *cmd, struct pv_recip
 			goto out;
 		}
 	}
-	run = json_pack("{ss so sb sO?}", "recipe", r->name, "params", params, "dry_run",
+	run = json_pack("{ss so sb sO*}", "recipe", r->name, "params", params, "dry_run",
 	                json_is_true(json_object_get(fl, "dry-run")), "target",
 	                json_object_get(fl, "dir"));
 	*done = false;

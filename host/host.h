@@ -212,8 +212,8 @@ bool    pv_yaml_needs_quotes(const char *s);
 json_t *pv_yaml_resolve(const char *s, bool js);
 
 /* ---- platform.c: platform.yaml, the service's contract ---------------- */
-int     pv_platform_read(const char *file, const char *dir, const char *env, json_t **out,
-                         char **errmsg);
+int     pv_platform_read(const char *file, const char *dir, const char *env,
+                         const char *service, json_t **out, char **errmsg);
 int     pv_platform_read_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                               void *data);
 

@@ -207,6 +207,16 @@ int main(int argc, char **argv)
 		return PV_EXIT_FAIL;
 	/* a program paved feeds that exits early must not kill paved */
 	signal(SIGPIPE, SIG_IGN);
+	/* every argument must be text: one that is not UTF-8 would otherwise
+	 * vanish on its way into JSON (`paved stop $'\xff'` became `paved stop`) */
+	for (int i = 1; i < argc; i++) {
+		json_t *t = json_string(argv[i]);
+		json_decref(t);
+		if (!t) {
+			pv_error("argument %d is not valid UTF-8 text; refused", i);
+			goto out;
+		}
+	}
 	o.sets = sets;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;

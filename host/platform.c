@@ -412,8 +412,8 @@ static json_t *dir_name(const char *file)
 	return name;
 }
 
-int pv_platform_read(const char *file, const char *dir, const char *env, json_t **out,
-                     char **errmsg)
+int pv_platform_read(const char *file, const char *dir, const char *env, const char *service,
+                     json_t **out, char **errmsg)
 {
 	char *path = pick_file(file, dir);
 	struct rd r = { path, NULL, json_array() };
@@ -436,7 +436,7 @@ int pv_platform_read(const char *file, const char *dir, const char *env, json_t 
 		warn_unknown(&r, doc, "", top_keys);
 	}
 	json_t *svc = json_object_get(doc, "service");
-	if (!svc && (svc = dir_name(path)))
+	if (!svc && (svc = service ? json_string(service) : dir_name(path)))
 		json_object_set_new(doc, "service", svc);
 	if (!is_label(json_string_value(svc))) {
 		rc = bad(&r, errmsg, "/service", "'%s' is not a service name: lowercase letters, "
@@ -511,7 +511,9 @@ done:
 	return rc;
 }
 
-/* The hook platform.read {file? | dir?, env?}: see the top of this file. */
+/* The hook platform.read {file? | dir?, env?, service?}: see the top of this
+ * file.  SERVICE names the service when the file does not (else the
+ * file's directory does). */
 int pv_platform_read_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
                           void *data)
 {
@@ -519,10 +521,11 @@ int pv_platform_read_hook(paved_ctx *ctx, json_t *args, json_t **result, char **
 	const char *file = json_string_value(json_object_get(args, "file"));
 	const char *dir = json_string_value(json_object_get(args, "dir"));
 	const char *env = json_string_value(json_object_get(args, "env"));
+	const char *service = json_string_value(json_object_get(args, "service"));
 	for (const char *c = env; c && *c; c++)
 		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '-' ||
 		      *c == '_') || !islower((unsigned char)env[0]))
 			return pv_seterr(errmsg, "invalid environment '%s': use lowercase letters, "
 			                 "digits, '-' and '_' (dev, staging, production)", env);
-	return pv_platform_read(file, dir, env, result, errmsg);
+	return pv_platform_read(file, dir, env, service, result, errmsg);
 }

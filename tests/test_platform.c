@@ -35,7 +35,7 @@ static json_t *read_for(const char *text, const char *env, char **err)
 	json_t *out = NULL;
 	*err = NULL;
 	tu_write_file(file, text);
-	if (pv_platform_read(NULL, dir, env, &out, err) != PAVED_OK)
+	if (pv_platform_read(NULL, dir, env, NULL, &out, err) != PAVED_OK)
 		return NULL;
 	return out;
 }
@@ -129,6 +129,10 @@ START_TEST(test_defaults_and_warnings)
 	ck_assert(tu_contains(all, "platform.yaml:3:9: unknown key 'colour' (ignored)"));
 	free(all);
 	json_decref(p);
+	/* the caller may name the service the file does not name */
+	ck_assert_int_eq(pv_platform_read(NULL, dir, "dev", "billing", &p, &err), PAVED_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "service")), "billing");
+	json_decref(p);
 }
 END_TEST
 
@@ -190,7 +194,7 @@ START_TEST(test_score_file)
 	              "service:\n  ports:\n    www: {port: 80, targetPort: 8080}\n"
 	              "resources:\n  db: {type: postgres}\n");
 	/* no platform.yaml in the directory: score.yaml is read */
-	ck_assert_msg(pv_platform_read(NULL, dir, "dev", &p, &err) == PAVED_OK, "%s", err);
+	ck_assert_msg(pv_platform_read(NULL, dir, "dev", NULL, &p, &err) == PAVED_OK, "%s", err);
 	ck_assert_str_eq(json_string_value(json_object_get(p, "service")), "hello-world");
 	json_t *d = json_object_get(p, "deploy");
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(d, "run"), 0)), "node");

@@ -30,7 +30,7 @@ run "$P" create service payment-api --template node-api --dir "$tmp/payment-api"
 expect_rc 0 "paved create service payment-api --template node-api"
 url=$(sed -n 's/^Your service is live at: //p' "$tmp/stdout")
 [ -n "$url" ] && pass "live at $url" || fail "no URL: $(cat "$tmp/stdout")"
-next_deploy=$(sed -n 's/^ *4\. Deploy: *//p' "$tmp/stdout")
+next_deploy=$(sed -n 's/^ *7\. Deploy to production: *//p' "$tmp/stdout")
 [ "$(code "$url/health")" = 200 ] && pass "/health answers" || fail "/health: $(code "$url/health")"
 [ "$(code "$url/ping")" = 404 ] && pass "no /ping yet" || fail "/ping before the push"
 v1=$(git -C "$tmp/payment-api" rev-parse HEAD | cut -c1-12)
@@ -183,7 +183,7 @@ expect_err "confirm with --yes" "the refusal says what to do"
 [ "$(http_code "$curl_url/health")" = 200 ] && pass "nothing was deleted" || fail "the refused delete deleted"
 run "$P" delete service cache-api --with-resources --yes
 expect_rc 0 "delete --with-resources --yes"
-expect_out "resource destroyed: cache-api-dev (redis, dev)" "the resource is destroyed and named"
+expect_out "resource destroyed: cache-api-cache-dev (redis, dev)" "the resource is destroyed and named"
 run "$P" --json resources list
 [ "$(jget 'j.filter(r => r.service === "cache-api").length')" = 0 ] && pass "no resource of cache-api left" ||
 	fail "resources: $(cat "$tmp/stdout")"

@@ -100,6 +100,7 @@ int fl_create(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void
 int fl_delete(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 int fl_archive(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 int fl_info(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
+int fl_url(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 int fl_list(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 int fl_resolve(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 int fl_checkout(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);

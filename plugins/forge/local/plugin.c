@@ -3,7 +3,7 @@
  * driver "local".  Bare repositories live under $PAVED_HOME/forge/NAME.git
  * and are served by file:// URLs.  It provides forge.driver.local.VERB for
  * every verb of the forge area in sdk/hooks.json (create, delete, archive,
- * info, list, resolve, checkout); callers call the fronts forge.VERB.
+ * info, url, list, resolve, checkout); callers call the fronts forge.VERB.
  * See README.md.
  */
 #include "forge_local.h"
@@ -18,6 +18,7 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 		{ "forge.driver.local.delete", fl_delete },
 		{ "forge.driver.local.archive", fl_archive },
 		{ "forge.driver.local.info", fl_info },
+		{ "forge.driver.local.url", fl_url },
 		{ "forge.driver.local.list", fl_list },
 		{ "forge.driver.local.resolve", fl_resolve },
 		{ "forge.driver.local.checkout", fl_checkout },

@@ -219,6 +219,24 @@ int fl_info(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *
 	return *result ? PAVED_OK : paved->error(errmsg, "out of memory");
 }
 
+/* forge.driver.local.url: the clone URL repository NAME has, or will have
+ * once created (a golden path renders it into files before the repository
+ * exists). */
+int fl_url(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	static const char *const known[] = { "name", NULL };
+	const char *name;
+	(void)data;
+	if (fl_check_keys(args, known, errmsg) || !(name = fl_name_arg(args, errmsg)))
+		return PAVED_ERR;
+	char *path = fl_repo_path(ctx, name);
+	if (!path)
+		return paved->error(errmsg, "out of memory");
+	*result = json_pack("{s:s+}", "url", "file://", path);
+	free(path);
+	return *result ? PAVED_OK : paved->error(errmsg, "out of memory");
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
