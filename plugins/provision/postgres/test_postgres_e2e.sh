@@ -277,11 +277,13 @@ else
 	paved create service payment-api --template node-api --database postgres --dir "$tmp/svc"
 	expect_rc 0 "golden path with --database postgres"
 	expect_in "$out" 'Provisioned development database' "golden path step line"
-	# the skeleton's own platform.yaml: the database its replicas' DATABASE_URL
-	# (${resources.db.url}) names
+	expect_in "$out" 'postgres "payment-api-db-dev"' "the golden path provisions SERVICE-KEY-ENV"
+	# the skeleton's own platform.yaml: the golden path applied it, so the
+	# database its replicas' DATABASE_URL (${resources.db.url}) names is the
+	# one it made -- no second database (issue #11)
 	paved apply "$tmp/svc"
 	expect_rc 0 "apply of the golden path's platform.yaml"
-	expect_in "$out" '"payment-api-db-dev"  created (postgres-local, small, $0.00/month)' "its db, SERVICE-KEY-ENV"
+	expect_in "$out" '"payment-api-db-dev"  unchanged (postgres-local, small)' "its db, made by the golden path"
 	"$PAVED" call provision.outputs '{"service": "payment-api", "env": "dev"}' > "$tmp/outputs.json"
 	gurl=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["db"]["url"])' "$tmp/outputs.json")
 	expect_eq "$("$PGBIN/psql" -X -A -t -q "$gurl" -c "select current_database()" 2>&1)" payment-api-db-dev \

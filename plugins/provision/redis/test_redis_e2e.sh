@@ -144,7 +144,7 @@ if command -v git >/dev/null 2>&1 &&
 	expect_rc 0 "golden path with --database redis"
 	paved apply "$tmp/cart"
 	expect_rc 0 "apply of its platform.yaml"
-	expect_in "$out" '"cart-cache-dev"  created (redis-local, small, $0.00/month)' "its cache"
+	expect_in "$out" '"cart-cache-dev"  unchanged (redis-local, small)' "its cache, made by the golden path"
 	expect_eq "$(rcli cart-cache-dev CONFIG GET maxmemory-policy | tail -n 1)" allkeys-lru \
 		"the skeleton's eviction: lru reaches redis"
 else
