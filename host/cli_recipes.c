@@ -582,5 +582,5 @@ const struct pv_cmd pv_cmd_runs = {
 	"what it made or 'resume' finishes it.  Ctrl-C (SIGINT) or SIGTERM during a\n"
 	"run undoes the completed steps at once.\n",
 	.flags = runs_flags, .subs = runs_subs, .default_sub = "list", .run = runs_run,
-	.no_plugins = true,
+	/* undo and resume call the plugins' hooks */
 };

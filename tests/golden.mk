@@ -14,8 +14,10 @@ tests_test_recipe_LDADD = $(TEST_LDADD) $(LUA_LIBS)
 TESTS += tests/test_lua tests/test_skeleton tests/test_recipe
 
 TESTS += tests/e2e/golden_path.sh tests/e2e/runs_journal.sh tests/e2e/next_steps.sh \
-	tests/e2e/cli_walk.sh tests/e2e/concurrency.sh tests/e2e/permissions.sh
+	tests/e2e/cli_walk.sh tests/e2e/concurrency.sh tests/e2e/permissions.sh \
+	tests/e2e/kill_points.sh
 EXTRA_DIST += tests/e2e/golden_path.sh tests/e2e/runs_journal.sh tests/e2e/cli_walk.sh \
-	tests/e2e/next_steps.sh tests/e2e/concurrency.sh tests/e2e/permissions.sh tests/recipes
+	tests/e2e/next_steps.sh tests/e2e/concurrency.sh tests/e2e/permissions.sh \
+	tests/e2e/kill_points.sh tests/recipes
 TESTS += tests/e2e/skeletons.sh
 EXTRA_DIST += tests/e2e/skeletons.sh

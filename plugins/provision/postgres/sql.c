@@ -160,6 +160,17 @@ static int make_role(PGconn *c, const char *name, const char *id, const char *li
 	/* one simple query: both statements in one transaction */
 	rc = exec(c, sql, what ? what : "cannot create the role", errmsg);
 	*made_role = rc == PAVED_OK && st == ABSENT;
+	/* a paved killed mid-create leaves its statement running in the server:
+	 * when it commits first, ours fails as a duplicate -- the role is then
+	 * there and paved's, so take it over with our password */
+	if (rc != PAVED_OK && st == ABSENT && role_state(c, name, mk) != ABSENT &&
+	    role_state(c, name, mk) != FOREIGN) {
+		free(sql);
+		sql = pc_printf("ALTER ROLE %s WITH LOGIN PASSWORD %s", id, lit);
+		free(*errmsg), *errmsg = NULL;
+		rc = sql ? exec(c, sql, what ? what : "cannot create the role", errmsg)
+		         : paved->error(errmsg, "out of memory");
+	}
 out:
 	if (sql)
 		explicit_bzero(sql, strlen(sql));
@@ -193,6 +204,16 @@ static int make_db(PGconn *c, json_t *res, const char *name, const char *id, boo
 		rc = sql ? exec(c, sql, what, errmsg) : paved->error(errmsg, "out of memory");
 		free(sql);
 		*made_db = rc == PAVED_OK;
+		/* a paved killed mid-create leaves its CREATE DATABASE running in the
+		 * server; when it commits first, ours fails as a duplicate: the
+		 * database is then there, owned by its role -- adopt it */
+		free(owner), free(enc);
+		owner = enc = NULL;
+		if (rc && !there && db_state(c, name, &owner, &enc) && !strcmp(owner, name) &&
+		    !strcmp(enc, want)) {
+			free(*errmsg), *errmsg = NULL;
+			rc = PAVED_OK;
+		}
 		if (rc)
 			goto out;
 	}

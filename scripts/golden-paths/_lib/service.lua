@@ -166,10 +166,15 @@ function service.recipe(spec)
       end,
       undo = function(ctx)
         if not ctx.made_resources then return end
-        for _, r in ipairs(paved.call("provision.list", {})) do
-          if r.service == ctx.params.name and r.env == "dev" and
-             not (ctx.resources_before or {})[r.name] then
-            call_if_there("resources.destroy", { name = r.name, yes = true }, "no resource")
+        -- the names apply gives platform.yaml's resources (SERVICE-KEY-ENV),
+        -- recorded or only journalled (an apply killed mid-create): destroy
+        -- finishes or rolls back either; the ones that were there before
+        -- this run are not its to destroy
+        local p = paved.call("platform.read", { dir = ctx.target, env = "dev" })
+        for key in pairs(p.resources or {}) do
+          local name = ctx.params.name .. "-" .. key .. "-dev"
+          if not (ctx.resources_before or {})[name] then
+            call_if_there("resources.destroy", { name = name, yes = true }, "no resource")
           end
         end
       end,
