@@ -47,6 +47,8 @@ struct paved_proc {
 	char       *log;              /* the log file, for messages */
 	char       *obuf, *ebuf;
 	size_t      olen, elen;
+	size_t      max_capture;      /* 0: none; past it the program is killed */
+	bool       *overflow;         /* set when that happened (may be NULL) */
 };
 
 /* Append N bytes to a growing buffer; false on OOM. */
@@ -271,6 +273,11 @@ int pv_proc_wait(struct paved_proc *p, struct paved_run_result *res, char **errm
 			else if (n == 0 || errno != EINTR)
 				close_fd(fd);
 		}
+		if (p->max_capture && (p->olen > p->max_capture || p->elen > p->max_capture)) {
+			if (p->overflow)
+				*p->overflow = true;
+			break;
+		}
 		if (p->in >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
 			ssize_t n = write(p->in, p->input + p->input_off, p->input_len - p->input_off);
 			if (n > 0)
@@ -280,7 +287,7 @@ int pv_proc_wait(struct paved_proc *p, struct paved_run_result *res, char **errm
 		}
 	}
 	int st = 0;
-	if (timed_out) {
+	if (timed_out || (p->overflow && *p->overflow)) {
 		kill(-p->pid, SIGKILL);
 		kill(p->pid, SIGKILL);
 	}
@@ -320,6 +327,20 @@ int pv_proc_run(const struct paved_cmd *cmd, struct paved_run_result *res, char 
 		memset(res, 0, sizeof *res);
 	if (pv_proc_start(cmd, &p, errmsg))
 		return -1;
+	return pv_proc_wait(p, res, errmsg);
+}
+
+int pv_proc_run_capped(const struct paved_cmd *cmd, size_t max_capture, bool *overflow,
+                       struct paved_run_result *res, char **errmsg)
+{
+	struct paved_proc *p;
+	*overflow = false;
+	if (res)
+		memset(res, 0, sizeof *res);
+	if (pv_proc_start(cmd, &p, errmsg))
+		return -1;
+	p->max_capture = max_capture;
+	p->overflow = overflow;
 	return pv_proc_wait(p, res, errmsg);
 }
 

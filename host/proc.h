@@ -27,6 +27,10 @@ int  pv_proc_start(const struct paved_cmd *cmd, struct paved_proc **proc, char *
 int  pv_proc_wait(struct paved_proc *proc, struct paved_run_result *res, char **errmsg);
 /* Start and wait. */
 int  pv_proc_run(const struct paved_cmd *cmd, struct paved_run_result *res, char **errmsg);
+/* pv_proc_run capturing at most MAX_CAPTURE bytes of stdout and of stderr:
+ * past it the program's process group is killed and *OVERFLOW set. */
+int  pv_proc_run_capped(const struct paved_cmd *cmd, size_t max_capture, bool *overflow,
+                        struct paved_run_result *res, char **errmsg);
 void pv_proc_result_free(struct paved_run_result *res);
 
 /* rm -rf PATH (does not follow symlinks).  0 or -1 with *ERRMSG. */

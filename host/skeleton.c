@@ -91,10 +91,11 @@ static bool is_binary(const char *data, size_t n)
 }
 
 /* Render one path component NAME; refuse one that escapes the target. */
-static char *render_name(const char *rel, const char *name, json_t *ctx, char **errmsg)
+static char *render_name(const char *rel, const char *name, json_t *ctx,
+                         const struct pv_render_limits *lim, char **errmsg)
 {
 	char *out = NULL, *err = NULL;
-	if (pv_render_raw(name, ctx, &out, &err)) {
+	if (pv_render_limited(name, strlen(name), ctx, 0, lim, &out, NULL, &err)) {
 		pv_seterr(errmsg, "skeleton/%s%s%s: in the file name: %s", rel, *rel ? "/" : "",
 		          name, err);
 		free(err);
@@ -112,7 +113,7 @@ static char *render_name(const char *rel, const char *name, json_t *ctx, char **
 
 /* Render one file SRC (named REL in messages) to DST. */
 static int render_file(const char *src, const char *rel, const char *dst, mode_t mode,
-                       json_t *ctx, char **errmsg)
+                       json_t *ctx, const struct pv_render_limits *lim, char **errmsg)
 {
 	size_t n;
 	char *data = pv_read_file(src, &n, errmsg), *out = NULL, *err = NULL;
@@ -121,7 +122,7 @@ static int render_file(const char *src, const char *rel, const char *dst, mode_t
 		return PAVED_ERR;
 	if (is_binary(data, n)) {
 		rc = pv_write_file(dst, data, n, mode, errmsg);
-	} else if (pv_render(data, n, ctx, NULL, NULL, &out, &n, &err)) {
+	} else if (pv_render_limited(data, n, ctx, 1, lim, &out, &n, &err)) {
 		rc = pv_seterr(errmsg, "skeleton/%s:%s", rel, err ? err : " cannot render");
 	} else {
 		rc = pv_write_file(dst, out, n, mode, errmsg);
@@ -134,7 +135,7 @@ static int render_file(const char *src, const char *rel, const char *dst, mode_t
 
 /* Recursive worker: SRC/REL rendered into DST. */
 static int render_dir(const char *src, const char *rel, const char *dst, json_t *ctx,
-                      int *count, char **errmsg)
+                      const struct pv_render_limits *lim, int *count, char **errmsg)
 {
 	struct dirent **ents = NULL;
 	char *sdir = *rel ? pv_path_join(src, rel) : pv_strdup(src);
@@ -153,7 +154,7 @@ static int render_dir(const char *src, const char *rel, const char *dst, json_t 
 			goto next;
 		spath = pv_path_join(sdir, nm);
 		srel = *rel ? pv_asprintf("%s/%s", rel, nm) : pv_strdup(nm);
-		if (!spath || !srel || !(dname = render_name(rel, nm, ctx, errmsg)) ||
+		if (!spath || !srel || !(dname = render_name(rel, nm, ctx, lim, errmsg)) ||
 		    !(dpath = pv_path_join(dst, dname))) {
 			rc = PAVED_ERR;
 			goto next;
@@ -165,9 +166,9 @@ static int render_dir(const char *src, const char *rel, const char *dst, json_t 
 			if (mkdir(dpath, (st.st_mode & 07777) | 0700) != 0)
 				rc = pv_seterr(errmsg, "cannot create %s: %s", dpath, strerror(errno));
 			else
-				rc = render_dir(src, srel, dpath, ctx, count, errmsg);
+				rc = render_dir(src, srel, dpath, ctx, lim, count, errmsg);
 		} else if (S_ISREG(st.st_mode)) {
-			rc = render_file(spath, srel, dpath, st.st_mode | 0600, ctx, errmsg);
+			rc = render_file(spath, srel, dpath, st.st_mode | 0600, ctx, lim, errmsg);
 			*count += rc == PAVED_OK;
 		} else {
 			rc = pv_seterr(errmsg, "skeleton/%s: only files and directories are allowed", srel);
@@ -183,6 +184,12 @@ next:
 
 int pv_render_tree(const char *src, const char *dst, json_t *ctx, int *count, char **errmsg)
 {
+	return pv_render_tree_limited(src, dst, ctx, NULL, count, errmsg);
+}
+
+int pv_render_tree_limited(const char *src, const char *dst, json_t *ctx,
+                           const struct pv_render_limits *lim, int *count, char **errmsg)
+{
 	struct stat st;
 	*count = 0;
 	if (lstat(dst, &st) == 0)
@@ -191,7 +198,7 @@ int pv_render_tree(const char *src, const char *dst, json_t *ctx, int *count, ch
 		return pv_seterr(errmsg, "skeleton %s is not a directory", src);
 	if (mkdir(dst, 0755) != 0)
 		return pv_seterr(errmsg, "cannot create %s: %s", dst, strerror(errno));
-	int rc = render_dir(src, "", dst, ctx, count, errmsg);
+	int rc = render_dir(src, "", dst, ctx, lim, count, errmsg);
 	if (rc)
 		pv_rm_rf(dst, NULL);
 	return rc;

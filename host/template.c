@@ -19,13 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if JANSSON_VERSION_HEX < 0x020e00
 #error "template.c needs jansson >= 2.14 (json_object_getn)"
 #endif
 
-/* Growable output buffer; once OOM is set, further appends are dropped. */
-typedef struct { char *buf; size_t len, cap; int oom; } sbuf;
+/* Growable output buffer; once OOM is set, further appends are dropped.
+ * MAX (0: none) bounds its length; passing it sets TOOLARGE and OOM. */
+typedef struct { char *buf; size_t len, cap, max; int oom, toolarge; } sbuf;
 
 typedef struct {
     sbuf out;
@@ -36,10 +38,13 @@ typedef struct {
     int escape;        /* HTML-escape {{name}} interpolation */
     int partial_depth; /* partials currently being rendered */
     int nest;          /* sections + partials currently being rendered */
+    double deadline;   /* CLOCK_MONOTONIC seconds; 0: none */
+    unsigned ticks;    /* nodes rendered since the clock was read */
     char *err;
 } renderer;
 
 static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from, size_t to);
+static int past_deadline(renderer *r);
 
 /* Returns a malloc'd NUL-terminated copy of S[0..N) (caller frees), or NULL. */
 static char *dup_n(const char *s, size_t n)
@@ -62,6 +67,10 @@ static void sb_add(sbuf *b, const char *s, size_t n)
 
     if (b->oom || n == 0)
         return;
+    if (b->max && n > b->max - b->len) {
+        b->oom = b->toolarge = 1;
+        return;
+    }
     if (n >= b->cap - b->len) {
         if (n > SIZE_MAX - b->len - 1 || !(nb = pv_tpl_grow(b->buf, &b->cap, b->len + n + 1, 1))) {
             b->oom = 1;
@@ -243,8 +252,12 @@ static int render_section(renderer *r, const tsrc *src, const tree *t, size_t i)
         return 0;
     if (!json_is_array(v))
         return render_body(r, src, t, i, v);
-    for (k = 0; k < json_array_size(v) && rc == 0; k++)
+    for (k = 0; k < json_array_size(v) && rc == 0; k++) {
+        if (past_deadline(r))
+            return pv_tpl_fail(&r->err, src, n->pos,
+                               "rendering stopped: the time limit was reached");
         rc = render_body(r, src, t, i, json_array_get(v, k));
+    }
     return rc;
 }
 
@@ -321,6 +334,17 @@ done:
     return rc;
 }
 
+/* True once R's deadline has passed (the clock is read every 1024 calls). */
+static int past_deadline(renderer *r)
+{
+    struct timespec ts;
+
+    if (r->deadline <= 0 || (++r->ticks & 1023) != 0)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 > r->deadline;
+}
+
 /* Renders nodes [FROM, TO) of T (parsed from SRC) into r->out.  Returns 0,
  * or -1 with r->err set. */
 static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from, size_t to)
@@ -349,8 +373,13 @@ static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from
         default:
             break;
         }
-        if (rc == 0 && r->out.oom)
+        if (rc == 0 && r->out.toolarge)
+            rc = pv_tpl_fail(&r->err, src, n->pos, "output larger than %zu bytes", r->out.max);
+        else if (rc == 0 && r->out.oom)
             rc = pv_tpl_fail(&r->err, src, n->pos, "out of memory");
+        else if (rc == 0 && past_deadline(r))
+            rc = pv_tpl_fail(&r->err, src, n->pos,
+                             "rendering stopped: the time limit was reached");
         i = (n->kind == K_SECTION || n->kind == K_INVERTED) ? n->end : i + 1;
     }
     return rc;
@@ -361,7 +390,8 @@ static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from
 /* Shared body of pv_render and pv_render_raw; ESCAPE selects HTML escaping
  * of {{name}}.  See template.h for the ownership of OUT and ERRMSG. */
 static int render_top(const char *tmpl, size_t len, json_t *ctx, pv_partial_fn partials,
-                      void *pdata, int escape, char **out, size_t *out_len, char **errmsg)
+                      void *pdata, int escape, const struct pv_render_limits *lim,
+                      char **out, size_t *out_len, char **errmsg)
 {
     tsrc src = { tmpl ? tmpl : "", tmpl ? len : 0, NULL, 0 };
     tree t = { NULL, 0, 0 };
@@ -372,6 +402,10 @@ static int render_top(const char *tmpl, size_t len, json_t *ctx, pv_partial_fn p
     r.partials = partials;
     r.pdata = pdata;
     r.escape = escape;
+    if (lim) {
+        r.out.max = lim->max_out;
+        r.deadline = lim->deadline;
+    }
     if (out)
         *out = NULL;
     if (out_len)
@@ -409,10 +443,17 @@ done:
 int pv_render(const char *tmpl, size_t len, json_t *ctx, pv_partial_fn partials, void *pdata,
               char **out, size_t *out_len, char **errmsg)
 {
-    return render_top(tmpl, len, ctx, partials, pdata, 1, out, out_len, errmsg);
+    return render_top(tmpl, len, ctx, partials, pdata, 1, NULL, out, out_len, errmsg);
 }
 
 int pv_render_raw(const char *tmpl, json_t *ctx, char **out, char **errmsg)
 {
-    return render_top(tmpl, tmpl ? strlen(tmpl) : 0, ctx, NULL, NULL, 0, out, NULL, errmsg);
+    return render_top(tmpl, tmpl ? strlen(tmpl) : 0, ctx, NULL, NULL, 0, NULL, out, NULL, errmsg);
+}
+
+int pv_render_limited(const char *tmpl, size_t len, json_t *ctx, int escape,
+                      const struct pv_render_limits *lim, char **out, size_t *out_len,
+                      char **errmsg)
+{
+    return render_top(tmpl, len, ctx, NULL, NULL, escape, lim, out, out_len, errmsg);
 }

@@ -42,4 +42,19 @@ int pv_render(const char *tmpl, size_t len, json_t *ctx, pv_partial_fn partials,
  * escaping (for file names/paths).  Same ownership and errors as pv_render. */
 int pv_render_raw(const char *tmpl, json_t *ctx, char **out, char **errmsg);
 
+/* Bounds for one render (the Lua sandbox's): past MAX_OUT bytes of output
+ * it fails with "output larger than N bytes", past DEADLINE (seconds on
+ * CLOCK_MONOTONIC) with "rendering stopped: the time limit was reached".
+ * Zero means no bound. */
+struct pv_render_limits {
+    size_t max_out;
+    double deadline;
+};
+
+/* pv_render (ESCAPE) or pv_render_raw (!ESCAPE) without partials, within
+ * LIM (may be NULL).  Same ownership and errors. */
+int pv_render_limited(const char *tmpl, size_t len, json_t *ctx, int escape,
+                      const struct pv_render_limits *lim, char **out, size_t *out_len,
+                      char **errmsg);
+
 #endif /* PAVED_TEMPLATE_H */
