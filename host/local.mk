@@ -9,6 +9,8 @@ host_libpaved_la_SOURCES = \
 	host/template.c host/template_parse.c host/template_int.h host/template.h host/skeleton.c host/skeleton.h \
 	host/proc.c host/proc.h host/state_runs.c host/state_runs.h \
 	host/lua_rt.h host/lua_sandbox.c host/lua_json.c host/lua_paved.c host/lua_plugin.c \
+	host/lua_pattern.h host/lua_pattern.c host/lua_strlib.c host/lua_tablib.c \
+	host/lua_confine.c host/lua_fs.c \
 	host/recipe.h host/recipe.c host/recipe_params.c host/recipe_run.c \
 	host/yaml.c host/yaml_scalar.c host/yaml_write.c host/shapes.c host/cli_parse.c host/platform.c
 nodist_host_libpaved_la_SOURCES = host/hooks_json.c

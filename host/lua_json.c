@@ -5,6 +5,14 @@
  * table is an array when its keys are exactly 1..n (n > 0); an empty table
  * is an empty object unless it carries the metatable paved.json.array.
  * JSON null is the light userdata paved.json.null.
+ *
+ * jansson's memory is not the Lua state's, so conversion is bounded by it
+ * all the same: a value that would take more than the state's memory
+ * limit as JSON (each node counted at NODE_COST bytes plus its strings;
+ * a table shared many times counts each time) is refused, and JSON text
+ * is measured the same way before it is parsed.  pv_lua_push_json_owned
+ * pushes in a protected call, so a push that runs into the memory limit
+ * does not leak the jansson value.
  */
 #include "config.h"
 
@@ -14,6 +22,7 @@
 #include "lua_rt.h"
 
 #define MAX_DEPTH 200
+#define NODE_COST 64      /* bytes a jansson node takes, roughly */
 
 void pv_lua_push_json(lua_State *L, json_t *v)
 {
@@ -78,13 +87,27 @@ static lua_Integer seq_len(lua_State *L, int idx)
 	return n == max ? n : -1;
 }
 
-static json_t *to_json(lua_State *L, int idx, int depth, char **errmsg)
+/* Charge N bytes to *BUDGET; false (with the error) when it runs out. */
+static bool spend(size_t *budget, size_t n, char **errmsg)
+{
+	if (*budget < n) {
+		pv_seterr(errmsg, "value too large to convert to JSON (more than the memory limit, "
+		          "lua.max_memory_mb)");
+		return false;
+	}
+	*budget -= n;
+	return true;
+}
+
+static json_t *to_json(lua_State *L, int idx, int depth, size_t *budget, char **errmsg)
 {
 	idx = lua_absindex(L, idx);
 	if (depth > MAX_DEPTH) {
 		pv_seterr(errmsg, "value nested too deep (or cyclic) for JSON");
 		return NULL;
 	}
+	if (!spend(budget, NODE_COST, errmsg))
+		return NULL;
 	switch (lua_type(L, idx)) {
 	case LUA_TNIL:
 		return json_null();
@@ -103,13 +126,14 @@ static json_t *to_json(lua_State *L, int idx, int depth, char **errmsg)
 	case LUA_TSTRING: {
 		size_t n;
 		const char *s = lua_tolstring(L, idx, &n);
+		if (!spend(budget, n, errmsg))
+			return NULL;
 		json_t *j = json_stringn(s, n);
 		if (!j)
 			pv_seterr(errmsg, "string is not valid UTF-8, cannot encode as JSON");
 		return j;
 	}
 	case LUA_TTABLE: {
-		luaL_checkstack(L, 4, "JSON too deep");
 		lua_Integer n = seq_len(L, idx);
 		bool is_array = n > 0;
 		if (n == 0 && lua_getmetatable(L, idx)) {
@@ -121,7 +145,7 @@ static json_t *to_json(lua_State *L, int idx, int depth, char **errmsg)
 		if (is_array) {
 			for (lua_Integer i = 1; i <= n; i++) {
 				lua_rawgeti(L, idx, i);
-				json_t *e = to_json(L, -1, depth + 1, errmsg);
+				json_t *e = to_json(L, -1, depth + 1, budget, errmsg);
 				lua_pop(L, 1);
 				if (!e || json_array_append_new(out, e)) {
 					json_decref(out);
@@ -138,8 +162,9 @@ static json_t *to_json(lua_State *L, int idx, int depth, char **errmsg)
 				pv_seterr(errmsg, "table has a non-string key; JSON objects need string keys");
 				return NULL;
 			}
-			json_t *e = to_json(L, -1, depth + 1, errmsg);
-			if (!e) {
+			json_t *e = to_json(L, -1, depth + 1, budget, errmsg);
+			if (!e || !spend(budget, lua_rawlen(L, -2), errmsg)) {
+				json_decref(e);
 				lua_pop(L, 2);
 				json_decref(out);
 				return NULL;
@@ -156,7 +181,66 @@ static json_t *to_json(lua_State *L, int idx, int depth, char **errmsg)
 	return NULL;
 }
 
+/* Bytes of JSON a conversion may produce in X: what its memory limit
+ * leaves (no limit: no bound). */
+static size_t json_budget(struct pv_lua *x)
+{
+	if (!x->max_bytes)
+		return (size_t)-1;
+	return x->used < x->max_bytes ? x->max_bytes - x->used : 0;
+}
+
 json_t *pv_lua_to_json(lua_State *L, int idx, char **errmsg)
 {
-	return to_json(L, idx, 0, errmsg);
+	/* all the stack the walk needs, reserved before anything is built:
+	 * nothing below raises, so no half-built value leaks (and a caller
+	 * outside a protected call is safe) */
+	if (!lua_checkstack(L, 3 * MAX_DEPTH + 10)) {
+		pv_seterr(errmsg, "out of memory converting to JSON");
+		return NULL;
+	}
+	size_t budget = json_budget(pv_lua_of(L));
+	return to_json(L, idx, 0, &budget, errmsg);
+}
+
+int pv_lua_json_fits(lua_State *L, const char *text, size_t len, char **errmsg)
+{
+	/* nodes start at '[', '{', ',' and ':' outside strings (and one more) */
+	size_t nodes = 1;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{' || c == ',' || c == ':') {
+			nodes++;
+		}
+	}
+	size_t budget = json_budget(pv_lua_of(L));
+	if (nodes > budget / NODE_COST || len > budget - nodes * NODE_COST)
+		return pv_seterr(errmsg, "JSON text of %zu bytes would take more than the memory "
+		                 "limit leaves (lua.max_memory_mb)", len);
+	return PAVED_OK;
+}
+
+/* Protected part of pv_lua_push_json_owned. */
+static int push_protected(lua_State *L)
+{
+	pv_lua_push_json(L, lua_touserdata(L, 1));
+	return 1;
+}
+
+void pv_lua_push_json_owned(lua_State *L, json_t *v)
+{
+	lua_pushcfunction(L, push_protected);
+	lua_pushlightuserdata(L, v);
+	int st = lua_pcall(L, 1, 1, 0);
+	json_decref(v);
+	if (st != LUA_OK)
+		lua_error(L);
 }

@@ -16,11 +16,25 @@
  * Each plugin gets its own sandboxed state (lua_sandbox.c), so plugins
  * cannot see each other's globals.  init() registers hooks exactly as a
  * C plugin's init does; registrations are cached the same way.
+ *
+ * A plugin is confined (lua_confine.c): paved.fs reads its own directory
+ * and writes its data directory $PAVED_HOME/plugins-data/NAME
+ * (paved.fs.datadir()) and its temp directories; paved.run starts only
+ * the programs, and os.getenv reads only the variables, its descriptor
+ * declares.  The descriptor may declare more:
+ *
+ *       requires = { "git" },            -- programs paved.run may start
+ *       env = { "HOME" },                -- variables os.getenv may read
+ *       reads = { "/srv/shared" },       -- directories it may read
+ *       writes = { "/srv/prometheus" },  -- directories it may write
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,7 +101,12 @@ static int lua_load_plugin(pv_host *h, struct pv_plugin *p, char **errmsg)
 		return pv_seterr(errmsg, "cannot create a Lua state: out of memory");
 	lua_State *L = x->L;
 	p->lua = x;
-	if (pv_lua_dofile(x, p->path, 1, errmsg))
+	char buf[PATH_MAX], *who = pv_asprintf("plugin '%s'", p->name);
+	snprintf(buf, sizeof buf, "%s", p->path);
+	const char *dir = dirname(buf);   /* p->path is absolute: its directory */
+	int rc = pv_lua_confine(x, who ? who : "plugin", dir, NULL, errmsg);
+	free(who);
+	if (rc || pv_lua_dofile(x, p->path, 1, errmsg))
 		return PAVED_ERR;
 	if (!lua_istable(L, -1))
 		return pv_seterr(errmsg, "the file must return a descriptor table "
@@ -125,12 +144,25 @@ static int lua_load_plugin(pv_host *h, struct pv_plugin *p, char **errmsg)
 	}
 	if (pv_options_resolve(h, p, errmsg))
 		return PAVED_ERR;
+	/* the confinement with the descriptor's name and declarations */
+	struct pv_lua_decl decl;
+	char *derr = NULL;
+	who = pv_asprintf("plugin '%s'", p->name);
+	rc = pv_lua_read_decl(L, -1, &decl, &derr) ||
+	     pv_lua_confine(x, who ? who : "plugin", dir, &decl, &derr);
+	pv_lua_decl_free(&decl);
+	free(who);
+	if (rc) {
+		pv_seterr(errmsg, "descriptor: %s", derr);
+		free(derr);
+		return PAVED_ERR;
+	}
 	lua_getfield(L, -1, "init");
 	if (!lua_isfunction(L, -1))
 		return pv_seterr(errmsg, "descriptor field 'init' must be a function");
 	char *err = NULL;
 	p->conflict = false;
-	int rc = pv_lua_pcall(x, 0, 0, &err);
+	rc = pv_lua_pcall(x, 0, 0, &err);
 	lua_settop(L, 0);
 	if (rc || p->conflict) {
 		pv_seterr(errmsg, "init failed: %s", err ? err : "a provider was already taken");

@@ -14,7 +14,16 @@
  *       steps = { { title = "...", run = function(ctx) end,
  *                   undo = function(ctx) end }, ... },
  *       finish = function(ctx) return "summary text" end,   -- optional
+ *       requires = { "git" },      -- programs paved.run may start (optional)
+ *       env = { "HOME" },          -- variables os.getenv may read (optional)
+ *       reads = { "/srv/x" },      -- directories paved.fs may read (optional)
  *     }
+ *
+ * The recipe's state is confined (lua_confine.c): paved.fs reads the
+ * recipe's own directory and what reads declares, and reads and writes
+ * its temp directories and, once the runner sets it, the run's target;
+ * paved.run and os.getenv reach only what requires and env declare.
+ * `paved recipes show` prints all of it (pv_recipe_print_access).
  */
 #include "config.h"
 
@@ -137,27 +146,45 @@ int pv_recipe_open(pv_host *h, const char *name, struct pv_recipe **out, char **
 	}
 	char *err = NULL, *libdir = pv_asprintf("%.*s/_lib", (int)(strrchr(r->dir, '/') - r->dir),
 	                                        r->dir);
-	lua_pushstring(r->x->L, libdir);
-	lua_setfield(r->x->L, LUA_REGISTRYINDEX, "paved.libdir");
+	char *who = pv_asprintf("recipe '%s'", name);
+	struct pv_lua_decl decl = { 0 };
+	lua_State *L = r->x->L;
+	lua_pushstring(L, libdir);
+	lua_setfield(L, LUA_REGISTRYINDEX, "paved.libdir");
 	free(libdir);
-	if (pv_lua_dofile(r->x, r->file, 1, &err) || !lua_istable(r->x->L, -1)) {
+	if (pv_lua_confine(r->x, who, r->dir, NULL, &err) ||
+	    pv_lua_dofile(r->x, r->file, 1, &err) || !lua_istable(L, -1)) {
 		pv_seterr(errmsg, "recipe '%s': %s", name, err ? err :
 		          "recipe.lua must return a table {summary=, params=, steps=}");
-		free(err);
-		pv_recipe_close(r);
-		return PAVED_ERR;
+		goto fail;
 	}
-	lua_State *L = r->x->L;
 	lua_getfield(L, -1, "steps");
 	bool ok = lua_istable(L, -1);
 	lua_pop(L, 1);
 	if (!ok) {
-		pv_recipe_close(r);
-		return pv_seterr(errmsg, "recipe '%s': the returned table has no 'steps' list", name);
+		pv_seterr(errmsg, "recipe '%s': the returned table has no 'steps' list", name);
+		goto fail;
 	}
+	/* what it declares: from now on the only programs, variables and
+	 * extra directories it reaches */
+	if (pv_lua_read_decl(L, -1, &decl, &err) ||
+	    (decl.writes && pv_seterr(&err, "'writes' is not allowed: a recipe writes its target "
+	                              "and temp directories only (or calls a hook)")) ||
+	    pv_lua_confine(r->x, who, r->dir, &decl, &err)) {
+		pv_seterr(errmsg, "recipe '%s': %s", name, err);
+		goto fail;
+	}
+	pv_lua_decl_free(&decl);
+	free(who);
 	r->ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	*out = r;
 	return PAVED_OK;
+fail:
+	free(err);
+	free(who);
+	pv_lua_decl_free(&decl);
+	pv_recipe_close(r);
+	return PAVED_ERR;
 }
 
 void pv_recipe_close(struct pv_recipe *r)
@@ -188,7 +215,49 @@ json_t *pv_recipe_describe(struct pv_recipe *r)
 		json_array_append_new(steps, json_string(lua_tostring(L, -1) ? lua_tostring(L, -1) : "?"));
 		lua_pop(L, 2);
 	}
-	lua_pop(L, 3);
+	lua_pop(L, 2);
+	/* what the sandbox lets it reach (validated when it was opened) */
+	struct pv_lua_decl decl;
+	json_t *warnings = json_array(), *v;
+	size_t i;
+	if (pv_lua_read_decl(L, -1, &decl, NULL) != PAVED_OK)
+		memset(&decl, 0, sizeof decl);
+	lua_pop(L, 1);
+	json_object_set_new(d, "requires", decl.requires ? json_incref(decl.requires) : json_array());
+	json_object_set_new(d, "env", decl.env ? json_incref(decl.env) : json_array());
+	json_object_set_new(d, "reads", decl.reads ? json_incref(decl.reads) : json_array());
+	json_array_foreach(decl.requires, i, v) {
+		const char *prog = json_string_value(v), *base = strrchr(prog, '/');
+		if (pv_lua_program_is_launcher(base ? base + 1 : prog))
+			json_array_append_new(warnings, json_sprintf("requires '%s', which runs any "
+			                      "command: paved.run's confinement does not hold for this "
+			                      "recipe", prog));
+	}
+	json_object_set_new(d, "warnings", warnings);
+	pv_lua_decl_free(&decl);
 	json_object_set_new(d, "steps", steps);
 	return d;
+}
+
+/* Print the "Access" block of `paved recipes show` for DESC (from
+ * pv_recipe_describe): what the recipe reaches, then its warnings. */
+void pv_recipe_print_access(FILE *out, json_t *desc)
+{
+	const char *const lists[][2] = {
+		{ "requires", "programs" }, { "env", "env" }, { "reads", "also reads" },
+	};
+	fprintf(out, "\nAccess (the sandbox allows nothing else):\n"
+	        "  files       writes its target and temp directories; reads its own files\n");
+	for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+		json_t *l = json_object_get(desc, lists[k][0]), *v;
+		size_t i;
+		fprintf(out, "  %-11s ", lists[k][1]);
+		json_array_foreach(l, i, v)
+			fprintf(out, "%s%s", i ? ", " : "", json_string_value(v));
+		fprintf(out, "%s\n", json_array_size(l) ? "" : k == 2 ? "nothing more" : "none");
+	}
+	json_t *w;
+	size_t i;
+	json_array_foreach(json_object_get(desc, "warnings"), i, w)
+		fprintf(out, "  warning: %s\n", json_string_value(w));
 }

@@ -5,6 +5,8 @@
 #ifndef PV_RECIPE_H
 #define PV_RECIPE_H
 
+#include <stdio.h>
+
 #include "lua_rt.h"
 
 /* A loaded recipe: its own sandboxed state holding the recipe table. */
@@ -21,8 +23,11 @@ json_t *pv_recipe_list(pv_host *h);
 /* Find and load recipe NAME.  Unknown names list what exists. */
 int     pv_recipe_open(pv_host *h, const char *name, struct pv_recipe **out, char **errmsg);
 void    pv_recipe_close(struct pv_recipe *r);
-/* {name, summary, dir, params: [...], steps: [titles]}.  New reference. */
+/* {name, summary, dir, params: [...], steps: [titles], requires, env,
+ * reads: [...], warnings: [...]}.  New reference. */
 json_t *pv_recipe_describe(struct pv_recipe *r);
+/* Print what the described recipe may reach, for `paved recipes show`. */
+void    pv_recipe_print_access(FILE *out, json_t *desc);
 /* Check INPUT (object of raw values) against the declared params; on
  * success *PARAMS is a new object with coerced values and defaults; on
  * failure *ERRMSG lists every problem, one per line. */

@@ -1,9 +1,15 @@
 /* test_lua.c - Check suite for the embedded Lua runtime (host/lua_*.c):
- * the sandbox, its memory and instruction limits, error reporting, the
- * `paved` module (run, json, fs, render) and Lua plugins.
+ * the sandbox, its memory, instruction and time limits (finalizers and C
+ * functions included), error reporting, the `paved` module (run, json, fs,
+ * render), the confinement of paved.fs, paved.run and os.getenv, and Lua
+ * plugins.  The regression tests of issue 12 (items 6 and 7) run the test
+ * recipes of tests/recipes through the recipe.run hook; each hung, ran for
+ * minutes or reached outside its target before.
  *
  * Every test opens a host on a fresh temporary PAVED_HOME.  paved.run
- * starts /bin/sh here only as a convenient test program.
+ * starts /bin/sh here only as a convenient test program (declared).  The
+ * tcases have timeouts, so a limit that stops holding fails a test instead
+ * of hanging the suite.
  */
 #include <check.h>
 #include <errno.h>
@@ -16,125 +22,8 @@
 #include <unistd.h>
 
 #include "lua_rt.h"
+#include "luatest.h"
 #include "proc.h"
-
-static char g_tmp[PATH_MAX];
-static pv_host *g_host;
-static struct pv_lua *g_x;
-
-static void make_tmp(void)
-{
-	const char *t = getenv("TMPDIR");
-	snprintf(g_tmp, sizeof g_tmp, "%s/paved-test-lua.XXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(g_tmp));
-}
-
-/* Open a host on g_tmp/home with config SETS; PLUGINS: directory of
- * plugins to load, or NULL for none. */
-static pv_host *open_host(const char *const *sets, size_t nsets, const char *plugins)
-{
-	char home[PATH_MAX + 8];
-	snprintf(home, sizeof home, "%s/home", g_tmp);
-	struct pv_host_opts o = { .home = home, .sets = sets, .nsets = nsets,
-	                          .no_plugins = plugins == NULL, .plugin_path = plugins };
-	pv_host *h = NULL;
-	char *err = NULL;
-	int code;
-	unsetenv("PAVED_PLUGIN_PATH");
-	if (pv_host_open(&o, &h, &err, &code) != PAVED_OK)
-		ck_abort_msg("pv_host_open: %s", err ? err : "?");
-	return h;
-}
-
-static void use_limits(const char *const *sets, size_t nsets)
-{
-	if (g_x)
-		pv_lua_close(g_x);
-	if (g_host)
-		pv_host_close(g_host);
-	g_host = open_host(sets, nsets, NULL);
-	g_x = pv_lua_new(g_host, NULL);
-	ck_assert_ptr_nonnull(g_x);
-}
-
-static void setup(void)
-{
-	make_tmp();
-	g_host = NULL;
-	g_x = NULL;
-	use_limits(NULL, 0);
-}
-
-static void teardown(void)
-{
-	pv_lua_close(g_x);
-	pv_host_close(g_host);
-	g_x = NULL;
-	g_host = NULL;
-	pv_rm_rf(g_tmp, NULL);
-}
-
-/* Run CODE (chunk name "=test") leaving NRES results; PAVED_OK or the
- * error in *ERR (caller frees). */
-static int run(const char *code, int nres, char **err)
-{
-	lua_State *L = g_x->L;
-	*err = NULL;
-	if (luaL_loadbufferx(L, code, strlen(code), "=test", "t") != LUA_OK) {
-		*err = strdup(lua_tostring(L, -1));
-		lua_pop(L, 1);
-		return PAVED_ERR;
-	}
-	if (pv_lua_pcall(g_x, 0, nres, err) != PAVED_OK) {
-		lua_pop(L, 1);
-		return PAVED_ERR;
-	}
-	return PAVED_OK;
-}
-
-/* Run CODE, which must succeed and return one string; returns a copy. */
-static char *run_str(const char *code)
-{
-	char *err = NULL;
-	if (run(code, 1, &err) != PAVED_OK)
-		ck_abort_msg("%s\nfailed: %s", code, err);
-	const char *s = lua_tostring(g_x->L, -1);
-	ck_assert_msg(s != NULL, "%s: did not return a string", code);
-	char *copy = strdup(s);
-	lua_pop(g_x->L, 1);
-	return copy;
-}
-
-#define ck_assert_lua_str(code, want) do { \
-	char *got_ = run_str(code); \
-	ck_assert_str_eq(got_, want); \
-	free(got_); \
-} while (0)
-
-/* Run CODE, which must fail; returns the message (caller frees). */
-static char *run_err(const char *code)
-{
-	char *err = NULL;
-	if (run(code, 0, &err) == PAVED_OK)
-		ck_abort_msg("%s\nsucceeded but should have failed", code);
-	ck_assert_ptr_nonnull(err);
-	return err;
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	fputs(text, f);
-	fclose(f);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---- the sandbox -------------------------------------------------------- */
 
@@ -148,7 +37,7 @@ START_TEST(sandbox_unreachable)
 {
 	char code[128];
 	snprintf(code, sizeof code, "return type(%s)", unreachable[_i]);
-	char *got = run_str(code);
+	char *got = lt_run_str(code);
 	ck_assert_msg(strcmp(got, "nil") == 0, "%s is reachable (%s)", unreachable[_i], got);
 	free(got);
 }
@@ -170,18 +59,18 @@ START_TEST(sandbox_no_binary_chunks)
 {
 	/* string.dump exists; what it produces must not load */
 	ck_assert_lua_str("return type(string.dump)", "function");
-	char *got = run_str("local f, e = load(string.dump(function() return 1 end))\n"
+	char *got = lt_run_str("local f, e = load(string.dump(function() return 1 end))\n"
 	                    "return tostring(f) .. ' ' .. tostring(e)");
 	ck_assert_msg(strncmp(got, "nil ", 4) == 0, "binary chunk loaded: %s", got);
 	ck_assert_msg(strstr(got, "attempt to load a binary chunk") != NULL, "%s", got);
 	free(got);
 	/* asking for mode "b" explicitly changes nothing */
-	got = run_str("local f, e = load(string.dump(function() return 1 end), 'x', 'b')\n"
+	got = lt_run_str("local f, e = load(string.dump(function() return 1 end), 'x', 'b')\n"
 	              "return tostring(f) .. ' ' .. tostring(e)");
 	ck_assert_msg(strstr(got, "attempt to load a binary chunk") != NULL, "%s", got);
 	free(got);
 	/* nor through a reader function */
-	got = run_str("local s = string.dump(function() return 1 end)\n"
+	got = lt_run_str("local s = string.dump(function() return 1 end)\n"
 	              "local f, e = load(function() local r = s; s = nil; return r end)\n"
 	              "return tostring(f) .. ' ' .. tostring(e)");
 	ck_assert_msg(strstr(got, "attempt to load a binary chunk") != NULL, "%s", got);
@@ -192,8 +81,8 @@ END_TEST
 START_TEST(limit_memory)
 {
 	static const char *const sets[] = { "lua.max_memory_mb=8" };
-	use_limits(sets, 1);
-	char *err = run_err("local t = {} while true do t[#t+1] = string.rep('x', 1000) end");
+	lt_use_limits(sets, 1);
+	char *err = lt_run_err("local t = {} while true do t[#t+1] = string.rep('x', 1000) end");
 	ck_assert_str_eq(err, "memory limit of 8 MiB exceeded (lua.max_memory_mb)");
 	free(err);
 	/* the state recovers: undo steps can still run */
@@ -203,7 +92,7 @@ END_TEST
 
 START_TEST(limit_memory_default)
 {
-	struct pv_lua_limits l = pv_lua_limits_from_config(g_host);
+	struct pv_lua_limits l = pv_lua_limits_from_config(lt_host);
 	ck_assert_uint_eq(l.max_bytes, 64u << 20);
 	ck_assert_int_eq(l.max_instructions, 50000000LL);
 }
@@ -212,8 +101,8 @@ END_TEST
 START_TEST(limit_instructions)
 {
 	static const char *const sets[] = { "lua.max_instructions=200000" };
-	use_limits(sets, 1);
-	char *err = run_err("while true do end");
+	lt_use_limits(sets, 1);
+	char *err = lt_run_err("while true do end");
 	ck_assert_msg(strstr(err, "instruction limit of 200000 exceeded (lua.max_instructions)"),
 	              "%s", err);
 	free(err);
@@ -236,8 +125,8 @@ static const char *const swallow[] = {
 START_TEST(limit_instructions_not_swallowed)
 {
 	static const char *const sets[] = { "lua.max_instructions=200000" };
-	use_limits(sets, 1);
-	char *err = run_err(swallow[_i]);
+	lt_use_limits(sets, 1);
+	char *err = lt_run_err(swallow[_i]);
 	ck_assert_msg(strstr(err, "instruction limit of 200000 exceeded"), "%s:\n%s",
 	              swallow[_i], err);
 	free(err);
@@ -250,26 +139,26 @@ END_TEST
 START_TEST(errors_have_file_line_and_traceback)
 {
 	char file[PATH_MAX + 16], *err = NULL;
-	snprintf(file, sizeof file, "%s/boom.lua", g_tmp);
-	write_text(file, "local function inner()\n"
+	snprintf(file, sizeof file, "%s/boom.lua", lt_tmp);
+	lt_write_text(file, "local function inner()\n"
 	                 "  error('boom')\n"
 	                 "end\n"
 	                 "local function outer() inner() end\n"
 	                 "outer()\n");
-	ck_assert_int_eq(pv_lua_dofile(g_x, file, 0, &err), PAVED_ERR);
+	ck_assert_int_eq(pv_lua_dofile(lt_x, file, 0, &err), PAVED_ERR);
 	ck_assert_msg(strstr(err, "boom.lua:2: boom") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "stack traceback:") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "boom.lua:4:") != NULL, "no caller in traceback: %s", err);
 	free(err);
 	/* a syntax error names file and line too */
-	snprintf(file, sizeof file, "%s/syntax.lua", g_tmp);
-	write_text(file, "local x = 1\nlocal y = = 2\n");
+	snprintf(file, sizeof file, "%s/syntax.lua", lt_tmp);
+	lt_write_text(file, "local x = 1\nlocal y = = 2\n");
 	err = NULL;
-	ck_assert_int_eq(pv_lua_dofile(g_x, file, 0, &err), PAVED_ERR);
+	ck_assert_int_eq(pv_lua_dofile(lt_x, file, 0, &err), PAVED_ERR);
 	ck_assert_msg(strstr(err, "syntax.lua:2:") != NULL, "%s", err);
 	free(err);
 	/* runtime errors in a chunk string */
-	err = run_err("local t = nil\nreturn t.x");
+	err = lt_run_err("local t = nil\nreturn t.x");
 	ck_assert_msg(strstr(err, "test:2: attempt to index a nil value") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "stack traceback:") != NULL, "%s", err);
 	free(err);
@@ -284,10 +173,10 @@ START_TEST(run_captures_output_and_code)
 	                  "return string.format('%d|%s|%s|%s', r.code, r.stdout, r.stderr,"
 	                  " tostring(r.timed_out))",
 	                  "3|hi\n|err\n|false");
-	/* no shell: a command line is one program name */
-	char *err = run_err("paved.run{'echo hi; touch /tmp/x'}");
-	ck_assert_msg(strncmp(err, "cannot run echo hi; touch /tmp/x: No such file or directory",
-	                      58) == 0, "%s", err);
+	/* no shell: a command line is one program name, which is not declared */
+	char *err = lt_run_err("paved.run{'echo hi; touch /tmp/x'}");
+	ck_assert_msg(strstr(err, "test:1: paved.run: 'echo hi; touch /tmp/x' is not declared")
+	              != NULL, "%s", err);
 	free(err);
 	/* stdin */
 	ck_assert_lua_str("return paved.run{'cat', stdin = 'fed\\n'}.stdout", "fed\n");
@@ -297,10 +186,10 @@ END_TEST
 START_TEST(run_cwd_and_env)
 {
 	char real[PATH_MAX], code[PATH_MAX + 200];
-	ck_assert_ptr_nonnull(realpath(g_tmp, real));
+	ck_assert_ptr_nonnull(realpath(lt_tmp, real));
 	snprintf(code, sizeof code, "return paved.run{'sh', '-c', 'pwd -P', cwd = '%s'}.stdout",
-	         g_tmp);
-	char *got = run_str(code);
+	         lt_tmp);
+	char *got = lt_run_str(code);
 	char want[PATH_MAX + 2];
 	snprintf(want, sizeof want, "%s\n", real);
 	ck_assert_str_eq(got, want);
@@ -308,43 +197,50 @@ START_TEST(run_cwd_and_env)
 	ck_assert_lua_str("return paved.run{'sh', '-c', 'printf %s \"$PV_T1-$PV_T2\"',"
 	                  " env = {PV_T1 = 'one', PV_T2 = 'two'}}.stdout", "one-two");
 	/* a cwd that does not exist is a clear error */
-	char *err = run_err("paved.run{'true', cwd = '/nonexistent/dir'}");
-	ck_assert_msg(strncmp(err, "cannot run true in /nonexistent/dir: No such file or directory",
-	                      61) == 0, "%s", err);
+	lua_pushstring(lt_x->L, lt_tmp);
+	lua_setglobal(lt_x->L, "TMP");
+	char *err = lt_run_err("paved.run{'true', cwd = TMP .. '/nonexistent'}");
+	ck_assert_msg(strstr(err, "/nonexistent: No such file or directory") &&
+	              strstr(err, "cannot run /") && strstr(err, "/true in /"), "%s", err);
+	free(err);
+	/* and a cwd outside the confinement is refused before anything runs */
+	err = lt_run_err("paved.run{'true', cwd = '/nonexistent/dir'}");
+	ck_assert_msg(strstr(err, "test:1: paved.run: '/nonexistent/dir' is outside what test code "
+	                     "may read") != NULL, "%s", err);
 	free(err);
 }
 END_TEST
 
 START_TEST(run_timeout)
 {
-	double t0 = now_s();
+	double t0 = lt_now();
 	ck_assert_lua_str("local r = paved.run{'sleep', '5', timeout = 0.2}\n"
 	                  "return tostring(r.timed_out)", "true");
-	double took = now_s() - t0;
+	double took = lt_now() - t0;
 	ck_assert_msg(took < 2.0, "timeout=0.2 took %.2fs", took);
 	/* the whole process group goes, not only the direct child */
-	t0 = now_s();
+	t0 = lt_now();
 	ck_assert_lua_str("return tostring(paved.run{'sh', '-c', 'sleep 5; echo late',"
 	                  " timeout = 0.2}.timed_out)", "true");
-	took = now_s() - t0;
+	took = lt_now() - t0;
 	ck_assert_msg(took < 2.0, "took %.2fs", took);
 }
 END_TEST
 
 START_TEST(run_missing_program)
 {
-	char *err = run_err("paved.run{'nosuch'}");
-	ck_assert_msg(strncmp(err, "cannot run nosuch: No such file or directory", 44) == 0,
-	              "%s", err);
+	char *err = lt_run_err("paved.run{'nosuch'}");
+	ck_assert_msg(strncmp(err, "test:1: cannot run nosuch: No such file or directory (not found "
+	                      "in the absolute directories of PATH)", 96) == 0, "%s", err);
 	free(err);
-	err = run_err("paved.run{}");
+	err = lt_run_err("paved.run{}");
 	ck_assert_msg(strstr(err, "paved.run: argv is empty") != NULL, "%s", err);
 	free(err);
-	err = run_err("paved.run{'true', {}}");
+	err = lt_run_err("paved.run{'true', {}}");
 	ck_assert_msg(strstr(err, "paved.run: argv[2] must be a string, not table") != NULL, "%s",
 	              err);
 	free(err);
-	err = run_err("paved.run{'true', env = {1, 2}}");
+	err = lt_run_err("paved.run{'true', env = {1, 2}}");
 	ck_assert_msg(strstr(err, "paved.run: env must map names to strings") != NULL, "%s", err);
 	free(err);
 	/* numbers are arguments too */
@@ -363,10 +259,10 @@ START_TEST(json_round_trip)
 		"[]", "{}", "\"text\"", "42", "null",
 	};
 	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
-		lua_State *L = g_x->L;
+		lua_State *L = lt_x->L;
 		lua_pushstring(L, docs[i]);
 		lua_setglobal(L, "DOC");
-		char *got = run_str("return paved.json.encode(paved.json.decode(DOC))");
+		char *got = lt_run_str("return paved.json.encode(paved.json.decode(DOC))");
 		json_error_t e;
 		json_t *want = json_loads(docs[i], JSON_DECODE_ANY, &e);
 		json_t *back = json_loads(got, JSON_DECODE_ANY, &e);
@@ -381,13 +277,13 @@ START_TEST(json_round_trip)
 	ck_assert_lua_str("return paved.json.encode({})", "{}");
 	ck_assert_lua_str("return paved.json.encode(paved.json.array())", "[]");
 	ck_assert_lua_str("return paved.json.encode({1, 2, {x = 'y'}})", "[1,2,{\"x\":\"y\"}]");
-	char *err = run_err("paved.json.decode('{\"a\":')");
+	char *err = lt_run_err("paved.json.decode('{\"a\":')");
 	ck_assert_msg(strstr(err, "invalid JSON at 1:") != NULL, "%s", err);
 	free(err);
-	err = run_err("paved.json.encode({[true] = 1})");
+	err = lt_run_err("paved.json.encode({[true] = 1})");
 	ck_assert_msg(strstr(err, "non-string key") != NULL, "%s", err);
 	free(err);
-	err = run_err("local t = {} t.t = t paved.json.encode(t)");
+	err = lt_run_err("local t = {} t.t = t paved.json.encode(t)");
 	ck_assert_msg(strstr(err, "nested too deep (or cyclic)") != NULL, "%s", err);
 	free(err);
 }
@@ -397,8 +293,8 @@ END_TEST
 
 START_TEST(fs_helpers)
 {
-	lua_pushstring(g_x->L, g_tmp);
-	lua_setglobal(g_x->L, "TMP");
+	lua_pushstring(lt_x->L, lt_tmp);
+	lua_setglobal(lt_x->L, "TMP");
 	ck_assert_lua_str(
 		"local d = TMP .. '/a/b/c'\n"
 		"assert(paved.fs.mkdir(d))\n"
@@ -442,7 +338,7 @@ START_TEST(render_template)
 	ck_assert_lua_str("return paved.render('{{#db}}uses {{db.type}}{{/db}}', "
 	                  "{db = {type = 'postgres'}})", "uses postgres");
 	ck_assert_lua_str("return paved.render('plain')", "plain");
-	char *err = run_err("paved.render('line\\n{{#open}} never closed')");
+	char *err = lt_run_err("paved.render('line\\n{{#open}} never closed')");
 	ck_assert_msg(strstr(err, "template 2:1: unclosed section 'open'") != NULL, "%s", err);
 	free(err);
 }
@@ -501,27 +397,27 @@ static char g_plugdir[PATH_MAX + 16];
 
 static void plugins_setup(void)
 {
-	make_tmp();
-	snprintf(g_plugdir, sizeof g_plugdir, "%s/plugins", g_tmp);
+	lt_make_tmp();
+	snprintf(g_plugdir, sizeof g_plugdir, "%s/plugins", lt_tmp);
 	ck_assert_int_eq(mkdir(g_plugdir, 0755), 0);
 	char f[PATH_MAX + 64];
 	snprintf(f, sizeof f, "%s/greeter.lua", g_plugdir);
-	write_text(f, greeter_lua);
+	lt_write_text(f, greeter_lua);
 	snprintf(f, sizeof f, "%s/policy.lua", g_plugdir);
-	write_text(f, policy_lua);
+	lt_write_text(f, policy_lua);
 	snprintf(f, sizeof f, "%s/broken.lua", g_plugdir);
-	write_text(f, broken_lua);
+	lt_write_text(f, broken_lua);
 	snprintf(f, sizeof f, "%s/noinit.lua", g_plugdir);
-	write_text(f, noinit_lua);
-	g_x = NULL;
-	g_host = open_host(NULL, 0, g_plugdir);
+	lt_write_text(f, noinit_lua);
+	lt_x = NULL;
+	lt_host = lt_open_host(NULL, 0, g_plugdir);
 }
 
 static struct pv_plugin *plugin_at(const char *file)
 {
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof path, "%s/%s", g_plugdir, file);
-	for (struct pv_plugin *p = g_host->plugins; p; p = p->next)
+	for (struct pv_plugin *p = lt_host->plugins; p; p = p->next)
 		if (strcmp(p->path, path) == 0)
 			return p;
 	ck_abort_msg("%s is not in the plugin list", path);
@@ -558,7 +454,7 @@ START_TEST(plugins_provider_answers)
 	json_t *res = NULL;
 	char *err = NULL;
 	json_t *args = json_pack("{ss}", "name", "ada");   /* pv_call borrows it */
-	ck_assert_int_eq(pv_call(g_host, "demo.greet", args, &res, &err), PAVED_OK);
+	ck_assert_int_eq(pv_call(lt_host, "demo.greet", args, &res, &err), PAVED_OK);
 	json_decref(args);
 	char *s = json_dumps(res, JSON_SORT_KEYS | JSON_COMPACT);
 	ck_assert_str_eq(s, "{\"greeting\":\"hello, ada\",\"list\":[1,2]}");
@@ -566,7 +462,7 @@ START_TEST(plugins_provider_answers)
 	json_decref(res);
 	/* the provider's error reaches the caller verbatim, after plugin and hook */
 	res = NULL;
-	ck_assert_int_eq(pv_call(g_host, "demo.greet", NULL, &res, &err), PAVED_ERR);
+	ck_assert_int_eq(pv_call(lt_host, "demo.greet", NULL, &res, &err), PAVED_ERR);
 	ck_assert_msg(strncmp(err, "greeter: demo.greet: name is required", 37) == 0, "%s", err);
 	free(err);
 }
@@ -577,12 +473,12 @@ START_TEST(plugins_result_beside_error)
 	json_t *res = NULL;
 	char *err = NULL;
 	/* a Lua provider raising {message=, result=}: the caller gets both */
-	ck_assert_int_eq(pv_call(g_host, "demo.rollout", NULL, &res, &err), PAVED_ERR);
+	ck_assert_int_eq(pv_call(lt_host, "demo.rollout", NULL, &res, &err), PAVED_ERR);
 	ck_assert_str_eq(err, "greeter: demo.rollout: replica r2 never became healthy");
 	ck_assert_str_eq(json_string_value(json_object_get(res, "outcome")), "rolled_back");
 	json_decref(res), free(err), err = NULL;
 	/* paved.call in Lua raises {code=, message=, result=} */
-	ck_assert_int_eq(pv_call(g_host, "demo.watch", NULL, &res, &err), PAVED_OK);
+	ck_assert_int_eq(pv_call(lt_host, "demo.watch", NULL, &res, &err), PAVED_OK);
 	char *s = json_dumps(res, JSON_SORT_KEYS | JSON_COMPACT);
 	ck_assert_str_eq(s, "{\"code\":\"error\",\"ok\":false,\"outcome\":\"rolled_back\"}");
 	free(s);
@@ -592,13 +488,13 @@ END_TEST
 
 START_TEST(plugins_option_from_config)
 {
-	pv_host_close(g_host);
+	pv_host_close(lt_host);
 	static const char *const sets[] = { "plugins.greeter.greeting=hej" };
-	g_host = open_host(sets, 1, g_plugdir);
+	lt_host = lt_open_host(sets, 1, g_plugdir);
 	json_t *res = NULL;
 	char *err = NULL;
 	json_t *args = json_pack("{ss}", "name", "bo");
-	ck_assert_int_eq(pv_call(g_host, "demo.greet", args, &res, &err), PAVED_OK);
+	ck_assert_int_eq(pv_call(lt_host, "demo.greet", args, &res, &err), PAVED_OK);
 	json_decref(args);
 	ck_assert_str_eq(json_string_value(json_object_get(res, "greeting")), "hej, bo");
 	json_decref(res);
@@ -611,7 +507,7 @@ START_TEST(plugins_observer_vetoes)
 	char *err = NULL;
 	json_t *args = json_pack("{ss s{ss} sb sb}", "recipe", "node-api", "params", "name",
 	                         "bad-idea", "dry_run", 1, "quiet", 1);
-	ck_assert_int_eq(pv_call(g_host, "recipe.run", args, &res, &err), PAVED_VETO);
+	ck_assert_int_eq(pv_call(lt_host, "recipe.run", args, &res, &err), PAVED_VETO);
 	json_decref(args);
 	ck_assert_str_eq(err, "policy: before:recipe.run: service name 'bad-idea' is not "
 	                 "allowed: names may not start with 'bad'");
@@ -621,7 +517,7 @@ START_TEST(plugins_observer_vetoes)
 	err = NULL;
 	args = json_pack("{ss s{ss} sb sb}", "recipe", "node-api", "params", "name", "good-idea",
 	                 "dry_run", 1, "quiet", 1);
-	ck_assert_msg(pv_call(g_host, "recipe.run", args, &res, &err) == PAVED_OK, "%s", err);
+	ck_assert_msg(pv_call(lt_host, "recipe.run", args, &res, &err) == PAVED_OK, "%s", err);
 	json_decref(args);
 	ck_assert(json_is_true(json_object_get(res, "dry_run")));
 	json_decref(res);
@@ -646,16 +542,16 @@ END_TEST
 
 static void plugins_teardown(void)
 {
-	pv_host_close(g_host);
-	g_host = NULL;
-	pv_rm_rf(g_tmp, NULL);
+	pv_host_close(lt_host);
+	lt_host = NULL;
+	pv_rm_rf(lt_tmp, NULL);
 }
 
 static Suite *lua_suite(void)
 {
 	Suite *s = suite_create("lua");
 	TCase *tc = tcase_create("sandbox");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, lt_setup, lt_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, sandbox_unreachable, 0,
 	                    (int)(sizeof unreachable / sizeof unreachable[0]));
@@ -670,7 +566,7 @@ static Suite *lua_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("module");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, lt_module_setup, lt_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, run_captures_output_and_code);
 	tcase_add_test(tc, run_cwd_and_env);
