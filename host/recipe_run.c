@@ -129,6 +129,7 @@ static int make_ctx(pv_host *h, struct pv_recipe *r, json_t *params, const char 
                     long long run_id, json_t *saved)
 {
 	lua_State *L = r->x->L;
+	pv_lua_set_target(r->x, target);   /* paved.fs may write the run's target */
 	lua_createtable(L, 0, 8);
 	pv_lua_push_json(L, params);
 	lua_pushvalue(L, -1);
