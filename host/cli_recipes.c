@@ -445,6 +445,7 @@ static int recipes_run(pv_host *h, const struct pv_cmd *cmd, const struct pv_sub
 	printf("\nSteps:\n");
 	json_array_foreach(json_object_get(d, "steps"), i, p)
 		printf("  %zu. %s\n", i + 1, json_string_value(p));
+	pv_recipe_print_access(stdout, d);
 	json_decref(d);
 	return PV_EXIT_OK;
 }
