@@ -36,3 +36,5 @@ EXTRA_DIST += tests/e2e/golden_path.sh tests/e2e/runs_journal.sh tests/e2e/cli_w
 	tests/e2e/kill_points.sh tests/recipes
 TESTS += tests/e2e/skeletons.sh
 EXTRA_DIST += tests/e2e/skeletons.sh
+TESTS += tests/e2e/sandbox.sh
+EXTRA_DIST += tests/e2e/sandbox.sh
