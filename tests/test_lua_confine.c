@@ -608,10 +608,11 @@ START_TEST(recipe_show_declarations)
 	char *err = NULL;
 	ck_assert_msg(pv_recipe_open(lt_host, "test-shell", &r, &err) == PAVED_OK, "%s", err);
 	json_t *d = pv_recipe_describe(r);
-	char *s = json_dumps(json_pack("{sOsOsOsO}", "requires", json_object_get(d, "requires"),
-	                               "env", json_object_get(d, "env"), "reads",
-	                               json_object_get(d, "reads"), "warnings",
-	                               json_object_get(d, "warnings")), JSON_SORT_KEYS | JSON_COMPACT);
+	json_t *decl = json_pack("{sOsOsOsO}", "requires", json_object_get(d, "requires"), "env",
+	                         json_object_get(d, "env"), "reads", json_object_get(d, "reads"),
+	                         "warnings", json_object_get(d, "warnings"));
+	char *s = json_dumps(decl, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(decl);
 	ck_assert_str_eq(s, "{\"env\":[\"HOME\",\"LANG\"],\"reads\":[\"/usr/share\"],"
 	                 "\"requires\":[\"git\",\"sh\"],\"warnings\":[\"requires 'sh', which runs "
 	                 "any command: paved.run's confinement does not hold for this recipe\"]}");
@@ -650,7 +651,16 @@ END_TEST
 static Suite *confine_suite(void)
 {
 	Suite *s = suite_create("lua_confine");
-	TCase *tc = tcase_create("fs");
+	TCase *tc = tcase_create("plugins");
+	tcase_add_checked_fixture(tc, plugins_setup, plugins_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, plugin_data_dir);
+	tcase_add_test(tc, plugin_confined);
+	tcase_add_test(tc, plugin_declarations);
+	tcase_add_test(tc, plugin_hook_clock);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fs");
 	tcase_add_checked_fixture(tc, confine_setup, confine_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, fs_outside_refused);
@@ -662,15 +672,6 @@ static Suite *confine_suite(void)
 	tcase_add_test(tc, run_path_cannot_be_planted);
 	tcase_add_test(tc, getenv_declared_only);
 	tcase_add_test(tc, declarations_checked);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("plugins");
-	tcase_add_checked_fixture(tc, plugins_setup, plugins_teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, plugin_data_dir);
-	tcase_add_test(tc, plugin_confined);
-	tcase_add_test(tc, plugin_declarations);
-	tcase_add_test(tc, plugin_hook_clock);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("recipes");
