@@ -193,8 +193,9 @@ START_TEST(list_includes_recipe_path)
 		         json_string_value(json_object_get(e, "name")));
 	}
 	json_decref(l);
-	ck_assert_str_eq(names, "test-escape,test-fail,test-hog,test-loop,test-slow,"
-	                 "test-syntax,test-unclosed,c-api,node-api,python-api");
+	ck_assert_str_eq(names, "test-baddecl,test-confine,test-escape,test-fail,test-gc,test-hog,"
+	                 "test-limits,test-loop,test-shell,test-slow,test-syntax,test-unclosed,"
+	                 "c-api,node-api,python-api");
 }
 END_TEST
 
