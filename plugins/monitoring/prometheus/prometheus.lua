@@ -187,9 +187,17 @@ local function list()
   return out
 end
 
+-- The directory the configuration names, for the descriptor's writes.
+local function configured_dir()
+  local d = paved.config("plugins.prometheus.dir")
+  if type(d) ~= "string" or d == "" then d = paved.home() .. "/monitoring" end
+  return d
+end
+
 return {
   name = "prometheus",
   version = "2.0.0",
+  writes = { configured_dir() },   -- where its files go (the sandbox allows nothing else)
   summary = "the monitoring driver 'prometheus': alert rules and one scrape target per running replica",
   options = {
     { name = "dir", type = "string", default = "",
