@@ -75,6 +75,7 @@ function drivers.stop() return { stopped = 0 } end
 
 return {
   name = "fake_driver", version = "2.0.0",
+  requires = { "sleep" }, writes = { paved.home() .. "/fake" },
   summary = "a fake provisioning driver for tests (Lua)",
   init = function()
     for verb, fn in pairs(drivers) do
