@@ -231,19 +231,27 @@ static int render_error(lua_State *L, const char *prefix, char *err)
 	return lua_error(L);
 }
 
+/* The template context at argument IDX of FN (an empty object when
+ * absent), or a raised error.  New reference. */
+static json_t *context_arg(lua_State *L, int idx, const char *fn)
+{
+	if (lua_isnoneornil(L, idx))
+		return json_object();
+	char *err = NULL;
+	json_t *ctx = pv_lua_to_json(L, idx, &err);
+	if (!ctx) {
+		lua_pushfstring(L, "%s: argument #%d: %s", fn, idx, err ? err : "not JSON");
+		free(err);
+		lua_error(L);
+	}
+	return ctx;
+}
+
 static int l_render(lua_State *L)
 {
 	size_t n;
 	const char *t = luaL_checklstring(L, 1, &n);
-	json_t *ctx = NULL;
-	if (!lua_isnoneornil(L, 2)) {
-		char *cerr = NULL;
-		if (!(ctx = pv_lua_to_json(L, 2, &cerr))) {
-			lua_pushfstring(L, "paved.render: argument #2: %s", cerr ? cerr : "not JSON");
-			free(cerr);
-			return lua_error(L);
-		}
-	}
+	json_t *ctx = context_arg(L, 2, "paved.render");
 	struct pv_render_limits lim = render_limits(L);
 	char *out = NULL, *err = NULL;
 	size_t olen;
@@ -261,19 +269,10 @@ static int l_render_tree(lua_State *L)
 	                                   true);
 	const char *dst = pv_lua_checkpath(L, "paved.render_tree", luaL_checkstring(L, 2), true,
 	                                   false);
-	json_t *ctx = NULL;
-	if (!lua_isnoneornil(L, 3)) {
-		char *cerr = NULL;
-		if (!(ctx = pv_lua_to_json(L, 3, &cerr))) {
-			lua_pushfstring(L, "paved.render_tree: argument #3: %s", cerr ? cerr : "not JSON");
-			free(cerr);
-			return lua_error(L);
-		}
-	}
+	json_t *ctx = context_arg(L, 3, "paved.render_tree");
 	struct pv_render_limits lim = render_limits(L);
 	char *err = NULL;
-	int count = 0, rc = pv_render_tree_limited(src, dst, ctx ? ctx : json_object(), &lim,
-	                                           &count, &err);
+	int count = 0, rc = pv_render_tree_limited(src, dst, ctx, &lim, &count, &err);
 	json_decref(ctx);
 	if (rc)
 		return render_error(L, "", err);
