@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "luatest.h"
@@ -151,3 +152,48 @@ double lt_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+
+int lt_run_recipe(const char *recipe, const char *how, char **out, double *took)
+{
+	char target[PATH_MAX + 16];
+	snprintf(target, sizeof target, "%s/work/svc", lt_tmp);
+	json_t *args = json_pack("{ss s{ssss} ss sb}", "recipe", recipe, "params", "name", "svc",
+	                         "how", how, "target", target, "quiet", 1);
+	json_t *res = NULL;
+	*out = NULL;
+	double t0 = lt_now();
+	int rc = pv_call(lt_host, "recipe.run", args, &res, out);
+	if (took)
+		*took = lt_now() - t0;
+	if (rc == PAVED_OK) {
+		json_t *steps = json_object_get(res, "steps");
+		json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+		const char *d = json_string_value(json_object_get(last, "detail"));
+		*out = strdup(d ? d : "");
+	}
+	json_decref(args);
+	json_decref(res);
+	return rc;
+}
+
+bool lt_target_exists(void)
+{
+	char target[PATH_MAX + 16];
+	struct stat st;
+	snprintf(target, sizeof target, "%s/work/svc", lt_tmp);
+	return lstat(target, &st) == 0;
+}
+
+void lt_expand(char *out, size_t cap, const char *want, const char *r, const char *o)
+{
+	size_t n = 0;
+	for (const char *p = want; *p && n + 1 < cap; p++) {
+		if (p[0] == '%' && (p[1] == 'R' || p[1] == 'O')) {
+			n += (size_t)snprintf(out + n, cap - n, "%s", p[1] == 'R' ? r : o);
+			p++;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n < cap ? n : cap - 1] = '\0';
+}

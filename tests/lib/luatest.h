@@ -46,6 +46,16 @@ char    *lt_run_err(const char *code);
 	free(got_); \
 } while (0)
 
+/* Run test recipe RECIPE (PAVED_RECIPE_PATH must lead to tests/recipes)
+ * with --name svc --how HOW into lt_tmp/work/svc through the recipe.run
+ * hook: its status; *OUT its error, or on success the detail of its last
+ * step (caller frees); *TOOK (may be NULL) how long it took. */
+int      lt_run_recipe(const char *recipe, const char *how, char **out, double *took);
+/* Does lt_tmp/work/svc exist? */
+bool     lt_target_exists(void);
+/* Copy WANT to OUT (CAP bytes) with "%R" replaced by R and "%O" by O. */
+void     lt_expand(char *out, size_t cap, const char *want, const char *r, const char *o);
+
 /* Write TEXT to PATH; aborts the test on failure. */
 void     lt_write_text(const char *path, const char *text);
 /* Seconds on CLOCK_MONOTONIC. */
