@@ -284,8 +284,12 @@ int pv_run_impl(pv_host *h, struct pv_impl *im, const char *hook, json_t *args,
 		if (rc != PAVED_VETO && rc != PAVED_NOHOOK)
 			rc = PAVED_ERR;
 		if (im->passthrough && err) {
-			free(*errmsg);
-			*errmsg = err;
+			if (errmsg) {
+				free(*errmsg);
+				*errmsg = err;
+			} else {
+				free(err);
+			}
 			return rc;
 		}
 		pv_seterr(errmsg, "%s: %s: %s", plugin_label(im->plugin), hook,
