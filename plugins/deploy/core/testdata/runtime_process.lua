@@ -184,6 +184,8 @@ return {
   name = "runtime_process",
   version = "0.0.1",
   summary = "TEST ONLY: the runtime driver 'fake' (records, no processes)",
+  -- its records; the releases, for their UNHEALTHY marker
+  writes = { paved.home() .. "/fake-runtime" }, reads = { paved.home() .. "/deploy" },
   options = {
     { name = "fail", type = "string", default = "",
       description = "comma-separated verbs that fail (injected faults)" },
