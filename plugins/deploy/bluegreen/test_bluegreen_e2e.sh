@@ -54,12 +54,12 @@ curl -sf -m 5 "$url/" | grep -q "hello from" && pass "v1 answers /" || fail "v1 
 v1=$(git -C "$tmp/shop-api" rev-parse HEAD | cut -c1-12)
 
 # ---- 1. blue-green from platform.yaml (environments.dev) ----------------------------------------
-cd "$tmp/shop-api"
+cd "$tmp/shop-api" || exit 99
 sed -i 's/hello from /v2 from /' src/app.js
 printf 'environments:\n  dev:\n    deploy: {strategy: bluegreen}\n' >> platform.yaml
 git commit -qam "v2 marker, blue-green in dev"
 v2=$(git rev-parse HEAD | cut -c1-12)
-cd "$tmp"
+cd "$tmp" || exit 99
 start_loop
 run "$P" deploy shop-api --dir "$tmp/shop-api"
 stop_loop "the blue-green switch"
@@ -82,11 +82,11 @@ run "$P" --json releases shop-api --limit 1
 	pass "recorded: a bluegreen rollback to $v1" || fail "record: $(cat "$tmp/stdout")"
 
 # ---- 3. --strategy bluegreen with a colour that never becomes healthy ------------------------------
-cd "$tmp/shop-api"
+cd "$tmp/shop-api" || exit 99
 sed -i 's|^async function main() {|async function main() {\n  if (!process.env.NEVER) { setInterval(() => {}, 1000); return; }|' src/server.js
 sed -i 's/strategy: bluegreen/strategy: rolling/' platform.yaml
 git commit -qam "never healthy"
-cd "$tmp"
+cd "$tmp" || exit 99
 start_loop
 run "$P" -c plugins.deploy.health_timeout=3 deploy shop-api --strategy bluegreen --dir "$tmp/shop-api"
 stop_loop "a failed blue-green deploy"

@@ -35,7 +35,7 @@ next_deploy=$(sed -n 's/^ *7\. Deploy to production: *//p' "$tmp/stdout")
 [ "$(code "$url/ping")" = 404 ] && pass "no /ping yet" || fail "/ping before the push"
 v1=$(git -C "$tmp/payment-api" rev-parse HEAD | cut -c1-12)
 git clone -q "file://$PAVED_HOME/forge/payment-api.git" "$tmp/clone"
-cd "$tmp/clone"
+cd "$tmp/clone" || exit 99
 sed -i "s|const ROUTES = \['/', '/health', '/metrics'\];|const ROUTES = ['/', '/health', '/metrics', '/ping'];|" src/app.js
 sed -i "s|      if (route === '/health') {|      if (route === '/ping') {\n        return sendJson(200, { pong: true });\n      }\n      if (route === '/health') {|" src/app.js
 grep -q "'/ping'" src/app.js && grep -q "pong" src/app.js || fail "the /ping edit did not apply"
@@ -44,7 +44,7 @@ v2=$(git rev-parse HEAD | cut -c1-12)
 t0=$(date +%s%N)
 git push -q 2>"$tmp/push.err"
 t1=$(date +%s%N)
-cd "$tmp"
+cd "$tmp" || exit 99
 echo "git push returned after $(( (t1 - t0) / 1000000 )) ms"
 [ $(( (t1 - t0) / 1000000 )) -lt 2000 ] && pass "the push returns at once" || fail "the push waited for the deploy"
 grep -q "deploying .* to dev in the background" "$tmp/push.err" && pass "the push says it deploys" ||

@@ -18,7 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 need "$PGBIN/initdb" redis-server redis-cli python3
 mkdir -p "$tmp/svc" "$tmp/x"
-cd "$tmp/svc"
+cd "$tmp/svc" || exit 99
 printf 'service: svc\nresources:\n  db: {type: postgres}\n  cache: {type: redis, params: {eviction: lru}}\n' > platform.yaml
 
 # registered KIND HOME: the /var/lib/paved/KIND-* directories naming HOME

@@ -8,7 +8,7 @@
 . "$top_srcdir/plugins/provision/common/e2e-lib.sh"
 need "$PGBIN/initdb" python3
 mkdir -p "$tmp/orders"
-cd "$tmp/orders"
+cd "$tmp/orders" || exit 99
 
 # psql as the cluster's superuser (the versioned binary, not the Perl wrapper)
 su_psql() {

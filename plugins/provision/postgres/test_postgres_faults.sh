@@ -8,7 +8,7 @@
 . "$top_srcdir/plugins/provision/common/e2e-lib.sh"
 need "$PGBIN/initdb" python3
 mkdir -p "$tmp/shop"
-cd "$tmp/shop"
+cd "$tmp/shop" || exit 99
 printf 'service: shop\nresources:\n  db: {type: postgres}\n' > platform.yaml
 
 su_psql() {

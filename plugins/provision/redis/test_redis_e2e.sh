@@ -8,7 +8,7 @@
 . "$top_srcdir/plugins/provision/common/e2e-lib.sh"
 need redis-server redis-cli python3
 mkdir -p "$tmp/shop"
-cd "$tmp/shop"
+cd "$tmp/shop" || exit 99
 
 # rcli NAME ARGS...: redis-cli against resource NAME with its password
 rcli() {

@@ -10,7 +10,7 @@ td="$top_srcdir/plugins/provision/terraform/testdata"
 mkdir -p "$tmp/payment-api"
 cp "$td/platform.yaml" "$tmp/payment-api/platform.yaml"
 chmod u+w "$tmp/payment-api/platform.yaml"
-cd "$tmp/payment-api"
+cd "$tmp/payment-api" || exit 99
 
 same_json() {
 	python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])) == json.load(open(sys.argv[2])) else 1)' "$1" "$2"
