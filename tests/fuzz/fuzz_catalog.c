@@ -30,6 +30,7 @@
 PAVED_PLUGIN_INIT1;
 
 static struct cat_db g_db;
+static bool g_readback;   /* check that stored entities read back */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -50,7 +51,8 @@ static void check_stored(json_t *e, const char *ref)
 	json_object_del(mine, "relations");
 	if (!json_equal(back, mine)) {
 		char *a = json_dumps(mine, JSON_COMPACT), *b = json_dumps(back, JSON_COMPACT);
-		fz_fail("entity %s reads back changed:\n%s\n%s", ref, a, b);
+		fz_fail("entity %s reads back changed:\nstored:  %.600s\nread:    %.600s", ref, a,
+		        b);
 	}
 	json_decref(back);
 	json_decref(mine);
@@ -65,7 +67,7 @@ static void import_entity(json_t *e, int line, int col)
 	snprintf(source, sizeof source, "fuzz.yaml:%d:%d", line, col);
 	if (cat_entity_validate(e, warnings, &err) == 0 && cat_prep_init(&p, e, &err) == 0) {
 		bool created;
-		if (cat_put_prep(&g_db, &p, source, NULL, &created, &err) == 0)
+		if (cat_put_prep(&g_db, &p, source, NULL, &created, &err) == 0 && g_readback)
 			check_stored(e, p.ref);
 		cat_prep_free(&p);
 	}
@@ -99,6 +101,8 @@ static int parse(const uint8_t *data, size_t size, char **err)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *err = NULL;
+	/* known-bugs catalog-nul: an entity with a NUL is stored, not read back */
+	g_readback = !(fz_known("catalog-nul") && fz_nul_escape(data, size));
 	if (cat_db_begin(&g_db, &err))
 		fz_fail("cat_db_begin: %s", err ? err : "?");
 	if (parse(data, size, &err) != 0 && (!err || strncmp(err, "fuzz.yaml:", 10) != 0))

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "fuzz_util.h"
 #include "host.h"
@@ -40,9 +39,7 @@ static char *g_home, *g_home_config, *g_system_config, *g_system_var;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	g_home = fz_path("home");
-	if (mkdir(g_home, 0700) != 0)
-		fz_fail("mkdir %s", g_home);
+	g_home = fz_mkdir("home");
 	g_home_config = fz_path("home/config.json");
 	g_system_config = fz_path("system.json");
 	if (asprintf(&g_system_var, "PAVED_SYSTEM_CONFIG=%s", g_system_config) < 0)

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fuzz_util.h"
 #include "host.h"
@@ -37,9 +36,7 @@ static const char *g_current;   /* the file written for this input */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	g_dir = fz_path("payment-api");
-	if (mkdir(g_dir, 0700) != 0)
-		fz_fail("mkdir %s", g_dir);
+	g_dir = fz_mkdir("payment-api");
 	g_platform = fz_path("payment-api/platform.yaml");
 	g_score = fz_path("payment-api/score.yaml");
 	return 0;
@@ -107,11 +104,11 @@ static void round_trip(json_t *docs)
 	                             .text = buf, .text_len = len };
 	json_t *back = NULL;
 	if (len && pv_yaml_read("<written>", &o, &back, &err) != PAVED_OK)
-		fz_fail("what pv_yaml_write wrote does not read back: %s\n%s", err, buf);
+		fz_fail("what pv_yaml_write wrote does not read back: %s\n%.600s", err, buf);
 	if (len && !json_equal(docs, back)) {
 		char *a = json_dumps(docs, JSON_ENCODE_ANY), *b = json_dumps(back, JSON_ENCODE_ANY);
-		fz_fail("pv_yaml_write then pv_yaml_read changed the documents:\n%s\n%s\n%s", a, b,
-		        buf);
+		fz_fail("pv_yaml_write then pv_yaml_read changed the documents:\nread:    %.600s\n"
+		        "re-read: %.600s\nwritten: %.600s", a, b, buf);
 	}
 	json_decref(back);
 	free(buf);
@@ -139,7 +136,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && pv_yaml_read("<input>", &o, &docs, &err) == PAVED_OK) {
 		if (!json_is_array(docs) || json_array_size(marks) != json_array_size(docs))
 			fz_fail("pv_yaml_read: documents and marks do not match");
-		round_trip(docs);
+		/* known-bugs yaml-nul: a NUL the reader keeps, the writer cuts */
+		if (!(fz_known("yaml-nul") && fz_nul_escape(data, size)))
+			round_trip(docs);
 		int n = 0;
 		struct paved_yaml_opts s = { .size = sizeof s, .text = (const char *)data,
 		                             .text_len = size, .each = each_doc, .ud = &n,

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,6 +26,25 @@ void fz_fail(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	abort();
+}
+
+bool fz_known(const char *name)
+{
+	const char *k = getenv("FUZZ_KNOWN");
+	size_t n = strlen(name);
+	for (const char *p = k ? strstr(k, name) : NULL; p; p = strstr(p + 1, name))
+		if ((p == k || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+bool fz_nul_escape(const uint8_t *data, size_t size)
+{
+	static const char *const esc[] = { "\\0", "\\x00", "\\u0000", "\\U00000000" };
+	for (size_t i = 0; i < sizeof esc / sizeof *esc; i++)
+		if (memmem(data, size, esc[i], strlen(esc[i])))
+			return true;
+	return false;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -70,6 +90,14 @@ char *fz_path(const char *name)
 	char *p;
 	if (asprintf(&p, "%s/%s", fz_tmpdir(), name) < 0)
 		fz_fail("out of memory");
+	return p;
+}
+
+char *fz_mkdir(const char *name)
+{
+	char *p = fz_path(name);
+	if (mkdir(p, 0700) != 0)
+		fz_fail("mkdir %s: %s", p, strerror(errno));
 	return p;
 }
 

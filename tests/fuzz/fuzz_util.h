@@ -20,6 +20,10 @@ const char *fz_tmpdir(void);
 /* "TMPDIR/NAME" in the target's directory, malloc()ed; aborts on OOM. */
 char *fz_path(const char *name);
 
+/* Make the directory "TMPDIR/NAME" (mode 0700); its path, malloc()ed.
+ * Aborts when it cannot. */
+char *fz_mkdir(const char *name);
+
 /* Make the file PATH hold LEN bytes of DATA (mode 0600).  Aborts when
  * it cannot (the disk is the harness's, not the code under test's). */
 void fz_write(const char *path, const void *data, size_t len);
@@ -46,6 +50,16 @@ void fz_parts_free(struct fz_part *parts, size_t n);
  * would expand them. */
 struct json_t;
 bool fz_acyclic(struct json_t *v);
+
+/* Whether NAME is among the known bugs run.sh names in $FUZZ_KNOWN (from
+ * tests/fuzz/known-bugs): a target then steps around that bug, so a
+ * standing run still finds everything else.  Run by hand, a target steps
+ * around nothing. */
+bool fz_known(const char *name);
+
+/* Whether DATA holds a YAML or JSON escape of a NUL character ("\0",
+ * "\x00", "\u0000", "\U00000000"): a string with a NUL in it. */
+bool fz_nul_escape(const uint8_t *data, size_t size);
 
 /* Abort with "fuzz oracle: MESSAGE" on stderr: a broken promise of the
  * code under test that no sanitizer sees (libFuzzer reports the crash

@@ -76,6 +76,6 @@ check_DATA = fuzz-check-build
 TESTS += tests/fuzz/run.sh
 CLEANFILES += $(FUZZ_BINS) tests/fuzz/libpaved.a tests/fuzz/libcatalog.a \
 	$(FUZZ_ALL_OBJS)
-EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run.sh tests/fuzz/fuzz_util.h \
+EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run.sh tests/fuzz/known-bugs tests/fuzz/fuzz_util.h \
 	tests/fuzz/fuzz_util.c $(FUZZ_NAMES:%=tests/fuzz/fuzz_%.c) \
 	tests/fuzz/dict tests/fuzz/corpus
