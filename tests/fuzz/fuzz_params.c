@@ -12,9 +12,9 @@
  *
  * Beyond the sanitizers, what passes keeps the recipe's word: nothing
  * undeclared; a given value has its declared type; a string matches its
- * pattern (checked here on the whole value) and its length limits; an
- * int is within min..max; an enum is one of its choices; a required
- * param is there.
+ * pattern, does not match its not_pattern (both checked here on the whole
+ * value) and keeps its length limits; an int is within min..max; an enum
+ * is one of its choices; a required param is there.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -154,9 +154,13 @@ static void check(json_t *input, json_t *out)
 			    (int_of(d, "min_length", &lo) && (json_int_t)len < lo))
 				fz_fail("string param '%s' passed with %zu bytes, outside its length limits",
 				        name, len);
+			const char *neg = json_string_value(json_object_get(d, "not_pattern"));
 			if (pat && !matches(json_string_value(v), len, pat))
 				fz_fail("string param '%s' passed but its whole value does not match %s",
 				        name, pat);
+			if (neg && matches(json_string_value(v), len, neg))
+				fz_fail("string param '%s' passed but its whole value matches its "
+				        "not_pattern %s", name, neg);
 		}
 	}
 }

@@ -76,7 +76,7 @@ static void read_platform(const char *file, const char *dir, const char *env)
 {
 	json_t *c = NULL;
 	char *err = NULL;
-	int rc = pv_platform_read(file, dir, env, &c, &err);
+	int rc = pv_platform_read(file, dir, env, NULL, &c, &err);
 	check_contract(file ? file : g_current, env, rc, c, err);
 }
 
