@@ -30,12 +30,12 @@ int pv_sub_usage(const struct pv_cmd *cmd, const struct pv_sub *sub, const char 
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = pv_vasprintf(fmt, ap);
+	char *msg = pv_vasprintf(fmt, ap), *safe = msg ? pv_printable(msg) : NULL;
 	va_end(ap);
 	fprintf(stderr, "paved %s%s%s: %s\nTry 'paved %s%s%s --help'.\n", cmd->name,
-	        sub ? " " : "", sub ? sub->name : "", msg ? msg : "usage error", cmd->name,
+	        sub ? " " : "", sub ? sub->name : "", safe ? safe : "usage error", cmd->name,
 	        sub ? " " : "", sub ? sub->name : "");
-	free(msg);
+	free(msg), free(safe);
 	return PV_EXIT_USAGE;
 }
 

@@ -121,6 +121,7 @@ bool  pv_valid_name(const char *s);
 bool  pv_in_build_tree(void);
 struct stat;
 char *pv_unsafe_owner(const struct stat *st, const char *path);
+char *pv_printable(const char *s);
 
 /* ---- config.c -------------------------------------------------------- */
 /* Build the merged configuration: defaults < SYSTEM file < HOME file <

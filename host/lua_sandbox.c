@@ -321,14 +321,17 @@ struct pv_lua_limits pv_lua_limits_from_config(pv_host *h)
 {
 	struct pv_lua_limits l = { 64u << 20, 50000000LL, 60.0, 10000000ULL };
 	double v;
+	/* at most 1 TiB: a larger figure would wrap to 0, no limit at all */
 	if ((v = config_number(h, "lua.max_memory_mb")) >= 1)
-		l.max_bytes = (size_t)v << 20;
+		l.max_bytes = (size_t)(v < 1048576 ? v : 1048576) << 20;
+	/* clamped below what the integer types hold: a double beyond that
+	 * would not convert (undefined behaviour) */
 	if ((v = config_number(h, "lua.max_instructions")) > 0)
-		l.max_instructions = (long long)v;
+		l.max_instructions = (long long)(v < 1e18 ? v : 1e18);
 	if ((v = config_number(h, "lua.max_seconds")) > 0)
-		l.max_seconds = v;
+		l.max_seconds = v < 1e9 ? v : 1e9;
 	if ((v = config_number(h, "lua.max_pattern_steps")) > 0)
-		l.max_pattern_steps = (unsigned long long)v;
+		l.max_pattern_steps = (unsigned long long)(v < 1e18 ? v : 1e18);
 	return l;
 }
 

@@ -72,20 +72,21 @@ void pv_error(const char *fmt, ...)
 	char *msg = pv_vasprintf(fmt, ap);
 	va_end(ap);
 	/* a hook paved provides itself already says "paved: HOOK: ..." */
-	const char *m = msg ? msg : "out of memory";
+	char *safe = msg ? pv_printable(msg) : NULL;
+	const char *m = safe ? safe : "out of memory";
 	fprintf(stderr, "paved: %s\n", strncmp(m, "paved: ", 7) == 0 ? m + 7 : m);
-	free(msg);
+	free(msg), free(safe);
 }
 
 int pv_usage(const struct pv_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = pv_vasprintf(fmt, ap);
+	char *msg = pv_vasprintf(fmt, ap), *safe = msg ? pv_printable(msg) : NULL;
 	va_end(ap);
 	fprintf(stderr, "paved %s: %s\nTry 'paved %s --help'.\n", cmd->name,
-	        msg ? msg : "usage error", cmd->name);
-	free(msg);
+	        safe ? safe : "usage error", cmd->name);
+	free(msg), free(safe);
 	return PV_EXIT_USAGE;
 }
 
@@ -176,10 +177,12 @@ static int run_plugin_cmd(pv_host *h, int argc, char **argv)
 	if (rc != PAVED_OK) {
 		code = json_is_integer(ex) ? (int)json_integer_value(ex) :
 		       rc == PAVED_NOHOOK ? PV_EXIT_NOHOOK : PV_EXIT_FAIL;
+		char *safe = pv_printable(unprefixed(err, hook));
 		if (rc == PAVED_VETO)
 			pv_error("%s", err);
 		else
-			fprintf(stderr, "paved %s: %s\n", argv[0], unprefixed(err, hook));
+			fprintf(stderr, "paved %s: %s\n", argv[0], safe ? safe : "out of memory");
+		free(safe);
 		if (code == PV_EXIT_USAGE)
 			fprintf(stderr, "Try 'paved %s --help'.\n", argv[0]);
 	} else if (json_is_integer(ex)) {

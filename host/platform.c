@@ -428,6 +428,15 @@ int pv_platform_read(const char *file, const char *dir, const char *env, const c
 		rc = bad(&r, errmsg, "", "must be a mapping with service, resources and deploy");
 		goto done;
 	}
+	/* YAML aliases share nodes; merging overrides into a shared node could
+	 * make the contract contain itself.  Work on a tree of its own (the
+	 * reader's node limit bounds its size). */
+	json_t *tree = json_deep_copy(doc);
+	json_decref(doc);
+	if (!(doc = tree)) {
+		rc = pv_seterr(errmsg, "%s: out of memory", path);
+		goto done;
+	}
 	const char *api = json_string_value(json_object_get(doc, "apiVersion"));
 	if (api && strncmp(api, "score.dev/", 10) == 0) {
 		if (from_score(&r, doc, errmsg))

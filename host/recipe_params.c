@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +74,12 @@ static json_t *coerce(const char *type, json_t *v, const char **why)
 		if (json_is_integer(v))
 			return json_incref(v);
 		char *end;
+		errno = 0;
 		long long n = s ? strtoll(s, &end, 10) : 0;
-		if (s && *s && !*end)
+		/* digits only (strtoll would take leading blanks), in range */
+		if (s && (*s == '-' || isdigit((unsigned char)*s)) && !*end && errno == 0)
 			return json_integer(n);
-		*why = "is not a whole number";
+		*why = s && errno == ERANGE ? "is out of range" : "is not a whole number";
 		return NULL;
 	}
 	if (strcmp(type, "bool") == 0) {
@@ -163,7 +167,12 @@ static void check_param(lua_State *L, const char *name, json_t *input, json_t *o
 			        (long long)hi), bad = true;
 	} else if (strcmp(type, "string") == 0) {
 		const char *s = json_string_value(v), *pat = str_field(L, "pattern");
-		size_t len = strlen(s);
+		size_t len = json_string_length(v);
+		/* patterns and lengths see C strings: a NUL would hide the rest */
+		if (memchr(s, '\0', len)) {
+			problem(acc, "%s: holds a NUL byte", name);
+			bad = true;
+		}
 		lua_Integer maxl = int_field(L, "max_length", 0, &set);
 		if (set && (lua_Integer)len > maxl)
 			problem(acc, "%s: %zu characters, at most %lld allowed", name, len,

@@ -40,11 +40,12 @@ typedef struct {
     int nest;          /* sections + partials currently being rendered */
     double deadline;   /* CLOCK_MONOTONIC seconds; 0: none */
     unsigned ticks;    /* nodes rendered since the clock was read */
+    unsigned long long steps, max_steps;  /* nodes rendered, and the bound */
     char *err;
 } renderer;
 
 static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from, size_t to);
-static int past_deadline(renderer *r);
+static const char *must_stop(renderer *r);
 
 /* Returns a malloc'd NUL-terminated copy of S[0..N) (caller frees), or NULL. */
 static char *dup_n(const char *s, size_t n)
@@ -253,9 +254,9 @@ static int render_section(renderer *r, const tsrc *src, const tree *t, size_t i)
     if (!json_is_array(v))
         return render_body(r, src, t, i, v);
     for (k = 0; k < json_array_size(v) && rc == 0; k++) {
-        if (past_deadline(r))
-            return pv_tpl_fail(&r->err, src, n->pos,
-                               "rendering stopped: the time limit was reached");
+        const char *why = must_stop(r);
+        if (why)
+            return pv_tpl_fail(&r->err, src, n->pos, "%s", why);
         rc = render_body(r, src, t, i, json_array_get(v, k));
     }
     return rc;
@@ -334,15 +335,22 @@ done:
     return rc;
 }
 
-/* True once R's deadline has passed (the clock is read every 1024 calls). */
-static int past_deadline(renderer *r)
+/* Why rendering must stop now, or NULL: past the step bound (sections
+ * nested in sections over lists multiply: 60 bytes of template can ask for
+ * 10^9 bodies), or past R's deadline (the clock is read every 1024 steps). */
+static const char *must_stop(renderer *r)
 {
     struct timespec ts;
 
+    if (++r->steps > r->max_steps)
+        return "rendering stopped: more than the allowed steps (sections repeated inside "
+               "sections?)";
     if (r->deadline <= 0 || (++r->ticks & 1023) != 0)
-        return 0;
+        return NULL;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 > r->deadline;
+    if ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9 > r->deadline)
+        return "rendering stopped: the time limit was reached";
+    return NULL;
 }
 
 /* Renders nodes [FROM, TO) of T (parsed from SRC) into r->out.  Returns 0,
@@ -354,6 +362,7 @@ static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from
 
     while (i < to && rc == 0) {
         const tnode *n = &t->v[i];
+        const char *why;
 
         switch (n->kind) {
         case K_TEXT:
@@ -377,9 +386,8 @@ static int render_range(renderer *r, const tsrc *src, const tree *t, size_t from
             rc = pv_tpl_fail(&r->err, src, n->pos, "output larger than %zu bytes", r->out.max);
         else if (rc == 0 && r->out.oom)
             rc = pv_tpl_fail(&r->err, src, n->pos, "out of memory");
-        else if (rc == 0 && past_deadline(r))
-            rc = pv_tpl_fail(&r->err, src, n->pos,
-                             "rendering stopped: the time limit was reached");
+        else if (rc == 0 && (why = must_stop(r)))
+            rc = pv_tpl_fail(&r->err, src, n->pos, "%s", why);
         i = (n->kind == K_SECTION || n->kind == K_INVERTED) ? n->end : i + 1;
     }
     return rc;
@@ -402,6 +410,7 @@ static int render_top(const char *tmpl, size_t len, json_t *ctx, pv_partial_fn p
     r.partials = partials;
     r.pdata = pdata;
     r.escape = escape;
+    r.max_steps = PV_TPL_MAX_STEPS;
     if (lim) {
         r.out.max = lim->max_out;
         r.deadline = lim->deadline;

@@ -15,6 +15,10 @@
  * fails with "partial nesting too deep" instead of recursing forever). */
 #define PV_TPL_MAX_PARTIAL_DEPTH 64
 
+/* Maximum nodes rendered in one render (sections over lists inside each
+ * other multiply their bodies); past it, rendering stops with an error. */
+#define PV_TPL_MAX_STEPS 10000000ULL
+
 /* Maximum combined nesting of rendered sections and partials. */
 #define PV_TPL_MAX_NEST 512
 

@@ -156,3 +156,24 @@ char *pv_unsafe_owner(const struct stat *st, const char *path)
 		                   path, (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777), path);
 	return NULL;
 }
+
+/* S with control characters (but newline and tab) written as \xHH, so a
+ * message that quotes user input cannot move the terminal's cursor or
+ * change its colours.  Malloc()ed; NULL only when out of memory. */
+char *pv_printable(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		n += (*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f ? 4 : 1;
+	char *out = malloc(n + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f)
+			o += sprintf(o, "\\x%02x", *c);
+		else
+			*o++ = (char)*c;
+	}
+	*o = '\0';
+	return out;
+}

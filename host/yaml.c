@@ -218,6 +218,13 @@ static int on_scalar(struct parse *p, yaml_event_t *ev, char **errmsg)
 		return -1;
 	bool is_key = p->depth > 0 && json_is_object(p->stack[p->depth - 1].node) &&
 	              !p->stack[p->depth - 1].key;
+	/* a NUL ("\0") would cut the string wherever it is used as C text: a
+	 * key never holds one; a value only when the caller asks (and refuses
+	 * such strings itself, one entity at a time) */
+	if (memchr(text, '\0', ev->data.scalar.length) &&
+	    (is_key || !(p->o.flags & PAVED_YAML_NUL)))
+		return fail(p, errmsg, ev->start_mark, "%s holds a NUL byte; refused",
+		            is_key ? "a key" : "a string");
 	if (!is_key && ev->data.scalar.plain_implicit && !tag)
 		v = pv_yaml_resolve(text, p->o.flags & PAVED_YAML_JS_NUMBERS);
 	if (!v && !is_key && tag && !strcmp(tag, YAML_NULL_TAG))
@@ -225,8 +232,7 @@ static int on_scalar(struct parse *p, yaml_event_t *ev, char **errmsg)
 	if (!v)
 		v = json_stringn(text, ev->data.scalar.length);
 	if (!v)
-		return fail(p, errmsg, ev->start_mark, "scalar is not valid UTF-8%s",
-		            memchr(text, '\0', ev->data.scalar.length) ? " (it holds a NUL byte)" : "");
+		return fail(p, errmsg, ev->start_mark, "scalar is not valid UTF-8");
 	if (ev->data.scalar.anchor && add_anchor(p, (const char *)ev->data.scalar.anchor, v, 1)) {
 		json_decref(v);
 		return fail(p, errmsg, ev->start_mark, "out of memory");

@@ -14,15 +14,16 @@
 /* Emit one scalar with the given text, quoting strings that would
  * otherwise read back as another type (YAML 1.1 readers included: "yes",
  * "no", "on", "off" and "y"/"n" are quoted too). */
-static int emit_scalar(yaml_emitter_t *e, const char *text, bool string)
+static int emit_scalar(yaml_emitter_t *e, const char *text, size_t len, bool string)
 {
 	static const char *const yaml11[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no",
 		"No", "NO", "on", "On", "ON", "off", "Off", "OFF", NULL };
 	yaml_event_t ev;
-	bool quote = string && pv_yaml_needs_quotes(text);
+	/* a NUL is written as the escape "\0" (double quotes), never cut off */
+	bool quote = string && (pv_yaml_needs_quotes(text) || memchr(text, '\0', len));
 	for (size_t i = 0; string && !quote && yaml11[i]; i++)
 		quote = strcmp(text, yaml11[i]) == 0;
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)len,
 	                             !quote, 1,
 	                             quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
 	                                   : YAML_ANY_SCALAR_STYLE);
@@ -42,7 +43,7 @@ static int emit_node(yaml_emitter_t *e, json_t *v)
 		if (!yaml_emitter_emit(e, &ev))
 			return -1;
 		json_object_foreach(v, k, x)
-			if (emit_scalar(e, k, true) || emit_node(e, x))
+			if (emit_scalar(e, k, strlen(k), true) || emit_node(e, x))
 				return -1;
 		yaml_mapping_end_event_initialize(&ev);
 		return yaml_emitter_emit(e, &ev) ? 0 : -1;
@@ -60,21 +61,21 @@ static int emit_node(yaml_emitter_t *e, json_t *v)
 		return yaml_emitter_emit(e, &ev) ? 0 : -1;
 	}
 	case JSON_STRING:
-		return emit_scalar(e, json_string_value(v), true);
+		return emit_scalar(e, json_string_value(v), json_string_length(v), true);
 	case JSON_INTEGER:
 		snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return emit_scalar(e, buf, false);
+		return emit_scalar(e, buf, strlen(buf), false);
 	case JSON_REAL:
 		snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
 		if (!strpbrk(buf, ".eE"))
 			strcat(buf, ".0");
-		return emit_scalar(e, buf, false);
+		return emit_scalar(e, buf, strlen(buf), false);
 	case JSON_TRUE:
-		return emit_scalar(e, "true", false);
+		return emit_scalar(e, "true", 4, false);
 	case JSON_FALSE:
-		return emit_scalar(e, "false", false);
+		return emit_scalar(e, "false", 5, false);
 	default:
-		return emit_scalar(e, "null", false);
+		return emit_scalar(e, "null", 4, false);
 	}
 }
 

@@ -179,6 +179,22 @@ START_TEST(test_deep_nesting_is_refused_fast)
 }
 END_TEST
 
+/* The fuzzer's find: an override merged into a node an alias shares made
+ * the contract contain itself (truncated JSON, endless walks). */
+START_TEST(test_alias_cycle)
+{
+	char *err;
+	json_t *p = read_for("service: a\ndeploy: &d {run: x}\n"
+	                     "environments: {dev: {deploy: {loop: [*d]}}}\n", "dev", &err);
+	ck_assert_msg(p != NULL, "%s", err);
+	char *text = json_dumps(p, JSON_COMPACT);   /* finite: no cycle */
+	ck_assert_ptr_nonnull(text);
+	ck_assert(tu_contains(text, "\"loop\":[{\"run\":\"x\"}]"));
+	free(text);
+	json_decref(p);
+}
+END_TEST
+
 START_TEST(test_score_file)
 {
 	char *err = NULL, *score = tu_join(dir, "score.yaml");
@@ -218,6 +234,7 @@ int main(void)
 	tcase_add_test(tc, test_refused_with_positions);
 	tcase_add_test(tc, test_deep_nesting_is_refused_fast);
 	tcase_add_test(tc, test_score_file);
+	tcase_add_test(tc, test_alias_cycle);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -94,7 +94,7 @@ static char *validate(const char *name, const char *input, json_t **params)
 	char *err = NULL;
 	if (pv_recipe_open(g_host, name, &r, &err) != PAVED_OK)
 		ck_abort_msg("open %s: %s", name, err);
-	json_t *in = json_loads(input, 0, NULL), *out = NULL;
+	json_t *in = json_loads(input, JSON_ALLOW_NUL, NULL), *out = NULL;
 	ck_assert_ptr_nonnull(in);
 	int rc = pv_recipe_validate(r, in, &out, &err);
 	json_decref(in);
@@ -302,6 +302,24 @@ START_TEST(params_all_problems_at_once)
 }
 END_TEST
 
+/* The fuzzer's finds: a NUL hid the rest of a value from the pattern and
+ * the length check; an int param took leading blanks and overflowed. */
+START_TEST(params_nul_and_overflow)
+{
+	char *err = validate("node-api", "{\"name\": \"ok\\u0000/../../x\"}", NULL);
+	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  name: holds a NUL byte");
+	free(err);
+	err = validate("node-api", "{\"name\": \"ok\", \"port\": \"99999999999999999999\"}", NULL);
+	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  port: "
+	                 "'99999999999999999999' is out of range");
+	free(err);
+	err = validate("node-api", "{\"name\": \"ok\", \"port\": \" 80\"}", NULL);
+	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  port: ' 80' is not a "
+	                 "whole number");
+	free(err);
+}
+END_TEST
+
 START_TEST(params_coerced_with_defaults)
 {
 	json_t *p = NULL;
@@ -448,6 +466,7 @@ int main(void)
 	tcase_add_test(tc, params_bad_names);
 	tcase_add_test(tc, params_all_problems_at_once);
 	tcase_add_test(tc, params_coerced_with_defaults);
+	tcase_add_test(tc, params_nul_and_overflow);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("run");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -313,6 +313,27 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* Sections over lists nested in each other multiply their bodies: 60 bytes
+ * of template and a 10-item list ask for 10^9 (the fuzzer's find); the
+ * render stops with an error instead of running for a minute. */
+START_TEST(test_step_bound)
+{
+    expect_error("{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{/a}}{{/a}}{{/a}}{{/a}}"
+                 "{{/a}}{{/a}}{{/a}}{{/a}}{{/a}}", "{\"a\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}",
+                 NULL, "1:49: rendering stopped: more than the allowed steps (sections "
+                 "repeated inside sections?)");
+    /* 10^5 bodies are fine */
+    const char *t = "{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}.{{/a}}{{/a}}{{/a}}{{/a}}{{/a}}x";
+    json_t *ctx = json_loads("{\"a\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}", 0, NULL);
+    char *out = NULL, *err = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(pv_render(t, strlen(t), ctx, NULL, NULL, &out, &n, &err), 0);
+    ck_assert_uint_eq(n, 100001);
+    free(out);
+    json_decref(ctx);
+}
+END_TEST
+
 /* Renders many random templates built from Mustache fragments: each must
  * either succeed or fail with a one-line "line:col: ..." message. */
 START_TEST(test_random_templates)
@@ -365,6 +386,7 @@ static Suite *template_suite(int have_spec)
     tcase_add_test(units, test_unclosed_section);
     tcase_add_test(units, test_mismatched_close);
     tcase_add_test(units, test_bad_delimiters);
+    tcase_add_test(units, test_step_bound);
     tcase_add_test(units, test_partial_recursion);
     tcase_add_test(units, test_error_in_partial);
     tcase_add_test(units, test_deep_sections);

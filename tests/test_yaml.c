@@ -108,6 +108,33 @@ START_TEST(test_errors_have_positions)
 }
 END_TEST
 
+/* A NUL ("\0") would cut a string where C code uses it (the fuzzer's find:
+ * platform.yaml's service "a\0b" passed as "a"): refused by default, kept
+ * with PAVED_YAML_NUL, never in a key; written back as the escape. */
+START_TEST(test_nul_bytes)
+{
+	char *err = NULL;
+	ck_assert_ptr_null(read_text("service: \"a\\0b\"\n", 0, &err));
+	ck_assert_str_eq(err, "t.yaml:1:10: a string holds a NUL byte; refused");
+	free(err);
+	ck_assert_ptr_null(read_text("\"k\\0\": 1\n", PAVED_YAML_NUL, &err));
+	ck_assert_str_eq(err, "t.yaml:1:1: a key holds a NUL byte; refused");
+	free(err);
+	json_t *d = read_text("s: \"a\\0b\"\n", PAVED_YAML_NUL, &err);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(json_string_length(json_object_get(d, "s")), 3);
+	char *path = tu_join(tmp, "nul.yaml");
+	FILE *f = fopen(path, "w");
+	ck_assert_int_eq(pv_yaml_write(f, d, 0, &err), PAVED_OK);
+	fclose(f);
+	json_t *back = NULL;
+	struct paved_yaml_opts o = { .size = sizeof o, .flags = PAVED_YAML_NUL };
+	ck_assert_int_eq(pv_yaml_read(path, &o, &back, &err), PAVED_OK);
+	ck_assert(json_equal(d, back));
+	json_decref(d), json_decref(back), free(path);
+}
+END_TEST
+
 START_TEST(test_limits)
 {
 	/* an alias bomb stops at the node limit, before anything expands */
@@ -229,6 +256,7 @@ int main(void)
 	tcase_add_test(tc, test_js_numbers);
 	tcase_add_test(tc, test_errors_have_positions);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_nul_bytes);
 	tcase_add_test(tc, test_files_and_documents);
 	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_write_round_trip);

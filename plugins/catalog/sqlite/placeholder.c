@@ -105,7 +105,8 @@ static json_t *resolve(struct cat_placeholders *ph, const char *key, const char 
 			*err = pc_printf("placeholder $json: %s:%d:%d: %s", target, je.line, je.column,
 			                 je.text);
 	} else {
-		struct paved_yaml_opts o = { .size = sizeof o, .text = text, .text_len = len };
+		struct paved_yaml_opts o = { .size = sizeof o, .text = text, .text_len = len,
+		                             .flags = PAVED_YAML_NUL };
 		char *yerr = NULL;
 		if (paved->read_yaml(ph->ctx, target, &o, &v, &yerr) != PAVED_OK)
 			*err = pc_printf("placeholder $yaml: %s", yerr ? yerr : "cannot parse");

@@ -127,7 +127,7 @@ static void *reader_main(void *arg)
 	char *err = NULL;
 	pthread_setname_np(pthread_self(), "paved-reader");
 	struct paved_yaml_opts o = { .size = sizeof o, .max_depth = CAT_YAML_MAX_DEPTH,
-	                             .flags = PAVED_YAML_JS_NUMBERS,
+	                             .flags = PAVED_YAML_JS_NUMBERS | PAVED_YAML_NUL,
 	                             .each = on_doc, .ud = r };
 	json_t *none = NULL;
 	int rc = paved->read_yaml(r->rd->ctx, r->rd->name, &o, &none, &err);

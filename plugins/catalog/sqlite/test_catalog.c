@@ -47,7 +47,7 @@ void tdb_teardown(void)
 int tyaml(const char *text, tyaml_fn each, void *ud, char **err)
 {
 	struct paved_yaml_opts o = { .size = sizeof o, .text = text, .max_depth = CAT_YAML_MAX_DEPTH,
-	                             .each = each, .ud = ud };
+	                             .flags = PAVED_YAML_NUL, .each = each, .ud = ud };
 	json_t *none = NULL;
 	*err = NULL;
 	int rc = paved->read_yaml(NULL, "t.yaml", &o, &none, err);

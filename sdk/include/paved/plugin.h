@@ -291,6 +291,10 @@ struct paved_yaml_opts {
  * as JSON: .inf, -.inf and .nan become null, integers beyond 2^53 the
  * nearest double (by default those stay text). */
 #define PAVED_YAML_JS_NUMBERS 0x4u
+/* Accept strings holding a NUL byte ("\0"); by default they are refused,
+ * since C code would see them cut.  A caller that sets this refuses them
+ * itself where it must (the catalog, one entity at a time). */
+#define PAVED_YAML_NUL      0x8u
 
 /* The host's function table.  New members are only ever appended; a plugin
  * that needs a later member checks PAVED_API_HAS(paved, member) first. */
