@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A replica for the logs tests and benchmark (Python 3 standard library).
 
-Listens on 127.0.0.1:$PORT.  GET /health answers 200 "ok".  GET
+Listens on 127.0.0.1:$PORT.  GET /health answers 200 "ok".  GET /headers
+answers (and prints) the traceparent and tracestate headers it received.  GET
 /burst?n=N&tag=T prints N numbered lines "T i" (i = 1..N; every 7th on
 stderr, the rest on stdout), then answers "done N".  GET
 /paced?n=N&rate=R&tag=T does the same at R lines per second (in steps of
@@ -35,6 +36,12 @@ class Handler(BaseHTTPRequestHandler):
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         if u.path == "/health":
             return self.answer("ok")
+        if u.path == "/headers":
+            # the trace headers this replica received, and a log line with them
+            tp = self.headers.get_all("traceparent") or []
+            ts = self.headers.get("tracestate") or ""
+            print("request traceparent=%s" % ",".join(tp), flush=True)
+            return self.answer("traceparent=%s tracestate=%s" % (",".join(tp), ts))
         n, tag = int(q.get("n", "0")), q.get("tag", "line")
         if u.path == "/burst":
             for i in range(1, n + 1):
