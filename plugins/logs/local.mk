@@ -30,3 +30,10 @@ plugins_logs_paved_logship_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 plugins_logs_paved_logship_LDADD = plugins/logs/liblogcore.la $(CURL_LIBS) $(JANSSON_LIBS)
 
 EXTRA_DIST += plugins/logs/README.md
+
+# End to end through the paved binary (needs haproxy, python3, git, curl;
+# Grafana Loki when installed, else the Loki API stand-in).
+EXTRA_DIST += plugins/logs/logs-lib.sh plugins/logs/test_logs_e2e.sh \
+	plugins/logs/testdata/loki-standin.py plugins/logs/testdata/chatter.py \
+	plugins/logs/testdata/check_lines.py
+TESTS += plugins/logs/test_logs_e2e.sh
