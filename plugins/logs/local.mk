@@ -33,7 +33,7 @@ EXTRA_DIST += plugins/logs/README.md
 
 # End to end through the paved binary (needs haproxy, python3, git, curl;
 # Grafana Loki when installed, else the Loki API stand-in).
-EXTRA_DIST += plugins/logs/logs-lib.sh plugins/logs/test_logs_e2e.sh \
+EXTRA_DIST += plugins/logs/logs-lib.sh plugins/logs/test_logs_e2e.sh plugins/logs/test_trace_e2e.sh \
 	plugins/logs/testdata/loki-standin.py plugins/logs/testdata/chatter.py \
 	plugins/logs/testdata/check_lines.py
-TESTS += plugins/logs/test_logs_e2e.sh
+TESTS += plugins/logs/test_logs_e2e.sh plugins/logs/test_trace_e2e.sh

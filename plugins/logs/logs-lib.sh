@@ -38,6 +38,7 @@ logs_loki() {
 }
 
 logs_config() {
+	mkdir -p "$PAVED_HOME"
 	printf '{%s%s"plugins": {"logs": {"binary": "%s"}, "runtime_process": {"log_max_bytes": 65536, "log_keep": 1}}}\n' \
 		"$1" "${1:+, }" "$LOKI_BIN" > "$PAVED_HOME/config.json"
 }
