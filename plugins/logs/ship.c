@@ -186,6 +186,7 @@ static bool rotated(const struct ls_source *src, ino_t ino)
 
 /* One Loki stream of the batch: its labels and its values so far. */
 struct stream {
+	char  *key;       /* "env\nservice\nversion\nreplica\nstream": found without JSON */
 	char  *labels;    /* JSON object text */
 	char  *text;      /* "[ns, line],[ns, line]" */
 	size_t len, cap;
@@ -200,7 +201,7 @@ struct batch {
 static void batch_free(struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
-		free(b->s[i].labels), free(b->s[i].text);
+		free(b->s[i].key), free(b->s[i].labels), free(b->s[i].text);
 	free(b->s);
 	memset(b, 0, sizeof *b);
 }
@@ -223,27 +224,28 @@ static int grow(struct stream *s, size_t more)
 static struct stream *stream_of(struct batch *b, const char *env, const char *service,
                                 const char *version, const char *replica, const char *stream)
 {
-	json_t *l = json_pack("{ss ss ss ss ss}", "service", service, "env", env, "version",
-	                      version, "replica", replica, "stream", stream);
-	char *key = l ? json_dumps(l, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(l);
-	if (!key)
+	char *key = NULL;
+	if (asprintf(&key, "%s\n%s\n%s\n%s\n%s", env, service, version, replica, stream) < 0)
 		return NULL;
-	for (size_t i = 0; i < b->n; i++)
-		if (!strcmp(b->s[i].labels, key)) {
+	for (size_t i = b->n; i-- > 0;)
+		if (!strcmp(b->s[i].key, key)) {
 			free(key);
 			return &b->s[i];
 		}
-	if (b->n == b->cap) {
+	json_t *l = json_pack("{ss ss ss ss ss}", "service", service, "env", env, "version",
+	                      version, "replica", replica, "stream", stream);
+	char *labels = l ? json_dumps(l, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(l);
+	if (!labels || b->n == b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 8;
-		struct stream *g = realloc(b->s, nc * sizeof *g);
+		struct stream *g = labels ? realloc(b->s, nc * sizeof *g) : NULL;
 		if (!g) {
-			free(key);
+			free(key), free(labels);
 			return NULL;
 		}
 		b->s = g, b->cap = nc;
 	}
-	b->s[b->n] = (struct stream){ .labels = key };
+	b->s[b->n] = (struct stream){ .key = key, .labels = labels };
 	return &b->s[b->n++];
 }
 

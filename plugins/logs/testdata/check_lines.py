@@ -4,7 +4,7 @@
   check_lines.py URL SERVICE ENV TAG N [LOGDIR]
 
 Asks Loki at URL directly (GET /loki/api/v1/query_range, forward, pages of
-1000, the last 24 hours) for {service="SERVICE", env="ENV"} |= "TAG " and
+5000, the last 24 hours) for {service="SERVICE", env="ENV"} |= "TAG " and
 keeps the lines "TAG i".  Checks that each i of 1..N is there exactly once,
 that the stdout lines and the stderr lines each come in order, and, with
 LOGDIR (a replica log directory of the runtime), that Loki's time order is
@@ -29,7 +29,7 @@ end = time.time_ns() + 10 ** 9
 start = end - 24 * 3600 * 10 ** 9
 seen = {}
 while True:
-    q = urllib.parse.urlencode({"query": query, "start": start, "end": end, "limit": 1000,
+    q = urllib.parse.urlencode({"query": query, "start": start, "end": end, "limit": 5000,
                                 "direction": "forward"})
     with urllib.request.urlopen("%s/loki/api/v1/query_range?%s" % (url, q), timeout=10) as r:
         res = json.load(r)["data"]["result"]
@@ -39,7 +39,7 @@ while True:
             page.append((int(ts), s["stream"].get("stream", ""), line, json.dumps(s["stream"], sort_keys=True)))
     for e in page:
         seen[(e[0], e[3], e[2])] = e
-    if len(page) < 1000:
+    if len(page) < 5000:
         break
     start = max(e[0] for e in page)
 got = sorted(seen.values(), key=lambda e: e[0])

@@ -25,6 +25,7 @@ the YAML paved writes, and keeps its entries in PATH_PREFIX/standin.jsonl,
 so they survive a restart.  `-version` prints "loki, version
 0.0.0-paved-standin (...)": the line paved checks, saying what it is.
 """
+import bisect
 import json
 import os
 import re
@@ -53,7 +54,7 @@ def add(labels, ns, line, persist):
         return None
     SEEN.add((k, ns, line))
     s = STREAMS.setdefault(k, {"labels": labels, "entries": []})
-    s["entries"].append((ns, line))
+    bisect.insort(s["entries"], (ns, line))   # kept in time order
     STATS["stored"] += 1
     if persist:
         return json.dumps({"labels": labels, "ns": ns, "line": line}) + "\n"
@@ -181,10 +182,19 @@ class Handler(BaseHTTPRequestHandler):
         found = []
         with LOCK:
             for s in STREAMS.values():
-                if matches(s["labels"], matchers):
-                    for ns, line in s["entries"]:
-                        if start <= ns < end and keep(line, filters):
-                            found.append((ns, s["labels"], line))
+                if not matches(s["labels"], matchers):
+                    continue
+                e = s["entries"]
+                lo, hi = bisect.bisect_left(e, (start,)), bisect.bisect_left(e, (end,))
+                picked = []
+                rng = range(lo, hi) if direction == "forward" else range(hi - 1, lo - 1, -1)
+                for i in rng:
+                    ns, line = e[i]
+                    if keep(line, filters):
+                        picked.append((ns, s["labels"], line))
+                        if len(picked) >= limit:
+                            break
+                found.extend(picked)
         found.sort(key=lambda e: e[0], reverse=(direction == "backward"))
         found = found[:limit]
         groups = {}
