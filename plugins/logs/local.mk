@@ -37,3 +37,10 @@ EXTRA_DIST += plugins/logs/logs-lib.sh plugins/logs/test_logs_e2e.sh plugins/log
 	plugins/logs/testdata/loki-standin.py plugins/logs/testdata/chatter.py \
 	plugins/logs/testdata/check_lines.py
 TESTS += plugins/logs/test_logs_e2e.sh plugins/logs/test_trace_e2e.sh
+
+# Unit tests of the shipper's core (against an HTTP server the test forks).
+check_PROGRAMS += plugins/logs/test_ship
+TESTS += plugins/logs/test_ship
+plugins_logs_test_ship_SOURCES = plugins/logs/test_ship.c
+plugins_logs_test_ship_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(CURL_CFLAGS)
+plugins_logs_test_ship_LDADD = plugins/logs/liblogcore.la $(CHECK_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
