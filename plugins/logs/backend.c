@@ -421,6 +421,14 @@ int lb_up(paved_ctx *ctx, char **url, bool *managed, char **errmsg)
 		return PAVED_OK;
 	}
 	*managed = true;
+	if (paths_init(ctx, &p, true) == 0 && read_ports(&p, &http, &grpc) == 0 &&
+	    (*url = pc_printf("http://127.0.0.1:%d", http)) && lb_ready(*url, 1000)) {
+		paths_free(&p);   /* it runs: the usual case of every runtime.start */
+		return PAVED_OK;
+	}
+	paths_free(&p);
+	free(*url);
+	*url = NULL;
 	if ((rc = check_binary(ctx, errmsg)))
 		return rc;
 	if (geteuid() == 0 && !(owner = run_as(ctx, errmsg)))
@@ -485,4 +493,12 @@ json_t *lb_status(paved_ctx *ctx)
 		paths_free(&p);
 	free(url);
 	return s;
+}
+
+char *lb_config_arg(paved_ctx *ctx)
+{
+	struct paths p;
+	char *arg = paths_init(ctx, &p, true) == 0 ? strdup(p.cfgarg) : NULL;
+	paths_free(&p);
+	return arg;
 }

@@ -34,6 +34,9 @@ int  lb_up(paved_ctx *ctx, char **url, bool *managed, char **errmsg);
 int  lb_down(paved_ctx *ctx, int *stopped, char **errmsg);
 /* {running, url, managed, detail, pid?, dir?} */
 json_t *lb_status(paved_ctx *ctx);
+/* The argument that finds paved's Loki's process ("-config.file=..."),
+ * malloc()ed; NULL when it was never made. */
+char *lb_config_arg(paved_ctx *ctx);
 /* The request timeout of every HTTP call (option timeout_ms). */
 long lb_timeout(paved_ctx *ctx);
 /* Every live process whose command line holds the argument ARG, at most

@@ -18,10 +18,12 @@
  * shipped, batches, failures, rejected, gaps, last_error, last_ok) after
  * every change.  Its stdout and stderr go to logs/shipper/shipper.log.
  * It exits on SIGTERM or SIGINT (after one last round), or when the home
- * is gone.
+ * is gone (then it stops paved's Loki of that home too: target.json's
+ * loki_arg names its process).
  */
 #include "ship.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -157,6 +159,7 @@ static void own_stdio(const char *home, int keep)
 /* Where to ship, from target.json. */
 struct target {
 	char *url, *tenant;
+	char *loki_arg;   /* "-config.file=..." of paved's own Loki, or NULL */
 	long  timeout_ms;
 	struct timespec mtime;
 	ino_t ino;
@@ -165,20 +168,19 @@ struct target {
 static void target_load(const char *path, struct target *t)
 {
 	struct stat st;
-	if (stat(path, &st) != 0) {
-		free(t->url), free(t->tenant);
-		memset(t, 0, sizeof *t);
-		return;
-	}
+	if (stat(path, &st) != 0)
+		return;   /* keep what was read: the home may be going away */
 	if (st.st_ino == t->ino && st.st_mtim.tv_sec == t->mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == t->mtime.tv_nsec)
 		return;
 	json_t *j = json_load_file(path, 0, NULL);
 	const char *url = json_string_value(json_object_get(j, "url"));
 	const char *tenant = json_string_value(json_object_get(j, "tenant"));
-	free(t->url), free(t->tenant);
+	const char *arg = json_string_value(json_object_get(j, "loki_arg"));
+	free(t->url), free(t->tenant), free(t->loki_arg);
 	t->url = url && *url ? strdup(url) : NULL;
 	t->tenant = tenant && *tenant ? strdup(tenant) : NULL;
+	t->loki_arg = arg && *arg ? strdup(arg) : NULL;
 	t->timeout_ms = (long)json_integer_value(json_object_get(j, "timeout_ms"));
 	if (t->timeout_ms <= 0)
 		t->timeout_ms = 5000;
@@ -206,6 +208,35 @@ static void status_write(const char *home, const struct ls_shipper *sh, const st
 	}
 	json_decref(j);
 	free(path);
+}
+
+/* The home is gone: stop paved's Loki of that home too (SIGTERM to every
+ * process whose command line holds its -config.file argument ARG), so a
+ * removed test home leaves no server behind. */
+static void stop_loki(const char *arg)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (arg && d && (e = readdir(d))) {
+		char path[300], buf[8192];
+		int pid = atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+		FILE *f = fopen(path, "re");
+		size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = '\0';
+		for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+			if (!strcmp(buf + i, arg)) {
+				fprintf(stderr, "paved-logship: stopping paved's Loki (pid %d)\n", pid);
+				kill(pid, SIGTERM);
+				break;
+			}
+	}
+	if (d)
+		closedir(d);
 }
 
 /* Sleep MS milliseconds, or less when a signal comes. */
@@ -269,6 +300,7 @@ static int shipper(const char *home)
 		bool stopping = got_term;
 		if (stat(home, &st) != 0) {
 			fprintf(stderr, "paved-logship: %s is gone; exiting\n", home);
+			stop_loki(t.loki_arg);
 			break;
 		}
 		target_load(targetp, &t);
@@ -299,7 +331,7 @@ static int shipper(const char *home)
 	unlink(pidp);
 	rc = 0;
 out:
-	free(t.url), free(t.tenant);
+	free(t.url), free(t.tenant), free(t.loki_arg);
 	if (lock >= 0)
 		close(lock);
 	free(lockp), free(pidp), free(targetp);

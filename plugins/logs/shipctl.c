@@ -62,8 +62,12 @@ int lc_start(paved_ctx *ctx, const char *url, char **errmsg)
 	char *home = pc_printf("PAVED_HOME=%s", paved->home(ctx)), *text = NULL, *old = NULL;
 	const char *tenant = json_string_value(paved->option(ctx, "tenant"));
 	int rc = PAVED_OK;
-	json_t *t = json_pack("{ss ss sI}", "url", url, "tenant", tenant ? tenant : "",
-	                      "timeout_ms", (json_int_t)lb_timeout(ctx));
+	/* with paved's own Loki, the shipper stops it when the home is removed */
+	const char *u = json_string_value(paved->option(ctx, "url"));
+	char *loki = u && *u ? NULL : lb_config_arg(ctx);
+	json_t *t = json_pack("{ss ss sI ss*}", "url", url, "tenant", tenant ? tenant : "",
+	                      "timeout_ms", (json_int_t)lb_timeout(ctx), "loki_arg", loki);
+	free(loki);
 	if (!dir || !tpath || !home || !t || !(text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS))) {
 		rc = paved->error(errmsg, "out of memory");
 		goto out;
