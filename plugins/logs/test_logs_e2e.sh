@@ -17,6 +17,8 @@
 #     logs.query with a bad cursor or query
 #  8. a Loki that accepts connections and never answers: `paved logs` is
 #     back from the files within the timeout, no hang
+#  9. a home removed without `paved loki down`: its shipper exits and stops
+#     its Loki
 # Under CI=true a missing tool is a failure.  Without a Grafana Loki the
 # test runs against the Loki API stand-in (logs-lib.sh says so).
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -193,6 +195,21 @@ kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
 expect_rc 0 "paved logs against a Loki that never answers"
 expect_err "does not answer: Operation timed out" "the note says it timed out"
 [ "$ms" -lt 5000 ] && pass "back from the files in $ms ms (timeout 700 ms)" || fail "took $ms ms"
+
+# ---- 9. a home removed without paved loki down: nothing left running ------------------------
+home2="$tmp/home2"
+mkdir -p "$home2"
+cp "$PAVED_HOME/config.json" "$home2/"
+run env PAVED_HOME="$home2" "$P" loki up
+expect_rc 0 "paved loki up in a second home"
+l2=$(PAVED_HOME="$home2" "$P" --json loki status | python3 -c 'import json,sys; print(json.load(sys.stdin)["loki"].get("pid", 0))')
+s2=$(cat "$home2/logs/shipper/shipper.pid")
+base2=$(readlink "$home2/logs/loki" || true)
+rm -rf "$home2"
+gone() { ! kill -0 "$l2" 2>/dev/null && ! kill -0 "$s2" 2>/dev/null ||
+	{ grep -q '^State:.*Z' "/proc/$l2/status" 2>/dev/null && grep -q '^State:.*Z' "/proc/$s2/status" 2>/dev/null; }; }
+wait_for 15 gone && pass "its shipper exited and stopped its Loki" || fail "still running: $(ps -o pid,args= -p "$l2,$s2")"
+[ -n "$base2" ] && rm -rf "$base2"
 
 echo "$checks checks, $fails failed"
 [ "$fails" -eq 0 ]
