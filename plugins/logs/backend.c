@@ -27,9 +27,8 @@
  */
 #include "logs.h"
 #include "http.h"
+#include "proc.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -62,52 +61,6 @@ bool lb_ready(const char *url, long timeout_ms)
 
 /* ---- processes ---------------------------------------------------------- */
 
-/* Does the NUL-separated command line of PID hold the argument ARG? */
-static bool has_arg(pid_t pid, const char *arg)
-{
-	char path[64], buf[8192];
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	FILE *f = fopen(path, "re");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
-		if (!strcmp(buf + i, arg))
-			return true;
-	return false;
-}
-
-/* PID is alive and not a zombie. */
-static bool alive(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return n && p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
-int lb_scan_arg(const char *arg, pid_t *pids, int max)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0;
-	while (d && (e = readdir(d)) && n < max) {
-		pid_t pid = (pid_t)atoi(e->d_name);
-		if (pid > 0 && pid != getpid() && isdigit((unsigned char)e->d_name[0]) &&
-		    has_arg(pid, arg) && alive(pid))
-			pids[n++] = pid;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 int lb_stop_pids(const pid_t *pids, int n, long grace_ms)
 {
 	int left = 0;
@@ -118,7 +71,7 @@ int lb_stop_pids(const pid_t *pids, int n, long grace_ms)
 		for (;;) {
 			left = 0;
 			for (int i = 0; i < n; i++)
-				left += alive(pids[i]);
+				left += lp_alive(pids[i]);
 			if (!left || waited >= (round ? 2000 : grace_ms))
 				break;
 			nanosleep(&(struct timespec){ 0, 20000000L }, NULL);
@@ -127,7 +80,7 @@ int lb_stop_pids(const pid_t *pids, int n, long grace_ms)
 		if (!left)
 			break;
 		for (int i = 0; i < n; i++)
-			if (alive(pids[i]))
+			if (lp_alive(pids[i]))
 				kill(pids[i], SIGKILL);
 	}
 	return left;
@@ -209,6 +162,26 @@ static const char *binary(paved_ctx *ctx)
 	return b && *b ? b : "loki";
 }
 
+/* Is BIN an executable file, as a path or found in PATH?  (Looked up
+ * before anything is run: the usual answer, "no", comes at no cost on
+ * every runtime.start.) */
+static bool installed(const char *bin)
+{
+	if (strchr(bin, '/'))
+		return access(bin, X_OK) == 0;
+	const char *path = getenv("PATH");
+	char *copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+	bool found = false;
+	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *p = pc_printf("%s/%s", dir, bin);
+		found = p && access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
 /* Check that the program is Grafana Loki (`BINARY -version`). */
 static int check_binary(paved_ctx *ctx, char **errmsg)
 {
@@ -217,12 +190,15 @@ static int check_binary(paved_ctx *ctx, char **errmsg)
 	struct paved_run_result res = { 0 };
 	char *e = NULL;
 	int rc = PAVED_OK;
-	if (paved->run(ctx, &(struct paved_cmd){ .argv = argv, .timeout_ms = 10000 }, &res, &e)) {
-		rc = paved->error(errmsg, "Loki is not installed: cannot run '%s' (%s). Debian 12 "
-		                  "has no Grafana Loki package (its package 'loki' is an unrelated "
-		                  "program, MCMC linkage analysis): install Grafana Loki from Grafana's "
-		                  "packages and set plugins.logs.binary to it, or name a running Loki "
-		                  "in plugins.logs.url", bin, e ? e : "?");
+	if (!installed(bin) ||
+	    paved->run(ctx, &(struct paved_cmd){ .argv = argv, .timeout_ms = 10000 }, &res, &e)) {
+		rc = paved->error(errmsg, "Loki is not installed: %s '%s'%s%s%s. Debian 12 has no "
+		                  "Grafana Loki package (its package 'loki' is an unrelated program, "
+		                  "MCMC linkage analysis): install Grafana Loki from Grafana's packages "
+		                  "and set plugins.logs.binary to it, or name a running Loki in "
+		                  "plugins.logs.url", e ? "cannot run" : strchr(bin, '/') ? "no program"
+		                  " at" : "no program in PATH named", bin, e ? " (" : "", e ? e : "",
+		                  e ? ")" : "");
 		free(e);
 		return rc;
 	}
@@ -357,7 +333,7 @@ static int start_managed(paved_ctx *ctx, struct paths *p, int http, int grpc, co
 		pid_t pids[MAX_PIDS];
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double spent = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
-		bool gone = spent > 0.5 && lb_scan_arg(p->cfgarg, pids, MAX_PIDS) == 0;
+		bool gone = spent > 0.5 && lp_scan_arg(p->cfgarg, pids, MAX_PIDS) == 0;
 		if (gone || spent > (double)(secs > 0 ? secs : 30)) {
 			char *log = pc_read_file(p->log), *line = log ? pc_last_line(log) : NULL;
 			rc = paved->error(errmsg, "Loki %s: %s (see %s)", gone ? "exited as it started"
@@ -365,7 +341,7 @@ static int start_managed(paved_ctx *ctx, struct paths *p, int http, int grpc, co
 			                  p->log);
 			free(log), free(line);
 			if (!gone) {
-				int n = lb_scan_arg(p->cfgarg, pids, MAX_PIDS);
+				int n = lp_scan_arg(p->cfgarg, pids, MAX_PIDS);
 				lb_stop_pids(pids, n, 2000);
 			}
 			goto out;
@@ -442,7 +418,7 @@ int lb_up(paved_ctx *ctx, char **url, bool *managed, char **errmsg)
 			rc = paved->error(errmsg, "out of memory");
 		else if (!lb_ready(*url, 1000)) {
 			pid_t pids[MAX_PIDS];
-			int n = lb_scan_arg(p.cfgarg, pids, MAX_PIDS);
+			int n = lp_scan_arg(p.cfgarg, pids, MAX_PIDS);
 			if (n)   /* alive but not ready: a Loki stuck starting; start afresh */
 				lb_stop_pids(pids, n, 5000);
 			rc = start_managed(ctx, &p, http, grpc, *url, owner, errmsg);
@@ -459,7 +435,7 @@ int lb_down(paved_ctx *ctx, int *stopped, char **errmsg)
 	*stopped = 0;
 	if (paths_init(ctx, &p, true) == 0) {
 		pid_t pids[MAX_PIDS];
-		int n = lb_scan_arg(p.cfgarg, pids, MAX_PIDS);
+		int n = lp_scan_arg(p.cfgarg, pids, MAX_PIDS);
 		if (lb_stop_pids(pids, n, 10000))
 			rc = paved->error(errmsg, "paved's Loki (%s) survived SIGKILL", p.base);
 		*stopped = n;
@@ -485,7 +461,7 @@ json_t *lb_status(paved_ctx *ctx)
 	struct paths p;
 	if (managed && paths_init(ctx, &p, true) == 0) {
 		pid_t pids[MAX_PIDS];
-		if (lb_scan_arg(p.cfgarg, pids, MAX_PIDS) > 0)
+		if (lp_scan_arg(p.cfgarg, pids, MAX_PIDS) > 0)
 			json_object_set_new(s, "pid", json_integer(pids[0]));
 		json_object_set_new(s, "dir", json_string(p.base));
 	}

@@ -6,7 +6,7 @@
 # shipper's core.  Uses no paved API.
 noinst_LTLIBRARIES += plugins/logs/liblogcore.la
 plugins_logs_liblogcore_la_SOURCES = plugins/logs/http.c plugins/logs/http.h \
-	plugins/logs/ship.c plugins/logs/ship.h
+	plugins/logs/ship.c plugins/logs/ship.h plugins/logs/proc.c plugins/logs/proc.h
 plugins_logs_liblogcore_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 plugins_logs_liblogcore_la_LIBADD = $(CURL_LIBS) $(JANSSON_LIBS)
 

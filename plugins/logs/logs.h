@@ -39,9 +39,6 @@ json_t *lb_status(paved_ctx *ctx);
 char *lb_config_arg(paved_ctx *ctx);
 /* The request timeout of every HTTP call (option timeout_ms). */
 long lb_timeout(paved_ctx *ctx);
-/* Every live process whose command line holds the argument ARG, at most
- * MAX into PIDS; returns how many. */
-int  lb_scan_arg(const char *arg, pid_t *pids, int max);
 /* SIGTERM to the N PIDS, SIGKILL to what is left after GRACE_MS; returns
  * how many are still alive. */
 int  lb_stop_pids(const pid_t *pids, int n, long grace_ms);

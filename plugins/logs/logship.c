@@ -21,9 +21,9 @@
  * is gone (then it stops paved's Loki of that home too: target.json's
  * loki_arg names its process).
  */
+#include "proc.h"
 #include "ship.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -215,28 +215,12 @@ static void status_write(const char *home, const struct ls_shipper *sh, const st
  * removed test home leaves no server behind. */
 static void stop_loki(const char *arg)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (arg && d && (e = readdir(d))) {
-		char path[300], buf[8192];
-		int pid = atoi(e->d_name);
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-		FILE *f = fopen(path, "re");
-		size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-		if (f)
-			fclose(f);
-		buf[n] = '\0';
-		for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
-			if (!strcmp(buf + i, arg)) {
-				fprintf(stderr, "paved-logship: stopping paved's Loki (pid %d)\n", pid);
-				kill(pid, SIGTERM);
-				break;
-			}
+	pid_t pids[16];
+	int n = arg ? lp_scan_arg(arg, pids, 16) : 0;
+	for (int i = 0; i < n; i++) {
+		fprintf(stderr, "paved-logship: stopping paved's Loki (pid %d)\n", (int)pids[i]);
+		kill(pids[i], SIGTERM);
 	}
-	if (d)
-		closedir(d);
 }
 
 /* Sleep MS milliseconds, or less when a signal comes. */

@@ -4,6 +4,7 @@
  * stopping it.  Its files are in $PAVED_HOME/logs/shipper/.
  */
 #include "logs.h"
+#include "proc.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -36,7 +37,7 @@ pid_t lc_pid(paved_ctx *ctx)
 	int n = 0;
 	if (pid > 0) {
 		/* the pid file's process only if it is this home's shipper */
-		n = lb_scan_arg(paved->home(ctx), found, 4);
+		n = lp_scan_arg(paved->home(ctx), found, 4);
 		bool ours = false;
 		for (int i = 0; i < n; i++)
 			ours |= found[i] == pid;

@@ -38,7 +38,7 @@ printf '{"plugins": {"logs": {"binary": "%s"}, "runtime_process": {"log_max_byte
 	"$tmp/no/such/loki" > "$PAVED_HOME/config.json"
 run "$P" loki up
 expect_rc 1 "paved loki up without Loki"
-expect_err "Loki is not installed: cannot run '$tmp/no/such/loki'" "the message says Loki is not installed"
+expect_err "Loki is not installed: no program at '$tmp/no/such/loki'" "the message says Loki is not installed"
 expect_err "Debian 12 has no Grafana Loki package (its package 'loki' is an unrelated program" \
 	"the message names the Debian package and what it is"
 run "$P" deploy chat
