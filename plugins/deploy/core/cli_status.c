@@ -212,10 +212,11 @@ static const struct paved_flag logs_flags[] = {
 
 static const struct dc_cmd logs_cmd = {
 	"logs", "paved logs SERVICE [--env ENV] [--since AGE] [--tail N] [-f]",
-	"Prints the log lines of SERVICE's replicas in ENV (runtime.logs), merged by time, each\n"
-	"with its time, replica and version. -f keeps following (it polls the runtime with its\n"
-	"cursor). With --json: a JSON array of {time, replica, version, stream, line}; with -f,\n"
-	"one JSON object per line.",
+	"Prints the log lines of SERVICE's replicas in ENV, merged by time, each with its time,\n"
+	"replica and version: from the log backend (logs.query: Loki) when it runs, else from the\n"
+	"replicas' log files (runtime.logs), with a note on stderr saying why. -f keeps following\n"
+	"(it polls with a cursor). With --json: a JSON array of {time, replica, version, stream,\n"
+	"line}; with -f, one JSON object per line.",
 	logs_flags, 1, 1
 };
 
@@ -320,8 +321,20 @@ int dc_cli_logs(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 		rc = paved->error(errmsg, "no service '%s'", svc);
 		goto done;
 	}
-	if ((rc = paved->call(ctx, "runtime.logs", a, &res, errmsg)))
-		goto done;
+	/* the log backend (logs.query: Loki) when it runs, else the files */
+	char *note = NULL;
+	const char *hook = "logs.query";
+	int lq = paved->call(ctx, hook, a, &res, &note);
+	if (lq != PAVED_OK) {
+		if (lq != PAVED_NOHOOK)
+			fprintf(stderr, "paved logs: note: %s; reading the replicas' log files instead\n",
+			        note ? note : "the log backend failed");
+		free(note);
+		json_decref(res), res = NULL;
+		hook = "runtime.logs";
+		if ((rc = paved->call(ctx, hook, a, &res, errmsg)))
+			goto done;
+	}
 	json_t *lines = in_order(json_object_get(res, "lines"));
 	if (json && !follow)
 		dc_print_json(lines);
@@ -333,22 +346,39 @@ int dc_cli_logs(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	json_object_del(a, "since"), json_object_del(a, "tail");
+	json_t *cursor = json_incref(json_object_get(res, "cursor"));
+	bool down = false;
 	while (!logs_stop) {
-		/* poll the runtime's cursor: it hands back only what is new */
+		/* poll with the cursor: it hands back only what is new */
 		nanosleep(&(struct timespec){ 0, 500 * 1000 * 1000 }, NULL);
-		if (json_object_get(res, "cursor"))
-			json_object_set(a, "cursor", json_object_get(res, "cursor"));
+		if (cursor)
+			json_object_set(a, "cursor", cursor);
 		json_decref(res), res = NULL;
 		char *err = NULL;
-		if (paved->call(ctx, "runtime.logs", a, &res, &err) != PAVED_OK) {
+		if (paved->call(ctx, hook, a, &res, &err) != PAVED_OK) {
+			if (!strcmp(hook, "logs.query")) {
+				/* Loki went away: say so once, keep asking (nothing is lost:
+				 * the shipper sends the lines once it is back) */
+				if (!down)
+					fprintf(stderr, "paved logs: note: %s; still trying\n", err ? err : "?");
+				down = true;
+				free(err);
+				continue;
+			}
 			rc = paved->error(errmsg, "%s", err ? err : "runtime.logs failed");
 			free(err);
 			break;
 		}
+		if (down)
+			fprintf(stderr, "paved logs: note: the log backend answers again\n");
+		down = false;
+		json_decref(cursor);
+		cursor = json_incref(json_object_get(res, "cursor"));
 		lines = in_order(json_object_get(res, "lines"));
 		print_lines(lines, json);
 		json_decref(lines);
 	}
+	json_decref(cursor);
 done:
 	json_decref(p), json_decref(a), json_decref(res);
 	return rc;

@@ -267,9 +267,13 @@ static char *config(const struct hp *h, json_t *svcs)
 	FILE *f = open_memstream(&text, &len);
 	if (!f)
 		return NULL;
+	/* every frontend continues or starts a W3C traceparent (traceparent.c) */
+	char *tp = rh_traceparent_file(h->dir);
 	fprintf(f, "# written by paved (runtime_process) under %s: do not edit\n"
 	        "global\n  daemon\n  maxconn 4096\n  hard-stop-after 10s\n"
 	        "  stats socket %s mode 600 level admin\n", h->lockf, h->sock);
+	if (tp)
+		fprintf(f, "  lua-load %s\n", tp);
 	if (geteuid() == 0) {
 		/* the sockets are bound before the drop: admin.sock stays root's, 0600 */
 		struct passwd *pw = getpwnam("nobody");
@@ -289,9 +293,10 @@ static char *config(const struct hp *h, json_t *svcs)
 		const char *env = json_string_value(json_object_get(s, "env"));
 		const char *svc = json_string_value(json_object_get(s, "service"));
 		json_t *spec = rs_peek(h->home, env, svc);
-		fprintf(f, "\nfrontend fe.%s.%s\n  bind 127.0.0.1:%d\n  default_backend be.%s.%s\n"
+		fprintf(f, "\nfrontend fe.%s.%s\n  bind 127.0.0.1:%d\n%s  default_backend be.%s.%s\n"
 		        "backend be.%s.%s\n  balance roundrobin\n", env, svc,
-		        (int)json_integer_value(json_object_get(s, "port")), env, svc, env, svc);
+		        (int)json_integer_value(json_object_get(s, "port")),
+		        tp ? "  http-request lua.paved_traceparent\n" : "", env, svc, env, svc);
 		for (int slot = 0; slot < RH_SLOTS; slot++) {
 			json_t *r = NULL, *x;
 			size_t i;
@@ -309,6 +314,7 @@ static char *config(const struct hp *h, json_t *svcs)
 		json_decref(spec);
 	}
 	fclose(f);
+	free(tp);
 	return text;
 }
 

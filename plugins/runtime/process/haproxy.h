@@ -49,4 +49,9 @@ int rh_forget(paved_ctx *ctx, const char *env, const char *service, char **errms
 /* Stop every HAProxy of the home and check that none is left. */
 int rh_stop(paved_ctx *ctx, char **errmsg);
 
+/* The Lua action paved_traceparent (traceparent.c) written to
+ * DIR/traceparent.lua when missing or different: its path (malloc()ed),
+ * or NULL when it cannot be written. */
+char *rh_traceparent_file(const char *dir);
+
 #endif

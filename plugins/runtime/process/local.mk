@@ -18,6 +18,7 @@ plugins_runtime_process_runtime_process_la_SOURCES = \
 	plugins/runtime/process/spec.c plugins/runtime/process/spec.h \
 	plugins/runtime/process/control.c plugins/runtime/process/control.h \
 	plugins/runtime/process/haproxy.c plugins/runtime/process/haproxy.h \
+	plugins/runtime/process/traceparent.c \
 	plugins/runtime/process/net.c plugins/runtime/process/net.h
 # Where the plugin finds paved-supervisor: in the build tree when the
 # plugin was loaded from it, else where make install put it.

@@ -5,6 +5,7 @@
 #include "logfile.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -105,15 +106,33 @@ int rl_open(struct rl_writer *w, const char *path, long long max, int keep)
 	return 0;
 }
 
-/* ID.log -> ID.log.1 -> ... -> ID.log.KEEP (dropped), then a fresh ID.log. */
+/* ID.log -> ID.log.1 -> ... -> ID.log.KEEP (dropped), then a fresh ID.log.
+ * A file the log shipper (plugins/logs) has not shipped whole is not
+ * dropped: when ID.shipped (its checkpoint: the seq of the last line Loki
+ * accepted) is older than ID.log.KEEP's last line, that file moves on to
+ * ID.log.KEEP+1, and so on, up to RL_UNSHIPPED_MAX files more; files past
+ * the last one kept are removed.  Without ID.shipped, KEEP files are kept. */
 static int rotate(struct rl_writer *w)
 {
 	size_t n = strlen(w->path) + 16;
-	char *a = malloc(n), *b = malloc(n);
-	int rc = -1;
-	if (!a || !b)
+	char *a = malloc(n), *b = malloc(n), *ck = malloc(n);
+	int rc = -1, top = w->keep;
+	unsigned long long shipped = 0;
+	bool shipping = false;
+	if (!a || !b || !ck)
 		goto out;
-	for (int k = w->keep; k >= 1; k--) {
+	snprintf(ck, n, "%.*s.shipped", (int)(strlen(w->path) - 4), w->path);  /* ID.log -> ID.shipped */
+	FILE *f = fopen(ck, "re");
+	if (f) {
+		shipping = fscanf(f, "%llu", &shipped) == 1;
+		fclose(f);
+	}
+	for (; shipping && top < w->keep + RL_UNSHIPPED_MAX; top++) {
+		snprintf(b, n, "%s.%d", w->path, top);
+		if (access(b, F_OK) != 0 || last_seq(b) <= shipped)
+			break;
+	}
+	for (int k = top; k >= 1; k--) {
 		snprintf(b, n, "%s.%d", w->path, k);
 		if (k == 1)
 			snprintf(a, n, "%s", w->path);
@@ -122,12 +141,17 @@ static int rotate(struct rl_writer *w)
 		if (rename(a, b) != 0 && errno != ENOENT)
 			goto out;
 	}
+	for (int k = top + 1;; k++) {   /* kept earlier while unshipped, shipped now */
+		snprintf(b, n, "%s.%d", w->path, k);
+		if (unlink(b) != 0)
+			break;
+	}
 	close(w->fd);
 	w->fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	w->size = 0;
 	rc = w->fd < 0 ? -1 : 0;
 out:
-	free(a), free(b);
+	free(a), free(b), free(ck);
 	return rc;
 }
 

@@ -10,7 +10,10 @@
  * reader can resume after the last line it saw.  stream is stdout, stderr
  * or supervisor (the supervisor's own notes: started, exited, restarting).
  * The file is RUNTIME_DIR/logs/ID.log (0600); past MAX bytes it becomes
- * ID.log.1 (ID.log.1 becomes ID.log.2, ... up to KEEP files).
+ * ID.log.1 (ID.log.1 becomes ID.log.2, ... up to KEEP files).  A rotated
+ * file holding lines past the log shipper's checkpoint ID.shipped (the
+ * seq of the last line it shipped; plugins/logs writes it) is kept beyond
+ * KEEP, up to RL_UNSHIPPED_MAX more files.
  */
 #ifndef RT_LOGFILE_H
 #define RT_LOGFILE_H
@@ -20,6 +23,8 @@
 
 /* Longest line kept whole; a longer one is split. */
 #define RL_LINE_MAX 16384
+/* Rotated files kept beyond KEEP while the log shipper has not shipped them. */
+#define RL_UNSHIPPED_MAX 100
 
 /* One replica's log, open for appending. */
 struct rl_writer {

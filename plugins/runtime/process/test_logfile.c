@@ -123,6 +123,46 @@ START_TEST(rotation_keeps_seq)
 }
 END_TEST
 
+/* The log shipper's checkpoint ID.shipped holds rotated files it has not
+ * shipped past KEEP; once it has, the next rotation drops them. */
+START_TEST(rotation_keeps_unshipped_files)
+{
+	char p[128], q[160], ck[128];
+	struct rl_writer w;
+	struct stat st;
+	snprintf(p, sizeof p, "%s/r3.log", dir);
+	snprintf(ck, sizeof ck, "%s/r3.shipped", dir);
+	FILE *f = fopen(ck, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("2\n", f);   /* shipped up to line 2 */
+	fclose(f);
+	ck_assert_int_eq(rl_open(&w, p, 400, 1), 0);
+	for (int i = 0; i < 30; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "line %02d", i);
+		ck_assert_int_eq(rl_write(&w, "r3", "v1", "stdout", line, strlen(line)), 0);
+	}
+	snprintf(q, sizeof q, "%s.4", p);
+	ck_assert_int_eq(stat(q, &st), 0);     /* KEEP = 1, but nothing past seq 2 shipped */
+	json_t *res = NULL;
+	ck_assert_int_eq(rl_collect(dir, 0, NULL, -1, &res, NULL), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(res, "lines")), 30);   /* none lost */
+	json_decref(res);
+	f = fopen(ck, "w");
+	fputs("40\n", f);  /* all shipped (those to come too): KEEP files again */
+	fclose(f);
+	for (int i = 30; i < 40; i++)
+		ck_assert_int_eq(rl_write(&w, "r3", "v1", "stdout", "more", 4), 0);
+	rl_close(&w);
+	snprintf(q, sizeof q, "%s.1", p);
+	ck_assert_int_eq(stat(q, &st), 0);
+	snprintf(q, sizeof q, "%s.2", p);
+	ck_assert_int_ne(stat(q, &st), 0);
+	snprintf(q, sizeof q, "%s.4", p);
+	ck_assert_int_ne(stat(q, &st), 0);
+}
+END_TEST
+
 START_TEST(merged_by_time_with_since_tail_cursor)
 {
 	put("r1.log.1", "2030-01-01T00:00:01.000Z", 1, "r1", "a1");
@@ -186,6 +226,7 @@ int main(void)
 	tcase_add_test(tc, time_round_trips);
 	tcase_add_test(tc, write_is_json_lines_0600);
 	tcase_add_test(tc, rotation_keeps_seq);
+	tcase_add_test(tc, rotation_keeps_unshipped_files);
 	tcase_add_test(tc, merged_by_time_with_since_tail_cursor);
 	tcase_add_test(tc, bad_cursor_is_refused);
 	suite_add_tcase(s, tc);
