@@ -138,6 +138,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pv_host *h = calloc(1, sizeof *h);
+	if (h)
+		h->self = (struct paved_ctx){ h, NULL };
 	if (!h || pv_registry_init(h) ||
 	    pv_provide(h, NULL, "bench.work", work, NULL, NULL, &err)) {
 		fprintf(stderr, "bench_call: setup failed: %s\n", err ? err : "out of memory");
