@@ -15,6 +15,7 @@ tests_bench_bench_render_CPPFLAGS = $(AM_CPPFLAGS)
 tests_bench_bench_render_LDADD = host/libpaved.la $(JANSSON_LIBS)
 
 EXTRA_DIST += tests/bench/bench_render.sh tests/bench/bench_create.sh \
+	tests/bench/bench_create_live.sh \
 	tests/bench/RESULTS-golden.md
 
 GOLDEN_RENDERS = 200
@@ -30,10 +31,17 @@ bench-golden-create: all
 	$(GOLDEN_BENCH_ENV) $(SHELL) $(srcdir)/tests/bench/bench_create.sh \
 		$(GOLDEN_CREATE_RUNS)
 
+# Issue #11: create with PostgreSQL, the cluster running, to a live URL.
+GOLDEN_LIVE_RUNS = 9
+bench-golden-live: all
+	$(GOLDEN_BENCH_ENV) bash $(srcdir)/tests/bench/bench_create_live.sh $(GOLDEN_LIVE_RUNS)
+
 # Sequential on purpose: two benchmarks at once would disturb each other.
 bench-golden: all tests/bench/bench_render$(EXEEXT)
 	$(MAKE) $(AM_MAKEFLAGS) bench-golden-render
 	@echo
 	$(MAKE) $(AM_MAKEFLAGS) bench-golden-create
+	@echo
+	$(MAKE) $(AM_MAKEFLAGS) bench-golden-live
 
-.PHONY: bench-golden bench-golden-render bench-golden-create
+.PHONY: bench-golden bench-golden-render bench-golden-create bench-golden-live
