@@ -1,0 +1,1 @@
+# plugins/analysis: where a canary's measurements come from.

@@ -1,0 +1,39 @@
+# plugins/deploy/canary: the deploy strategy driver "canary"
+# (deploy.driver.canary.*), its controller and commands, and the judge.
+
+# What needs no paved API: the statistics, the judge, Argo's analysis
+# semantics, the platform.yaml spec and the weights; tested on their own.
+noinst_LTLIBRARIES += plugins/deploy/canary/libcanary.la
+plugins_deploy_canary_libcanary_la_SOURCES = \
+	plugins/deploy/canary/stats.c plugins/deploy/canary/stats.h \
+	plugins/deploy/canary/judge.c plugins/deploy/canary/judge.h \
+	plugins/deploy/canary/analysis.c plugins/deploy/canary/analysis.h \
+	plugins/deploy/canary/spec.c plugins/deploy/canary/spec_metrics.c \
+	plugins/deploy/canary/spec_int.h plugins/deploy/canary/spec.h \
+	plugins/deploy/canary/units.c \
+	plugins/deploy/canary/weights.c plugins/deploy/canary/weights.h
+plugins_deploy_canary_libcanary_la_LIBADD = $(JANSSON_LIBS) -lm
+
+CANARY_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
+CANARY_TEST_LDADD = plugins/deploy/canary/libcanary.la $(CHECK_LIBS) $(JANSSON_LIBS) -lm
+check_PROGRAMS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_judge \
+	plugins/deploy/canary/test_analysis plugins/deploy/canary/test_spec \
+	plugins/deploy/canary/test_weights
+TESTS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_judge \
+	plugins/deploy/canary/test_analysis plugins/deploy/canary/test_spec \
+	plugins/deploy/canary/test_weights
+plugins_deploy_canary_test_stats_SOURCES = plugins/deploy/canary/test_stats.c
+plugins_deploy_canary_test_stats_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
+plugins_deploy_canary_test_stats_LDADD = $(CANARY_TEST_LDADD)
+plugins_deploy_canary_test_judge_SOURCES = plugins/deploy/canary/test_judge.c
+plugins_deploy_canary_test_judge_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
+plugins_deploy_canary_test_judge_LDADD = $(CANARY_TEST_LDADD)
+plugins_deploy_canary_test_analysis_SOURCES = plugins/deploy/canary/test_analysis.c
+plugins_deploy_canary_test_analysis_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
+plugins_deploy_canary_test_analysis_LDADD = $(CANARY_TEST_LDADD)
+plugins_deploy_canary_test_spec_SOURCES = plugins/deploy/canary/test_spec.c
+plugins_deploy_canary_test_spec_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
+plugins_deploy_canary_test_spec_LDADD = $(CANARY_TEST_LDADD)
+plugins_deploy_canary_test_weights_SOURCES = plugins/deploy/canary/test_weights.c
+plugins_deploy_canary_test_weights_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
+plugins_deploy_canary_test_weights_LDADD = $(CANARY_TEST_LDADD)
