@@ -14,6 +14,28 @@ plugins_deploy_canary_libcanary_la_SOURCES = \
 	plugins/deploy/canary/weights.c plugins/deploy/canary/weights.h
 plugins_deploy_canary_libcanary_la_LIBADD = $(JANSSON_LIBS) -lm
 
+plugin_LTLIBRARIES += plugins/deploy/canary/deploy_canary.la
+plugins_deploy_canary_deploy_canary_la_SOURCES = plugins/deploy/canary/canary.h \
+	plugins/deploy/canary/plugin.c plugins/deploy/canary/driver.c \
+	plugins/deploy/canary/rollout.c plugins/deploy/canary/state.c \
+	plugins/deploy/canary/traffic.c plugins/deploy/canary/control.c \
+	plugins/deploy/canary/measure.c plugins/deploy/canary/cli.c
+# Where the plugin finds paved-canary-detach and paved: in the build tree
+# when the plugin was loaded from it, else where make install put them.
+plugins_deploy_canary_deploy_canary_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DCN_ABS_BUILDDIR='"$(abs_top_builddir)"' \
+	-DCN_BUILD_DETACH='"$(abs_top_builddir)/plugins/deploy/canary/paved-canary-detach"' \
+	-DCN_DETACH='"$(pkglibexecdir)/paved-canary-detach"' \
+	-DCN_BUILD_PAVED='"$(abs_top_builddir)/host/paved"' -DCN_PAVED='"$(bindir)/paved"'
+plugins_deploy_canary_deploy_canary_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_deploy_canary_deploy_canary_la_LIBADD = plugins/deploy/canary/libcanary.la \
+	plugins/common/libpc.la $(JANSSON_LIBS) -lm
+BUILD_PLUGIN_DIRS += plugins/deploy/canary/.libs
+EXTRA_DIST += plugins/deploy/canary/README.md
+
+pkglibexec_PROGRAMS += plugins/deploy/canary/paved-canary-detach
+plugins_deploy_canary_paved_canary_detach_SOURCES = plugins/deploy/canary/detach.c
+
 CANARY_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
 CANARY_TEST_LDADD = plugins/deploy/canary/libcanary.la $(CHECK_LIBS) $(JANSSON_LIBS) -lm
 check_PROGRAMS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_judge \
