@@ -59,3 +59,9 @@ plugins_deploy_canary_test_spec_LDADD = $(CANARY_TEST_LDADD)
 plugins_deploy_canary_test_weights_SOURCES = plugins/deploy/canary/test_weights.c
 plugins_deploy_canary_test_weights_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
 plugins_deploy_canary_test_weights_LDADD = $(CANARY_TEST_LDADD)
+
+# The service the end-to-end tests deploy: its error rate and latency are
+# its environment's (testdata/canary-app.c).
+check_PROGRAMS += plugins/deploy/canary/testdata/canary-app
+plugins_deploy_canary_testdata_canary_app_SOURCES = plugins/deploy/canary/testdata/canary-app.c
+plugins_deploy_canary_testdata_canary_app_LDADD = -lpthread -lm

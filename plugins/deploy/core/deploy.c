@@ -110,8 +110,9 @@ static int finish(struct run *r, int rc, const char *outcome, json_t *driver, ch
 	const char *reason = json_string_value(json_object_get(driver, "reason"));
 	if (err)   /* one line for the user and the record (a Lua traceback stays out) */
 		err[strcspn(err, "\n")] = '\0';
-	if (!outcome)
-		outcome = rc == PAVED_OK ? "success" : json_string_value(json_object_get(driver, "outcome"));
+	const char *said = json_string_value(json_object_get(driver, "outcome"));
+	if (!outcome)   /* a rollout that goes on in the background is not live yet */
+		outcome = rc == PAVED_OK ? (said && !strcmp(said, "progressing") ? said : "success") : said;
 	if (!outcome || (rc && !strcmp(outcome, "success")))
 		outcome = "failed";
 	dc_now_iso(now);
