@@ -39,7 +39,7 @@ void cn_opts(paved_ctx *ctx, struct cx_opts *o)
 	o->latency_metric = json_string_value(paved->option(ctx, "latency_metric"));
 }
 
-/* "FILE:LINE:COL: " of the field at PATH in FILE (platform.yaml), or "". */
+/* "platform.yaml:LINE:COL: " of the field at PATH in FILE, or "". */
 static void where(paved_ctx *ctx, const char *file, const char *path, char *buf, size_t len)
 {
 	json_t *doc = NULL, *marks = NULL;
@@ -54,8 +54,11 @@ static void where(paved_ctx *ctx, const char *file, const char *path, char *buf,
 		for (char *cut; !json_object_get(marks, ptr) && (cut = strrchr(ptr, '/')) && cut != ptr;)
 			*cut = '\0';
 		json_t *m = json_object_get(marks, ptr);
+		/* the release's copy goes when the deploy fails: name the file as the
+		 * repository has it, at the same commit */
+		const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 		if (m)
-			snprintf(buf, len, "%s:%d:%d: ", file, (int)json_integer_value(json_array_get(m, 0)),
+			snprintf(buf, len, "%s:%d:%d: ", base, (int)json_integer_value(json_array_get(m, 0)),
 			         (int)json_integer_value(json_array_get(m, 1)));
 	}
 	json_decref(doc), json_decref(marks);

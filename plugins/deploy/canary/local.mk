@@ -65,3 +65,7 @@ plugins_deploy_canary_test_weights_LDADD = $(CANARY_TEST_LDADD)
 check_PROGRAMS += plugins/deploy/canary/testdata/canary-app
 plugins_deploy_canary_testdata_canary_app_SOURCES = plugins/deploy/canary/testdata/canary-app.c
 plugins_deploy_canary_testdata_canary_app_LDADD = -lpthread -lm
+
+# End to end, behind HAProxy; the judge with a Prometheus of its own.
+EXTRA_DIST += plugins/deploy/canary/canary-lib.sh plugins/deploy/canary/test_canary_e2e.sh
+TESTS += plugins/deploy/canary/test_canary_e2e.sh

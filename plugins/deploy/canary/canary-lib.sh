@@ -1,0 +1,76 @@
+# canary-lib.sh -- sourced by the canary's end-to-end tests and benchmark
+# after tests/e2e/lib.sh and plugins/deploy/core/deploy-lib.sh:
+#
+#   canary_service NAME    a forge repository NAME whose working copy is
+#                          $tmp/NAME, running canary-app (error rate and
+#                          latency from platform.yaml's variables), deployed
+#                          once (rolling, 2 replicas); sets $url
+#   canary_version NAME VARS STRATEGY_YAML
+#                          write and commit the next version's platform.yaml:
+#                          VARS the variables ("ERROR_RATE: \"0.05\""), the
+#                          YAML the deploy keys after them (steps, ...)
+#   loop_start / loop_stop GET $url/ every 10 ms in the background; each
+#                          answer is a line "EPOCH_MS CODE" in $tmp/loop.log
+#   loop_count FROM TO     "requests failed" between two epoch-ms times
+#   now_ms                 the time in epoch milliseconds
+#   status_is NAME PHASE   paved rollout status says PHASE (for wait_for)
+
+APP="$top_builddir/plugins/deploy/canary/testdata/canary-app"
+
+canary_service() {
+	mkdir -p "$tmp/$1"
+	cat > "$tmp/$1/platform.yaml" <<EOF
+service: $1
+deploy:
+  run: $APP
+  health: /health
+  replicas: 2
+  variables: {ERROR_RATE: "0", LATENCY_MS: "2"}
+EOF
+	"$PAVED" call forge.create "{\"name\": \"$1\", \"dir\": \"$tmp/$1\"}" >/dev/null || return 1
+	"$PAVED" deploy "$1" --dir "$tmp/$1" >/dev/null || return 1
+	url=$("$PAVED" --json status "$1" | node -e \
+		'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].url))')
+}
+
+canary_version() {
+	cat > "$tmp/$1/platform.yaml" <<EOF
+service: $1
+deploy:
+  run: $APP
+  health: /health
+  replicas: 2
+  strategy: canary
+  variables: {$2}
+$3
+EOF
+	git -C "$tmp/$1" commit -qam "version with $2" || return 1
+	git -C "$tmp/$1" rev-parse HEAD | cut -c1-12
+}
+
+now_ms() { date +%s%3N; }
+
+loop_start() {
+	rm -f "$tmp/loop.log" "$tmp/loop.stop"
+	( while [ ! -f "$tmp/loop.stop" ]; do
+		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url/")
+		echo "$(date +%s%3N) $code" >> "$tmp/loop.log"
+		sleep 0.01
+	  done ) &
+	loop=$!
+}
+
+loop_stop() {
+	touch "$tmp/loop.stop"
+	[ -n "$loop" ] && wait "$loop" 2>/dev/null
+	loop=
+}
+
+loop_count() {
+	awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { n++; if ($2 != 200) f++ }
+		END { printf "%d %d\n", n, f }' "$tmp/loop.log"
+}
+
+status_is() {
+	"$PAVED" --json rollout status "$1" 2>/dev/null | grep -q "\"phase\": \"$2\""
+}
