@@ -20,7 +20,10 @@
 #  6. a pause until promoted; paved abort (traffic to stable at once),
 #     paved retry, kill -9 of the controller (the next command resumes),
 #     paved promote --full
-#  7. --help of every command changes nothing, unknown options exit 2,
+#  7. a metrics backend that does not answer (a socket that never
+#     replies): each measurement times out, the errors pass
+#     consecutiveErrorLimit, the rollout is rolled back; never a hang
+#  8. --help of every command changes nothing, unknown options exit 2,
 #     --json is JSON
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
@@ -28,7 +31,8 @@
 deploy_need git node curl haproxy
 deploy_env
 loop=
-trap 'loop_stop; deploy_cleanup' EXIT
+bh=
+trap 'loop_stop; [ -n "$bh" ] && kill "$bh" 2>/dev/null; deploy_cleanup' EXIT
 P="$PAVED"
 
 canary_service shop || { fail "the service shop could not be made"; finish; }
@@ -269,7 +273,49 @@ jget 'j.history.map(h => h.step).join("\n")' | grep -q "setWeight 60%" &&
 	fail "promote --full still went through setWeight 60%" || pass "the remaining steps were skipped"
 [ "$(replicas | tr ' ' '\n' | grep -c ":$v6:true")" = 2 ] && pass "v6 serves" || fail "replicas: $(replicas)"
 
-# ---- 7. --help, strict options, --json -------------------------------------------------------------
+# ---- 7. a metrics backend that does not answer ----------------------------------------------------------
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(600)' "$tmp/bh.port" &
+bh=$!
+wait_for 10 test -s "$tmp/bh.port" || fail "the silent server did not start"
+v7=$(canary_version shop 'ERROR_RATE: "0", V: "7"' "  steps:
+    - setWeight: 10
+    - analysis: {metrics: [p99]}
+    - setWeight: 100
+  analysis:
+    metrics:
+      - name: p99
+        provider: prometheus
+        address: http://127.0.0.1:$(cat "$tmp/bh.port")
+        query: histogram_quantile(0.99, rate(x[1m]))
+        timeout: 1s
+        interval: 0.5s
+        count: 5
+        successCondition: result < 0.2
+        consecutiveErrorLimit: 2")
+t0=$(now_ms)
+run "$P" deploy shop --dir "$tmp/shop"
+expect_rc 0 "deploy with a metrics backend that never answers"
+t1=$(now_ms)
+run timeout 5 "$P" rollout status shop
+expect_rc 0 "rollout status answers while a measurement waits"
+wait_for 30 status_is shop Degraded && pass "rolled back after the errors" || fail "not rolled back"
+echo "from the deploy to the rollback: $(( $(now_ms) - t0 )) ms"
+run "$P" --json rollout status shop
+case "$(jget 'j.reason')" in
+*"p99: http://127.0.0.1:"*"timed out after 1 s, consecutive errors (3) > consecutiveErrorLimit (2)"*)
+	pass "reason: the timeouts and the limit" ;;
+*) fail "reason: $(jget 'j.reason')" ;;
+esac
+[ "$(jget 'j.analysis[0].metrics[0].count + " " + j.analysis[0].metrics[0].error')" = "0 3" ] &&
+	pass "errors do not count as measurements (count 0, 3 errors)" ||
+	fail "metric: $(jget 'JSON.stringify(j.analysis[0].metrics[0])')"
+[ "$(replicas | tr ' ' '\n' | grep -c ":$v6:true")" = 2 ] && [ "$(replicas | grep -c "$v7")" = 0 ] &&
+	pass "v6 serves, the canary is gone" || fail "replicas: $(replicas)"
+kill "$bh" 2>/dev/null; bh=
+
+# ---- 8. --help, strict options, --json -------------------------------------------------------------
 snap() { find "$PAVED_HOME/deploy" -type f | sort | xargs cat 2>/dev/null | cksum; }
 s0=$(snap)
 for c in "rollout status shop" "promote shop" "abort shop" "retry shop" "rollout"; do
@@ -287,7 +333,7 @@ run "$P" abort 'Shop!'
 expect_rc 2 "a bad service name"
 run "$P" abort shop
 expect_rc 1 "abort with no rollout in progress"
-expect_err "the rollout of shop version $v6 in dev is not in progress: it ended Healthy" "abort says why not"
+expect_err "the rollout of shop version $v7 in dev is not in progress: it ended Degraded" "abort says why not"
 run "$P" --json rollout status shop
 expect_json "rollout status --json"
 run "$P" rollout status nosuch

@@ -201,6 +201,8 @@ static int roll_out(struct run *r, struct dc_config *c, const char *strategy, js
 	if (c->config)
 		json_object_set(a, "config", c->config);
 	json_object_set(a, "id", json_object_get(r->rec, "id"));
+	if (json_is_object(json_object_get(c->doc, "slo")))   /* a canary's default analysis */
+		json_object_set(a, "slo", json_object_get(c->doc, "slo"));
 	json_t *stable = dc_stable(r->ctx, r->svc, r->env);   /* a canary's baseline runs it */
 	if (stable)
 		json_object_set_new(a, "stable", stable);
