@@ -44,7 +44,7 @@ check_PROGRAMS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_ju
 TESTS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_judge \
 	plugins/deploy/canary/test_analysis plugins/deploy/canary/test_spec \
 	plugins/deploy/canary/test_weights
-plugins_deploy_canary_test_stats_SOURCES = plugins/deploy/canary/test_stats.c
+plugins_deploy_canary_test_stats_SOURCES = plugins/deploy/canary/test_stats.c plugins/deploy/canary/test_main.h
 plugins_deploy_canary_test_stats_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
 plugins_deploy_canary_test_stats_LDADD = $(CANARY_TEST_LDADD)
 plugins_deploy_canary_test_judge_SOURCES = plugins/deploy/canary/test_judge.c

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "test_main.h"
 
 static int evals;   /* how often the evaluator ran */
 
@@ -203,9 +204,5 @@ int main(void)
 	tcase_add_test(tc, test_no_data);
 	tcase_add_test(tc, test_run_phase);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return cn_test_main(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "judge.h"
+#include "test_main.h"
 
 /* N values around BASE: BASE * (1 + small deterministic noise). */
 static json_t *series(double base, int n, int seed)
@@ -128,9 +129,5 @@ int main(void)
 	tcase_add_test(tc, test_weighted_score);
 	tcase_add_test(tc, test_no_data_and_identical);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return cn_test_main(s);
 }

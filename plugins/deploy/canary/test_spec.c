@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "spec.h"
+#include "test_main.h"
 
 static const struct cx_opts opts = { 10, 60, 10, "http_server_request_duration_seconds" };
 static char err[600];
@@ -228,9 +229,5 @@ int main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_units);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return cn_test_main(s);
 }

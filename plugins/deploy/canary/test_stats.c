@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "stats.h"
+#include "test_main.h"
 
 static const double hw_x[] = { 0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46 };
 static const double hw_y[] = { 1.15, 0.88, 0.90, 0.74, 1.21 };
@@ -141,9 +142,5 @@ int main(void)
 	tcase_add_test(tc, test_large_samples_shift);
 	tcase_add_test(tc, test_degenerate);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return cn_test_main(s);
 }

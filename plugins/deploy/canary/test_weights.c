@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "weights.h"
+#include "test_main.h"
 
 static double share(const struct cw_split *w, int c, int b, int s, int group)
 {
@@ -66,9 +67,5 @@ int main(void)
 	tcase_add_test(tc, test_baseline);
 	tcase_add_test(tc, test_ends);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return cn_test_main(s);
 }
