@@ -9,7 +9,7 @@
 #                          write and commit the next version's platform.yaml:
 #                          VARS the variables ("ERROR_RATE: \"0.05\""), the
 #                          YAML the deploy keys after them (steps, ...)
-#   loop_start / loop_stop GET $url/ every 10 ms in the background; each
+#   loop_start / loop_stop GET $url/ in the background, 10 at a time; each
 #                          answer is a line "EPOCH_MS CODE" in $tmp/loop.log
 #   loop_count FROM TO     "requests failed" between two epoch-ms times
 #   now_ms                 the time in epoch milliseconds
@@ -52,9 +52,13 @@ now_ms() { date +%s%3N; }
 
 loop_start() {
 	rm -f "$tmp/loop.log" "$tmp/loop.stop"
+	# 10 requests per curl (one connection, one after the other), so the
+	# canary gets enough of them at a small weight even on a loaded machine
 	( while [ ! -f "$tmp/loop.stop" ]; do
-		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url/")
-		echo "$(date +%s%3N) $code" >> "$tmp/loop.log"
+		curl -s -m 5 -w '%{http_code}\n' -o /dev/null "$url/" -o /dev/null "$url/" \
+			-o /dev/null "$url/" -o /dev/null "$url/" -o /dev/null "$url/" -o /dev/null "$url/" \
+			-o /dev/null "$url/" -o /dev/null "$url/" -o /dev/null "$url/" -o /dev/null "$url/" |
+			sed "s/^/$(date +%s%3N) /" >> "$tmp/loop.log"
 		sleep 0.01
 	  done ) &
 	loop=$!

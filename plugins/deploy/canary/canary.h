@@ -118,8 +118,11 @@ void   cn_run_measure(paved_ctx *ctx, json_t *st, json_t *run, double now, json_
 const char *cn_run_apply(paved_ctx *ctx, json_t *st, json_t *run, json_t *taken, char **why);
 /* The earliest due time of RUN's open metrics (0: none). */
 double cn_run_next(json_t *run);
-/* The record's view of the runs of ST: [{name, phase, message, metrics}]. */
-json_t *cn_verdicts(json_t *st);
+/* The verdicts of the runs of ST: [{name, phase, message, judge?, metrics:
+ * [{name, phase, counts, last, message, measurements?}]}] (new); with
+ * MEASUREMENTS each metric's last 50 measurements too (status; the
+ * record keeps the counts). */
+json_t *cn_verdicts(json_t *st, bool measurements);
 /* Write the analysis metrics of ST in Prometheus's text format to
  * P->metrics (for the metrics backend to scrape as a file). */
 void   cn_export(const struct cn_paths *p, json_t *st);

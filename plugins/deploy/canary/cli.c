@@ -201,6 +201,20 @@ static void show(json_t *s)
 			       (long long)json_integer_value(json_object_get(m, "inconclusive")),
 			       (long long)json_integer_value(json_object_get(m, "error")), last,
 			       json_is_true(json_object_get(m, "dryRun")) ? " (dry run)" : "");
+			/* each measurement with its verdict, the last ten */
+			json_t *list = json_object_get(m, "measurements"), *x;
+			size_t n = json_array_size(list), k;
+			json_array_foreach(list, k, x) {
+				if (k + 10 < n)
+					continue;
+				time_t at = (time_t)json_number_value(json_object_get(x, "at"));
+				struct tm tm;
+				char when[16];
+				localtime_r(&at, &tm);
+				strftime(when, sizeof when, "%H:%M:%S", &tm);
+				printf("      #%zu %s  %-12s %s\n", k + 1, when, sv(x, "phase"),
+				       sv(x, "message") ?: "");
+			}
 		}
 		json_t *jd = json_object_get(r, "judge");
 		if (jd)

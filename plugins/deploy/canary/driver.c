@@ -1,22 +1,13 @@
 /*
- * driver.c -- the deploy strategy "canary": deploy.driver.canary.check and
- * the normalisation run shares (the fronts deploy.VERB with strategy
- * "canary" reach them).
- *
- *   check    the config (steps, analysis, rollback, judge) normalised by
- *            spec.c, every metric's provider asked (analysis.check): an
- *            unknown provider, a duplicate metric, a weight over 100, steps
- *            that never reach 100 are refused here, before anything is
- *            built, with the field (and its line in platform.yaml) named
- *   run      a rollout in progress for the service is superseded (aborted:
- *            its canary goes); the replicas in traffic are the stable ones;
- *            one canary replica (and, with a judge, one baseline replica of
- *            the stable release) starts and must pass its health check;
- *            the state is written and the controller started: the deploy
- *            returns "progressing" while the controller runs the steps.
- *            Nothing in traffic yet: no canary, the N replicas go straight
- *            in (Argo's first rollout does the same)
- * The other verbs are rollout.c's.
+ * driver.c -- deploy.driver.canary.check, and the normalisation run
+ * shares: the config (steps, analysis, rollback, judge) normalised by
+ * spec.c, every metric's provider asked (analysis.check).  An unknown
+ * provider, a duplicate metric, a weight over 100, steps that never reach
+ * 100 are refused here, before anything is built (the deploy core calls
+ * the front deploy.check right after it reads platform.yaml), with the
+ * field and its line in platform.yaml named.  A metric the SLO implies
+ * whose provider cannot measure (no Prometheus) is left out with a
+ * warning.  The other verbs are rollout.c's.
  */
 #include <errno.h>
 #include <math.h>

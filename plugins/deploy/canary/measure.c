@@ -276,7 +276,7 @@ const char *cn_run_apply(paved_ctx *ctx, json_t *st, json_t *run, json_t *taken,
 	return json_string_value(json_object_get(run, "phase"));
 }
 
-json_t *cn_verdicts(json_t *st)
+json_t *cn_verdicts(json_t *st, bool measurements)
 {
 	json_t *out = json_array(), *run, *m;
 	size_t i, j;
@@ -298,6 +298,8 @@ json_t *cn_verdicts(json_t *st)
 				json_object_set(o, "last", json_object_get(last, "value"));
 			if (json_is_string(json_object_get(r, "message")))
 				json_object_set(o, "message", json_object_get(r, "message"));
+			if (measurements)
+				json_object_set(o, "measurements", json_object_get(r, "measurements"));
 			json_array_append_new(ms, o);
 		}
 		json_t *o = json_pack("{sO sO so}", "name", json_object_get(run, "name"), "phase",

@@ -266,7 +266,7 @@ json_t *cn_status(paved_ctx *ctx, const char *svc, const char *env)
 		for (size_t i = 0; opt[i]; i++)
 			if (json_object_get(st, opt[i]) && !json_is_null(json_object_get(st, opt[i])))
 				json_object_set(out, opt[i], json_object_get(st, opt[i]));
-		json_object_set_new(out, "analysis", cn_verdicts(st));
+		json_object_set_new(out, "analysis", cn_verdicts(st, true));
 		json_object_set_new(out, "controller", json_pack("{sb sI}", "running", alive, "pid",
 		                                                 (json_int_t)pid));
 		json_object_set_new(out, "now", json_real(cn_now()));

@@ -137,11 +137,11 @@ grep -q '"analysis.measured"' "$tmp/stdout" && pass "measurements are events" ||
 # ---- 3. 5% errors: rolled back automatically ------------------------------------------------------
 v3=$(canary_version shop 'ERROR_RATE: "0.05", LATENCY_MS: "2"' "  steps:
     - deploy: 20%
-      duration: 6s
+      duration: 8s
       metrics:
         - error_rate_less_than: 1%
     - deploy: 100%
-  analysis: {measurements: 6}")
+  analysis: {measurements: 4}")
 loop_start
 t0=$(now_ms)
 run "$P" deploy shop --dir "$tmp/shop"

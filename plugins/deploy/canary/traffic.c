@@ -161,7 +161,7 @@ void cn_report(paved_ctx *ctx, json_t *st, const char *outcome)
 {
 	json_t *h = json_object_get(st, "history");
 	size_t from = (size_t)json_integer_value(json_object_get(st, "reported"));
-	json_t *steps = json_array(), *verdicts = cn_verdicts(st), *res = NULL;
+	json_t *steps = json_array(), *verdicts = cn_verdicts(st, false), *res = NULL;
 	for (size_t i = from; i < json_array_size(h); i++)
 		json_array_append(steps, json_array_get(h, i));
 	json_t *a = json_pack("{sO sO sO so so}", "service", json_object_get(st, "service"), "env",
