@@ -5,6 +5,7 @@
 #                          $tmp/NAME, running canary-app (error rate and
 #                          latency from platform.yaml's variables), deployed
 #                          once (rolling, 2 replicas); sets $url
+#   canary_yaml NAME STRATEGY VARS YAML   write NAME's platform.yaml
 #   canary_version NAME VARS STRATEGY_YAML
 #                          write and commit the next version's platform.yaml:
 #                          VARS the variables ("ERROR_RATE: \"0.05\""), the
@@ -17,16 +18,23 @@
 
 APP="$top_builddir/plugins/deploy/canary/testdata/canary-app"
 
-canary_service() {
-	mkdir -p "$tmp/$1"
+# canary_yaml NAME STRATEGY VARS YAML: the platform.yaml of NAME's working copy.
+canary_yaml() {
 	cat > "$tmp/$1/platform.yaml" <<EOF
 service: $1
 deploy:
   run: $APP
   health: /health
   replicas: 2
-  variables: {ERROR_RATE: "0", LATENCY_MS: "2"}
+  strategy: $2
+  variables: {$3}
+$4
 EOF
+}
+
+canary_service() {
+	mkdir -p "$tmp/$1"
+	canary_yaml "$1" rolling 'ERROR_RATE: "0", LATENCY_MS: "2"' ""
 	"$PAVED" call forge.create "{\"name\": \"$1\", \"dir\": \"$tmp/$1\"}" >/dev/null || return 1
 	"$PAVED" deploy "$1" --dir "$tmp/$1" >/dev/null || return 1
 	url=$("$PAVED" --json status "$1" | node -e \
@@ -34,16 +42,7 @@ EOF
 }
 
 canary_version() {
-	cat > "$tmp/$1/platform.yaml" <<EOF
-service: $1
-deploy:
-  run: $APP
-  health: /health
-  replicas: 2
-  strategy: canary
-  variables: {$2}
-$3
-EOF
+	canary_yaml "$1" canary "$2" "$3"
 	git -C "$tmp/$1" commit -qam "version with $2" || return 1
 	git -C "$tmp/$1" rev-parse HEAD | cut -c1-12
 }

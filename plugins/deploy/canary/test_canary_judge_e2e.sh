@@ -35,8 +35,7 @@ PAVED_CONFIG_PLUGINS__ANALYSIS__PROMETHEUS_URL="http://127.0.0.1:$port"
 export PAVED_CONFIG_PLUGINS__ANALYSIS__PROMETHEUS_URL
 
 canary_service api || { fail "the service api could not be made"; finish; }
-canary_version api 'ERROR_RATE: "0", LATENCY_MS: "20"' "" >/dev/null   # v1: 20 ms
-sed -i 's/strategy: canary/strategy: rolling/' "$tmp/api/platform.yaml"
+canary_yaml api rolling 'ERROR_RATE: "0", LATENCY_MS: "20"' ""   # v1: 20 ms
 git -C "$tmp/api" commit -qam "v1 at 20 ms"
 run "$P" deploy api --dir "$tmp/api"
 expect_rc 0 "v1 (20 ms) deployed"
