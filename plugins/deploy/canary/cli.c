@@ -276,8 +276,18 @@ int cn_cli_rollout(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
 	const char *svc, *env;
 	bool json = json_is_true(json_object_get(args, "json"));
 	int rc;
-	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-		if (!sub)
+	if (!sub || sub[0] == '-') {
+		/* options before a subcommand: only --help is one */
+		static const struct paved_flag none[] = { { 0 } };
+		char *err = NULL;
+		if (paved->cli_parse(ctx, json_object_get(args, "argv"), none, &p, &err)) {
+			rc = usage(result, errmsg, "%s", err ? err : "bad arguments");
+			free(err);
+			return rc;
+		}
+		bool help = json_is_true(json_object_get(p, "help"));
+		json_decref(p);
+		if (!help)
 			return usage(result, errmsg, "missing subcommand: paved rollout status SERVICE");
 		printf("Usage: paved rollout status SERVICE [--env ENV] [--watch]\n\n"
 		       "Canary rollouts (the deploy strategy canary):\n"
