@@ -70,6 +70,12 @@ int dc_cli_deploy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, 
 			       json_integer_value(json_object_get(res, "replicas")) == 1 ? "" : "s",
 			       json_number_value(json_object_get(res, "seconds")),
 			       json_string_value(json_object_get(res, "url")) ?: "");
+		else if (!strcmp(o, "progressing"))   /* the strategy goes on in the background */
+			printf("Rolling out %s version %s to %s (%s): %s\nFollow it: paved rollout status %s "
+			       "--env %s --watch\n", q.svc, v, q.env,
+			       json_string_value(json_object_get(res, "strategy")),
+			       json_string_value(json_object_get(res, "reason")) ?: "in progress", q.svc,
+			       q.env);
 		else if (!strcmp(o, "noop"))
 			printf("Nothing to do: %s (%s): %s; %s\n", q.svc, q.env,
 			       json_string_value(json_object_get(res, "reason")),

@@ -11,6 +11,8 @@
  *      platform.yaml (platform.c); with trigger push and deploy.auto false,
  *      stop here ("skipped")
  *   6. fill the variables (provision.outputs), build (build.c)
+ *   6b. the strategy checks its config (deploy.check, progress.c): a canary
+ *      with a weight over 100 is refused here, before the build
  *   7. runtime.prune, runtime.ensure (the stable URL), then the front
  *      deploy.run with the strategy as selector: the driver rolls the built
  *      release out through the runtime fronts and hands back its outcome
@@ -108,8 +110,9 @@ static int finish(struct run *r, int rc, const char *outcome, json_t *driver, ch
 	const char *reason = json_string_value(json_object_get(driver, "reason"));
 	if (err)   /* one line for the user and the record (a Lua traceback stays out) */
 		err[strcspn(err, "\n")] = '\0';
-	if (!outcome)
-		outcome = rc == PAVED_OK ? "success" : json_string_value(json_object_get(driver, "outcome"));
+	const char *said = json_string_value(json_object_get(driver, "outcome"));
+	if (!outcome)   /* a rollout that goes on in the background is not live yet */
+		outcome = rc == PAVED_OK ? (said && !strcmp(said, "progressing") ? said : "success") : said;
 	if (!outcome || (rc && !strcmp(outcome, "success")))
 		outcome = "failed";
 	dc_now_iso(now);
@@ -133,7 +136,7 @@ static int finish(struct run *r, int rc, const char *outcome, json_t *driver, ch
 		dc_sync_targets(r->ctx, r->svc, r->env);
 	dc_event(r->ctx, live ? "deploy.succeeded" : !strcmp(outcome, "rolled_back") ?
 	         "deploy.rolled_back" : !strcmp(outcome, "skipped") ? "deploy.skipped" :
-	         "deploy.failed", r->rec);
+	         !strcmp(outcome, "progressing") ? "deploy.progressing" : "deploy.failed", r->rec);
 	*result = response(r->rec);
 	if (rc) {
 		char *now_in = dc_in_traffic(r->ctx, r->svc, r->env);
@@ -197,6 +200,12 @@ static int roll_out(struct run *r, struct dc_config *c, const char *strategy, js
 	                      "health_timeout", json_is_integer(t) ? (double)json_integer_value(t) : 30.0);
 	if (c->config)
 		json_object_set(a, "config", c->config);
+	json_object_set(a, "id", json_object_get(r->rec, "id"));
+	if (json_is_object(json_object_get(c->doc, "slo")))   /* a canary's default analysis */
+		json_object_set(a, "slo", json_object_get(c->doc, "slo"));
+	json_t *stable = dc_stable(r->ctx, r->svc, r->env);   /* a canary's baseline runs it */
+	if (stable)
+		json_object_set_new(a, "stable", stable);
 	if (over)
 		json_object_update(a, over);
 	step(r, "deploy.run: strategy %s, %d replica%s", strategy, c->replicas,
@@ -348,6 +357,16 @@ int dc_deploy(paved_ctx *ctx, const struct dc_req *q, json_t **result, char **er
 		rc = finish(&r, rc, NULL, NULL, err, result, errmsg);
 		goto out;
 	}
+	const char *strategy = q->strategy ? q->strategy : c.strategy ? c.strategy :
+	                       json_string_value(paved->option(ctx, "strategy"));
+	if (!strategy)
+		strategy = "rolling";
+	/* the strategy refuses a config it cannot run before anything is built */
+	if ((rc = dc_preflight(ctx, q->svc, q->env, strategy, r.rel, &c, r.steps, r.t0, &err))) {
+		json_object_set_new(r.rec, "strategy", json_string(strategy));
+		rc = finish(&r, rc, NULL, NULL, err, result, errmsg);
+		goto out;
+	}
 	if (q->trigger && !strcmp(q->trigger, "push") && !c.auto_deploy) {
 		json_object_set_new(r.rec, "reason", json_string("deploy.auto is false in platform.yaml"));
 		pc_rmtree(r.rel_id);
@@ -365,9 +384,7 @@ int dc_deploy(paved_ctx *ctx, const struct dc_req *q, json_t **result, char **er
 			goto out;
 		}
 	}
-	const char *strategy = q->strategy ? q->strategy : c.strategy ? c.strategy :
-	                       json_string_value(paved->option(ctx, "strategy"));
-	rc = roll_out(&r, &c, strategy ? strategy : "rolling", NULL, result, errmsg);
+	rc = roll_out(&r, &c, strategy, NULL, result, errmsg);
 out:
 	dc_unlock(fd);
 	dc_source_free(&src);
@@ -421,7 +438,14 @@ int dc_redeploy(paved_ctx *ctx, json_t *old, const char *trigger, const char *st
 	}
 	if (!strategy)
 		strategy = json_string_value(json_object_get(old, "strategy"));
-	rc = roll_out(&r, &c, strategy ? strategy : "rolling", over, result, errmsg);
+	if (!strategy)
+		strategy = "rolling";
+	if ((rc = dc_preflight(ctx, svc, env, strategy, rel, &c, r.steps, r.t0, &err))) {
+		json_object_set_new(r.rec, "strategy", json_string(strategy));
+		rc = finish(&r, rc, NULL, NULL, err, result, errmsg);
+		goto out;
+	}
+	rc = roll_out(&r, &c, strategy, over, result, errmsg);
 out:
 	dc_config_free(&c);
 	json_decref(r.rec), json_decref(r.fields);

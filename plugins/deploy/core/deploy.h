@@ -13,6 +13,8 @@
  *   lock.c        one lock per service and env
  *   live.c        what runs: runtime.status summaries, scrape targets
  *   lifecycle.c   rollback, restart, scale, stop, delete
+ *   progress.c    strategies whose rollout outlives the command: deploy.check
+ *                 before the build, the stable release, deploy.record
  *   cli.c         option parsing and output shared by the commands
  *   cli_*.c       the commands
  */
@@ -169,6 +171,22 @@ int dc_redeploy(paved_ctx *ctx, json_t *rec, const char *trigger, const char *st
 /* A name of the hooks.json pattern ^[a-z][a-z0-9-]{0,62}$ (services) or
  * ^[a-z][a-z0-9_-]{0,62}$ (envs, strategies). */
 bool dc_valid_name(const char *s, bool underscore);
+
+/* ---- progress.c ------------------------------------------------------------------------ */
+
+/* The front deploy.check {service, env, strategy, config, replicas, slo,
+ * file} for the release in DIR: the strategy refuses its config before
+ * anything is built (the error names the field); its warnings become
+ * steps.  A strategy without the verb passes. */
+int     dc_preflight(paved_ctx *ctx, const char *svc, const char *env, const char *strategy,
+                     const char *dir, struct dc_config *c, json_t *steps, double t0,
+                     char **errmsg);
+/* The live release of SVC in ENV as deploy.run's "stable" argument
+ * {version, dir, argv, variables, health} (new), or NULL when there is
+ * none or its release directory is gone. */
+json_t *dc_stable(paved_ctx *ctx, const char *svc, const char *env);
+/* The hook deploy.record (see progress.c). */
+int     dc_record_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 
 /* ---- lifecycle.c ------------------------------------------------------------------------ */
 

@@ -6,7 +6,8 @@ plugins_deploy_core_deploy_la_SOURCES = plugins/deploy/core/deploy.h \
 	plugins/deploy/core/build.c plugins/deploy/core/deploy.c plugins/deploy/core/records.c \
 	plugins/deploy/core/lock.c plugins/deploy/core/live.c plugins/deploy/core/lifecycle.c \
 	plugins/deploy/core/cli.c plugins/deploy/core/cli_deploy.c plugins/deploy/core/cli_life.c \
-	plugins/deploy/core/cli_status.c plugins/deploy/core/cli_delete.c
+	plugins/deploy/core/cli_status.c plugins/deploy/core/cli_delete.c \
+	plugins/deploy/core/progress.c
 plugins_deploy_core_deploy_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_deploy_core_deploy_la_LIBADD = plugins/common/libpc.la $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/deploy/core/.libs

@@ -4,6 +4,10 @@
  * (two pushes in a row deploy in order).  flock(2) on
  * $PAVED_HOME/deploy/locks/SERVICE.ENV.lock: the kernel drops it when the
  * holder dies, so a killed paved never leaves a stale lock.
+ *
+ * Re-entrant within one process: a hook called while this process already
+ * holds the lock of that service and env (deploy.record from a strategy
+ * driver during a deploy) goes on without waiting for itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +19,19 @@
 
 #include "deploy.h"
 
+/* The locks this process holds: "SERVICE.ENV" and its fd. */
+#define HELD_MAX 8
+static struct { char key[160]; int fd; } held[HELD_MAX];
+
 int dc_lock(paved_ctx *ctx, const char *svc, const char *env, int *fd, char **errmsg)
 {
+	char key[160];
+	snprintf(key, sizeof key, "%s.%s", svc, env);
+	for (int i = 0; i < HELD_MAX; i++)
+		if (held[i].fd > 0 && !strcmp(held[i].key, key)) {
+			*fd = -2;   /* held by this process already: dc_unlock ignores it */
+			return PAVED_OK;
+		}
 	char *dir = pc_printf("%s/deploy/locks", paved->home(ctx));
 	char *path = pc_printf("%s/%s.%s.lock", dir, svc, env);
 	json_t *t = paved->option(ctx, "lock_timeout");
@@ -46,6 +61,12 @@ int dc_lock(paved_ctx *ctx, const char *svc, const char *env, int *fd, char **er
 		waited += 0.1;
 	}
 	rc = PAVED_OK;
+	for (int i = 0; i < HELD_MAX; i++)
+		if (held[i].fd <= 0) {
+			snprintf(held[i].key, sizeof held[i].key, "%s", key);
+			held[i].fd = *fd;
+			break;
+		}
 done:
 	if (rc && *fd >= 0)
 		close(*fd), *fd = -1;
@@ -55,6 +76,10 @@ done:
 
 void dc_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);   /* releases the flock */
+	if (fd < 0)
+		return;
+	for (int i = 0; i < HELD_MAX; i++)
+		if (held[i].fd == fd)
+			held[i].fd = 0;
+	close(fd);   /* releases the flock */
 }

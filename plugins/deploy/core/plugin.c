@@ -7,6 +7,8 @@
  *   deploy.service {service, env?, version?, strategy?, dir?, trigger?}
  *     -> {id, service, env, version, sha, url, outcome, replicas, strategy}
  *   deploy.destroy {service, env} -> {destroyed}   (the undo of deploy.service)
+ *   deploy.record {service, env, id, outcome?, steps?, analysis?, ...}
+ *     -> {outcome}   (a rollout that outlives its command reports; progress.c)
  *
  * Strategies are drivers behind the front deploy.run (plugins/deploy/rolling,
  * plugins/deploy/bluegreen); replicas run behind the fronts runtime.VERB.
@@ -55,6 +57,7 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 	PAVED_PLUGIN_INIT2(a);
 	static const struct { const char *hook; paved_fn fn; } hooks[] = {
 		{ "deploy.service", h_service }, { "deploy.destroy", h_destroy },
+		{ "deploy.record", dc_record_hook },
 		{ "cli.deploy", dc_cli_deploy }, { "cli.releases", dc_cli_releases },
 		{ "cli.rollback", dc_cli_rollback }, { "cli.restart", dc_cli_restart },
 		{ "cli.scale", dc_cli_scale }, { "cli.status", dc_cli_status },
