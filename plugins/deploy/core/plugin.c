@@ -58,14 +58,31 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 	static const struct { const char *hook; paved_fn fn; } hooks[] = {
 		{ "deploy.service", h_service }, { "deploy.destroy", h_destroy },
 		{ "deploy.record", dc_record_hook },
-		{ "cli.deploy", dc_cli_deploy }, { "cli.releases", dc_cli_releases },
-		{ "cli.rollback", dc_cli_rollback }, { "cli.restart", dc_cli_restart },
-		{ "cli.scale", dc_cli_scale }, { "cli.status", dc_cli_status },
-		{ "cli.logs", dc_cli_logs }, { "cli.stop", dc_cli_stop },
-		{ "cli.delete", dc_cli_delete },
 	};
+	static const struct { const char *name, *summary; paved_fn fn; } cmds[] = {
+		{ "deploy", "build a commit of the service's repository and roll it out", dc_cli_deploy },
+		{ "releases", "list a service's deploys: version, outcome, trigger, strategy",
+		  dc_cli_releases },
+		{ "rollback", "put the previous (or a named) release back in traffic", dc_cli_rollback },
+		{ "restart", "replace a service's replicas with fresh ones of the same release",
+		  dc_cli_restart },
+		{ "scale", "set how many replicas of a service run", dc_cli_scale },
+		{ "status", "services' health, replicas, URL, live version and last deploy",
+		  dc_cli_status },
+		{ "logs", "a service's replica logs (Loki when it runs, else the log files)",
+		  dc_cli_logs },
+		{ "stop", "stop a service's replicas, or every service", dc_cli_stop },
+		{ "delete", "decommission a service: replicas, front door, releases, records",
+		  dc_cli_delete },
+	};
+	if (!PAVED_API_HAS(paved, provide_command))
+		return paved->error(errmsg, "this paved is too old (it lacks provide_command)");
 	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
 		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
+			return PAVED_ERR;
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (paved->provide_command(ctx, cmds[i].name, cmds[i].summary, cmds[i].fn, NULL, NULL,
+		                           errmsg))
 			return PAVED_ERR;
 	return PAVED_OK;
 }
