@@ -8,7 +8,7 @@ plugins_portal_portal_la_SOURCES = plugins/portal/portal.h \
 	plugins/portal/routes.c plugins/portal/index.c plugins/portal/search.c \
 	plugins/portal/filter.c plugins/portal/query.c plugins/portal/api_catalog.c \
 	plugins/portal/auth.c plugins/portal/sync.c plugins/portal/job.c \
-	plugins/portal/stubs.c
+	plugins/portal/tasks.c plugins/portal/services.c plugins/portal/stubs.c
 plugins_portal_portal_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(NETTLE_CFLAGS) \
 	-DPORTAL_STATIC_DIR='"$(pkgdatadir)/portal/static"'
 plugins_portal_portal_la_LDFLAGS = $(PLUGIN_LDFLAGS)

@@ -133,7 +133,7 @@ struct po_server {
 	long long         last_sync;     /* ms: catalog changes last looked for */
 	struct po_task   *tasks;         /* golden-path tasks, newest first */
 	struct po_session *sessions;
-	unsigned          task_seq;
+	json_t           *recipes;       /* {name: `paved recipes show NAME`} */
 };
 
 /* Who is asking (auth.c). */
@@ -265,6 +265,10 @@ void po_jobs_reap(struct po_server *s);
 int po_jobs_running(void);
 
 struct po_task;
+/* The golden paths' descriptions, read once at start (services.c), and one
+ * of them (borrowed, NULL when unknown). */
+void po_recipes_load(struct po_server *s);
+json_t *po_recipe(struct po_server *s, const char *name);
 /* The scaffolder routes (tasks.c). */
 enum po_reply po_tasks_route(struct po_req *r, const char *rest);
 /* Follow the log files of running tasks (the loop calls it often). */

@@ -277,6 +277,7 @@ static void server_free(struct po_server *s)
 	po_tasks_free(s);
 	po_sessions_free(s);
 	po_index_free(s->index);
+	json_decref(s->recipes);
 	if (s->access_log && s->access_log != stderr)
 		fclose(s->access_log);
 	if (s->audit_log)
@@ -353,8 +354,7 @@ int po_serve(paved_ctx *ctx, const char *listen, bool print_json, char **errmsg)
 		goto out;
 	long long built = po_now_ms() - t0;
 	po_current = &srv;
-	srv.last_sync = po_now_ms();
-	po_sync(&srv, true);   /* forget changes recorded before the index was read */
+	po_recipes_load(&srv);
 	srv.daemon = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		on_request, &srv,
@@ -373,6 +373,7 @@ int po_serve(paved_ctx *ctx, const char *listen, bool print_json, char **errmsg)
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof ip);
 	srv.base_url = pc_printf("http://%s:%u", ip, pi ? pi->port : ntohs(addr.sin_port));
+	po_sync(&srv, true);   /* record the server; forget changes from before the index */
 	struct sigaction sa, old_term, old_int;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -396,6 +397,7 @@ int po_serve(paved_ctx *ctx, const char *listen, bool print_json, char **errmsg)
 		poll(&pfd, 0, 10);
 	}
 	MHD_stop_daemon(srv.daemon);
+	paved->state_del(ctx, "portal", "server", NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGINT, &old_int, NULL);
 	if (!print_json)
