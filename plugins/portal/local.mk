@@ -21,3 +21,5 @@ EXTRA_DIST += plugins/portal/README.md
 EXTRA_DIST += plugins/portal/portal-lib.sh plugins/portal/test_api.sh \
 	plugins/portal/testdata/catalog.yaml plugins/portal/testdata/extra.yaml
 TESTS += plugins/portal/test_api.sh
+EXTRA_DIST += plugins/portal/test_scaffolder.sh plugins/portal/sse-client.mjs
+TESTS += plugins/portal/test_scaffolder.sh

@@ -282,11 +282,18 @@ static enum po_reply create_task(struct po_req *r)
 		json_decref(body);
 		return reply;
 	}
-	json_t *vals = values ? json_deep_copy(values) : json_object();
+	json_t *vals = values ? json_deep_copy(values) : json_object(), *p;
 	json_decref(body);
-	/* a team creates services for itself; an admin for anyone */
+	/* a team creates services for itself; an admin for anyone (for the
+	 * recipes that have an owner) */
 	const char *owner = json_string_value(json_object_get(vals, "owner"));
-	if (!owner && !r->who.admin)
+	bool has_owner = false;
+	size_t k;
+	json_array_foreach(json_object_get(recipe, "params"), k, p)
+		has_owner = has_owner || !strcmp(json_string_value(json_object_get(p, "name")) ?: "", "owner");
+	if (!has_owner)
+		;
+	else if (!owner && !r->who.admin)
 		json_object_set_new(vals, "owner", json_string(r->who.team));
 	else if (owner && !r->who.admin && strcmp(owner, r->who.team) != 0) {
 		po_audit(r, r->action, owner, 403, "owner is another team");

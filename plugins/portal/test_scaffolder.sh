@@ -1,0 +1,104 @@
+#!/bin/sh
+# test_scaffolder.sh -- golden paths over HTTP (/api/scaffolder/v2): 400
+# with every invalid parameter and nothing made, 201 and an event stream of
+# one event per step closed by `completion`, the new service in the catalog
+# API at once, a cancel that undoes the completed steps, 403 for another
+# team, and a server that keeps answering while a task runs.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/plugins/portal/portal-lib.sh"
+export PAVED_CHECK_SHAPES=1
+command -v curl >/dev/null && command -v node >/dev/null && command -v git >/dev/null ||
+	{ echo "SKIP: curl, node and git are needed"; exit 77; }
+export PAVED_RECIPE_PATH="$top_srcdir/tests/recipes"
+export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp" GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com \
+	GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.com
+SSE="node $top_srcdir/plugins/portal/sse-client.mjs"
+T="$top_srcdir/plugins/portal/testdata"
+TASKS=/api/scaffolder/v2/tasks
+
+run "$PAVED" token create --team team-a
+TA=$out
+run "$PAVED" token create --team team-b
+TB=$out
+run "$PAVED" catalog import "$T/catalog.yaml"
+serve_start
+work="$PAVED_HOME/portal/services"
+
+api POST $TASKS "" '{"templateRef":"template:default/node-api","values":{"name":"x"}}'
+expect_code 401 "creating without a token"
+api POST $TASKS "$TA" '{"templateRef":"template:default/node-api","values":{"name":"Bad_Name","port":70000,"bogus":1}}'
+expect_code 400 "invalid parameters"
+expect_jb 'j.errors.map(e => e.path).join()' name,port,bogus "every invalid parameter is listed"
+expect_jb 'j.errors[1].message' "port: 70000 is above the maximum 65535" "with the recipe's message"
+if [ ! -e "$work/Bad_Name" ] && [ ! -e "$PAVED_HOME/forge/Bad_Name.git" ]; then pass "nothing was made"; else fail "invalid parameters left something"; fi
+api POST $TASKS "$TA" '{"templateRef":"template:default/no-such","values":{}}'
+expect_code 400 "an unknown template"
+expect_jb 'j.errors[0].path' templateRef "names templateRef"
+api POST $TASKS "$TA" '{"templateRef":"template:default/node-api","values":{"name":"theirs","owner":"team-b"}}'
+expect_code 403 "a team may not create a service for another team"
+api POST $TASKS "$TA" '{"templateRef": 7'
+expect_code 400 "malformed JSON"
+
+api GET /api/scaffolder/v2/templates/default/template/node-api/parameter-schema "$TA"
+expect_jb 'Object.keys(j.steps[0].schema.properties).slice(0, 3).join()' name,owner,database "parameter-schema from the recipe's declared params"
+
+# ---- a run, step by step ---------------------------------------------------
+api POST $TASKS "$TA" '{"templateRef":"template:default/node-api","values":{"name":"hello-svc","deploy":false}}'
+expect_code 201 "POST /tasks"
+id=$(jb 'j.id')
+$SSE "$URL$TASKS/$id/eventstream" "$TA" > "$tmp/events"
+steps=$(grep -c '"event":"log"' "$tmp/events")
+if [ "$steps" -eq 7 ] && tail -2 "$tmp/events" | head -1 | grep -q '"event":"completion".*"status":"completed"' &&
+   tail -1 "$tmp/events" | grep -qx END; then
+	pass "one event per step (7), closed by a completion event"
+else
+	fail "event stream:"; cat "$tmp/events"
+fi
+if grep -q '"step":"Registered in catalog","detail":"owner team-a"' "$tmp/events"; then pass "step events carry the step and its detail"; else fail "step details"; fi
+api GET /api/catalog/entities/by-name/component/default/hello-svc "$TA"
+expect_code 200 "the new service is in the catalog API once the task completes"
+expect_jb 'j.spec.owner' team-a "owned by the token's team"
+api GET "$TASKS/$id" "$TA"
+expect_jb 'j.status + " " + j.spec.templateRef' "completed node-api" "GET /tasks/:id"
+api GET "$TASKS/$id/events?after=7" "$TA"
+expect_jb 'j.map(e => e.type).join()' completion "GET /tasks/:id/events?after=N"
+$SSE "$URL$TASKS/$id/eventstream" "$TA" > "$tmp/again"
+if [ "$(wc -l < "$tmp/again")" -eq 9 ]; then pass "the stream of a finished task replays and closes"; else fail "replay:"; cat "$tmp/again"; fi
+api POST "$TASKS/$id/cancel" "$TA"
+expect_code 409 "a completed task cannot be cancelled"
+
+# ---- cancel: the completed steps are undone ---------------------------------
+api POST $TASKS "$TA" '{"templateRef":"template:default/test-slow","values":{"name":"slow-one","seconds":120}}'
+expect_code 201 "a slow task starts"
+slow=$(jb 'j.id')
+api POST "$TASKS/$slow/cancel" "$TB"
+expect_code 403 "another team may not cancel it"
+start=$(date +%s%N)
+api GET "/api/catalog/entities/by-query?filter=kind=component&limit=1" "$TA"
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$code" = 200 ] && [ "$ms" -lt 1000 ]; then pass "the server answers while a task runs (${ms} ms)"; else fail "during a task: $code in $ms ms"; fi
+$SSE "$URL$TASKS/$slow/eventstream" "$TA" "$URL$TASKS/$slow/cancel" "$TA" > "$tmp/slow"
+if grep -q '"cancel":200' "$tmp/slow" && grep -q '"status":"undone"' "$tmp/slow" &&
+   grep -q '"event":"completion".*"status":"cancelled"' "$tmp/slow"; then
+	pass "cancel stops the run and undoes the completed steps"
+else
+	fail "cancel:"; cat "$tmp/slow"
+fi
+if [ ! -e "$work/slow-one" ]; then pass "nothing of the cancelled run is left"; else fail "left: $(ls -R "$work/slow-one")"; fi
+run "$PAVED" --json runs list
+if json_eval 'j.filter(r => r.recipe === "test-slow")[0].status' "$tmp/stdout" | grep -qx failed; then
+	pass "the run journal records it"
+else
+	fail "runs: $(cat "$tmp/stdout" | head -c 400)"
+fi
+
+audit="$PAVED_HOME/portal/audit.jsonl"
+if grep -q '"action":"scaffolder.create".*"status":201' "$audit" &&
+   grep -q '"action":"scaffolder.cancel".*"status":403' "$audit" &&
+   grep -q '"action":"scaffolder.create".*"status":400' "$audit"; then
+	pass "creations and cancels are audited"
+else
+	fail "audit:"; cat "$audit"
+fi
+serve_stop
+finish
