@@ -186,6 +186,8 @@ static enum po_reply deploy_or_rollback(struct po_req *r, const char *svc, bool 
 	return reply;
 }
 
+enum po_reply po_api_definition(struct po_req *r, const char *name);
+
 enum po_reply po_services_route(struct po_req *r, const char *rest)
 {
 	enum po_reply reply;
@@ -200,6 +202,11 @@ enum po_reply po_services_route(struct po_req *r, const char *rest)
 			                      json_object_get(v, "summary"), "params",
 			                      json_object_get(v, "params")));
 		return po_json(r, 200, list);
+	}
+	if (get && !strncmp(rest, "entities/api/", 13) && strstr(rest, "/definition")) {
+		char api[128];
+		snprintf(api, sizeof api, "%.*s", (int)(strstr(rest, "/definition") - rest - 13), rest + 13);
+		return po_api_definition(r, api);
 	}
 	if (strncmp(rest, "services/", 9) != 0)
 		return po_error(r, 404, "NotFoundError", "No route %s %s", r->method, r->url);

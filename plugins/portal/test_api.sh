@@ -197,7 +197,7 @@ api GET /api/nothing/here "$TA"
 expect_code 404 "an unknown API route"
 api GET "/api/catalog/entities/by-query" "$TA"
 for h in "Content-Security-Policy: default-src 'self'" "X-Content-Type-Options: nosniff" \
-         "X-Frame-Options: DENY" "Referrer-Policy: no-referrer"; do
+         "X-Frame-Options: DENY" "Referrer-Policy: same-origin"; do
 	if grep -qi "^$h" "$tmp/headers"; then pass "header $h"; else fail "missing header $h"; cat "$tmp/headers"; fi
 done
 
