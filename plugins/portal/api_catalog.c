@@ -189,8 +189,9 @@ static enum po_reply by_refs(struct po_req *r)
 
 /* ---- locations ---------------------------------------------------------- */
 
-/* The refs of the entities defined in file TARGET (new array). */
-static json_t *file_refs(struct po_server *s, const char *target)
+/* The refs of the entities defined in file TARGET (new array); with DOCS,
+ * the entities themselves as served without relations (a dry run's). */
+static json_t *file_refs(struct po_server *s, const char *target, json_t *out_docs)
 {
 	json_t *docs = NULL, *refs = json_array(), *d;
 	struct paved_yaml_opts o = { .size = sizeof o, .flags = PAVED_YAML_ALL_DOCS };
@@ -203,6 +204,8 @@ static json_t *file_refs(struct po_server *s, const char *target)
 			                      json_string_value(json_object_get(md, "name")));
 			if (ref)
 				json_array_append_new(refs, json_string(ref));
+			if (ref && out_docs)
+				json_array_append_new(out_docs, po_served_entity(d, NULL, ref));
 			free(ref);
 		}
 	json_decref(docs);
@@ -273,7 +276,8 @@ static enum po_reply add_location(struct po_req *r)
 	char *err = NULL;
 	int rc = paved->call(s->ctx, "catalog.import", a, &res, &err);
 	json_decref(a);
-	json_t *refs = file_refs(s, target);
+	json_t *docs = json_array();
+	json_t *refs = file_refs(s, target, dry ? docs : NULL);
 	if (rc != PAVED_OK) {
 		json_t *errs = json_object_get(res, "errors");
 		reply = po_error(r, 400, "InputError", "%s%s", err ? err : "catalog.import failed",
@@ -283,6 +287,7 @@ static enum po_reply add_location(struct po_req *r)
 			po_audit(r, r->action, target, 400, err);
 		}
 		free(err), json_decref(res), json_decref(refs), json_decref(old), json_decref(body);
+		json_decref(docs);
 		return reply;
 	}
 	free(err);
@@ -301,13 +306,14 @@ static enum po_reply add_location(struct po_req *r)
 		po_sync_refs(s, refs);
 		po_audit(r, r->action, target, 201, "created");
 	}
-	json_t *ents = json_array(), *v;
+	json_t *ents = dry ? json_incref(docs) : json_array(), *v;
 	size_t i;
-	json_array_foreach(refs, i, v) {
+	json_array_foreach(dry ? NULL : refs, i, v) {
 		json_t *e = entity_json(s, json_string_value(v), NULL);
 		if (e)
 			json_array_append_new(ents, e);
 	}
+	json_decref(docs);
 	json_t *out = json_pack("{so so}", "location", loc_public(loc), "entities", ents);
 	if (dry)
 		json_object_set_new(out, "exists", json_boolean(old != NULL));

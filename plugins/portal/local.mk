@@ -62,3 +62,5 @@ EXTRA_DIST += plugins/portal/vendor.sh plugins/portal/assets/portal.css \
 EXTRA_DIST += plugins/portal/test_browser.sh plugins/portal/browser.mjs
 TESTS += plugins/portal/test_browser.sh
 CLEANFILES += plugins/portal/screenshots/*.png
+EXTRA_DIST += plugins/portal/test_catalog_client.sh plugins/portal/catalog-client.mjs
+TESTS += plugins/portal/test_catalog_client.sh
