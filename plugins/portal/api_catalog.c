@@ -62,10 +62,17 @@ static enum po_reply by_name(struct po_req *r, const char *rest)
 		rc = po_error(r, 404, "NotFoundError", "Expected /entities/by-name/KIND/NAMESPACE/NAME");
 	} else {
 		char *ref = po_ref_of(kind, ns, name);
-		json_t *e = ref ? entity_json(r->srv, ref, po_args_list(r->args, "fields")) : NULL;
-		rc = e ? po_json(r, 200, e) :
-		     po_error(r, 404, "NotFoundError", "No entity named '%s' found, with kind '%s' in "
-		              "namespace '%s'", name, kind, ns);
+		json_t *fields = po_args_list(r->args, "fields");
+		long id = ref ? po_index_find(r->srv->index, ref) : -1;
+		const struct po_ent *e = id >= 0 ? po_index_ent(r->srv->index, (uint32_t)id) : NULL;
+		if (!e || !e->live)
+			rc = po_error(r, 404, "NotFoundError", "No entity named '%s' found, with kind '%s' "
+			              "in namespace '%s'", name, kind, ns);
+		else if (json_array_size(fields))
+			rc = po_json(r, 200, po_project(e, fields));
+		else   /* the stored text as it is: nothing parsed or printed */
+			rc = po_text(r, 200, "application/json; charset=utf-8", e->json, e->json_len);
+		json_decref(fields);
 		free(ref);
 	}
 	free(copy);
