@@ -94,6 +94,10 @@ try {
     v1 = await page.getAttribute('#releases', 'data-live');
     ok(/^[0-9a-f]{12}$/.test(v1), 'its first release is live', v1);
     await page.waitForSelector('#red[data-loaded="true"]', { timeout: 20000 });
+    ok(await page.getAttribute('#red', 'data-charts') === '3', 'three RED graphs are drawn');
+    ok(await page.locator('#red .chart[data-series="requests_per_s"] >> text=version v2').count() === 1,
+      'one line per version (v1, v2)');
+    ok((await page.textContent('#red-now')).includes('12.50 req/s'), 'and the RED figures now');
     await shot('service');
   });
 

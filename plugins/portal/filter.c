@@ -219,6 +219,23 @@ static struct ids cond_ids(const struct po_index *ix, const struct cond *c)
 	return r;
 }
 
+const uint32_t *po_filter_posting(const struct po_index *ix, const struct po_filter *f,
+                                  uint32_t *n)
+{
+	if (!f || f->n != 1 || f->sets[0].n != 1 || (f->sets[0].c[0].vals && f->sets[0].c[0].nvals != 1))
+		return NULL;
+	const struct cond *c = &f->sets[0].c[0];
+	uint32_t key = po_index_str_id(ix, c->key);
+	uint32_t val = key && c->vals ? po_index_str_id(ix, c->vals[0]) : 0;
+	static const uint32_t none[1];
+	if (!key || (c->vals && !val)) {
+		*n = 0;
+		return none;
+	}
+	const uint32_t *p = po_index_posting(ix, key, val, n);
+	return p ? p : none;
+}
+
 uint32_t *po_filter_run(const struct po_index *ix, const struct po_filter *f, uint32_t *n)
 {
 	struct ids all = { malloc((po_index_size(ix) + 1) * sizeof *all.v), 0 };

@@ -59,7 +59,8 @@ EXTRA_DIST += plugins/portal/vendor.sh plugins/portal/assets/portal.css \
 
 # The pages in headless Chromium (playwright-core); screenshots are kept in
 # plugins/portal/screenshots.
-EXTRA_DIST += plugins/portal/test_browser.sh plugins/portal/browser.mjs
+EXTRA_DIST += plugins/portal/test_browser.sh plugins/portal/browser.mjs \
+	plugins/portal/testdata/fake-metrics.lua
 TESTS += plugins/portal/test_browser.sh
 CLEANFILES += plugins/portal/screenshots/*.png
 EXTRA_DIST += plugins/portal/test_catalog_client.sh plugins/portal/catalog-client.mjs

@@ -89,6 +89,10 @@ struct po_filter;
  * empty list gives a filter that matches everything. */
 struct po_filter *po_filter_parse(json_t *filters, char **errmsg);
 void po_filter_free(struct po_filter *f);
+/* For a filter of one condition with at most one value: its posting list
+ * (borrowed, valid until the index changes; *N set); else NULL. */
+const uint32_t *po_filter_posting(const struct po_index *ix, const struct po_filter *f,
+                                  uint32_t *n);
 /* The matching ids, ascending (malloc()ed, *N set). */
 uint32_t *po_filter_run(const struct po_index *ix, const struct po_filter *f, uint32_t *n);
 

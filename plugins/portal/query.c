@@ -206,6 +206,85 @@ static json_t *sort_values(const struct keyed *k, bool sorted)
 }
 
 
+/* Append a cursor object CUR (with POSITION [id], PREV, TOTAL) as
+ * "NAME":"base64" to B. */
+static void add_cursor(struct po_buf *b, const char *name, json_t *cur, uint32_t position,
+                       json_t *first, bool prev, json_int_t total)
+{
+	json_t *c = json_deep_copy(cur);
+	json_object_set_new(c, "position", json_pack("[I]", (json_int_t)position));
+	json_object_set(c, "first", first);
+	json_object_set_new(c, "isPrevious", json_boolean(prev));
+	json_object_set_new(c, "totalItems", json_integer(total));
+	char *txt = json_dumps(c, JSON_COMPACT), *enc = txt ? b64_encode(txt) : NULL;
+	po_buf_printf(b, "\"%s\":\"%s\"", name, enc ? enc : "");
+	free(txt), free(enc);
+	json_decref(c);
+}
+
+/* by-query without an order field or a term: the ids ascending (borrowed
+ * from the index when the filter is one condition), a window of LIMIT. */
+static char *window(struct po_index *ix, struct po_filter *f, json_t *cur, bool from_cursor,
+                    long limit, long offset, json_t *fields)
+{
+	uint32_t n;
+	uint32_t *owned = NULL;
+	const uint32_t *ids = po_filter_posting(ix, f, &n);
+	if (!ids)
+		ids = owned = po_filter_run(ix, f, &n);
+	json_int_t total = json_is_integer(json_object_get(cur, "totalItems")) ?
+	                   json_integer_value(json_object_get(cur, "totalItems")) : (json_int_t)n;
+	json_t *pos = json_object_get(cur, "position");
+	bool prev = json_is_true(json_object_get(cur, "isPrevious"));
+	uint32_t start, end;
+	if (json_is_array(pos)) {
+		uint32_t pid = (uint32_t)json_integer_value(json_array_get(pos, 0)), lo = 0, hi = n;
+		while (lo < hi) {   /* the first id not below the position */
+			uint32_t mid = (lo + hi) / 2;
+			if (ids[mid] < pid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (prev) {
+			end = lo;
+			start = end > (uint32_t)limit ? end - (uint32_t)limit : 0;
+		} else {
+			start = lo < n && ids[lo] == pid ? lo + 1 : lo;
+			end = start + (uint64_t)limit < n ? start + (uint32_t)limit : n;
+		}
+	} else {
+		start = (uint64_t)offset < n ? (uint32_t)offset : n;
+		end = start + (uint64_t)limit < n ? start + (uint32_t)limit : n;
+	}
+	bool more = prev || end < n;
+	struct po_buf b = { 0 };
+	po_buf_puts(&b, "{\"items\":[");
+	for (uint32_t i = start; i < end; i++) {
+		if (i > start)
+			po_buf_puts(&b, ",");
+		add_entity(&b, po_index_ent(ix, ids[i]), fields);
+	}
+	po_buf_printf(&b, "],\"totalItems\":%lld,\"pageInfo\":{", (long long)total);
+	json_t *first = json_object_get(cur, "first");
+	json_t *firstv = first ? json_incref(first) :
+	                 end > start ? json_pack("[I]", (json_int_t)ids[start]) : json_null();
+	bool comma = false;
+	if (more && end > start && limit > 0) {
+		add_cursor(&b, "nextCursor", cur, ids[end - 1], firstv, false, total);
+		comma = true;
+	}
+	if (from_cursor && end > start && json_integer_value(json_array_get(first, 0)) != ids[start]) {
+		if (comma)
+			po_buf_puts(&b, ",");
+		add_cursor(&b, "prevCursor", cur, ids[start], first, true, total);
+	}
+	po_buf_puts(&b, "}}");
+	json_decref(firstv);
+	free(owned);
+	return b.s;
+}
+
 char *po_query_entities_text(struct po_index *ix, json_t *args, int *status, char **errmsg)
 {
 	json_t *fields = po_args_list(args, "fields"), *cur = NULL, *filters = NULL;
@@ -292,6 +371,13 @@ char *po_query_entities_text(struct po_index *ix, json_t *args, int *status, cha
 			tkeys[ntkeys++] = k ? po_index_str_id(ix, k) : 0;
 			free(k);
 		}
+	}
+	if (!term && !sortkey) {
+		/* the common case, in id order: a window of the sorted ids, found by
+		 * binary search, whatever the catalog's size */
+		out = window(ix, f, cur, cursor != NULL, limit, offset, fields);
+		*status = 200;
+		goto done;
 	}
 	ids = po_filter_run(ix, f, &n);
 	items = malloc((n + 1) * sizeof *items);

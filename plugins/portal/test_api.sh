@@ -100,6 +100,12 @@ expect_jb 'j.pageInfo.nextCursor === undefined' true "the last page has no nextC
 if [ "$names" = billing,orders,web ]; then pass "cursor paging visits each entity once, in order"; else fail "paging: $names"; fi
 api GET "/api/catalog/entities/by-query?cursor=$prev&limit=1&fields=metadata.name" "$TA"
 expect_jb 'j.items.map(e => e.metadata.name).join()' billing "prevCursor goes back"
+api GET "/api/catalog/entities/by-query?filter=kind=component&limit=2&fields=metadata.name" "$TA"
+first=$(jb 'j.items.map(e => e.metadata.name).join()')
+api GET "/api/catalog/entities/by-query?cursor=$(jb 'j.pageInfo.nextCursor')&fields=metadata.name" "$TA"
+expect_jb 'j.items.length + " " + (j.pageInfo.nextCursor === undefined)' "1 true" "without an order: the next page, then no more"
+api GET "/api/catalog/entities/by-query?cursor=$(jb 'j.pageInfo.prevCursor')&limit=2&fields=metadata.name" "$TA"
+expect_jb 'j.items.map(e => e.metadata.name).join()' "$first" "and prevCursor brings the first page back"
 api GET "/api/catalog/entities/by-query?cursor=notbase64" "$TA"
 expect_code 400 "a malformed cursor"
 api GET "/api/catalog/entities?filter=kind=group&fields=metadata.name" "$TA"
@@ -123,6 +129,22 @@ expect_code 400 "by-refs without a list"
 api GET "/api/catalog/entity-facets?facet=kind&facet=metadata.tags&filter=spec.lifecycle" "$TA"
 expect_jb 'JSON.stringify(j.facets.kind)' '[{"value":"Component","count":3},{"value":"API","count":1}]' "entity-facets counts, with the filter"
 expect_jb 'j.facets["metadata.tags"].map(f => f.value).sort().join()' go,java,tier-1 "facets of an array"
+
+# ---- observe: hooks nobody provides are unavailable, not errors ----------------
+api GET "/api/paved/services/orders/metrics?env=dev" "$TA"
+expect_code 200 "metrics without an observability plugin"
+expect_jb 'j.red.available + " " + j.red.reason' "false no plugin provides it" "metrics.red is reported unavailable"
+expect_jb 'j.series.latency_p99_ms.hook' "metrics.query" "so is metrics.query"
+api GET "/api/paved/services/orders/health" "$TA"
+expect_code 200 "health of a service that never ran"
+api GET "/api/paved/services/orders/releases" "$TA"
+expect_code 404 "releases of a service that never ran (paved releases: no service)"
+api GET "/api/paved/services/Bad_Name/status" "$TA"
+expect_code 400 "a service name that cannot be one"
+api POST "/api/paved/services/orders/deploy" "$TB" '{}'
+expect_code 403 "team-b may not deploy team-a's service"
+api POST "/api/paved/services/orders/rollback" "" '{}'
+expect_code 401 "rollback without a token"
 
 # ---- locations, ownership, audit ----------------------------------------
 api POST /api/catalog/locations "" "{\"type\":\"file\",\"target\":\"$T/extra.yaml\"}"

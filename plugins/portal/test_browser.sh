@@ -32,6 +32,10 @@ run "$PAVED" catalog import "$top_srcdir/plugins/portal/testdata/catalog.yaml"
 expect_rc 0 "the test catalog is imported"
 run "$PAVED" token create --team team-a
 TA=$out
+# made-up RED metrics, so the pages draw their graphs without a Prometheus
+export PAVED_PLUGIN_PATH="$tmp/plugins"
+mkdir -p "$PAVED_PLUGIN_PATH"
+cp "$top_srcdir/plugins/portal/testdata/fake-metrics.lua" "$PAVED_PLUGIN_PATH/"
 serve_start
 node "$top_srcdir/plugins/portal/browser.mjs" "$URL" "$TA" "$shots" "$PAVED_HOME/portal/services" \
 	"$PAVED" "$NODE_DIR" > "$tmp/browser" 2>&1

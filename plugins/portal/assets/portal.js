@@ -160,7 +160,7 @@ async function red() {
     const colors = ['#2f6fdd', '#cf222e', '#1a7f37', '#9a6700', '#8250df'];
     new window.uPlot({
       title, width: 380, height: 200,
-      series: [{}, ...series.map((x, i) => ({ label: `v ${x.metric?.version || '?'}`, stroke: colors[i % colors.length], width: 2 }))],
+      series: [{}, ...series.map((x, i) => ({ label: `version ${x.metric?.version || '?'}`, stroke: colors[i % colors.length], width: 2 }))],
       axes: [{ stroke: '#8c96a8' }, { stroke: '#8c96a8' }],
     }, data, div);
     drawn++;
