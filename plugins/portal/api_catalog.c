@@ -162,14 +162,7 @@ static enum po_reply by_refs(struct po_req *r)
 		long id = low ? po_index_find(r->srv->index, low) : -1;
 		const struct po_ent *e = id >= 0 ? po_index_ent(r->srv->index, (uint32_t)id) : NULL;
 		if (e && match) {
-			uint32_t lo = 0, hi = nm;
-			while (lo < hi) {
-				uint32_t mid = (lo + hi) / 2;
-				if (match[mid] < (uint32_t)id)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			uint32_t lo = po_lower_bound(match, nm, (uint32_t)id);
 			if (lo >= nm || match[lo] != (uint32_t)id)
 				e = NULL;
 		}

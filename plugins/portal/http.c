@@ -90,6 +90,17 @@ void po_buf_html(struct po_buf *b, const char *s)
 	}
 }
 
+void po_buf_tags(struct po_buf *b, json_t *tags)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(tags, i, t) {
+		po_buf_puts(b, "<span class=\"tag\">");
+		po_buf_html(b, json_string_value(t));
+		po_buf_puts(b, "</span>");
+	}
+}
+
 void po_buf_urlenc(struct po_buf *b, const char *s)
 {
 	for (; s && *s; s++) {

@@ -171,6 +171,19 @@ static struct post *post_get(struct po_index *ix, uint64_t key, bool create)
 	}
 }
 
+uint32_t po_lower_bound(const uint32_t *ids, uint32_t n, uint32_t id)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Add ID to list P, keeping it ascending and without duplicates. */
 static void post_add(struct post *p, uint32_t id)
 {
@@ -187,14 +200,7 @@ static void post_add(struct post *p, uint32_t id)
 		p->ids[p->n++] = id;
 		return;
 	}
-	uint32_t lo = 0, hi = p->n;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		if (p->ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	uint32_t lo = po_lower_bound(p->ids, p->n, id);
 	if (lo < p->n && p->ids[lo] == id)
 		return;
 	memmove(p->ids + lo + 1, p->ids + lo, (p->n - lo) * sizeof *p->ids);
@@ -204,14 +210,7 @@ static void post_add(struct post *p, uint32_t id)
 
 static void post_del(struct post *p, uint32_t id)
 {
-	uint32_t lo = 0, hi = p->n;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		if (p->ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	uint32_t lo = po_lower_bound(p->ids, p->n, id);
 	if (lo < p->n && p->ids[lo] == id) {
 		memmove(p->ids + lo, p->ids + lo + 1, (p->n - lo - 1) * sizeof *p->ids);
 		p->n--;

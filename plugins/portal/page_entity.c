@@ -223,13 +223,9 @@ enum po_reply po_entity_page(struct po_req *r, const char *ns, const char *kind,
 		po_buf_puts(&b, "</dd>");
 	}
 	po_buf_puts(&b, "<dt>Tags</dt><dd>");
+	po_buf_tags(&b, json_object_get(md, "tags"));
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(md, "tags"), i, v) {
-		po_buf_puts(&b, "<span class=\"tag\">");
-		po_buf_html(&b, json_string_value(v));
-		po_buf_puts(&b, "</span>");
-	}
 	po_buf_puts(&b, "</dd></dl><section><h2>Links</h2><ul id=\"links\">");
 	const char *runbook = str(json_object_get(md, "annotations"), "paved.dev/runbook");
 	if (runbook && (!strncmp(runbook, "https://", 8) || !strncmp(runbook, "http://", 7))) {

@@ -265,13 +265,7 @@ static enum po_reply catalog_page(struct po_req *r)
 		po_buf_puts(&b, "</td><td>");
 		po_buf_html(&b, json_string_value(json_object_get(spec, "lifecycle")));
 		po_buf_puts(&b, "</td><td>");
-		size_t t;
-		json_t *tag;
-		json_array_foreach(json_object_get(md, "tags"), t, tag) {
-			po_buf_puts(&b, "<span class=\"tag\">");
-			po_buf_html(&b, json_string_value(tag));
-			po_buf_puts(&b, "</span>");
-		}
+		po_buf_tags(&b, json_object_get(md, "tags"));
 		po_buf_puts(&b, "</td><td>");
 		po_buf_html(&b, json_string_value(json_object_get(md, "description")));
 		po_buf_puts(&b, "</td></tr>");

@@ -47,6 +47,27 @@ static int usage(json_t **result, char **errmsg, const char *msg)
 	return paved->error(errmsg, "%s", msg);
 }
 
+/* Parse a command's ARGS against FLAGS into *P; --help prints HELP and the
+ * options and leaves *P NULL; a usage error is PAVED_ERR with {"exit": 2}. */
+static int parse(paved_ctx *ctx, json_t *args, const struct paved_flag *flags, const char *help,
+                 json_t **p, json_t **result, char **errmsg)
+{
+	char *err = NULL;
+	*p = NULL;
+	if (paved->cli_parse(ctx, json_object_get(args, "argv"), flags, p, &err)) {
+		int rc = usage(result, errmsg, err ? err : "bad arguments");
+		free(err);
+		return rc;
+	}
+	if (json_is_true(json_object_get(*p, "help"))) {
+		fputs(help, stdout);
+		paved->cli_help(ctx, stdout, flags);
+		json_decref(*p);
+		*p = NULL;
+	}
+	return PAVED_OK;
+}
+
 static const struct paved_flag serve_flags[] = {
 	{ "listen", 'l', PAVED_FLAG_STRING, "HOST:PORT",
 	  "address to listen on (default serve.listen, else 127.0.0.1:7007; port 0 picks one)" },
@@ -72,30 +93,21 @@ static const char serve_help[] =
 static int cmd_serve(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	json_t *p = NULL;
-	char *err = NULL;
 	(void)data;
-	if (paved->cli_parse(ctx, json_object_get(args, "argv"), serve_flags, &p, &err)) {
-		int rc = usage(result, errmsg, err ? err : "bad arguments");
-		free(err);
-		return rc;
-	}
-	if (json_is_true(json_object_get(p, "help"))) {
-		fputs(serve_help, stdout);
-		paved->cli_help(ctx, stdout, serve_flags);
-		json_decref(p);
-		return PAVED_OK;
-	}
+	int rc = parse(ctx, args, serve_flags, serve_help, &p, result, errmsg);
+	if (rc || !p)
+		return rc;   /* a usage error, or --help */
 	if (json_array_size(json_object_get(p, "args"))) {
 		char *m = pc_printf("unexpected argument '%s'",
 		                    json_string_value(json_array_get(json_object_get(p, "args"), 0)));
-		int rc = usage(result, errmsg, m ? m : "unexpected argument");
+		rc = usage(result, errmsg, m ? m : "unexpected argument");
 		free(m), json_decref(p);
 		return rc;
 	}
 	const char *listen = json_string_value(json_object_get(json_object_get(p, "flags"), "listen"));
 	if (!listen)
 		listen = json_string_value(paved->config(ctx, "serve.listen"));
-	int rc = po_serve(ctx, listen ? listen : "127.0.0.1:7007",
+	rc = po_serve(ctx, listen ? listen : "127.0.0.1:7007",
 	                  json_is_true(json_object_get(args, "json")), errmsg);
 	if (rc && *errmsg && strncmp(*errmsg, "--listen", 8) == 0) {
 		json_decref(*result);
@@ -128,21 +140,14 @@ static const char token_help[] =
 static int cmd_token(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	json_t *p = NULL;
-	char *err = NULL;
 	bool json = json_is_true(json_object_get(args, "json"));
 	(void)data;
-	if (paved->cli_parse(ctx, json_object_get(args, "argv"), token_flags, &p, &err)) {
-		int rc = usage(result, errmsg, err ? err : "bad arguments");
-		free(err);
-		return rc;
-	}
-	int rc = PAVED_OK;
+	int rc = parse(ctx, args, token_flags, token_help, &p, result, errmsg);
+	if (rc || !p)
+		return rc;   /* a usage error, or --help */
 	json_t *fl = json_object_get(p, "flags"), *a = json_object_get(p, "args");
 	const char *sub = json_string_value(json_array_get(a, 0));
-	if (json_is_true(json_object_get(p, "help"))) {
-		fputs(token_help, stdout);
-		paved->cli_help(ctx, stdout, token_flags);
-	} else if (!sub) {
+	if (!sub) {
 		rc = usage(result, errmsg, "missing subcommand: create, list or revoke");
 	} else if (!strcmp(sub, "create")) {
 		const char *team = json_string_value(json_object_get(fl, "team"));

@@ -298,6 +298,10 @@ void po_buf_puts(struct po_buf *b, const char *s);
 void po_buf_printf(struct po_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append S escaped for HTML text and attribute values. */
 void po_buf_html(struct po_buf *b, const char *s);
+/* Append each string of the array TAGS as <span class="tag">. */
+void po_buf_tags(struct po_buf *b, json_t *tags);
+/* The index of the first of the N ascending IDS that is not below ID. */
+uint32_t po_lower_bound(const uint32_t *ids, uint32_t n, uint32_t id);
 /* Append S escaped for a URL query value. */
 void po_buf_urlenc(struct po_buf *b, const char *s);
 

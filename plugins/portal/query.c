@@ -238,14 +238,8 @@ static char *window(struct po_index *ix, struct po_filter *f, json_t *cur, bool 
 	bool prev = json_is_true(json_object_get(cur, "isPrevious"));
 	uint32_t start, end;
 	if (json_is_array(pos)) {
-		uint32_t pid = (uint32_t)json_integer_value(json_array_get(pos, 0)), lo = 0, hi = n;
-		while (lo < hi) {   /* the first id not below the position */
-			uint32_t mid = (lo + hi) / 2;
-			if (ids[mid] < pid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		uint32_t pid = (uint32_t)json_integer_value(json_array_get(pos, 0));
+		uint32_t lo = po_lower_bound(ids, n, pid);
 		if (prev) {
 			end = lo;
 			start = end > (uint32_t)limit ? end - (uint32_t)limit : 0;
