@@ -204,6 +204,43 @@ else
 fi
 if grep -q '"time":"20' "$audit"; then pass "audit lines are timed"; else fail "no time in the audit log"; fi
 
+# ---- pages: sign-in, session cookie, CSRF ------------------------------------
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/catalog")
+case $code in "303 $URL/login?next=%2Fcatalog") pass "a page without a session redirects to /login";; *) fail "page redirect: $code";; esac
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-urlencode "token=pvd_nope" "$URL/login")
+[ "$code" = 401 ] && pass "signing in with an unknown token is refused" || fail "bad sign-in: $code"
+curl -s -o /dev/null -c "$tmp/jar" -X POST -H "Origin: $URL" --data-urlencode "token=$TB" \
+	--data-urlencode "next=/catalog" "$URL/login"
+if grep -q "paved_session" "$tmp/jar" && grep -q "#HttpOnly_127.0.0.1" "$tmp/jar"; then pass "signing in sets an HttpOnly session cookie"; else fail "no session cookie"; cat "$tmp/jar"; fi
+curl -s -b "$tmp/jar" "$URL/catalog" > "$tmp/page"
+csrf=$(sed -n 's/.*<meta name="csrf-token" content="\([0-9a-f]*\)".*/\1/p' "$tmp/page")
+if grep -q '<table id="entities">' "$tmp/page" && [ ${#csrf} -eq 64 ]; then pass "the catalog page, with its CSRF token"; else fail "catalog page"; fi
+body="{\"type\":\"file\",\"target\":\"$T/extra.yaml\"}"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -b "$tmp/jar" -X POST -H 'Content-Type: application/json' \
+	--data-binary "$body" "$URL/api/catalog/locations")
+[ "$code" = 403 ] && grep -q "CSRF" "$tmp/body" && pass "a session write without the CSRF token is refused (403)" || fail "CSRF: $code $(cat "$tmp/body")"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -b "$tmp/jar" -X POST -H 'Content-Type: application/json' \
+	-H "X-CSRF-Token: $csrf" -H "Origin: http://evil.example" --data-binary "$body" "$URL/api/catalog/locations")
+[ "$code" = 403 ] && pass "a foreign Origin is refused (403)" || fail "origin: $code"
+api GET /api/catalog/entities/by-name/component/default/extra-svc "$TB"
+expect_code 404 "and nothing was written"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -b "$tmp/jar" -X POST -H 'Content-Type: application/json' \
+	-H "X-CSRF-Token: $csrf" --data-binary "$body" "$URL/api/catalog/locations")
+[ "$code" = 201 ] && pass "with the CSRF token the session may write" || fail "session write: $code $(cat "$tmp/body")"
+loc2=$(json_eval 'j.location.id' "$tmp/body")
+api DELETE "/api/catalog/locations/$loc2" "$TB"
+expect_code 204 "(cleaned up)"
+for page in /catalog/default/component/orders /catalog/default/api/orders-api /teams /create /create/node-api; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -b "$tmp/jar" "$URL$page")
+	[ "$code" = 200 ] && pass "page $page" || fail "page $page: $code"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$tmp/jar" "$URL/catalog/default/component/nope")
+[ "$code" = 404 ] && pass "the page of a missing entity is 404" || fail "missing page: $code"
+code=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$URL/static/../paved.db")
+[ "$code" = 404 ] && pass "no path outside the static directory" || fail "static traversal: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/static/vendor/cytoscape/LICENSE")
+[ "$code" = 200 ] && pass "the vendored libraries' licences are served beside them" || fail "licence: $code"
+
 # ---- bad input and faults -----------------------------------------------
 api POST /api/catalog/entities/by-refs "$TA" '{"entityRefs": ['
 expect_code 400 "malformed JSON"
@@ -279,6 +316,8 @@ echo '{"serve": {"anonymous_read": true}}' > "$PAVED_HOME/config.json"
 serve_start
 api GET "/api/catalog/entities/by-query?filter=kind=group"
 expect_code 200 "serve.anonymous_read: reading without a token"
+code=$(curl -s -o "$tmp/page" -w '%{http_code}' "$URL/catalog")
+[ "$code" = 200 ] && grep -q '<a href="/login">Sign in</a>' "$tmp/page" && pass "the pages work without a login" || fail "anonymous page: $code"
 api POST /api/catalog/locations "" "{\"type\":\"file\",\"target\":\"$T/extra.yaml\"}"
 expect_code 401 "writing still needs a token"
 api GET /api/catalog/entities/by-query pvd_0000000000000000000000000000000000000000

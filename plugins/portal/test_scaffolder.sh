@@ -15,6 +15,8 @@ export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp" GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=t
 SSE="node $top_srcdir/plugins/portal/sse-client.mjs"
 T="$top_srcdir/plugins/portal/testdata"
 TASKS=/api/scaffolder/v2/tasks
+# stop what the deploy started (replicas, HAProxy), then the server
+trap '[ -d "$PAVED_HOME/runtime" ] && timeout 30 "$PAVED" stop --all >/dev/null 2>&1; portal_cleanup' EXIT
 
 run "$PAVED" token create --team team-a
 TA=$out
@@ -66,6 +68,34 @@ $SSE "$URL$TASKS/$id/eventstream" "$TA" > "$tmp/again"
 if [ "$(wc -l < "$tmp/again")" -eq 9 ]; then pass "the stream of a finished task replays and closes"; else fail "replay:"; cat "$tmp/again"; fi
 api POST "$TASKS/$id/cancel" "$TA"
 expect_code 409 "a completed task cannot be cancelled"
+
+# ---- deploy and observe over HTTP, as the CLI ------------------------------------
+if command -v haproxy >/dev/null; then
+	api POST /api/paved/services/hello-svc/deploy "$TB" '{"env":"dev"}'
+	expect_code 403 "another team may not deploy hello-svc"
+	api POST /api/paved/services/hello-svc/deploy "$TA" '{"env":"dev"}'
+	expect_code 200 "the owning team deploys it"
+	expect_jb 'j.outcome + " " + j.env' "success dev" "with the CLI's result"
+	v=$(jb 'j.version')
+	api GET "/api/paved/services/hello-svc/releases?env=dev" "$TA"
+	expect_jb 'j.length + " " + j[0].live + " " + j[0].version' "1 true $v" "releases: the one live release"
+	api GET "/api/paved/services/hello-svc/status?env=dev" "$TA"
+	expect_jb 'JSON.stringify(j).includes("\"state\":\"running\"")' true "status: running"
+	api POST /api/paved/services/hello-svc/deploy "$TA" '{"env":"dev"}'
+	expect_jb 'j.outcome' noop "the same version again is a no-op, as on the CLI"
+	api POST /api/paved/services/hello-svc/rollback "$TA" '{"env":"dev"}'
+	expect_code 500 "a rollback with no earlier release fails"
+	expect_jb 'j.error.message.length > 0' true "with the CLI's message"
+	if grep -q '"action":"deploy.deploy".*"status":403' "$PAVED_HOME/portal/audit.jsonl" &&
+	   grep -q '"action":"deploy.deploy".*"status":200.*"outcome":"success"' "$PAVED_HOME/portal/audit.jsonl"; then
+		pass "deploys are audited with their outcome"
+	else
+		fail "deploy audit:"; grep deploy "$PAVED_HOME/portal/audit.jsonl"
+	fi
+else
+	echo "SKIP: haproxy is missing: no deploy over HTTP"
+	[ "${CI:-}" != true ] || fail "haproxy is missing under CI"
+fi
 
 # ---- cancel: the completed steps are undone ---------------------------------
 api POST $TASKS "$TA" '{"templateRef":"template:default/test-slow","values":{"name":"slow-one","seconds":120}}'
