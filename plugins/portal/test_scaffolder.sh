@@ -130,5 +130,27 @@ if grep -q '"action":"scaffolder.create".*"status":201' "$audit" &&
 else
 	fail "audit:"; cat "$audit"
 fi
+# ---- SIGTERM while a task runs: streams end, the server stops, the run finishes
+api POST $TASKS "$TA" '{"templateRef":"template:default/test-slow","values":{"name":"slow-two","seconds":3}}'
+expect_code 201 "a short slow task starts"
+two=$(jb 'j.id')
+$SSE "$URL$TASKS/$two/eventstream" "$TA" > "$tmp/two" &
+sse_pid=$!
+deadline=$(($(date +%s) + 30))
+until grep -q '"event":"log"' "$tmp/two" || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.05; done
+start=$(date +%s%N)
 serve_stop
+ms=$((($(date +%s%N) - start) / 1000000))
+wait "$sse_pid"
+if [ "$stop_rc" -eq 0 ] && tail -1 "$tmp/two" | grep -qx END; then
+	pass "SIGTERM during a task: the stream ends and the server exits 0 (${ms} ms)"
+else
+	fail "SIGTERM during a task: exit $stop_rc"; cat "$tmp/two" "$tmp/serve.out"
+fi
+grep -q "child paved processes still running finish on their own" "$tmp/serve.out" &&
+	pass "it says the child runs on" || fail "no word of the child: $(cat "$tmp/serve.out")"
+deadline=$(($(date +%s) + 60))
+until [ -f "$work/slow-two/two.txt" ] || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.1; done
+[ -f "$work/slow-two/two.txt" ] && pass "the run finished on its own after the server stopped" ||
+	fail "the orphaned run did not finish"
 finish
