@@ -28,7 +28,8 @@ TESTS += plugins/portal/test_scaffolder.sh
 # The pages' static assets: portal.css, portal.js and the vendored browser
 # libraries with their licences (vendor.sh copies them from the npm
 # packages scripts/bootstrap installs in plugins/portal/node), built into
-# plugins/portal/static and installed in $(pkgdatadir)/portal/static.
+# plugins/portal/static and installed in $(pkgdatadir)/portal/static.  They
+# are made again when the npm packages are installed (their lock file).
 PORTAL_STATIC = plugins/portal/static
 portalstaticdir = $(pkgdatadir)/portal/static
 portalstatic_DATA = $(PORTAL_STATIC)/portal.css $(PORTAL_STATIC)/portal.js
@@ -49,7 +50,8 @@ PORTAL_STATIC_FILES = $(portalstatic_DATA) $(portalcytoscape_DATA) $(portalswagg
 	$(portaluplot_DATA)
 $(PORTAL_STATIC_FILES): $(PORTAL_STATIC)/.stamp
 $(PORTAL_STATIC)/.stamp: $(srcdir)/plugins/portal/vendor.sh $(srcdir)/plugins/portal/assets/portal.css \
-		$(srcdir)/plugins/portal/assets/portal.js $(srcdir)/plugins/portal/node/package-lock.json
+		$(srcdir)/plugins/portal/assets/portal.js $(srcdir)/plugins/portal/node/package-lock.json \
+		$(wildcard $(srcdir)/plugins/portal/node/node_modules/.package-lock.json)
 	$(SHELL) $(srcdir)/plugins/portal/vendor.sh $(srcdir)/plugins/portal $(PORTAL_STATIC)
 	touch $@
 CLEANFILES += $(PORTAL_STATIC_FILES) $(PORTAL_STATIC)/.stamp

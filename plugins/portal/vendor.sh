@@ -28,6 +28,7 @@ copy() {
 			*) : > "$out/vendor/$name/$base";;
 			esac
 		done
+		echo "$pkg missing" > "$out/vendor/$name/VERSION"
 		return 0
 	fi
 	for f in "$@"; do

@@ -5,7 +5,8 @@
 #     `paved runs undo ID` removes what it made, or `paved runs resume ID`
 #     finishes it; either leaves nothing half-made;
 #   - a rerun with the same name works afterwards.
-# The recipe is tests/recipes/test-slow: step 2 waits for `sleep`.
+# The recipe is tests/recipes/test-slow: step 2 waits for `sleep 307` (a duration no
+# other test uses, so that pgrep and pkill here touch only this test's programs).
 . "$(dirname "$0")/lib.sh"
 export PAVED_RECIPE_PATH="$top_srcdir/tests/recipes"
 work="$tmp/work"
@@ -40,7 +41,7 @@ wait_for() {
 # start NAME: `paved new test-slow` in the background; sets $pid and waits
 # until step 2 ("Waited") is running.  Prints the run id.
 start() {
-	"$PAVED" -q new test-slow --name "$1" --dir "$work/$1" >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	"$PAVED" -q new test-slow --name "$1" --seconds 307 --dir "$work/$1" >"$tmp/$1.out" 2>"$tmp/$1.err" &
 	pid=$!
 	wait_for step_running "$2" 2 ||
 		{ fail "$1: step 2 never started"; cat "$tmp/$1.err"; }
@@ -63,7 +64,7 @@ grep -qF "interrupted by a signal during step 'Waited'; the completed steps were
 [ "$(step_status 1 1)" = undone ] && pass "SIGINT: step 1 undone" || fail "SIGINT: step 1 $(step_status 1 1)"
 nothing_left sigint
 # the program step 2 waited for was stopped too (SIGTERM to its group)
-pgrep -f "sleep 30" >/dev/null && fail "SIGINT: the sleep of step 2 still runs" ||
+pgrep -f "sleep 307" >/dev/null && fail "SIGINT: the sleep of step 2 still runs" ||
 	pass "SIGINT: the step's program was stopped"
 
 # ---- 2. SIGTERM, the same ------------------------------------------------------
@@ -77,7 +78,7 @@ nothing_left sigterm
 start killed 3
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
-pkill -f "sleep 30" 2>/dev/null   # the orphaned program of step 2 (its own group)
+pkill -f "sleep 307" 2>/dev/null   # the orphaned program of step 2 (its own group)
 [ -e "$work/killed/one.txt" ] && pass "kill -9: step 1's file is there" || fail "kill -9: no one.txt"
 [ -e "$work/killed/waiting" ] && pass "kill -9: step 2's marker is there (its undo must remove it)" ||
 	fail "kill -9: no marker"
@@ -109,12 +110,12 @@ run "$PAVED" runs undo abc
 expect_rc 2 "undo of a bad id"
 
 # ---- 4. kill -9, then resume ------------------------------------------------------
-"$PAVED" -q new test-slow --name resumed --seconds 30 --dir "$work/resumed" >/dev/null 2>&1 &
+"$PAVED" -q new test-slow --name resumed --seconds 307 --dir "$work/resumed" >/dev/null 2>&1 &
 pid=$!
 wait_for step_running 4 2 || fail "resume: step 2 never started"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
-pkill -f "sleep 30" 2>/dev/null
+pkill -f "sleep 307" 2>/dev/null
 "$PAVED" runs >/dev/null 2>&1    # the next command marks it interrupted
 # resume reruns step 2 (30 s as recorded); meanwhile the run is claimed
 "$PAVED" runs resume 4 >"$tmp/resume.out" 2>"$tmp/resume.err" &
@@ -124,7 +125,7 @@ wait_for run_is 4 resuming && wait_for step_running 4 2 || fail "resume: step 2 
 run "$PAVED" runs undo 4
 expect_rc 1 "undo while another paved resumes it"
 expect_err "run 4 is resuming; only an interrupted run can be undone" "the claim holds"
-pkill -f "sleep 30" 2>/dev/null   # step 2's program dies: the step fails, resume undoes all
+pkill -f "sleep 307" 2>/dev/null   # step 2's program dies: the step fails, resume undoes all
 wait "$rpid"
 [ "$(status_of 4)" = failed ] && pass "a resume whose step fails leaves the run failed" ||
 	fail "status $(status_of 4)"
