@@ -39,3 +39,14 @@ plugins_monitoring_prometheus_test_gen_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
 plugins_monitoring_prometheus_test_gen_LDADD = plugins/monitoring/prometheus/libpmgen.la \
 	$(CHECK_LIBS) $(JANSSON_LIBS) -lm
 TESTS += plugins/monitoring/prometheus/test_gen
+
+# End to end through the paved binary.  test_rules.sh: the generated rules
+# under promtool (check and unit tests in testdata/).
+# test_metrics_e2e.sh: a real Prometheus, a golden-path service, traffic,
+# paved metrics, alerts, the dashboard's PromQL.
+EXTRA_DIST += plugins/monitoring/prometheus/test_rules.sh \
+	plugins/monitoring/prometheus/testdata/slo_test.yml \
+	plugins/monitoring/prometheus/testdata/slo_test_long.yml \
+	plugins/monitoring/prometheus/test_metrics_e2e.sh
+TESTS += plugins/monitoring/prometheus/test_rules.sh \
+	plugins/monitoring/prometheus/test_metrics_e2e.sh
