@@ -4,12 +4,15 @@
  *
  * Prometheus does not detach itself, so paved runs it under a small
  * daemon of its own, paved-metricsd (metricsd.c): started with paved->run
- * as `paved-metricsd --detach SRV` (as root through `runuser -u USER --`,
- * USER the option run_as, else prometheus, else nobody, never root), it
- * takes SRV/metricsd.lock, serves SRV/textfile on the exporter port,
- * starts Prometheus (which dies with it) and returns once both run.  It
- * stops them on SIGTERM and when the home is gone.  "Running" means a
- * process holds metricsd.lock, so a stale pid file never fools it.
+ * as `paved-metricsd --detach SRV`, it takes SRV/metricsd.lock, serves
+ * SRV/textfile on the exporter port, starts Prometheus (which dies with
+ * it) and returns once both run.  It stops them on SIGTERM and when the
+ * home is gone.  As root it becomes the user of metricsd.json's "user"
+ * (the option run_as, else prometheus, else nobody; never root) before it
+ * does anything else, like the servers provision runs through runuser,
+ * but only after opening the home (O_PATH): that user cannot enter the
+ * home, yet the daemon must see it removed.  "Running" means a process
+ * holds metricsd.lock, so a stale pid file never fools it.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -244,6 +247,14 @@ static int daemon_config(paved_ctx *ctx, struct pmb *b, const char *prom, char *
 	                        realpath(b->home, real_home) ? real_home : b->home,
 	                        "prometheus_port", b->port, "exporter_port", b->exporter_port,
 	                        "argv", argv, "textfile", "textfile", "log_max_bytes", 4 << 20);
+	if (geteuid() == 0) {
+		const struct passwd *pw = runner(ctx, errmsg);
+		if (!pw) {
+			json_decref(cfg);
+			return PAVED_ERR;
+		}
+		json_object_set_new(cfg, "user", json_string(pw->pw_name));
+	}
 	char *text = cfg ? json_dumps(cfg, JSON_INDENT(2)) : NULL;
 	char *path = pc_printf("%s/metricsd.json", b->real);
 	int rc = PAVED_OK;
@@ -293,15 +304,7 @@ static int spawn(paved_ctx *ctx, struct pmb *b, char **errmsg)
 	b->url = pc_printf("http://127.0.0.1:%d", b->port);
 	if (pmb_sync(ctx, b, errmsg) || daemon_config(ctx, b, prom, errmsg))
 		goto out;
-	const char *v[8];
-	size_t n = 0;
-	if (geteuid() == 0) {
-		const struct passwd *pw = runner(ctx, errmsg);
-		if (!pw)
-			goto out;
-		v[n++] = "runuser", v[n++] = "-u", v[n++] = pw->pw_name, v[n++] = "--";
-	}
-	v[n++] = exe, v[n++] = "--detach", v[n++] = b->real, v[n] = NULL;
+	const char *v[] = { exe, "--detach", b->real, NULL };
 	if (paved->run(ctx, &(struct paved_cmd){ .argv = v, .timeout_ms = 30000 }, &res, errmsg))
 		goto out;
 	if (res.status != 0) {

@@ -20,6 +20,10 @@
 /* The metric every golden-path skeleton serves (SKELETON-VARS.md): an
  * OTel-shaped histogram with these bucket bounds (seconds). */
 #define PMG_METRIC "http_server_request_duration_seconds"
+/* The requests RED counts: not Prometheus's own scrapes of /metrics
+ * (every replica, every scrape interval), which are the monitoring's load,
+ * not the users'.  Appended to a selector of PMG_METRIC's series. */
+#define PMG_USERS ",http_route!=\"/metrics\""
 extern const double pmg_buckets[];
 extern const size_t pmg_nbuckets;
 

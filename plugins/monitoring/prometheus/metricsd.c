@@ -8,7 +8,9 @@
  *   paved-metricsd DIR            what --detach runs (its title in ps)
  *
  * DIR/metricsd.json says what to run: {home, argv, exporter_port,
- * textfile, log_max_bytes}.  The daemon
+ * textfile, log_max_bytes, user}.  The daemon
+ *   - started as root, opens the home (O_PATH) and becomes "user" (never
+ *     root) before anything else;
  *   - holds DIR/metricsd.lock while it lives (what "running" means);
  *   - serves GET /metrics on 127.0.0.1:exporter_port: the concatenation of
  *     DIR/textfile/ *.prom files (the sink sink_prometheus writes paved.prom), so
@@ -26,8 +28,10 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -291,46 +295,45 @@ static void stop(pid_t pid)
 	}
 }
 
+/* As root: become USER (never root) for good.  0, or -1 with *WHY. */
+static int drop_to(const char *user, char *why, size_t n)
+{
+	struct passwd *pw = user && *user ? getpwnam(user) : NULL;
+	if (!pw || pw->pw_uid == 0) {
+		snprintf(why, n, "refusing to run Prometheus as root: no user '%s' to run it as",
+		         user && *user ? user : "(none)");
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+		snprintf(why, n, "cannot become %s: %s", pw->pw_name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Has the home gone?  HOMEFD was opened on it (O_PATH) before any
+ * privilege was dropped: a removed directory has no links left, even where
+ * the user we run as cannot look it up by name. */
+static bool home_gone(int homefd, const char *home)
+{
+	struct stat st;
+	if (homefd >= 0 && fstat(homefd, &st) == 0 && st.st_nlink == 0)
+		return true;
+	return stat(home, &st) != 0 && errno == ENOENT;
+}
+
 static int run(const char *dir)
 {
-	int lock, pfd, rc = 1;
+	int lock, pfd, rc = 1, homefd;
 	pid_t prom = -1;
 	char why[512] = "";
 	json_t *cfg = NULL;
+	json_error_t je;
 	if (chdir(dir) != 0) {
 		notify("cannot enter %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
-	if ((lock = open("metricsd.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		notify("cannot open %s/metricsd.lock: %s\n", dir, strerror(errno));
-		return 1;
-	}
-	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		FILE *f = fopen("metricsd.pid", "re");
-		int pid = 0;
-		if (f && fscanf(f, "%d", &pid) != 1)
-			pid = 0;
-		if (f)
-			fclose(f);
-		notify("busy %d\n", pid);
-		return 0;
-	}
-	/* stdin from /dev/null, our output to metricsd.log, nothing else open */
-	int null = open("/dev/null", O_RDONLY), log = open("metricsd.log",
-	               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	const char *nv = getenv(NOTIFY_VAR);
-	int nfd = nv ? atoi(nv) : -1;
-	if (nfd >= 0)      /* Prometheus must not keep the --detach parent waiting */
-		fcntl(nfd, F_SETFD, FD_CLOEXEC);
-	if (null < 0 || log < 0) {
-		notify("cannot open %s/metricsd.log: %s\n", dir, strerror(errno));
-		return 1;
-	}
-	dup2(null, 0), dup2(log, 1), dup2(log, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != nfd && fd != lock)
-			close(fd);
-	json_error_t je;
 	if (!(cfg = json_load_file("metricsd.json", 0, &je))) {
 		notify("%s/metricsd.json: %s\n", dir, je.text);
 		return 1;
@@ -343,6 +346,42 @@ static int run(const char *dir)
 		notify("%s/metricsd.json lacks home, textfile or exporter_port\n", dir);
 		goto out;
 	}
+	homefd = open(home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (geteuid() == 0 &&
+	    drop_to(json_string_value(json_object_get(cfg, "user")), why, sizeof why) != 0) {
+		notify("%s\n", why);
+		goto out;
+	}
+	if ((lock = open("metricsd.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		notify("cannot open %s/metricsd.lock: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+		FILE *f = fopen("metricsd.pid", "re");
+		int pid = 0;
+		if (f && fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		if (f)
+			fclose(f);
+		notify("busy %d\n", pid);
+		rc = 0;
+		goto out;
+	}
+	/* stdin from /dev/null, our output to metricsd.log, nothing else open */
+	int null = open("/dev/null", O_RDONLY), log = open("metricsd.log",
+	               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	const char *nv = getenv(NOTIFY_VAR);
+	int nfd = nv ? atoi(nv) : -1;
+	if (nfd >= 0)      /* Prometheus must not keep the --detach parent waiting */
+		fcntl(nfd, F_SETFD, FD_CLOEXEC);
+	if (null < 0 || log < 0) {
+		notify("cannot open %s/metricsd.log: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	dup2(null, 0), dup2(log, 1), dup2(log, 2);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != nfd && fd != lock && fd != homefd)
+			close(fd);
 	/* the exporter's socket */
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -416,7 +455,7 @@ static int run(const char *dir)
 			say("stopping");
 			break;
 		}
-		if (stat(home, &st) != 0 && errno == ENOENT) {
+		if (home_gone(homefd, home)) {
 			say("the home %s is gone: stopping", home);
 			stop(prom);
 			prom = -1;

@@ -125,7 +125,7 @@ int pmq_red(paved_ctx *ctx, const char *url, const char *svc, const char *env, d
             double spark_s, json_t **out, char **errmsg)
 {
 	char sel[300], w[32], *ex[4] = { 0 };
-	snprintf(sel, sizeof sel, "service=\"%s\",env=\"%s\"", svc, env);
+	snprintf(sel, sizeof sel, "service=\"%s\",env=\"%s\"" PMG_USERS, svc, env);
 	snprintf(w, sizeof w, "%lds", (long)(window > 1 ? window : 1));
 	/* each figure per version and, as version "*", over every version */
 	ex[0] = pc_printf("sum by (version) (rate(" PMG_METRIC "_count{%s}[%s])) or "
@@ -144,11 +144,13 @@ int pmq_red(paved_ctx *ctx, const char *url, const char *svc, const char *env, d
 	/* side by side: the four figures, the targets, and the sparkline */
 	size_t n = spark_s > 0 ? 6 : 5;
 	struct pmh_req rs[6] = { { 0 } };
-	time_t now = time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double now = ts.tv_sec + ts.tv_nsec / 1e9;   /* not truncated: a new series counts */
 	double step = spark_s / 24 >= 1 ? spark_s / 24 : 1;
 	for (int i = 0; i < 4; i++) {
 		char *q = ex[i] ? pmh_escape(ex[i]) : NULL;
-		rs[i].url = pc_printf("%s/api/v1/query?query=%s&time=%ld", url, q ? q : "", (long)now);
+		rs[i].url = pc_printf("%s/api/v1/query?query=%s&time=%.3f", url, q ? q : "", now);
 		free(q);
 	}
 	rs[4].url = pc_printf("%s/api/v1/targets?state=active", url);
@@ -156,8 +158,8 @@ int pmq_red(paved_ctx *ctx, const char *url, const char *svc, const char *env, d
 		char *e = pc_printf("sum by (version) (rate(" PMG_METRIC "_count{%s}[%lds]))", sel,
 		                    (long)(step * 2 > 60 ? step * 2 : 60));
 		char *q = e ? pmh_escape(e) : NULL;
-		rs[5].url = pc_printf("%s/api/v1/query_range?query=%s&start=%ld&end=%ld&step=%.0f", url,
-		                      q ? q : "", (long)(now - (time_t)spark_s), (long)now, step);
+		rs[5].url = pc_printf("%s/api/v1/query_range?query=%s&start=%.3f&end=%.3f&step=%.0f", url,
+		                      q ? q : "", now - spark_s, now, step);
 		free(e), free(q);
 	}
 	pmh_many(rs, n, pmq_timeout(ctx));

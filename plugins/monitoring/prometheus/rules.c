@@ -1,7 +1,8 @@
 /*
  * rules.c -- the Prometheus rules file of a service (see gen.h):
  *
- *   paved-S-red     RED per version from the skeletons' histogram, over 5m:
+ *   paved-S-red     RED per version from the skeletons' histogram (without
+ *                   Prometheus's own scrapes of /metrics), over 5m:
  *                   service_version:http_server_requests:rate5m,
  *                   ...:http_server_errors:rate5m (5xx), ...:ratio_rate5m,
  *                   ...:http_server_request_duration_seconds:p50_rate5m (p90, p99)
@@ -44,20 +45,22 @@ static void num(FILE *f, double v)
 /* The request rate of SVC over W, summed by BY: "sum by (BY) (rate(C{...}[W]))". */
 static void total(FILE *f, const char *svc, const char *by, const char *w)
 {
-	fprintf(f, "sum by (%s) (rate(" PMG_METRIC "_count{service=\"%s\"}[%s]))", by, svc, w);
+	fprintf(f, "sum by (%s) (rate(" PMG_METRIC "_count{service=\"%s\"" PMG_USERS "}[%s]))", by,
+	        svc, w);
 }
 
 /* The 5xx rate of SVC over W, by BY; 0 (not absent) where no request failed. */
 static void errors(FILE *f, const char *svc, const char *by, const char *w)
 {
-	fprintf(f, "sum by (%s) (rate(" PMG_METRIC "_count{service=\"%s\","
+	fprintf(f, "sum by (%s) (rate(" PMG_METRIC "_count{service=\"%s\"" PMG_USERS ","
 	        "http_response_status_code=~\"5..\"}[%s]) or rate(" PMG_METRIC
-	        "_count{service=\"%s\"}[%s]) * 0)", by, svc, w, svc, w);
+	        "_count{service=\"%s\"" PMG_USERS "}[%s]) * 0)", by, svc, w, svc, w);
 }
 
 static void bucket(FILE *f, const char *svc, double le, const char *w)
 {
-	fprintf(f, "sum by (service, env) (rate(" PMG_METRIC "_bucket{service=\"%s\",le=\"%g\"}[%s]))",
+	fprintf(f, "sum by (service, env) (rate(" PMG_METRIC "_bucket{service=\"%s\"" PMG_USERS
+	        ",le=\"%g\"}[%s]))",
 	        svc, le, w);
 }
 
@@ -113,7 +116,7 @@ static void red(FILE *f, const char *svc)
 	for (int i = 0; i < 3; i++)
 		fprintf(f, "      - record: service_version:http_server_request_duration_seconds:"
 		        "p%s_rate5m\n        expr: histogram_quantile(0.%s, sum by (%s, le) (rate("
-		        PMG_METRIC "_bucket{service=\"%s\"}[5m])))\n", q[i], q[i], by, svc);
+		        PMG_METRIC "_bucket{service=\"%s\"" PMG_USERS "}[5m])))\n", q[i], q[i], by, svc);
 }
 
 /* The SLIs over every burn-rate window. */

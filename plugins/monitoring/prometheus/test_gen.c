@@ -159,6 +159,8 @@ START_TEST(rules_text)
 		"record: service_version:http_server_errors:ratio_rate5m",
 		"record: service_version:http_server_request_duration_seconds:p99_rate5m",
 		"histogram_quantile(0.99, sum by (service, env, version, le)",
+		/* Prometheus's own scrapes are not the users' requests */
+		"rate(http_server_request_duration_seconds_count{service=\"shop\",http_route!=\"/metrics\"}[5m])",
 		"record: service:slo_availability_errors:ratio_rate3d",
 		"record: service:slo_latency_errors:ratio_rate5m",
 		/* the workbook's four conditions against a 0.1% budget */
@@ -188,7 +190,7 @@ START_TEST(rules_text)
 	ck_assert_ptr_null(parse("{\"latency\": {\"p99_ms\": 250}}", &slo));
 	r = pmg_rules(&s);
 	ck_assert(has(r, "1 - sum by (service, env) (rate(http_server_request_duration_seconds_bucket"
-	              "{service=\"shop\",le=\"0.25\"}[5m]))"));
+	              "{service=\"shop\",http_route!=\"/metrics\",le=\"0.25\"}[5m]))"));
 	ck_assert(!has(r, "AvailabilitySLO"));
 	free(r);
 	ck_assert_ptr_null(parse("null", &slo));
