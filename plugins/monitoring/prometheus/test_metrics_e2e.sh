@@ -131,6 +131,14 @@ P --json status shop
 P --json catalog show shop
 [ "$(jget 'JSON.stringify(j).includes("requests_per_s")')" = true ] &&
 	pass "catalog show reads metrics.red" || { fail "catalog show: no metrics"; show; }
+[ "$(jget 'j.entity.metadata.annotations["grafana/overview-dashboard"] + " " + j.entity.metadata.annotations["grafana/dashboard-selector"]')" = \
+	"http://localhost:3000/d/paved-shop/shop?orgId=1&kiosk paved-shop" ] &&
+	pass "catalog-info.yaml links the dashboard in the Grafana plugin's annotations" ||
+	fail "grafana annotations: $(jget 'JSON.stringify(j.entity.metadata.annotations)')"
+node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1]));
+	process.exit(d.uid === "paved-shop" && d.tags.includes("paved-shop") ? 0 : 1)' \
+	"$PAVED_HOME/monitoring/dashboards/shop.json" &&
+	pass "the annotations name the generated dashboard's uid and tag" || fail "uid or tag differs"
 P call metrics.red '{"service": "shop", "env": "dev", "window": 120}'
 expect_rc 0 "metrics.red"
 [ "$(jget 'j.requests_per_s > 0 && j.window === 120')" = true ] && pass "metrics.red: a rate over 120 s" ||
