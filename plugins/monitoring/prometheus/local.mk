@@ -45,7 +45,8 @@ TESTS += plugins/monitoring/prometheus/test_gen
 # test_metrics_e2e.sh: a real Prometheus, a golden-path service, traffic,
 # paved metrics, alerts, the dashboard's PromQL.  test_metrics_faults.sh:
 # missing programs, a backend down or hanging, kill -9, a malformed page.
-EXTRA_DIST += plugins/monitoring/prometheus/test_rules.sh \
+EXTRA_DIST += plugins/monitoring/prometheus/metrics-lib.sh \
+	plugins/monitoring/prometheus/test_rules.sh \
 	plugins/monitoring/prometheus/testdata/slo_test.yml \
 	plugins/monitoring/prometheus/testdata/slo_test_long.yml \
 	plugins/monitoring/prometheus/test_metrics_e2e.sh \

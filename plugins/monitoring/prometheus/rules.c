@@ -218,48 +218,47 @@ static void slo_alert(FILE *f, const struct pmg_service *s, const char *kind, do
 	links(f, s, name);
 }
 
+/* A scrape alert: NAME (SEV) when EXPR holds for DUR, with its summary and
+ * description; "@S" in the texts stands for the service. */
+static void scrape_alert(FILE *f, const struct pmg_service *s, const char *name, const char *sev,
+                         const char *expr, const char *dur, const char *summary, const char *desc)
+{
+	const char *texts[3] = { expr, summary, desc };
+	char *out[3] = { NULL, NULL, NULL };
+	for (int i = 0; i < 3; i++) {   /* @S -> the service */
+		size_t len = 0;
+		FILE *m = open_memstream(&out[i], &len);
+		for (const char *p = texts[i]; m && *p; p++)
+			if (p[0] == '@' && p[1] == 'S')
+				fputs(s->service, m), p++;
+			else
+				fputc(*p, m);
+		if (m)
+			fclose(m);
+	}
+	alert_head(f, s, name, sev, out[0] ? out[0] : "", dur);
+	fputs("          summary: ", f);
+	yq(f, out[1]);
+	fputs("\n          description: ", f);
+	yq(f, out[2]);
+	fputc('\n', f);
+	links(f, s, name);
+	free(out[0]), free(out[1]), free(out[2]);
+}
+
 static void alerts(FILE *f, const struct pmg_service *s)
 {
-	const char *svc = s->service;
 	char obj[96];
-	fprintf(f, "  - name: paved-%s-alerts\n    rules:\n", svc);
-	char *t = NULL;
-	if (asprintf(&t, "max by (service, env) (up{service=\"%s\"}) == 0", svc) < 0)
-		t = NULL;
-	alert_head(f, s, "ServiceDown", "page", t, "2m");
-	free(t);
-	fputs("          summary: ", f);
-	if (asprintf(&t, "%s (env {{ $labels.env }}): no replica answers its metrics scrape", svc) < 0)
-		t = NULL;
-	yq(f, t);
-	free(t);
-	fputs("\n          description: ", f);
-	if (asprintf(&t, "For 2 minutes Prometheus has scraped no replica of %s in {{ $labels.env }}: "
-	             "every one is down, unreachable or serves no valid /metrics.", svc) < 0)
-		t = NULL;
-	yq(f, t);
-	free(t);
-	fputc('\n', f);
-	links(f, s, "ServiceDown");
-
-	if (asprintf(&t, "up{service=\"%s\"} == 0", svc) < 0)
-		t = NULL;
-	alert_head(f, s, "ReplicaDown", "ticket", t, "5m");
-	free(t);
-	fputs("          summary: ", f);
-	if (asprintf(&t, "%s (env {{ $labels.env }}): replica {{ $labels.replica }} (version "
-	             "{{ $labels.version }}) fails its metrics scrape", svc) < 0)
-		t = NULL;
-	yq(f, t);
-	free(t);
-	fputs("\n          description: ", f);
-	if (asprintf(&t, "For 5 minutes {{ $labels.instance }} has not answered a valid /metrics: "
-	             "it is down, hangs, or serves a malformed page.") < 0)
-		t = NULL;
-	yq(f, t);
-	free(t);
-	fputc('\n', f);
-	links(f, s, "ReplicaDown");
+	fprintf(f, "  - name: paved-%s-alerts\n    rules:\n", s->service);
+	scrape_alert(f, s, "ServiceDown", "page", "max by (service, env) (up{service=\"@S\"}) == 0",
+	             "2m", "@S (env {{ $labels.env }}): no replica answers its metrics scrape",
+	             "For 2 minutes Prometheus has scraped no replica of @S in {{ $labels.env }}: "
+	             "every one is down, unreachable or serves no valid /metrics.");
+	scrape_alert(f, s, "ReplicaDown", "ticket", "up{service=\"@S\"} == 0", "5m",
+	             "@S (env {{ $labels.env }}): replica {{ $labels.replica }} (version "
+	             "{{ $labels.version }}) fails its metrics scrape",
+	             "For 5 minutes {{ $labels.instance }} has not answered a valid /metrics: it is "
+	             "down, hangs, or serves a malformed page.");
 
 	if (s->slo->availability_set) {
 		double budget = (100 - s->slo->availability) / 100;

@@ -19,38 +19,22 @@
 # under CI=true (the Debian package of prometheus and promtool: 'prometheus').
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
-for c in prometheus promtool haproxy node git curl; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		pkg=$c
-		case $c in prometheus|promtool) pkg=prometheus ;; node) pkg=nodejs ;; esac
-		[ "${CI:-}" = true ] && { echo "FAIL: $c is not installed (Debian package '$pkg')"; exit 1; }
-		echo "SKIP: $c is not installed (Debian package '$pkg'; scripts/bootstrap installs it)"
-		exit 77
-	fi
-done
+. "$top_srcdir/plugins/monitoring/prometheus/metrics-lib.sh"
+metrics_need prometheus promtool haproxy node git curl
 deploy_env
 mkdir -p "$PAVED_HOME" "$tmp/work"
 cat >"$PAVED_HOME/config.json" <<'JSON'
 {"plugins": {"prometheus": {"scrape_interval": "1s", "timeout_ms": 3000}}}
 JSON
 cleanup() {
-	timeout 60 "$PAVED" metrics down >/dev/null 2>&1
+	metrics_stop
 	deploy_cleanup
 }
 trap cleanup EXIT
 cd "$tmp/work" || exit 99
 P() { run "$PAVED" "$@"; }
 
-# what of this home's backend runs: paved-metricsd and Prometheus processes
-ours() {
-	real=$(readlink -f "$PAVED_HOME/prometheus" 2>/dev/null) || { echo 0; return; }
-	n=0
-	for f in /proc/[0-9]*/cmdline; do
-		{ tr '\0' '\n' <"$f"; } 2>/dev/null | grep -qx -e "$real" -e "--config.file=$real/etc/prometheus.yml" &&
-			n=$((n + 1))
-	done
-	echo $n
-}
+ours() { metrics_procs; }
 url_of() { "$PAVED" --json metrics status 2>/dev/null | node -e \
 	'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).url||""))'; }
 # q PROMQL: metrics.query into $out; jget over it

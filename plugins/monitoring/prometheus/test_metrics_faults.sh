@@ -15,15 +15,8 @@
 # Needs prometheus, promtool and python3 (a skip without them, a failure
 # under CI=true).
 . "$top_srcdir/tests/e2e/lib.sh"
-for c in prometheus promtool python3 node curl; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		pkg=$c
-		case $c in prometheus|promtool) pkg=prometheus ;; node) pkg=nodejs ;; esac
-		[ "${CI:-}" = true ] && { echo "FAIL: $c is not installed (Debian package '$pkg')"; exit 1; }
-		echo "SKIP: $c is not installed (Debian package '$pkg'; scripts/bootstrap installs it)"
-		exit 77
-	fi
-done
+. "$top_srcdir/plugins/monitoring/prometheus/metrics-lib.sh"
+metrics_need prometheus promtool python3 node curl
 PAVED_CHECK_SHAPES=1
 export PAVED_CHECK_SHAPES
 mkdir -p "$PAVED_HOME"
@@ -31,25 +24,13 @@ echo '{"plugins": {"prometheus": {"scrape_interval": "1s", "timeout_ms": 1000}}}
 pids=
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
-	for h in "$PAVED_HOME" "$tmp/home2"; do
-		[ -d "$h" ] && PAVED_HOME="$h" timeout 60 "$PAVED" metrics down >/dev/null 2>&1
-		real=$(readlink -f "$h/prometheus" 2>/dev/null)
-		case $real in /var/lib/paved/*) rm -rf "$real" ;; esac
-	done
+	metrics_stop "$PAVED_HOME"
+	metrics_stop "$tmp/home2"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 P() { run "$PAVED" "$@"; }
-# ours [HOME]: processes of that home's backend (paved-metricsd, Prometheus)
-ours() {
-	real=$(readlink -f "${1:-$PAVED_HOME}/prometheus" 2>/dev/null) || { echo 0; return; }
-	n=0
-	for f in /proc/[0-9]*/cmdline; do
-		{ tr '\0' '\n' <"$f"; } 2>/dev/null | grep -qx -e "$real" -e "--config.file=$real/etc/prometheus.yml" &&
-			n=$((n + 1))
-	done
-	echo $n
-}
+ours() { metrics_procs "$@"; }
 # until_n N SECONDS [HOME]: until exactly N processes of the backend run
 until_n() {
 	_end=$(($(date +%s) + $2))

@@ -13,15 +13,9 @@
 # package 'prometheus'): a skip without it, a failure under CI=true.
 . "$top_srcdir/tests/e2e/lib.sh"
 
-PROMTOOL=$(command -v promtool || true)
-if [ -z "$PROMTOOL" ]; then
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: promtool is not installed (Debian package 'prometheus'; scripts/bootstrap installs it)"
-		exit 1
-	fi
-	echo "SKIP: promtool is not installed (Debian package 'prometheus'; scripts/bootstrap installs it)"
-	exit 77
-fi
+. "$top_srcdir/plugins/monitoring/prometheus/metrics-lib.sh"
+metrics_need promtool
+PROMTOOL=$(command -v promtool)
 PAVED_CHECK_SHAPES=1
 export PAVED_CHECK_SHAPES
 mkdir -p "$PAVED_HOME"

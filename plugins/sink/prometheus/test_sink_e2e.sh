@@ -9,23 +9,14 @@
 # prometheus and promtool (Debian package 'prometheus'): a skip without
 # them, a failure under CI=true.
 . "$top_srcdir/tests/e2e/lib.sh"
-for c in prometheus promtool node; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		pkg=prometheus
-		[ "$c" = node ] && pkg=nodejs
-		[ "${CI:-}" = true ] && { echo "FAIL: $c is not installed (Debian package '$pkg')"; exit 1; }
-		echo "SKIP: $c is not installed (Debian package '$pkg'; scripts/bootstrap installs it)"
-		exit 77
-	fi
-done
+. "$top_srcdir/plugins/monitoring/prometheus/metrics-lib.sh"
+metrics_need prometheus promtool node
 PAVED_CHECK_SHAPES=1
 export PAVED_CHECK_SHAPES
 mkdir -p "$PAVED_HOME" "$tmp/plugins"
 echo '{"plugins": {"prometheus": {"scrape_interval": "1s"}}}' >"$PAVED_HOME/config.json"
 cleanup() {
-	timeout 60 "$PAVED" metrics down >/dev/null 2>&1
-	real=$(readlink -f "$PAVED_HOME/prometheus" 2>/dev/null)
-	case $real in /var/lib/paved/*) rm -rf "$real" ;; esac
+	metrics_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
