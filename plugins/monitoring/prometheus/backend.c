@@ -161,7 +161,16 @@ static char *haproxy_targets(const struct pmb *b)
 static int subdir(const char *dir, const char *sub)
 {
 	char *p = pc_printf("%s/%s", dir, sub);
+	struct stat st;
 	int rc = p ? pc_mkdir_p(p, 0755) : -1;
+	/* as root: owned by DIR's owner (the user Prometheus runs as), so that
+	 * paved-metricsd can empty DIR once the home is gone; SUB and its parents */
+	size_t n = strlen(dir);
+	while (rc == 0 && geteuid() == 0 && p && strlen(p) > n && stat(dir, &st) == 0) {
+		if (chown(p, st.st_uid, st.st_gid) != 0)
+			break;
+		*strrchr(p, '/') = '\0';
+	}
 	free(p);
 	return rc;
 }

@@ -20,8 +20,8 @@
  *   - forwards SIGHUP (reload rules) to Prometheus;
  *   - stops Prometheus (SIGTERM, SIGKILL after 20 s) and exits on SIGTERM
  *     or SIGINT, when Prometheus exits, and when the home is gone (a test's
- *     temporary home removed): then a data directory outside the home (as
- *     root, in /var/lib/paved) is removed too, nothing is left running.
+ *     temporary home removed): then a directory outside the home (as root,
+ *     in /var/lib/paved) is emptied too, nothing is left running.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -272,8 +272,10 @@ static pid_t start(json_t *argv, int log, char *why, size_t whylen)
 /* nftw callback of rm -r. */
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st, (void)flag, (void)ftw;
-	return remove(p) == 0 || errno == ENOENT ? 0 : -1;
+	(void)st, (void)flag;
+	if (ftw->level > 0 && remove(p) != 0 && errno != ENOENT)
+		say("cannot remove %s: %s", p, strerror(errno));
+	return 0;   /* on with the rest */
 }
 
 /* Stop Prometheus PID: SIGTERM, SIGKILL after 20 s; reaped. */
@@ -459,9 +461,10 @@ static int run(const char *dir)
 			say("the home %s is gone: stopping", home);
 			stop(prom);
 			prom = -1;
-			/* a data directory outside the home (root's) would only be garbage */
-			if (strncmp(dir, home, strlen(home)) != 0 && stat("data", &st) == 0)
-				nftw("data", rm_one, 16, FTW_DEPTH | FTW_PHYS);
+			/* a directory outside the home (root's) would only be garbage:
+			 * everything in it goes (the directory stays: its parent is root's) */
+			if (strncmp(dir, home, strlen(home)) != 0)
+				nftw(".", rm_one, 16, FTW_DEPTH | FTW_PHYS);
 			break;
 		}
 	}

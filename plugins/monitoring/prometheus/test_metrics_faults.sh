@@ -143,7 +143,10 @@ end=$(($(date +%s) + 30))
 while [ "$(cnt)" != 0 ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
 [ "$(cnt)" = 0 ] && pass "the home removed: its Prometheus stops by itself" || fail "$(cnt) processes of a removed home"
 if [ "$(id -u)" = 0 ]; then
-	[ ! -e "$real2/data" ] && pass "as root its data in $real2 is removed too" || fail "data left in $real2"
+	end=$(($(date +%s) + 10))
+	while [ -n "$(ls -A "$real2" 2>/dev/null)" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
+	[ -z "$(ls -A "$real2" 2>/dev/null)" ] && pass "as root its directory $real2 is emptied (data too)" ||
+		fail "left in $real2: $(ls -A "$real2")"
 	rm -rf "$real2"
 fi
 
