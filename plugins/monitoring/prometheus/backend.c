@@ -299,7 +299,8 @@ char *pmb_autostart(paved_ctx *ctx, struct pmb *b)
 	if (!b->managed || !json_is_true(paved->option(ctx, "autostart")) || pmb_running(b))
 		return NULL;
 	if (pmb_ensure(ctx, b, false, &started, &err) != PAVED_OK) {
-		paved->log(ctx, PAVED_LOG_WARN, "metrics are not collected: %s", err ? err : "?");
+		/* info, not a warning at every deploy: register's summary says it */
+		paved->log(ctx, PAVED_LOG_INFO, "metrics are not collected: %s", err ? err : "?");
 		note = pc_printf("metrics are not collected: %s", err ? err : "?");
 	} else if (started) {
 		note = pc_printf("Prometheus started at %s", b->url ? b->url : "?");

@@ -277,19 +277,27 @@ static char *last_line(const struct pmb *b, const char *name)
 }
 
 /* Start paved-metricsd for B (holding SRV/lock). */
-static int spawn(paved_ctx *ctx, struct pmb *b, char **errmsg)
+/* The Prometheus program as an absolute path (malloc()ed), or NULL with
+ * *ERRMSG naming the Debian package. */
+static char *prometheus_program(paved_ctx *ctx, char **errmsg)
 {
 	const char *want = json_string_value(paved->option(ctx, "prometheus"));
-	const char *exe = metricsd_path();
 	char *prom = which(want && *want ? want : "prometheus");
-	int rc = PAVED_ERR;
-	struct paved_run_result res = { 0 };
-	if (!prom) {
+	if (!prom)
 		paved->error(errmsg, "Prometheus is not installed: '%s' is not in PATH; " PM_INSTALL_HINT
 		             ", or name a Prometheus of yours in plugins.prometheus.url",
 		             want && *want ? want : "prometheus");
+	return prom;
+}
+
+static int spawn(paved_ctx *ctx, struct pmb *b, char **errmsg)
+{
+	const char *exe = metricsd_path();
+	char *prom = prometheus_program(ctx, errmsg);
+	int rc = PAVED_ERR;
+	struct paved_run_result res = { 0 };
+	if (!prom)
 		goto out;
-	}
 	if (access(exe, X_OK) != 0) {
 		paved->error(errmsg, "paved-metricsd is missing: %s: %s (reinstall paved, or run make "
 		             "in the build tree)", exe, strerror(errno));
@@ -361,6 +369,12 @@ int pmb_ensure(paved_ctx *ctx, struct pmb *b, bool wait, bool *started, char **e
 			return rc;
 		}
 		return PAVED_OK;
+	}
+	if (!pmb_running(b)) {   /* nothing made for a Prometheus that is not installed */
+		char *prom = prometheus_program(ctx, errmsg);
+		if (!prom)
+			return PAVED_ERR;
+		free(prom);
 	}
 	if ((rc = setup(ctx, b, errmsg)))
 		return rc;

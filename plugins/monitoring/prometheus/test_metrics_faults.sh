@@ -52,6 +52,8 @@ run env PATH="$tmp/nobin" "$PAVED" call monitoring.register '{"service": "shop",
 expect_rc 0 "register still works without Prometheus"
 expect_out "metrics are not collected: Prometheus is not installed" "and says metrics are not collected"
 [ -s "$PAVED_HOME/monitoring/rules/shop.yml" ] && pass "its rules are written" || fail "no rules"
+[ ! -e "$PAVED_HOME/prometheus" ] && pass "nothing made for a Prometheus that is not there" ||
+	fail "$PAVED_HOME/prometheus was made"
 run env PATH="$tmp/nobin" "$PAVED" metrics status
 expect_rc 0 "status without Prometheus"
 expect_out "not running" "says not running"
