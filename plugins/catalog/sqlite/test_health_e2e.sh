@@ -52,7 +52,7 @@ catalog show web
 expect_rc 0 "show a live service"
 expect_out "health       healthy (dev, 1/1 replicas in traffic healthy)  $url" "healthy, with its URL"
 expect_out "version      v1" "the live version"
-expect_out "error rate and latency: unknown (no plugin provides metrics.red)" "no metrics plugin: said"
+expect_out "error rate and latency: prometheus: metrics.red: metrics unavailable: Prometheus is not running ('paved metrics up' starts it)" "no metrics backend running: said"
 run "$PAVED" --plugin-path "$RT_PLUGINS" --json catalog show web
 expect_json "show --json"
 [ "$(jget '[j["health"]["status"], j["health"]["envs"][0]["url"], j["health"]["envs"][0]["version"]]')" = \

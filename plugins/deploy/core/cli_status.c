@@ -20,8 +20,9 @@ static const struct dc_cmd status_cmd = {
 	"Shows per service and env: state (running, degraded, stopped, failed, not deployed),\n"
 	"the live version, its URL (only while replicas serve), replicas healthy/total, the\n"
 	"last deploy and its outcome, and the last failed attempt when it came after the live\n"
-	"release. The state is the runtime's, not the records' hope. An unknown SERVICE is an\n"
-	"error (exit 1).",
+	"release. The state is the runtime's, not the records' hope. While replicas serve and a\n"
+	"metrics backend answers (metrics.red), RED over the last 5 minutes too. An unknown\n"
+	"SERVICE is an error (exit 1).",
 	env_flags, 0, 1
 };
 
@@ -35,6 +36,21 @@ static json_t *brief(json_t *rec)
 		if (json_object_get(rec, keys[i]))
 			json_object_set(o, keys[i], json_object_get(rec, keys[i]));
 	return o;
+}
+
+/* RED over the last 5 minutes from the metrics backend (metrics.red), or
+ * NULL: status degrades silently when no plugin provides it, the backend
+ * is down or it does not answer in time (issue 13). */
+static json_t *red_of(paved_ctx *ctx, const char *svc, const char *env)
+{
+	json_t *a = json_pack("{ss ss si}", "service", svc, "env", env, "window", 300), *r = NULL;
+	char *err = NULL;
+	int rc = paved->call(ctx, "metrics.red", a, &r, &err);
+	json_decref(a), free(err);
+	if (rc == PAVED_OK && json_is_object(r))
+		return r;
+	json_decref(r);
+	return NULL;
 }
 
 /* The status row of SVC in ENV. */
@@ -85,9 +101,36 @@ static json_t *row(paved_ctx *ctx, const char *svc, const char *env)
 		json_array_append_new(reps, x);
 	}
 	json_object_set_new(o, "instances", reps);
+	json_t *red = n.in > 0 ? red_of(ctx, svc, env) : NULL;
+	if (red)
+		json_object_set_new(o, "metrics", red);
 	free(err);
 	json_decref(e), json_decref(cur), json_decref(recs);
 	return o;
+}
+
+/* The line of status row O's metrics (red_of), if it has them. */
+static void print_red(json_t *o)
+{
+	json_t *m = json_object_get(o, "metrics"), *x;
+	size_t i;
+	if (!m)
+		return;
+	printf("  metrics (5m): %.2f req/s", json_number_value(json_object_get(m, "requests_per_s")));
+	if (json_is_number(json_object_get(m, "error_rate")))
+		printf(", %.2f%% 5xx", json_number_value(json_object_get(m, "error_rate")) * 100);
+	if (json_is_number(json_object_get(m, "latency_p50_ms")))
+		printf(", p50 %.1f ms", json_number_value(json_object_get(m, "latency_p50_ms")));
+	if (json_is_number(json_object_get(m, "latency_p99_ms")))
+		printf(", p99 %.1f ms", json_number_value(json_object_get(m, "latency_p99_ms")));
+	json_t *t = json_object_get(m, "targets");
+	printf("; %d/%d replicas scraped\n", (int)json_integer_value(json_object_get(t, "up")),
+	       (int)json_integer_value(json_object_get(t, "total")));
+	json_array_foreach(json_object_get(m, "replicas"), i, x)
+		if (!json_is_true(json_object_get(x, "up")) &&
+		    strcmp(json_string_value(json_object_get(x, "health")) ?: "", "unknown"))
+			printf("    %-6s metrics DOWN: %s\n", json_string_value(json_object_get(x, "replica")) ?: "?",
+			       json_string_value(json_object_get(x, "error")) ?: "no answer");
 }
 
 /* Print status row O as text. */
@@ -125,6 +168,7 @@ static void print_row(json_t *o)
 		       json_is_true(json_object_get(x, "healthy")) ? "healthy" : "UNHEALTHY",
 		       json_is_true(json_object_get(x, "in_traffic")) ? "in traffic" : "out of traffic",
 		       (int)json_integer_value(json_object_get(x, "restarts")));
+	print_red(o);
 	if (json_object_get(o, "runtime_error"))
 		printf("  runtime: %s\n", json_string_value(json_object_get(o, "runtime_error")));
 }

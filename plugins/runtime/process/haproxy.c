@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -259,6 +260,53 @@ static int apply_all(const struct hp *h, json_t *svcs, char **errmsg)
 
 /* ---- the config and the process ---------------------------------------- */
 
+/* HAProxy's built-in Prometheus exporter (issue 13; Debian's HAProxy has
+ * USE_PROMEX): a frontend of its own on a loopback port recorded in
+ * exporter.json ({"port": N}, 0600) so it stays put across reloads; the
+ * monitoring driver `prometheus` reads that file and scrapes it.  A
+ * recorded port that something else took while HAProxy was down is
+ * replaced by a free one.  The only code of the monitoring work here. */
+static void exporter_frontend(FILE *f, const struct hp *h)
+{
+	char *path = NULL;
+	if (asprintf(&path, "%s/exporter.json", h->dir) < 0)
+		return;
+	json_t *rec = rf_read_json(path);
+	int port = (int)json_integer_value(json_object_get(rec, "port"));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int s = -1, one = 1;
+	if (port > 0 && port < 65536 && !live_of(h)) {   /* is it still free? */
+		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		a.sin_port = htons((uint16_t)port);
+		if (s >= 0)
+			setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0)
+			port = 0;
+		if (s >= 0)
+			close(s);
+	}
+	if (port <= 0 || port >= 65536) {
+		a.sin_port = 0;
+		port = 0;
+		if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+		    bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
+		    getsockname(s, (struct sockaddr *)&a, &len) == 0)
+			port = ntohs(a.sin_port);
+		if (s >= 0)
+			close(s);
+		json_t *now = json_pack("{si}", "port", port);
+		if (port > 0)
+			rf_write_json(path, now);
+		json_decref(now);
+	}
+	if (port > 0)
+		fprintf(f, "\nfrontend paved-prometheus-exporter\n  bind 127.0.0.1:%d\n  no log\n"
+		        "  http-request use-service prometheus-exporter if { path /metrics }\n", port);
+	json_decref(rec);
+	free(path);
+}
+
 /* The config for SVCS, from the specs. */
 static char *config(const struct hp *h, json_t *svcs)
 {
@@ -313,6 +361,7 @@ static char *config(const struct hp *h, json_t *svcs)
 		}
 		json_decref(spec);
 	}
+	exporter_frontend(f, h);
 	fclose(f);
 	free(tp);
 	return text;
