@@ -45,6 +45,7 @@ static void teardown(void)
 {
 	pv_registry_free(h);
 	free_plugins();
+	json_decref(h->shapes);   /* parsed by the first call of a front */
 	free(h);
 	json_decref(trace);
 }

@@ -228,7 +228,7 @@ int lq_query(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void 
 	json_t *jtail = json_object_get(args, "tail"), *seen = NULL;
 	double since = json_number_value(json_object_get(args, "since"));
 	long long tail = json_is_integer(jtail) ? json_integer_value(jtail) : -1, floor = 0;
-	struct found f = { .pages = json_array() };
+	struct found f = { 0 };
 	char *url = NULL, *logql = NULL;
 	bool managed;
 	int rc;
@@ -240,6 +240,7 @@ int lq_query(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void 
 	if (cursor && !(seen = cursor_parse(cursor, &floor)))
 		return paved->error(errmsg, "invalid cursor '%.80s': pass back the cursor a previous "
 		                    "call returned", cursor);
+	f.pages = json_array();   /* after the checks above, which return without freeing */
 	if ((rc = lb_url(ctx, &url, &managed, errmsg)))
 		goto out;
 	if (!(logql = pc_printf("{service=\"%s\", env=\"%s\"}%s%s", svc, env, pipe ? " " : "",

@@ -77,8 +77,11 @@ if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && ! command -v llvm-symbolizer >/dev/null
 		[ -x "$s" ] && ASAN_SYMBOLIZER_PATH=$s && export ASAN_SYMBOLIZER_PATH
 	done
 fi
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:check_initialization_order=1}
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The caller's options come after these defaults (make check's sanitizer
+# options, or yours), so they win; a report stays in the target's log,
+# which this script reads, even when make check sets a log_path.
+ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}:log_path=stderr"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}:log_path=stderr"
 export ASAN_OPTIONS UBSAN_OPTIONS
 
 # The dictionaries of each target (tests/fuzz/dict/*.dict).

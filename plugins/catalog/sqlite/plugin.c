@@ -324,18 +324,23 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 		                                "import, ownership, dependencies, live health, search, cost",
 		                                hooks[i].fn, hooks[i].data, NULL, errmsg)
 		       : paved->provide(ctx, hooks[i].hook, hooks[i].fn, hooks[i].data, NULL, errmsg);
-		if (rc)
+		if (rc) {
+			cat_valid_kinds_reset();
 			return PAVED_ERR;
+		}
 	}
 	return PAVED_OK;
 }
 
+/* Close the database and drop the kinds init registered: they live in this
+ * module's static data, which goes away when the host unloads it. */
 static void fini(paved_ctx *ctx)
 {
 	(void)ctx;
 	if (db_open)
 		cat_db_close(&db);
 	db_open = false;
+	cat_valid_kinds_reset();
 }
 
 PAVED_PLUGIN_DECLARE(catalog, "1.0.0",

@@ -74,7 +74,8 @@ struct dc_source {
 /* Resolve REF (NULL: the default branch's head, or the working copy's
  * HEAD) of SVC's repository, or of the working copy DIR.  A working copy
  * with uncommitted changes is refused with a message listing them.  A
- * service with no repository is "no service 'SVC'". */
+ * service with no repository is "no service 'SVC'".  On failure *S owns
+ * nothing. */
 int  dc_source_resolve(paved_ctx *ctx, const char *svc, const char *dir, const char *ref,
                        struct dc_source *s, char **errmsg);
 /* Check the source's commit out into DEST (which must not exist). */

@@ -142,7 +142,6 @@ int dc_source_resolve(paved_ctx *ctx, const char *svc, const char *dir, const ch
 		if (!realpath(dir, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
 			return paved->error(errmsg, "--dir %s: %s", dir, errno ? strerror(errno) :
 			                    "not a directory");
-		s->dir = strdup(real);
 		char *git_dir = pc_printf("%s/.git", real);
 		bool repo = access(git_dir, F_OK) == 0;
 		free(git_dir);
@@ -158,8 +157,13 @@ int dc_source_resolve(paved_ctx *ctx, const char *svc, const char *dir, const ch
 			free(list);
 			return rc;
 		}
-		s->commit = wc_commit(ctx, real, ref, errmsg);
-		return s->commit ? PAVED_OK : PAVED_ERR;
+		if (!(s->commit = wc_commit(ctx, real, ref, errmsg)))
+			return PAVED_ERR;
+		if (!(s->dir = strdup(real))) {
+			dc_source_free(s);
+			return paved->error(errmsg, "out of memory");
+		}
+		return PAVED_OK;
 	}
 	json_t *a = json_pack("{ss}", "name", svc), *info = NULL;
 	char *err = NULL;

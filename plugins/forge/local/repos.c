@@ -282,7 +282,8 @@ int fl_list(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *
 		}
 		names[n++] = nm;
 	}
-	qsort(names, n, sizeof *names, by_name);
+	if (n)   /* names is NULL in an empty forge, and qsort's must not be */
+		qsort(names, n, sizeof *names, by_name);
 	for (size_t i = 0; i < n; i++) {
 		char *path = pc_printf("%s/%s.git", forge, names[i]);
 		struct stat st;
