@@ -256,6 +256,11 @@ void cat_db_rollback(struct cat_db *c);
  * and committing rebuild them first if they are dropped.  0 or -1. */
 int cat_db_defer_indexes(struct cat_db *c, char **errmsg);
 int cat_db_restore_indexes(struct cat_db *c, char **errmsg);
+/* Outside a transaction: write the next transaction through a rollback
+ * journal instead of the WAL (see schema.c); whether it did.  Only for an
+ * import into an empty catalog.  cat_db_journal_wal goes back. */
+bool cat_db_journal_direct(struct cat_db *c);
+void cat_db_journal_wal(struct cat_db *c);
 /* Current catalog schema version. */
 int cat_db_version(struct cat_db *c);
 

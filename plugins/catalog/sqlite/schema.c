@@ -7,6 +7,7 @@
  * each runs in a BEGIN IMMEDIATE transaction that first re-reads the
  * version, so two paved processes starting at once migrate exactly once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,41 @@ int cat_db_restore_indexes(struct cat_db *c, char **errmsg)
 			return -1;
 	}
 	return 0;
+}
+
+/* PRAGMA journal_mode=MODE; whether the database is in MODE after. */
+static bool journal_mode(struct cat_db *c, const char *mode)
+{
+	char sql[40];
+	sqlite3_stmt *st;
+	bool done = false;
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		done = !strcmp((const char *)sqlite3_column_text(st, 0) ?: "", mode);
+	sqlite3_finalize(st);
+	return done;
+}
+
+/* In WAL mode every page a transaction writes is written twice: to the
+ * WAL at the commit, then into the database by the checkpoint that
+ * follows (reading the WAL back).  An import that fills an empty catalog
+ * writes ~100 MB of new pages, so for it the database goes to a rollback
+ * journal: SQLite journals only the pages that existed (a few: the
+ * schema, the roots), and appends the new ones to the file once.  A
+ * kill -9 still leaves the previous state (the hot journal is rolled
+ * back by the next connection).  Other processes wait for the commit
+ * (busy timeout) instead of reading beside it.  The switch needs no
+ * other connection in the file: when one is open it is not made. */
+bool cat_db_journal_direct(struct cat_db *c)
+{
+	return sqlite3_get_autocommit(c->db) && journal_mode(c, "delete");
+}
+
+void cat_db_journal_wal(struct cat_db *c)
+{
+	journal_mode(c, "wal");   /* else the next paved to open it sets WAL again */
 }
 
 void cat_db_close(struct cat_db *c)
