@@ -235,6 +235,11 @@ struct cat_db {
 	sqlite3_stmt *st[20];   /* prepared statements, see store.c */
 	int           in_tx;
 	struct cat_set ids;     /* ref -> catalog_refs.id, known in this transaction */
+	bool          ids_all;  /* IDS holds every ref there is: catalog_refs was
+	                         * empty when the transaction began (cat_db_fresh) */
+	sqlite3_stmt *multi[2][8]; /* tag and relation INSERTs of 1..8 rows (store.c) */
+	long          now;      /* the second NOW_TEXT shows (store.c) */
+	char          now_text[24];
 	bool          deferred; /* secondary indexes dropped in this transaction */
 	bool          borrowed; /* the host's connection: never closed here */
 	bool          nested;   /* in_tx is a savepoint in the owner's transaction */
@@ -261,6 +266,11 @@ int cat_db_restore_indexes(struct cat_db *c, char **errmsg);
  * import into an empty catalog.  cat_db_journal_wal goes back. */
 bool cat_db_journal_direct(struct cat_db *c);
 void cat_db_journal_wal(struct cat_db *c);
+/* Inside a transaction that began on an empty catalog (no entity, no
+ * ref): every ref is known to the cache from now on, so storing a new
+ * entity needs no look-up.  Whether it was empty.  The transaction's end
+ * (and cat_delete) forgets it. */
+bool cat_db_fresh(struct cat_db *c);
 /* Current catalog schema version. */
 int cat_db_version(struct cat_db *c);
 

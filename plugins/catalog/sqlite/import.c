@@ -541,6 +541,8 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 	}
 	im.rows = max_id(c);   /* again: another import may have come first */
 	im.fresh = direct && im.rows == 0;
+	if (im.rows == 0)
+		cat_db_fresh(c);   /* no look-up per new entity */
 	json_array_foreach(paths, i, p) {
 		const char *path = json_string_value(p);
 		char *root = path ? root_of(path) : NULL;

@@ -283,6 +283,20 @@ int cat_db_restore_indexes(struct cat_db *c, char **errmsg)
 	return 0;
 }
 
+bool cat_db_fresh(struct cat_db *c)
+{
+	sqlite3_stmt *st;
+	bool empty = false;
+	if (!c->in_tx || sqlite3_prepare_v2(c->db, "SELECT NOT EXISTS (SELECT 1 FROM catalog_refs)"
+	                                    " AND NOT EXISTS (SELECT 1 FROM catalog_entities)",
+	                                    -1, &st, NULL) != SQLITE_OK)
+		return false;
+	empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	c->ids_all = empty && c->ids.len == 0;
+	return c->ids_all;
+}
+
 /* PRAGMA journal_mode=MODE; whether the database is in MODE after. */
 static bool journal_mode(struct cat_db *c, const char *mode)
 {
@@ -322,6 +336,9 @@ void cat_db_close(struct cat_db *c)
 {
 	for (size_t i = 0; i < sizeof c->st / sizeof c->st[0]; i++)
 		sqlite3_finalize(c->st[i]);
+	for (size_t i = 0; i < 2; i++)
+		for (size_t n = 0; n < sizeof c->multi[i] / sizeof c->multi[i][0]; n++)
+			sqlite3_finalize(c->multi[i][n]);
 	if (c->db && c->in_tx)
 		cat_db_rollback(c);
 	cat_set_free(&c->ids);
@@ -349,6 +366,7 @@ int cat_db_commit(struct cat_db *c, char **errmsg)
 	if (rc)
 		cat_db_rollback(c);
 	c->in_tx = 0;
+	c->ids_all = false;
 	cat_set_free(&c->ids);   /* another process may write next */
 	return rc;
 }
@@ -359,5 +377,6 @@ void cat_db_rollback(struct cat_db *c)
 	             NULL, NULL, NULL);
 	c->in_tx = 0;
 	c->deferred = false;     /* the DROP INDEX went with it */
+	c->ids_all = false;
 	cat_set_free(&c->ids);   /* ids handed out in it are void */
 }

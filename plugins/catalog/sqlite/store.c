@@ -11,7 +11,9 @@
  */
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog.h"
 
@@ -28,10 +30,10 @@ static const char *const sql[] = {
 	           " LEFT JOIN catalog_documents d ON d.id = r.id WHERE r.ref = ?1",
 	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
 	             " system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	             " ?9, ?10, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+	             " ?9, ?10, ?11)",
 	[S_UPDATE] = "UPDATE catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
 	             " owner = ?5, lifecycle = ?6, system = ?7, type = ?8, cost = ?9,"
-	             " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?10",
+	             " updated = ?11 WHERE id = ?10",
 	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json, location, hash)"
 	              " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_DOC_DEL] = "DELETE FROM catalog_documents WHERE id = ?1",
@@ -72,6 +74,48 @@ static sqlite3_stmt *stmt(struct cat_db *c, int i)
 	sqlite3_clear_bindings(c->st[i]);
 	return c->st[i];
 }
+
+/* The time as SQLite's strftime('%Y-%m-%dT%H:%M:%SZ','now') gives it,
+ * formatted once a second (an import stores thousands a second). */
+static const char *now(struct cat_db *c)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	if ((long)t != c->now || !c->now_text[0]) {
+		c->now = (long)t;
+		if (!gmtime_r(&t, &tm) ||
+		    !strftime(c->now_text, sizeof c->now_text, "%Y-%m-%dT%H:%M:%SZ", &tm))
+			snprintf(c->now_text, sizeof c->now_text, "1970-01-01T00:00:00Z");
+	}
+	return c->now_text;
+}
+
+/* The INSERT OR IGNORE of N (1..8) rows into the tags (WHICH 0: tag,
+ * entity) or the relations (1: source, type, target, by_target),
+ * prepared on first use and reset: one statement per entity instead of
+ * one per row. */
+static sqlite3_stmt *multi(struct cat_db *c, int which, size_t n)
+{
+	static const char *const head[] = {
+		"INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES ",
+		"INSERT OR IGNORE INTO catalog_edges (source, type, target, by_target) VALUES ",
+	};
+	static const char *const row[] = { "(?,?)", "(?,?,?,?)" };
+	sqlite3_stmt **st = &c->multi[which][n - 1];
+	if (!*st) {
+		char sql[256];
+		size_t len = (size_t)snprintf(sql, sizeof sql, "%s", head[which]);
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", i ? "," : "",
+			                        row[which]);
+		if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
+			return NULL;
+	}
+	sqlite3_reset(*st);
+	sqlite3_clear_bindings(*st);
+	return *st;
+}
+#define MULTI (sizeof ((struct cat_db *)0)->multi[0] / sizeof ((struct cat_db *)0)->multi[0][0])
 
 /* Bind text V (NULL binds NULL) as a transient copy. */
 static void bind(sqlite3_stmt *st, int i, const char *v)
@@ -129,8 +173,10 @@ static sqlite3_int64 ref_id(struct cat_db *c, const char *ref)
 		id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 		sqlite3_reset(st);
 	}
-	if (id <= INT_MAX)   /* a cache miss later only costs a look-up */
-		cat_set_put(&c->ids, ref, (int)id);
+	/* a cache miss later only costs a look-up, unless every ref was to
+	 * be in the cache */
+	if (id > INT_MAX || cat_set_put(&c->ids, ref, (int)id))
+		c->ids_all = false;
 	return id;
 }
 
@@ -139,11 +185,14 @@ static int write_index(struct cat_db *c, sqlite3_int64 id, const struct cat_prep
                        char **errmsg)
 {
 	sqlite3_stmt *st;
-	for (size_t i = 0; i < p->ntags; i++) {
-		if (!(st = stmt(c, S_ADD_TAG)))
+	for (size_t i = 0; i < p->ntags; i += MULTI) {
+		size_t n = p->ntags - i < MULTI ? p->ntags - i : MULTI;
+		if (!(st = multi(c, 0, n)))
 			return run(c, NULL, errmsg);
-		bind_static(st, 1, p->tags[i]);
-		sqlite3_bind_int64(st, 2, id);
+		for (size_t k = 0; k < n; k++) {
+			bind_static(st, 2 * (int)k + 1, p->tags[i + k]);
+			sqlite3_bind_int64(st, 2 * (int)k + 2, id);
+		}
 		if (run(c, st, errmsg))
 			return -1;
 	}
@@ -158,17 +207,28 @@ static int write_index(struct cat_db *c, sqlite3_int64 id, const struct cat_prep
 	}
 	if (run(c, st, errmsg))
 		return -1;
-	for (size_t i = 0; i < p->nrels; i++) {
-		/* one end is the entity itself: no look-up for it */
-		const struct cat_prep_rel *r = &p->rels[i];
-		sqlite3_int64 a = strcmp(r->source, p->ref) ? ref_id(c, r->source) : id;
-		sqlite3_int64 b = strcmp(r->target, p->ref) ? ref_id(c, r->target) : id;
-		if (a < 0 || b < 0 || !(st = stmt(c, S_ADD_REL)))
+	for (size_t i = 0; i < p->nrels; i += MULTI) {
+		size_t n = p->nrels - i < MULTI ? p->nrels - i : MULTI;
+		sqlite3_int64 ends[2 * MULTI];
+		/* the ids first: ref_id may run statements of its own */
+		for (size_t k = 0; k < n; k++) {
+			/* one end is the entity itself: no look-up for it */
+			const struct cat_prep_rel *r = &p->rels[i + k];
+			ends[2 * k] = strcmp(r->source, p->ref) ? ref_id(c, r->source) : id;
+			ends[2 * k + 1] = strcmp(r->target, p->ref) ? ref_id(c, r->target) : id;
+			if (ends[2 * k] < 0 || ends[2 * k + 1] < 0)
+				return run(c, NULL, errmsg);
+		}
+		if (!(st = multi(c, 1, n)))
 			return run(c, NULL, errmsg);
-		sqlite3_bind_int64(st, 1, a);
-		sqlite3_bind_int(st, 2, r->type);
-		sqlite3_bind_int64(st, 3, b);
-		sqlite3_bind_int(st, 4, b == id && a != id);
+		for (size_t k = 0; k < n; k++) {
+			sqlite3_int64 a = ends[2 * k], b = ends[2 * k + 1];
+			int col = 4 * (int)k;
+			sqlite3_bind_int64(st, col + 1, a);
+			sqlite3_bind_int(st, col + 2, p->rels[i + k].type);
+			sqlite3_bind_int64(st, col + 3, b);
+			sqlite3_bind_int(st, col + 4, b == id && a != id);
+		}
 		if (run(c, st, errmsg))
 			return -1;
 	}
@@ -239,6 +299,7 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 		if (p->cost >= 0)
 			sqlite3_bind_double(st, 9, p->cost);
 		sqlite3_bind_int64(st, 10, id);
+		bind_static(st, 11, now(c));
 	}
 	if (run(c, st, errmsg) || !(st = stmt(c, S_DOC_PUT)))
 		return run(c, NULL, errmsg);
@@ -271,8 +332,13 @@ int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
 		return -1;
 	/* what the catalog holds for the ref: row, source, owner, hash; the
 	 * strings are read in place, copied only for the outcome that names them */
-	sqlite3_stmt *st = stmt(c, S_FIND);
-	sqlite3_int64 id = -1;
+	/* An import into an empty catalog knows every ref and entity there
+	 * is: a ref it has not seen is new, and an entity it has not placed is
+	 * not there.  Only a duplicate reads what the first one was. */
+	int known = c->ids_all && info->placed ? cat_set_get(&c->ids, p->ref) : 0;
+	bool look = !c->ids_all || !info->placed || (known > 0 && cat_idset_has(info->placed, known));
+	sqlite3_stmt *st = look ? stmt(c, S_FIND) : NULL;
+	sqlite3_int64 id = look ? -1 : 0;
 	if (st) {
 		bind_static(st, 1, p->ref);
 		int step = sqlite3_step(st);
@@ -381,8 +447,10 @@ int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 			rc = run(c, st, errmsg);
 		if (rc == 0 && (st = stmt(c, S_REF_DROP)))
 			sqlite3_bind_int64(st, 1, id);
-		if (rc == 0 && (rc = run(c, st, errmsg)) == 0)
+		if (rc == 0 && (rc = run(c, st, errmsg)) == 0) {
+			c->ids_all = false;
 			cat_set_free(&c->ids);   /* its id may be gone */
+		}
 	}
 	if (own_tx)
 		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);
