@@ -388,7 +388,8 @@ struct cat_import {
 	json_t *warnings;   /* array of strings */
 	json_t *errors;     /* array of strings, "FILE:LINE:COL: problem" */
 	json_t *conflicts;  /* [{"ref", "at", "owner"}] */
-	json_t *refs;       /* refs imported, in order */
+	json_t *refs;       /* refs imported, in order, if the caller sets an
+	                     * array here after cat_import_init (tests) */
 };
 /* Import every path in PATHS (an array of strings) in one transaction, as
  * Backstage ingests (see import.c): a bad entity is left out alone, an

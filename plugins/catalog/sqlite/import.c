@@ -237,7 +237,8 @@ static int import_entity(struct cat_doc *d, void *ud)
 			goto done;
 		}
 	}
-	json_array_append_new(res->refs, json_string(ref));
+	if (res->refs)
+		json_array_append_new(res->refs, json_string(ref));
 	if (strcmp(d->prep.kind, "location") == 0 && !res->no_follow) {
 		if (im->depth >= MAX_LOCATION_DEPTH) {
 			note(res->errors, "%s: Locations nested more than %d deep", where,
@@ -448,7 +449,6 @@ void cat_import_init(struct cat_import *res, bool dry_run)
 	res->warnings = json_array();
 	res->errors = json_array();
 	res->conflicts = json_array();
-	res->refs = json_array();
 }
 
 void cat_import_free(struct cat_import *res)
