@@ -21,21 +21,28 @@
 enum {
 	S_FIND, S_INSERT, S_UPDATE, S_DEL_TAGS, S_ADD_TAG, S_DEL_RELS, S_ADD_REL,
 	S_FTS_DEL, S_FTS_ADD, S_GET, S_DELETE, S_RELS, S_BYNAME, S_REF_FIND, S_REF_ADD,
-	S_REF_DROP, S_DEL_RELS_IN, S_DOC_PUT, S_DOC_DEL
+	S_REF_DROP, S_DEL_RELS_IN, S_DOC_PUT, S_DOC_DEL, S_DOC_SET
 };
 
 static const char *const sql[] = {
 	[S_FIND] = "SELECT e.id, d.source, d.location, d.hash FROM catalog_refs r"
 	           " JOIN catalog_entities e ON e.id = r.id"
 	           " LEFT JOIN catalog_documents d ON d.id = r.id WHERE r.ref = ?1",
-	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
-	             " system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	             " ?9, ?10, ?11)",
-	[S_UPDATE] = "UPDATE catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
+	[S_INSERT] = "INSERT OR FAIL INTO catalog_entities (ref, kind, namespace, name, owner,"
+	             " lifecycle, system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	             " ?7, ?8, ?9, ?10, ?11)",
+	[S_UPDATE] = "UPDATE OR FAIL catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
 	             " owner = ?5, lifecycle = ?6, system = ?7, type = ?8, cost = ?9,"
 	             " updated = ?11 WHERE id = ?10",
-	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json, location, hash)"
+	/* OR FAIL, not the default ABORT: a one-row write that fails has
+	 * changed nothing either way, and SQLite opens a statement journal
+	 * only for ABORT (or REPLACE) into a table with indexes; each one
+	 * makes FTS5 flush its pending terms to a new segment (xSavepoint),
+	 * thousands of tiny segments merged again in an import */
+	[S_DOC_PUT] = "INSERT OR FAIL INTO catalog_documents (id, source, json, location, hash)"
 	              " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_DOC_SET] = "UPDATE OR FAIL catalog_documents SET source = ?2, json = ?3, location = ?4,"
+	              " hash = ?5 WHERE id = ?1",
 	[S_DOC_DEL] = "DELETE FROM catalog_documents WHERE id = ?1",
 	[S_DEL_TAGS] = "DELETE FROM catalog_tags WHERE entity = ?1",
 	[S_ADD_TAG] = "INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES (?1, ?2)",
@@ -276,6 +283,27 @@ bool cat_exists(struct cat_db *c, const char *ref)
 	return find(c, ref) > 0;
 }
 
+/* Write the document row of entity ID (P's text, SOURCE, LOCATION):
+ * replace it when OLD (it may exist), else add it. */
+static int put_document(struct cat_db *c, sqlite3_int64 id, bool old, const char *source,
+                        const struct cat_prep *p, const char *location, char **errmsg)
+{
+	for (int i = old ? S_DOC_SET : S_DOC_PUT;; i = S_DOC_PUT) {
+		sqlite3_stmt *st = stmt(c, i);
+		if (!st)
+			return run(c, NULL, errmsg);
+		sqlite3_bind_int64(st, 1, id);
+		bind_static(st, 2, source);
+		bind_static(st, 3, p->text);
+		bind_static(st, 4, location);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)p->hash);
+		if (run(c, st, errmsg))
+			return -1;
+		if (i == S_DOC_PUT || sqlite3_changes(c->db) > 0)
+			return 0;
+	}
+}
+
 /* Store P as entity ID (0 for new) inside the current transaction,
  * owned by LOCATION (may be NULL); *ID_OUT gets its id. */
 static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
@@ -301,14 +329,7 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 		sqlite3_bind_int64(st, 10, id);
 		bind_static(st, 11, now(c));
 	}
-	if (run(c, st, errmsg) || !(st = stmt(c, S_DOC_PUT)))
-		return run(c, NULL, errmsg);
-	sqlite3_bind_int64(st, 1, id);
-	bind_static(st, 2, source);
-	bind_static(st, 3, p->text);
-	bind_static(st, 4, location);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)p->hash);
-	if (run(c, st, errmsg) ||
+	if (run(c, st, errmsg) || put_document(c, id, !created, source, p, location, errmsg) ||
 	    (!created && clear_index(c, id, errmsg)))
 		return -1;
 	return write_index(c, id, p, errmsg);
