@@ -197,7 +197,9 @@ struct cat_doc {
 	int             line, col;
 	char           *err;      /* why it is invalid, or NULL */
 	json_t         *warnings; /* from validation */
-	struct cat_prep prep;     /* when err is NULL */
+	struct cat_prep prep;     /* when err is NULL, by the time FN sees it */
+	json_t         *entity;   /* held: the entity, prepared or not yet */
+	bool            prepped;  /* PREP made by the reader (else the importer makes it) */
 	struct cat_doc *next;     /* the reader's own list */
 };
 /* Called on the importing thread for each entity, in file order; D is
