@@ -181,9 +181,11 @@ static void mark(struct parse *p, const char *path, yaml_mark_t m)
 }
 
 /* Attach VALUE (a new reference, stolen) to the open container or make it
- * the document root.  A scalar arriving where a key is expected is the key. */
+ * the document root.  A scalar arriving where a key is expected is the key:
+ * TEXT, taken from *OWN (a malloc()ed copy of TEXT, set to NULL) when OWN
+ * is given, else copied. */
 static int attach(struct parse *p, json_t *value, const char *text, bool scalar,
-                  yaml_mark_t m, char **errmsg)
+                  unsigned char **own, yaml_mark_t m, char **errmsg)
 {
 	if (p->depth == 0) {
 		p->root = value;
@@ -198,11 +200,16 @@ static int attach(struct parse *p, json_t *value, const char *text, bool scalar,
 			return fail(p, errmsg, m, "a mapping key must be a scalar");
 		if (json_object_get(f->node, text))
 			return fail(p, errmsg, m, "duplicate key '%s'", text);
-		if (!(f->key = strdup(text)))
+		if (own && *own) {
+			f->key = (char *)*own;
+			*own = NULL;
+		} else if (!(f->key = strdup(text))) {
 			return fail(p, errmsg, m, "out of memory");
+		}
 		return 0;
 	}
-	int rc = json_object_set_new(f->node, f->key, value);
+	/* the key is UTF-8: libyaml refuses any other input */
+	int rc = json_object_set_new_nocheck(f->node, f->key, value);
 	free(f->key);
 	f->key = NULL;
 	return rc ? fail(p, errmsg, m, "out of memory") : 0;
@@ -229,10 +236,13 @@ static int on_scalar(struct parse *p, yaml_event_t *ev, char **errmsg)
 		v = pv_yaml_resolve(text, p->o.flags & PAVED_YAML_JS_NUMBERS);
 	if (!v && !is_key && tag && !strcmp(tag, YAML_NULL_TAG))
 		v = json_null();
+	/* libyaml hands over valid UTF-8 only: it refuses malformed input and
+	 * escapes of surrogates or beyond U+10FFFF ("invalid Unicode
+	 * character"), so jansson need not check it again */
 	if (!v)
-		v = json_stringn(text, ev->data.scalar.length);
+		v = json_stringn_nocheck(text, ev->data.scalar.length);
 	if (!v)
-		return fail(p, errmsg, ev->start_mark, "scalar is not valid UTF-8");
+		return fail(p, errmsg, ev->start_mark, "out of memory");
 	if (ev->data.scalar.anchor && add_anchor(p, (const char *)ev->data.scalar.anchor, v, 1)) {
 		json_decref(v);
 		return fail(p, errmsg, ev->start_mark, "out of memory");
@@ -242,7 +252,9 @@ static int on_scalar(struct parse *p, yaml_event_t *ev, char **errmsg)
 		mark(p, path, ev->start_mark);
 		free(path);
 	}
-	return attach(p, v, text, true, ev->start_mark, errmsg);
+	/* a key keeps libyaml's buffer (malloc()ed; the event frees NULL) */
+	return attach(p, v, text, true, is_key ? &ev->data.scalar.value : NULL, ev->start_mark,
+	              errmsg);
 }
 
 /* Open a mapping or sequence. */
@@ -291,7 +303,7 @@ static int on_close(struct parse *p, yaml_event_t *ev, char **errmsg)
 		json_decref(f.node);
 		return fail(p, errmsg, ev->start_mark, "out of memory");
 	}
-	return attach(p, f.node, NULL, false, ev->start_mark, errmsg);
+	return attach(p, f.node, NULL, false, NULL, ev->start_mark, errmsg);
 }
 
 /* Handle an alias: share the anchored node, counting its full size. */
@@ -317,7 +329,7 @@ static int on_alias(struct parse *p, yaml_event_t *ev, char **errmsg)
 			mark(p, path, ev->start_mark);
 			free(path);
 		}
-		return attach(p, json_incref(v), text, text != NULL, ev->start_mark, errmsg);
+		return attach(p, json_incref(v), text, text != NULL, NULL, ev->start_mark, errmsg);
 	}
 	return fail(p, errmsg, ev->start_mark, "unknown alias '*%s'", name);
 }

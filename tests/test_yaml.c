@@ -247,6 +247,34 @@ START_TEST(test_write_round_trip)
 }
 END_TEST
 
+/* Text is UTF-8 by the time it is JSON: libyaml refuses malformed bytes
+ * and escapes of surrogates (the reader stores what libyaml hands over
+ * without checking it again); keys taken over from libyaml's buffers
+ * and multi-byte text arrive intact, aliases as keys too. */
+START_TEST(test_utf8_text)
+{
+	char *err;
+	refused("a: \"x \\ud800 y\"\n", "t.yaml:1:9: found invalid Unicode character escape "
+	        "code while parsing a quoted scalar (started at line 1)");
+	refused("a: \"x \xed\xa0\x80\"\n", "t.yaml:1:7: invalid Unicode character (byte 6)");
+	refused("a: x \xc0\xaf\n", "t.yaml:1:6: invalid length of a UTF-8 sequence (byte 5)");
+	refused("a: x \xff\n", "t.yaml:1:6: invalid leading UTF-8 octet (byte 5)");
+	json_t *d = read_text("\xc3\xa9t\xc3\xa9: \"\\u65e5 \\U0001F600 \\xe9\"\nk: &n \xe2\x82\xac\n"
+	                      "m: {*n : 1, 'q': 2}\n", 0, &err);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "\xc3\xa9t\xc3\xa9")),
+	                 "\xe6\x97\xa5 \xf0\x9f\x98\x80 \xc3\xa9");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "k")), "\xe2\x82\xac");
+	json_t *m = json_object_get(d, "m");
+	ck_assert_int_eq(json_integer_value(json_object_get(m, "\xe2\x82\xac")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(m, "q")), 2);
+	char *text = json_dumps(d, JSON_COMPACT);   /* jansson's own check agrees */
+	ck_assert_ptr_nonnull(text);
+	free(text);
+	json_decref(d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("yaml");
@@ -257,6 +285,7 @@ int main(void)
 	tcase_add_test(tc, test_errors_have_positions);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_nul_bytes);
+	tcase_add_test(tc, test_utf8_text);
 	tcase_add_test(tc, test_files_and_documents);
 	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_write_round_trip);

@@ -197,7 +197,9 @@ struct cat_doc {
 	int             line, col;
 	char           *err;      /* why it is invalid, or NULL */
 	json_t         *warnings; /* from validation */
-	struct cat_prep prep;     /* when err is NULL */
+	struct cat_prep prep;     /* when err is NULL, by the time FN sees it */
+	json_t         *entity;   /* held: the entity, prepared or not yet */
+	bool            prepped;  /* PREP made by the reader (else the importer makes it) */
 	struct cat_doc *next;     /* the reader's own list */
 };
 /* Called on the importing thread for each entity, in file order; D is
@@ -235,6 +237,11 @@ struct cat_db {
 	sqlite3_stmt *st[20];   /* prepared statements, see store.c */
 	int           in_tx;
 	struct cat_set ids;     /* ref -> catalog_refs.id, known in this transaction */
+	bool          ids_all;  /* IDS holds every ref there is: catalog_refs was
+	                         * empty when the transaction began (cat_db_fresh) */
+	sqlite3_stmt *multi[2][8]; /* tag and relation INSERTs of 1..8 rows (store.c) */
+	long          now;      /* the second NOW_TEXT shows (store.c) */
+	char          now_text[24];
 	bool          deferred; /* secondary indexes dropped in this transaction */
 	bool          borrowed; /* the host's connection: never closed here */
 	bool          nested;   /* in_tx is a savepoint in the owner's transaction */
@@ -256,6 +263,16 @@ void cat_db_rollback(struct cat_db *c);
  * and committing rebuild them first if they are dropped.  0 or -1. */
 int cat_db_defer_indexes(struct cat_db *c, char **errmsg);
 int cat_db_restore_indexes(struct cat_db *c, char **errmsg);
+/* Outside a transaction: write the next transaction through a rollback
+ * journal instead of the WAL (see schema.c); whether it did.  Only for an
+ * import into an empty catalog.  cat_db_journal_wal goes back. */
+bool cat_db_journal_direct(struct cat_db *c);
+void cat_db_journal_wal(struct cat_db *c);
+/* Inside a transaction that began on an empty catalog (no entity, no
+ * ref): every ref is known to the cache from now on, so storing a new
+ * entity needs no look-up.  Whether it was empty.  The transaction's end
+ * (and cat_delete) forgets it. */
+bool cat_db_fresh(struct cat_db *c);
 /* Current catalog schema version. */
 int cat_db_version(struct cat_db *c);
 
@@ -373,7 +390,8 @@ struct cat_import {
 	json_t *warnings;   /* array of strings */
 	json_t *errors;     /* array of strings, "FILE:LINE:COL: problem" */
 	json_t *conflicts;  /* [{"ref", "at", "owner"}] */
-	json_t *refs;       /* refs imported, in order */
+	json_t *refs;       /* refs imported, in order, if the caller sets an
+	                     * array here after cat_import_init (tests) */
 };
 /* Import every path in PATHS (an array of strings) in one transaction, as
  * Backstage ingests (see import.c): a bad entity is left out alone, an

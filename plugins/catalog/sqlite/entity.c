@@ -17,6 +17,22 @@
 #include "catalog.h"
 #include "validate.h"
 
+/* "KIND:NS/NAME" from the given lengths of each, lower case (malloc()ed;
+ * NULL when out of memory).  Every import makes a few per entity. */
+static char *ref_text(const char *kind, size_t nkind, const char *ns, size_t nns,
+                      const char *name, size_t nname)
+{
+	char *s = malloc(nkind + nns + nname + 3), *o = s;
+	if (!s)
+		return NULL;
+	memcpy(o, kind, nkind), o += nkind, *o++ = ':';
+	memcpy(o, ns, nns), o += nns, *o++ = '/';
+	memcpy(o, name, nname), o += nname, *o = '\0';
+	for (o = s; *o; o++)
+		*o = (char)tolower((unsigned char)*o);
+	return s;
+}
+
 char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
                     char **errmsg)
 {
@@ -26,12 +42,9 @@ char *cat_ref_canon(const char *text, const char *def_kind, const char *def_ns,
 		cat_err(errmsg, "entity reference \"%s\": %s", text ? text : "", why);
 		return NULL;
 	}
-	char *s = pc_printf("%.*s:%.*s/%.*s", (int)r.nkind, r.kind, (int)r.nns, r.ns,
-	                    (int)r.nname, r.name);
+	char *s = ref_text(r.kind, r.nkind, r.ns, r.nns, r.name, r.nname);
 	if (!s)
 		cat_err(errmsg, "out of memory");
-	for (char *c = s; c && *c; c++)
-		*c = (char)tolower((unsigned char)*c);
 	return s;
 }
 
@@ -75,10 +88,8 @@ char *cat_entity_ref(json_t *entity)
 	const char *name = cat_get_str(entity, "metadata.name");
 	if (!kind || !name)
 		return NULL;
-	char *s = pc_printf("%s:%s/%s", kind, ns ? ns : "default", name);
-	for (char *c = s; c && *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	return s;
+	ns = ns ? ns : "default";
+	return ref_text(kind, strlen(kind), ns, strlen(ns), name, strlen(name));
 }
 
 /* Parse a money amount: "2400", "2400.50", "$2,400/month".  -1 if not. */

@@ -44,6 +44,10 @@
  * rebuilding costs a sort of the whole table, inserting row by row a
  * random b-tree walk per index. */
 #define BULK_AFTER 2000
+/* An import into an empty catalog of files this big (together) goes bulk
+ * from its first entity and writes through a rollback journal
+ * (cat_db_journal_direct): about 2,000 generated entities. */
+#define FRESH_BYTES (1L << 20)
 
 struct importer {
 	struct cat_db     *c;
@@ -55,6 +59,7 @@ struct importer {
 	int                depth;     /* Location nesting */
 	sqlite3_int64      rows;      /* entities (about) before the import */
 	bool               bulk;      /* went bulk (indexes dropped once) */
+	bool               fresh;     /* big, into an empty catalog: bulk at once */
 	bool               fatal;     /* the state database failed: roll back */
 };
 
@@ -223,7 +228,8 @@ static int import_entity(struct cat_doc *d, void *ud)
 	res->created += info.outcome == CAT_PUT_CREATED;
 	res->updated += info.outcome == CAT_PUT_UPDATED;
 	res->unchanged += info.outcome == CAT_PUT_UNCHANGED;
-	if (!im->bulk && res->created >= BULK_AFTER && res->created >= im->rows / 4) {
+	if (!im->bulk && (im->fresh || (res->created >= BULK_AFTER &&
+	                                res->created >= im->rows / 4))) {
 		im->bulk = true;
 		if (cat_db_defer_indexes(im->c, &err)) {
 			note(res->errors, "%s: %s", where, err);
@@ -231,7 +237,8 @@ static int import_entity(struct cat_doc *d, void *ud)
 			goto done;
 		}
 	}
-	json_array_append_new(res->refs, json_string(ref));
+	if (res->refs)
+		json_array_append_new(res->refs, json_string(ref));
 	if (strcmp(d->prep.kind, "location") == 0 && !res->no_follow) {
 		if (im->depth >= MAX_LOCATION_DEPTH) {
 			note(res->errors, "%s: Locations nested more than %d deep", where,
@@ -442,7 +449,6 @@ void cat_import_init(struct cat_import *res, bool dry_run)
 	res->warnings = json_array();
 	res->errors = json_array();
 	res->conflicts = json_array();
-	res->refs = json_array();
 }
 
 void cat_import_free(struct cat_import *res)
@@ -482,6 +488,34 @@ static char *root_of(const char *path)
 	return strdup(real);
 }
 
+/* The largest entity id (0 for an empty catalog, -1 on error). */
+static sqlite3_int64 max_id(struct cat_db *c)
+{
+	sqlite3_stmt *st;
+	sqlite3_int64 id = -1;
+	if (sqlite3_prepare_v2(c->db, "SELECT max(id) FROM catalog_entities", -1, &st,
+	                       NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return id;
+}
+
+/* The bytes of the regular files among PATHS (directories count 0). */
+static long input_bytes(json_t *paths)
+{
+	struct stat sb;
+	long n = 0;
+	size_t i;
+	json_t *p;
+	json_array_foreach(paths, i, p)
+		if (json_string_value(p) && stat(json_string_value(p), &sb) == 0 &&
+		    S_ISREG(sb.st_mode))
+			n += (long)sb.st_size;
+	return n;
+}
+
 int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 {
 	struct importer im = { .c = c, .res = res };
@@ -495,19 +529,20 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 	/* A big import touches every index page: give it a page cache that
 	 * holds them (allocated only as used), back to the default after. */
 	sqlite3_exec(c->db, "PRAGMA cache_size=-" CAT_IMPORT_CACHE_KB, NULL, NULL, NULL);
+	bool direct = !res->dry_run && max_id(c) == 0 && input_bytes(paths) >= FRESH_BYTES &&
+	              cat_db_journal_direct(c);
 	if (cat_db_begin(c, &err)) {
 		note(res->errors, "%s", err);
 		free(err);
 		sqlite3_exec(c->db, "PRAGMA cache_size=-" CAT_CACHE_KB, NULL, NULL, NULL);
+		if (direct)
+			cat_db_journal_wal(c);
 		return -1;
 	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(c->db, "SELECT max(id) FROM catalog_entities", -1, &st,
-	                       NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			im.rows = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
+	im.rows = max_id(c);   /* again: another import may have come first */
+	im.fresh = direct && im.rows == 0;
+	if (im.rows == 0)
+		cat_db_fresh(c);   /* no look-up per new entity */
 	json_array_foreach(paths, i, p) {
 		const char *path = json_string_value(p);
 		char *root = path ? root_of(path) : NULL;
@@ -537,6 +572,8 @@ int cat_import_paths(struct cat_db *c, json_t *paths, struct cat_import *res)
 		json_array_clear(res->refs);
 	}
 	sqlite3_exec(c->db, "PRAGMA cache_size=-" CAT_CACHE_KB, NULL, NULL, NULL);
+	if (direct)
+		cat_db_journal_wal(c);
 	sqlite3_db_release_memory(c->db);
 	free(err);
 	cat_set_free(&im.files);

@@ -65,9 +65,10 @@ TESTS += plugins/catalog/sqlite/test_catalog
 
 # End to end: the real paved binary driving `paved catalog ...`; live
 # health from a real runtime driver (the test driver "direct").
-TESTS += plugins/catalog/sqlite/test_e2e.sh plugins/catalog/sqlite/test_health_e2e.sh
+TESTS += plugins/catalog/sqlite/test_e2e.sh plugins/catalog/sqlite/test_health_e2e.sh \
+	plugins/catalog/sqlite/test_import_kill.sh
 EXTRA_DIST += plugins/catalog/sqlite/README.md plugins/catalog/sqlite/test_e2e.sh \
-	plugins/catalog/sqlite/test_health_e2e.sh \
+	plugins/catalog/sqlite/test_health_e2e.sh plugins/catalog/sqlite/test_import_kill.sh \
 	plugins/catalog/sqlite/bench.sh
 
 # Validation against Backstage's own library: valid_verdicts prints paved's

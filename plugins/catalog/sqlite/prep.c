@@ -9,7 +9,9 @@
  * one buffer: the writer reads a few consecutive cache lines per entity
  * instead of chasing the JSON tree another core built.
  */
+#include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,23 +26,38 @@ struct pool {
 };
 #define NONE SIZE_MAX   /* offset of a NULL string */
 
+/* Room for N more bytes in P; false when out of memory. */
+static bool room(struct pool *p, size_t n)
+{
+	if (p->len + n <= p->cap)
+		return true;
+	size_t cap = p->cap ? p->cap : 2048;   /* most entities fit at once */
+	while (cap < p->len + n)
+		cap *= 2;
+	char *b = p->oom ? NULL : realloc(p->buf, cap);
+	if (!b) {
+		p->oom = true;
+		return false;
+	}
+	p->buf = b;
+	p->cap = cap;
+	return true;
+}
+
+/* Append N bytes of S (no NUL). */
+static void raw(struct pool *p, const char *s, size_t n)
+{
+	if (room(p, n)) {
+		memcpy(p->buf + p->len, s, n);
+		p->len += n;
+	}
+}
+
 /* Append N bytes of S and a NUL; the offset, or NONE for a NULL S. */
 static size_t putn(struct pool *p, const char *s, size_t n)
 {
-	if (!s)
+	if (!s || !room(p, n + 1))
 		return NONE;
-	if (p->len + n + 1 > p->cap) {
-		size_t cap = p->cap ? p->cap : 512;
-		while (cap < p->len + n + 1)
-			cap *= 2;
-		char *b = realloc(p->buf, cap);
-		if (!b) {
-			p->oom = true;
-			return NONE;
-		}
-		p->buf = b;
-		p->cap = cap;
-	}
 	memcpy(p->buf + p->len, s, n);
 	p->buf[p->len + n] = '\0';
 	p->len += n + 1;
@@ -64,6 +81,111 @@ static size_t put_owned(struct pool *p, char *s)
 static const char *orempty(const char *s)
 {
 	return s ? s : "";
+}
+
+/* Append V as jansson's json_dumps(V, JSON_COMPACT | JSON_ENCODE_ANY)
+ * writes it (anything this does not write itself, it asks jansson for). */
+static void dump_jansson(struct pool *p, json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (s)
+		raw(p, s, strlen(s));
+	else
+		p->oom = true;   /* what json_dumps refuses (not UTF-8) fails the entity */
+	free(s);
+}
+
+/* Append string S of N bytes as a JSON string, byte for byte as jansson
+ * writes it: printable ASCII here, with '"' and '\\' escaped; a string
+ * with any other byte (control characters, UTF-8) is written by jansson. */
+static void dump_string(struct pool *p, const char *s, size_t n)
+{
+	size_t esc = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x80) {
+			json_t *v = json_stringn_nocheck(s, n);
+			dump_jansson(p, v);
+			json_decref(v);
+			return;
+		}
+		esc += c == '"' || c == '\\';
+	}
+	if (!room(p, n + esc + 2))
+		return;
+	char *o = p->buf + p->len;
+	*o++ = '"';
+	if (!esc) {
+		memcpy(o, s, n);
+		o += n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				*o++ = '\\';
+			*o++ = s[i];
+		}
+	}
+	*o++ = '"';
+	p->len = (size_t)(o - p->buf);
+}
+
+/* Append V as compact JSON, the text json_dumps(V, JSON_COMPACT |
+ * JSON_ENCODE_ANY) gives (keys in the object's order): the stored
+ * document and its hash stay what they were.  DEPTH guards the stack;
+ * entities nest at most CAT_YAML_MAX_DEPTH deep. */
+static void dump(struct pool *p, json_t *v, int depth)
+{
+	char num[32];
+	const char *k;
+	json_t *x;
+	size_t i;
+	bool first = true;
+	if (depth > 2 * CAT_YAML_MAX_DEPTH) {
+		dump_jansson(p, v);
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		raw(p, "{", 1);
+		json_object_foreach(v, k, x) {
+			if (!first)
+				raw(p, ",", 1);
+			first = false;
+			dump_string(p, k, strlen(k));
+			raw(p, ":", 1);
+			dump(p, x, depth + 1);
+		}
+		raw(p, "}", 1);
+		break;
+	case JSON_ARRAY:
+		raw(p, "[", 1);
+		json_array_foreach(v, i, x) {
+			if (i)
+				raw(p, ",", 1);
+			dump(p, x, depth + 1);
+		}
+		raw(p, "]", 1);
+		break;
+	case JSON_STRING:
+		dump_string(p, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		raw(p, num, (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+		                             json_integer_value(v)));
+		break;
+	case JSON_TRUE:
+		raw(p, "true", 4);
+		break;
+	case JSON_FALSE:
+		raw(p, "false", 5);
+		break;
+	case JSON_NULL:
+		raw(p, "null", 4);
+		break;
+	default:   /* reals: jansson's own formatting */
+		dump_jansson(p, v);
+		break;
+	}
 }
 
 /* Resolve spec field FIELD of E to a canonical ref (default kind DEF). */
@@ -103,20 +225,42 @@ static int add_rel(const char *source, int type, const char *target, void *ud)
 	return r->pool->oom ? -1 : 0;
 }
 
-/* The strings of array TAGS, space-joined, malloc()ed. */
-static char *joined(json_t *tags)
+/* Append TAGS's strings, space-joined, and a NUL; the offset. */
+static size_t put_joined(struct pool *p, json_t *tags)
 {
+	size_t off = p->len, i;
 	json_t *t;
-	size_t i, n = 1;
-	json_array_foreach(tags, i, t)
-		n += strlen(orempty(json_string_value(t))) + 1;
-	char *s = calloc(1, n), *end = s;
 	json_array_foreach(tags, i, t) {
-		if (!s)
-			break;
-		end = stpcpy(stpcpy(end, i ? " " : ""), orempty(json_string_value(t)));
+		const char *v = orempty(json_string_value(t));
+		if (i)
+			raw(p, " ", 1);
+		raw(p, v, strlen(v));
 	}
-	return s;
+	raw(p, "", 1);
+	return p->oom ? NONE : off;
+}
+
+/* Append the space-joined strings of V (NULL as "") and a NUL; the offset. */
+static size_t put_words(struct pool *p, const char *const *v, size_t n)
+{
+	size_t off = p->len;
+	for (size_t i = 0; i < n; i++) {
+		const char *w = v[i] ? v[i] : i ? "" : "(null)";   /* as printf's %s did */
+		if (i)
+			raw(p, " ", 1);
+		raw(p, w, strlen(w));
+	}
+	raw(p, "", 1);
+	return p->oom ? NONE : off;
+}
+
+/* Append S lower-cased and a NUL; the offset. */
+static size_t put_lower(struct pool *p, const char *s)
+{
+	size_t off = put(p, orempty(s));
+	for (char *c = off == NONE ? NULL : p->buf + off; c && *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return off;
 }
 
 /* Offsets of the fields while the pool grows; pointers once done. */
@@ -152,23 +296,29 @@ int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 	off[F_SYSTEM] = put_owned(&pool, field_ref(e, "spec.system", "system"));
 	off[F_LIFECYCLE] = put(&pool, cat_get_str(e, "spec.lifecycle"));
 	off[F_TYPE] = put(&pool, cat_get_str(e, "spec.type"));
-	off[F_TEXT] = put_owned(&pool, json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY));
+	off[F_TEXT] = pool.len;
+	dump(&pool, e, 0);
+	size_t text_len = pool.len - off[F_TEXT];
+	raw(&pool, "", 1);
 	off[F_TITLE] = put(&pool, cat_get_str(e, "metadata.title"));
 	off[F_DESCRIPTION] = put(&pool, cat_get_str(e, "metadata.description"));
-	off[F_FTS_TAGS] = put_owned(&pool, joined(tags));
-	off[F_FTS_OTHER] = put_owned(&pool, pc_printf("%s %s %s %s %s",
-	                             cat_get_str(e, "kind"),
-	                             orempty(cat_get_str(e, "spec.type")),
-	                             orempty(cat_get_str(e, "spec.lifecycle")),
-	                             orempty(cat_get_str(e, "spec.owner")),
-	                             orempty(cat_get_str(e, "spec.system"))));
+	off[F_FTS_TAGS] = put_joined(&pool, tags);
+	json_t *spec = json_object_get(e, "spec");
+	const char *other[] = {
+		json_string_value(json_object_get(e, "kind")),
+		json_string_value(json_object_get(spec, "type")),
+		json_string_value(json_object_get(spec, "lifecycle")),
+		json_string_value(json_object_get(spec, "owner")),
+		json_string_value(json_object_get(spec, "system")),
+	};
+	off[F_FTS_OTHER] = put_words(&pool, other, sizeof other / sizeof other[0]);
 	p->ntags = json_array_size(tags);
 	p->nrels = rels.len;
 	tagoff = calloc(p->ntags + 1, sizeof *tagoff);
 	p->tags = calloc(p->ntags + 1, sizeof *p->tags);
 	p->rels = calloc(p->nrels + 1, sizeof *p->rels);
 	for (size_t i = 0; tagoff && i < p->ntags; i++)
-		tagoff[i] = put_owned(&pool, cat_lower(json_string_value(json_array_get(tags, i))));
+		tagoff[i] = put_lower(&pool, json_string_value(json_array_get(tags, i)));
 	if (pool.oom || !tagoff || !p->tags || !p->rels || off[F_REF] == NONE ||
 	    off[F_TEXT] == NONE || off[F_FTS_TAGS] == NONE || off[F_FTS_OTHER] == NONE) {
 		cat_err(errmsg, "out of memory");
@@ -194,7 +344,7 @@ int cat_prep_init(struct cat_prep *p, json_t *e, char **errmsg)
 		p->rels[i].type = rels.type[i];
 	}
 	p->cost = cat_entity_cost(e);
-	p->hash = cat_hash(p->text, strlen(p->text));
+	p->hash = cat_hash(p->text, text_len);
 	rc = 0;
 done:
 	free(pool.buf), free(tagoff), free(rels.off), free(rels.type), free(ref);

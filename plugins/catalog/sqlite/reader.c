@@ -13,6 +13,12 @@
  * queue's lock).  Documents go back to the reader to be freed: memory is
  * freed by the thread that allocated it, so the two threads do not
  * contend for the allocator's locks.
+ *
+ * The last step, cat_prep_init, goes to whichever thread has time: the
+ * reader makes it while the queue is at least half full (the importer is
+ * behind), else it leaves it to the importing thread, which makes it,
+ * uses it and frees it itself.  So neither thread waits long for the
+ * other, whichever of parsing or storing is slower on the data at hand.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -46,13 +52,23 @@ static void doc_free(struct cat_doc *d)
 		json_decref(d->warnings);
 		free(d->err);
 		cat_prep_free(&d->prep);
+		json_decref(d->entity);
 		free(d);
 		d = next;
 	}
 }
 
+/* Whether the importer is behind: the queue is at least half full. */
+static bool behind(struct reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	bool b = r->len >= QUEUE / 2;
+	pthread_mutex_unlock(&r->mu);
+	return b;
+}
+
 /* A document for entity E at LINE:COL: placeholders substituted (in E),
- * validated and, if valid, prepared. */
+ * validated and, if valid and the importer is behind, prepared. */
 static struct cat_doc *doc_new(struct reader *r, json_t *e, int line, int col)
 {
 	struct cat_doc *d = calloc(1, sizeof *d);
@@ -60,6 +76,7 @@ static struct cat_doc *doc_new(struct reader *r, json_t *e, int line, int col)
 		return NULL;
 	d->line = line;
 	d->col = col;
+	d->entity = json_incref(e);
 	d->warnings = json_array();
 	r->ph.warnings = d->warnings;
 	if (cat_placeholders_resolve(&r->ph, e)) {
@@ -67,8 +84,10 @@ static struct cat_doc *doc_new(struct reader *r, json_t *e, int line, int col)
 		r->ph.err = NULL;
 		return d;
 	}
-	if (cat_entity_validate(e, d->warnings, &d->err) == 0)
+	if (cat_entity_validate(e, d->warnings, &d->err) == 0 && behind(r)) {
 		cat_prep_init(&d->prep, e, &d->err);
+		d->prepped = true;
+	}
 	return d;
 }
 
@@ -185,12 +204,22 @@ int cat_read_entities(struct cat_read *rd, cat_entity_fn fn, void *ud, char **er
 		pthread_mutex_unlock(&r.mu);
 		if (!d)
 			break;   /* done and drained */
+		/* the reader left the preparation to this thread: make it, and
+		 * free it here too (memory stays with the thread that made it) */
+		bool own = !d->err && !d->prepped && !stopped;
+		if (own)
+			cat_prep_init(&d->prep, d->entity, &d->err);
 		if (!stopped && fn(d, ud)) {
 			stopped = true;
 			pthread_mutex_lock(&r.mu);
 			r.stop = true;
 			pthread_cond_signal(&r.nonfull);
 			pthread_mutex_unlock(&r.mu);
+		}
+		if (own) {
+			cat_prep_free(&d->prep);
+			free(d->err);   /* a bad reference found here, reported by FN */
+			d->err = NULL;
 		}
 	}
 	pthread_join(thread, NULL);

@@ -7,6 +7,7 @@
  * each runs in a BEGIN IMMEDIATE transaction that first re-reads the
  * version, so two paved processes starting at once migrate exactly once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -282,10 +283,62 @@ int cat_db_restore_indexes(struct cat_db *c, char **errmsg)
 	return 0;
 }
 
+bool cat_db_fresh(struct cat_db *c)
+{
+	sqlite3_stmt *st;
+	bool empty = false;
+	if (!c->in_tx || sqlite3_prepare_v2(c->db, "SELECT NOT EXISTS (SELECT 1 FROM catalog_refs)"
+	                                    " AND NOT EXISTS (SELECT 1 FROM catalog_entities)",
+	                                    -1, &st, NULL) != SQLITE_OK)
+		return false;
+	empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	c->ids_all = empty && c->ids.len == 0;
+	return c->ids_all;
+}
+
+/* PRAGMA journal_mode=MODE; whether the database is in MODE after. */
+static bool journal_mode(struct cat_db *c, const char *mode)
+{
+	char sql[40];
+	sqlite3_stmt *st;
+	bool done = false;
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		done = !strcmp((const char *)sqlite3_column_text(st, 0) ?: "", mode);
+	sqlite3_finalize(st);
+	return done;
+}
+
+/* In WAL mode every page a transaction writes is written twice: to the
+ * WAL at the commit, then into the database by the checkpoint that
+ * follows (reading the WAL back).  An import that fills an empty catalog
+ * writes ~100 MB of new pages, so for it the database goes to a rollback
+ * journal: SQLite journals only the pages that existed (a few: the
+ * schema, the roots), and appends the new ones to the file once.  A
+ * kill -9 still leaves the previous state (the hot journal is rolled
+ * back by the next connection).  Other processes wait for the commit
+ * (busy timeout) instead of reading beside it.  The switch needs no
+ * other connection in the file: when one is open it is not made. */
+bool cat_db_journal_direct(struct cat_db *c)
+{
+	return sqlite3_get_autocommit(c->db) && journal_mode(c, "delete");
+}
+
+void cat_db_journal_wal(struct cat_db *c)
+{
+	journal_mode(c, "wal");   /* else the next paved to open it sets WAL again */
+}
+
 void cat_db_close(struct cat_db *c)
 {
 	for (size_t i = 0; i < sizeof c->st / sizeof c->st[0]; i++)
 		sqlite3_finalize(c->st[i]);
+	for (size_t i = 0; i < 2; i++)
+		for (size_t n = 0; n < sizeof c->multi[i] / sizeof c->multi[i][0]; n++)
+			sqlite3_finalize(c->multi[i][n]);
 	if (c->db && c->in_tx)
 		cat_db_rollback(c);
 	cat_set_free(&c->ids);
@@ -313,6 +366,7 @@ int cat_db_commit(struct cat_db *c, char **errmsg)
 	if (rc)
 		cat_db_rollback(c);
 	c->in_tx = 0;
+	c->ids_all = false;
 	cat_set_free(&c->ids);   /* another process may write next */
 	return rc;
 }
@@ -323,5 +377,6 @@ void cat_db_rollback(struct cat_db *c)
 	             NULL, NULL, NULL);
 	c->in_tx = 0;
 	c->deferred = false;     /* the DROP INDEX went with it */
+	c->ids_all = false;
 	cat_set_free(&c->ids);   /* ids handed out in it are void */
 }

@@ -11,7 +11,9 @@
  */
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog.h"
 
@@ -19,21 +21,28 @@
 enum {
 	S_FIND, S_INSERT, S_UPDATE, S_DEL_TAGS, S_ADD_TAG, S_DEL_RELS, S_ADD_REL,
 	S_FTS_DEL, S_FTS_ADD, S_GET, S_DELETE, S_RELS, S_BYNAME, S_REF_FIND, S_REF_ADD,
-	S_REF_DROP, S_DEL_RELS_IN, S_DOC_PUT, S_DOC_DEL
+	S_REF_DROP, S_DEL_RELS_IN, S_DOC_PUT, S_DOC_DEL, S_DOC_SET
 };
 
 static const char *const sql[] = {
 	[S_FIND] = "SELECT e.id, d.source, d.location, d.hash FROM catalog_refs r"
 	           " JOIN catalog_entities e ON e.id = r.id"
 	           " LEFT JOIN catalog_documents d ON d.id = r.id WHERE r.ref = ?1",
-	[S_INSERT] = "INSERT INTO catalog_entities (ref, kind, namespace, name, owner, lifecycle,"
-	             " system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	             " ?9, ?10, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-	[S_UPDATE] = "UPDATE catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
+	[S_INSERT] = "INSERT OR FAIL INTO catalog_entities (ref, kind, namespace, name, owner,"
+	             " lifecycle, system, type, cost, id, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	             " ?7, ?8, ?9, ?10, ?11)",
+	[S_UPDATE] = "UPDATE OR FAIL catalog_entities SET kind = ?2, namespace = ?3, name = ?4,"
 	             " owner = ?5, lifecycle = ?6, system = ?7, type = ?8, cost = ?9,"
-	             " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?10",
-	[S_DOC_PUT] = "INSERT OR REPLACE INTO catalog_documents (id, source, json, location, hash)"
+	             " updated = ?11 WHERE id = ?10",
+	/* OR FAIL, not the default ABORT: a one-row write that fails has
+	 * changed nothing either way, and SQLite opens a statement journal
+	 * only for ABORT (or REPLACE) into a table with indexes; each one
+	 * makes FTS5 flush its pending terms to a new segment (xSavepoint),
+	 * thousands of tiny segments merged again in an import */
+	[S_DOC_PUT] = "INSERT OR FAIL INTO catalog_documents (id, source, json, location, hash)"
 	              " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_DOC_SET] = "UPDATE OR FAIL catalog_documents SET source = ?2, json = ?3, location = ?4,"
+	              " hash = ?5 WHERE id = ?1",
 	[S_DOC_DEL] = "DELETE FROM catalog_documents WHERE id = ?1",
 	[S_DEL_TAGS] = "DELETE FROM catalog_tags WHERE entity = ?1",
 	[S_ADD_TAG] = "INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES (?1, ?2)",
@@ -72,6 +81,48 @@ static sqlite3_stmt *stmt(struct cat_db *c, int i)
 	sqlite3_clear_bindings(c->st[i]);
 	return c->st[i];
 }
+
+/* The time as SQLite's strftime('%Y-%m-%dT%H:%M:%SZ','now') gives it,
+ * formatted once a second (an import stores thousands a second). */
+static const char *now(struct cat_db *c)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	if ((long)t != c->now || !c->now_text[0]) {
+		c->now = (long)t;
+		if (!gmtime_r(&t, &tm) ||
+		    !strftime(c->now_text, sizeof c->now_text, "%Y-%m-%dT%H:%M:%SZ", &tm))
+			snprintf(c->now_text, sizeof c->now_text, "1970-01-01T00:00:00Z");
+	}
+	return c->now_text;
+}
+
+/* The INSERT OR IGNORE of N (1..8) rows into the tags (WHICH 0: tag,
+ * entity) or the relations (1: source, type, target, by_target),
+ * prepared on first use and reset: one statement per entity instead of
+ * one per row. */
+static sqlite3_stmt *multi(struct cat_db *c, int which, size_t n)
+{
+	static const char *const head[] = {
+		"INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES ",
+		"INSERT OR IGNORE INTO catalog_edges (source, type, target, by_target) VALUES ",
+	};
+	static const char *const row[] = { "(?,?)", "(?,?,?,?)" };
+	sqlite3_stmt **st = &c->multi[which][n - 1];
+	if (!*st) {
+		char sql[256];
+		size_t len = (size_t)snprintf(sql, sizeof sql, "%s", head[which]);
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", i ? "," : "",
+			                        row[which]);
+		if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
+			return NULL;
+	}
+	sqlite3_reset(*st);
+	sqlite3_clear_bindings(*st);
+	return *st;
+}
+#define MULTI (sizeof ((struct cat_db *)0)->multi[0] / sizeof ((struct cat_db *)0)->multi[0][0])
 
 /* Bind text V (NULL binds NULL) as a transient copy. */
 static void bind(sqlite3_stmt *st, int i, const char *v)
@@ -129,8 +180,10 @@ static sqlite3_int64 ref_id(struct cat_db *c, const char *ref)
 		id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 		sqlite3_reset(st);
 	}
-	if (id <= INT_MAX)   /* a cache miss later only costs a look-up */
-		cat_set_put(&c->ids, ref, (int)id);
+	/* a cache miss later only costs a look-up, unless every ref was to
+	 * be in the cache */
+	if (id > INT_MAX || cat_set_put(&c->ids, ref, (int)id))
+		c->ids_all = false;
 	return id;
 }
 
@@ -139,11 +192,14 @@ static int write_index(struct cat_db *c, sqlite3_int64 id, const struct cat_prep
                        char **errmsg)
 {
 	sqlite3_stmt *st;
-	for (size_t i = 0; i < p->ntags; i++) {
-		if (!(st = stmt(c, S_ADD_TAG)))
+	for (size_t i = 0; i < p->ntags; i += MULTI) {
+		size_t n = p->ntags - i < MULTI ? p->ntags - i : MULTI;
+		if (!(st = multi(c, 0, n)))
 			return run(c, NULL, errmsg);
-		bind_static(st, 1, p->tags[i]);
-		sqlite3_bind_int64(st, 2, id);
+		for (size_t k = 0; k < n; k++) {
+			bind_static(st, 2 * (int)k + 1, p->tags[i + k]);
+			sqlite3_bind_int64(st, 2 * (int)k + 2, id);
+		}
 		if (run(c, st, errmsg))
 			return -1;
 	}
@@ -158,17 +214,28 @@ static int write_index(struct cat_db *c, sqlite3_int64 id, const struct cat_prep
 	}
 	if (run(c, st, errmsg))
 		return -1;
-	for (size_t i = 0; i < p->nrels; i++) {
-		/* one end is the entity itself: no look-up for it */
-		const struct cat_prep_rel *r = &p->rels[i];
-		sqlite3_int64 a = strcmp(r->source, p->ref) ? ref_id(c, r->source) : id;
-		sqlite3_int64 b = strcmp(r->target, p->ref) ? ref_id(c, r->target) : id;
-		if (a < 0 || b < 0 || !(st = stmt(c, S_ADD_REL)))
+	for (size_t i = 0; i < p->nrels; i += MULTI) {
+		size_t n = p->nrels - i < MULTI ? p->nrels - i : MULTI;
+		sqlite3_int64 ends[2 * MULTI];
+		/* the ids first: ref_id may run statements of its own */
+		for (size_t k = 0; k < n; k++) {
+			/* one end is the entity itself: no look-up for it */
+			const struct cat_prep_rel *r = &p->rels[i + k];
+			ends[2 * k] = strcmp(r->source, p->ref) ? ref_id(c, r->source) : id;
+			ends[2 * k + 1] = strcmp(r->target, p->ref) ? ref_id(c, r->target) : id;
+			if (ends[2 * k] < 0 || ends[2 * k + 1] < 0)
+				return run(c, NULL, errmsg);
+		}
+		if (!(st = multi(c, 1, n)))
 			return run(c, NULL, errmsg);
-		sqlite3_bind_int64(st, 1, a);
-		sqlite3_bind_int(st, 2, r->type);
-		sqlite3_bind_int64(st, 3, b);
-		sqlite3_bind_int(st, 4, b == id && a != id);
+		for (size_t k = 0; k < n; k++) {
+			sqlite3_int64 a = ends[2 * k], b = ends[2 * k + 1];
+			int col = 4 * (int)k;
+			sqlite3_bind_int64(st, col + 1, a);
+			sqlite3_bind_int(st, col + 2, p->rels[i + k].type);
+			sqlite3_bind_int64(st, col + 3, b);
+			sqlite3_bind_int(st, col + 4, b == id && a != id);
+		}
 		if (run(c, st, errmsg))
 			return -1;
 	}
@@ -216,6 +283,27 @@ bool cat_exists(struct cat_db *c, const char *ref)
 	return find(c, ref) > 0;
 }
 
+/* Write the document row of entity ID (P's text, SOURCE, LOCATION):
+ * replace it when OLD (it may exist), else add it. */
+static int put_document(struct cat_db *c, sqlite3_int64 id, bool old, const char *source,
+                        const struct cat_prep *p, const char *location, char **errmsg)
+{
+	for (int i = old ? S_DOC_SET : S_DOC_PUT;; i = S_DOC_PUT) {
+		sqlite3_stmt *st = stmt(c, i);
+		if (!st)
+			return run(c, NULL, errmsg);
+		sqlite3_bind_int64(st, 1, id);
+		bind_static(st, 2, source);
+		bind_static(st, 3, p->text);
+		bind_static(st, 4, location);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)p->hash);
+		if (run(c, st, errmsg))
+			return -1;
+		if (i == S_DOC_PUT || sqlite3_changes(c->db) > 0)
+			return 0;
+	}
+}
+
 /* Store P as entity ID (0 for new) inside the current transaction,
  * owned by LOCATION (may be NULL); *ID_OUT gets its id. */
 static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
@@ -239,15 +327,9 @@ static int store(struct cat_db *c, const struct cat_prep *p, sqlite3_int64 id,
 		if (p->cost >= 0)
 			sqlite3_bind_double(st, 9, p->cost);
 		sqlite3_bind_int64(st, 10, id);
+		bind_static(st, 11, now(c));
 	}
-	if (run(c, st, errmsg) || !(st = stmt(c, S_DOC_PUT)))
-		return run(c, NULL, errmsg);
-	sqlite3_bind_int64(st, 1, id);
-	bind_static(st, 2, source);
-	bind_static(st, 3, p->text);
-	bind_static(st, 4, location);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)p->hash);
-	if (run(c, st, errmsg) ||
+	if (run(c, st, errmsg) || put_document(c, id, !created, source, p, location, errmsg) ||
 	    (!created && clear_index(c, id, errmsg)))
 		return -1;
 	return write_index(c, id, p, errmsg);
@@ -271,8 +353,13 @@ int cat_put_prep(struct cat_db *c, const struct cat_prep *p, const char *source,
 		return -1;
 	/* what the catalog holds for the ref: row, source, owner, hash; the
 	 * strings are read in place, copied only for the outcome that names them */
-	sqlite3_stmt *st = stmt(c, S_FIND);
-	sqlite3_int64 id = -1;
+	/* An import into an empty catalog knows every ref and entity there
+	 * is: a ref it has not seen is new, and an entity it has not placed is
+	 * not there.  Only a duplicate reads what the first one was. */
+	int known = c->ids_all && info->placed ? cat_set_get(&c->ids, p->ref) : 0;
+	bool look = !c->ids_all || !info->placed || (known > 0 && cat_idset_has(info->placed, known));
+	sqlite3_stmt *st = look ? stmt(c, S_FIND) : NULL;
+	sqlite3_int64 id = look ? -1 : 0;
 	if (st) {
 		bind_static(st, 1, p->ref);
 		int step = sqlite3_step(st);
@@ -381,8 +468,10 @@ int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 			rc = run(c, st, errmsg);
 		if (rc == 0 && (st = stmt(c, S_REF_DROP)))
 			sqlite3_bind_int64(st, 1, id);
-		if (rc == 0 && (rc = run(c, st, errmsg)) == 0)
+		if (rc == 0 && (rc = run(c, st, errmsg)) == 0) {
+			c->ids_all = false;
 			cat_set_free(&c->ids);   /* its id may be gone */
+		}
 	}
 	if (own_tx)
 		rc = rc ? (cat_db_rollback(c), -1) : cat_db_commit(c, errmsg);

@@ -101,6 +101,7 @@ int timport_as(const char *path, bool atomic, struct cat_import *res)
 {
 	json_t *paths = json_pack("[s]", path);
 	cat_import_init(res, false);
+	res->refs = json_array();   /* the refs imported, for refs_of() */
 	res->atomic = atomic;
 	int rc = cat_import_paths(&tdb, paths, res);
 	json_decref(paths);

@@ -310,6 +310,49 @@ START_TEST(test_emit_roundtrip)
 }
 END_TEST
 
+/* The stored document is exactly the text json_dumps gives (prep.c
+ * writes it itself): escapes, control characters, UTF-8, numbers, empty
+ * containers, key order; text it cannot write (not UTF-8) fails. */
+START_TEST(test_prep_text_is_jansson)
+{
+	static const char *const docs[] = {
+		"{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Component\","
+		" \"metadata\": {\"name\": \"x\", \"title\": \"q\\\" b\\\\ s/ \\u007f\","
+		" \"description\": \"t\\there\\nnl \\u00e9t\\u00e9 \\u65e5 \\ud83d\\ude00 \\u0001\\u001f\","
+		" \"tags\": [\"a\", \"B\"], \"annotations\": {\"k\\\"\\u00e9\": \"\\r\\b\\f\"}},"
+		" \"spec\": {\"owner\": \"o\", \"n\": -12, \"big\": 9223372036854775807,"
+		" \"f\": 1.5, \"e\": 1e300, \"g\": 0.1, \"t\": true, \"u\": false, \"z\": null,"
+		" \"o\": {}, \"a\": [], \"d\": [[{}], {\"x\": [1, \"\"]}], \"zz\": 1, \"aa\": 2}}",
+		"{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Group\","
+		" \"metadata\": {\"name\": \"g\"}, \"spec\": {\"type\": \"team\", \"children\": []}}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		json_error_t je;
+		json_t *e = json_loads(docs[i], 0, &je);
+		ck_assert_msg(e != NULL, "%s", je.text);
+		struct cat_prep p;
+		char *err = NULL, *want = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
+		ck_assert_msg(cat_prep_init(&p, e, &err) == 0, "%s", err);
+		ck_assert_str_eq(p.text, want);
+		ck_assert(p.hash == cat_hash(want, strlen(want)));
+		cat_prep_free(&p);
+		free(want);
+		json_decref(e);
+	}
+	/* a string that is not UTF-8 (only a caller bypassing the reader makes
+	 * one) fails the entity, as json_dumps did */
+	json_t *e = json_pack("{s:s, s:s, s:{s:s, s:o}, s:{}}", "apiVersion", "backstage.io/v1alpha1",
+	                      "kind", "Component", "metadata", "name", "x", "title",
+	                      json_stringn_nocheck("\xff\xfe", 2), "spec");
+	struct cat_prep p;
+	char *err = NULL;
+	ck_assert_int_eq(cat_prep_init(&p, e, &err), -1);
+	ck_assert_str_eq(err, "out of memory");
+	free(err);
+	json_decref(e);
+}
+END_TEST
+
 Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -323,6 +366,7 @@ Suite *model_suite(void)
 	tcase_add_test(tc, test_rich_fields);
 	tcase_add_test(tc, test_relations_by_kind);
 	tcase_add_test(tc, test_emit_roundtrip);
+	tcase_add_test(tc, test_prep_text_is_jansson);
 	suite_add_tcase(s, tc);
 	return s;
 }

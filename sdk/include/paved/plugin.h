@@ -368,8 +368,9 @@ struct paved_api {
 	 * catalog): open, in WAL mode, with a busy timeout.  Borrowed: never
 	 * close it, finalize every statement in fini(), prefix your tables
 	 * with the plugin name, and nest with SAVEPOINT when
-	 * sqlite3_get_autocommit() says a transaction is open.  NULL when the
-	 * host has no state database. */
+	 * sqlite3_get_autocommit() says a transaction is open.  Use it only
+	 * on the thread that called you (it is opened SQLITE_OPEN_NOMUTEX).
+	 * NULL when the host has no state database. */
 	struct sqlite3 *(*state_db)(paved_ctx *ctx);
 
 	/* Run CMD (argv, no shell) on the host's runner and wait for it.
