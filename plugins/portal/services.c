@@ -152,9 +152,22 @@ static enum po_reply metrics(struct po_req *r, const char *svc, const char *env)
 	char *q_rate = pc_printf("sum by (version) (rate(http_server_request_duration_seconds_count{%s}[1m]))", sel);
 	char *q_err = pc_printf("sum by (version) (rate(http_server_request_duration_seconds_count{%s,http_response_status_code=~\"5..\"}[1m])) / sum by (version) (rate(http_server_request_duration_seconds_count{%s}[1m]))", sel, sel);
 	char *q_p99 = pc_printf("histogram_quantile(0.99, sum by (version, le) (rate(http_server_request_duration_seconds_bucket{%s}[1m]))) * 1000", sel);
-	json_t *out = json_pack("{ss ss so s{so so so}}", "service", svc, "env", env, "red", red,
-	                        "series", "requests_per_s", range(s, q_rate, minutes), "error_rate",
-	                        range(s, q_err, minutes), "latency_p99_ms", range(s, q_p99, minutes));
+	/* metrics.query would start Prometheus: a page view must not, so when
+	 * metrics.red says the backend is down the series say so too. */
+	json_t *series;
+	if (json_is_false(json_object_get(red, "available"))) {
+		json_t *down = json_pack("{sb sO ss}", "available", 0, "reason",
+		                         json_object_get(red, "reason"), "hook", "metrics.query");
+		series = json_pack("{sO sO sO}", "requests_per_s", down, "error_rate", down,
+		                   "latency_p99_ms", down);
+		json_decref(down);
+	} else {
+		series = json_pack("{so so so}", "requests_per_s", range(s, q_rate, minutes),
+		                   "error_rate", range(s, q_err, minutes), "latency_p99_ms",
+		                   range(s, q_p99, minutes));
+	}
+	json_t *out = json_pack("{ss ss so so}", "service", svc, "env", env, "red", red,
+	                        "series", series);
 	free(q_rate), free(q_err), free(q_p99);
 	return po_json(r, 200, out);
 }

@@ -130,11 +130,13 @@ api GET "/api/catalog/entity-facets?facet=kind&facet=metadata.tags&filter=spec.l
 expect_jb 'JSON.stringify(j.facets.kind)' '[{"value":"Component","count":3},{"value":"API","count":1}]' "entity-facets counts, with the filter"
 expect_jb 'j.facets["metadata.tags"].map(f => f.value).sort().join()' go,java,tier-1 "facets of an array"
 
-# ---- observe: hooks nobody provides are unavailable, not errors ----------------
+# ---- observe: a backend that is down is unavailable, not an error, and a page
+# view does not start it ------------------------------------------------------------
 api GET "/api/paved/services/orders/metrics?env=dev" "$TA"
-expect_code 200 "metrics without an observability plugin"
-expect_jb 'j.red.available + " " + j.red.reason' "false no plugin provides it" "metrics.red is reported unavailable"
-expect_jb 'j.series.latency_p99_ms.hook' "metrics.query" "so is metrics.query"
+expect_code 200 "metrics while Prometheus is not running"
+expect_jb 'j.red.available + " " + j.red.reason' "false prometheus: metrics.red: metrics unavailable: Prometheus is not running ('paved metrics up' starts it)" "metrics.red is reported unavailable, with the reason"
+expect_jb 'j.series.latency_p99_ms.available + " " + j.series.latency_p99_ms.hook' "false metrics.query" "so are the series"
+if [ -e "$PAVED_HOME/prometheus" ]; then fail "a GET of the metrics started Prometheus"; else pass "a GET of the metrics started no Prometheus"; fi
 api GET "/api/paved/services/orders/health" "$TA"
 expect_code 200 "health of a service that never ran"
 api GET "/api/paved/services/orders/releases" "$TA"
