@@ -176,7 +176,7 @@ int     pv_plugin_ensure(pv_host *h, struct pv_plugin *p, char **errmsg);
 void    pv_unload_plugins(pv_host *h);
 struct pv_plugin *pv_plugin_find(pv_host *h, const char *name);
 int     pv_cache_lookup(pv_host *h, struct pv_plugin *p);
-void    pv_cache_store(pv_host *h, struct pv_plugin *p);
+void    pv_cache_store_dirty(pv_host *h);
 int     pv_options_resolve(pv_host *h, struct pv_plugin *p, char **errmsg);
 json_t *pv_plugin_json(struct pv_plugin *p);
 const char *pv_plugin_status_name(enum pv_plugin_status s);

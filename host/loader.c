@@ -424,17 +424,7 @@ int pv_load_plugins(pv_host *h, const char *search_path, char **errmsg)
 			scan_dir(h, d);
 	}
 	free(copy);
-	bool any = false;
-	for (struct pv_plugin *p = h->plugins; p; p = p->next)
-		any = any || p->dirty;
-	if (any && h->db) {
-		bool tx = sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
-		for (struct pv_plugin *p = h->plugins; p; p = p->next)
-			if (p->dirty && p->status == PV_PLUGIN_LOADED)
-				pv_cache_store(h, p), p->dirty = false;
-		if (tx)
-			sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
-	}
+	pv_cache_store_dirty(h);
 	if (h->strict)
 		for (struct pv_plugin *p = h->plugins; p; p = p->next)
 			if (p->status == PV_PLUGIN_FAILED)

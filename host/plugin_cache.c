@@ -67,28 +67,40 @@ done:
 	return rc;
 }
 
-/* Record a freshly loaded plugin.  Failure to write is not an error: the
- * plugin is simply loaded again next time. */
-void pv_cache_store(pv_host *h, struct pv_plugin *p)
+/* Record the freshly loaded plugins (those marked dirty), in one
+ * transaction with one prepared statement.  Failure to write is not an
+ * error: a plugin not cached is simply loaded again next time. */
+void pv_cache_store_dirty(pv_host *h)
 {
 	sqlite3_stmt *st = NULL;
-	char *s = stamp(p);
-	json_t *e = json_pack("{ss ss? ss? sO sO?}", "name", p->name, "version", p->version,
-	                      "summary", p->summary, "regs", p->regs, "options", p->options);
-	char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
-	if (h->db && s && text && sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO "
-	    "plugin_cache(path, stamp, entry) VALUES(?,?,?)", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, p->path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, s, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			pv_log(h, PAVED_LOG_DEBUG, "cannot cache plugin %s: %s", p->path,
-			       sqlite3_errmsg(h->db));
+	if (!h->db || sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO plugin_cache(path, stamp, "
+	                                 "entry) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return;
+	bool tx = sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+	for (struct pv_plugin *p = h->plugins; p; p = p->next) {
+		if (!p->dirty || p->status != PV_PLUGIN_LOADED)
+			continue;
+		p->dirty = false;
+		char *s = stamp(p);
+		json_t *e = json_pack("{ss ss? ss? sO sO?}", "name", p->name, "version", p->version,
+		                      "summary", p->summary, "regs", p->regs, "options", p->options);
+		char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+		if (s && text) {
+			sqlite3_bind_text(st, 1, p->path, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, s, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				pv_log(h, PAVED_LOG_DEBUG, "cannot cache plugin %s: %s", p->path,
+				       sqlite3_errmsg(h->db));
+			sqlite3_reset(st);
+		}
+		free(text);
+		json_decref(e);
+		free(s);
 	}
 	sqlite3_finalize(st);
-	free(text);
-	json_decref(e);
-	free(s);
+	if (tx)
+		sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* Does V have option type TYPE ("string", "int", "bool", "object")? */
