@@ -404,25 +404,51 @@ int cn_h_promote(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, v
 	return rc;
 }
 
+/* abort {forget} with no rollout in progress (a deleted service whose
+ * last rollout ended, or none ran): a clean-up a killed process left is
+ * finished, the controller let go, and the state directory removed, with
+ * the variables rollout.json keeps.  *RESULT stays NULL. */
+static int forget_ended(paved_ctx *ctx, const struct cn_paths *p, const char *svc,
+                        const char *env, char **errmsg)
+{
+	double ms = 0;
+	int rc = abort_rollout(ctx, p, "the service was deleted", "aborted", true, &ms, errmsg);
+	long pid = rc ? 0 : controller_gone(p);
+	if (!rc && pid)
+		rc = paved->error(errmsg, "the rollout state of %s in %s is kept: its controller (pid "
+		                  "%ld) would not stop", svc, env, pid);
+	else if (!rc)
+		pc_rmtree(p->dir);
+	return rc;
+}
+
 int cn_h_abort(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *svc, *env;
 	struct cn_paths p;
-	int fd = -1;
+	int fd = -1, rc;
 	double ms = 0;
 	if (svc_env(args, &svc, &env, errmsg) || cn_paths(ctx, svc, env, &p))
 		return PAVED_ERR;
 	bool wait = json_is_true(json_object_get(args, "wait"));
 	bool forget = json_is_true(json_object_get(args, "forget"));
-	json_t *st = active_locked(&p, svc, env, &fd, errmsg);
+	char *none = NULL;
+	json_t *st = active_locked(&p, svc, env, &fd, &none);
 	cn_unlock(fd);
+	if (!st && forget) {   /* nothing in progress: an ended rollout's state goes */
+		rc = forget_ended(ctx, &p, svc, env, errmsg);
+		free(none);
+		cn_paths_free(&p);
+		return rc;
+	}
 	if (!st) {
+		*errmsg = none;
 		cn_paths_free(&p);
 		return PAVED_ERR;
 	}
 	const char *reason = sv(args, "reason") ?: "aborted by hand ('paved abort')";
-	int rc = abort_rollout(ctx, &p, reason, "aborted", wait || forget, &ms, errmsg);
+	rc = abort_rollout(ctx, &p, reason, "aborted", wait || forget, &ms, errmsg);
 	long pid = wait || forget ? controller_gone(&p) : 0;
 	if (forget && !pid)   /* the service is deleted: its rollout with it */
 		pc_rmtree(p.dir);

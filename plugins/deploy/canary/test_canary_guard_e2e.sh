@@ -25,6 +25,8 @@
 #     a canary (the last after kill -9 of the controller): no controller
 #     process left, no replica process, the rollout state ended (stop) or
 #     gone (delete)
+#  7. paved delete service of a service whose canary ended: its rollout
+#     state (rollout.json keeps the variables) is removed too
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/plugins/deploy/core/deploy-lib.sh"
 . "$top_srcdir/plugins/deploy/canary/canary-lib.sh"
@@ -168,18 +170,18 @@ SLOW="  steps:
     - setWeight: 20
     - pause: {duration: 60s}
     - setWeight: 100"
-v4=$(canary_version shop 'ERROR_RATE: "0", V: "4"' "$SLOW") || fail "commit of version 4"
-run "$P" deploy shop --dir "$tmp/shop"
-expect_rc 0 "deploy of $v4 (canary)"
-run "$P" promote shop --full
-expect_rc 0 "promote $v4 --full"
-wait_for 30 status_is shop Healthy || fail "$v4 not promoted"
-v5=$(canary_version shop 'ERROR_RATE: "0", V: "5"' "$SLOW") || fail "commit of version 5"
-run "$P" deploy shop --dir "$tmp/shop"
-expect_rc 0 "deploy of $v5 (canary)"
-run "$P" promote shop --full
-expect_rc 0 "promote $v5 --full"
-wait_for 30 status_is shop Healthy || fail "$v5 not promoted"
+# promoted_canary NAME N: commit a version of NAME (variable V=N) with SLOW,
+# deploy it, promote it in full, wait until it is Healthy; its version in $pv
+promoted_canary() {
+	pv=$(canary_version "$1" "ERROR_RATE: \"0\", V: \"$2\"" "$SLOW") || fail "commit of $1 version $2"
+	run "$P" deploy "$1" --dir "$tmp/$1"
+	expect_rc 0 "deploy of $1 $pv (canary)"
+	run "$P" promote "$1" --full
+	expect_rc 0 "promote $1 $pv --full"
+	wait_for 30 status_is "$1" Healthy || fail "$1 $pv not promoted"
+}
+promoted_canary shop 4; v4=$pv
+promoted_canary shop 5; v5=$pv
 t0=$(now_ms)
 run "$P" rollback shop
 t1=$(now_ms)
@@ -268,4 +270,17 @@ expect_out " - rollout in progress: version $v10 aborted, all traffic on stable,
 [ "$(controllers shop)" = 0 ] && pass "delete: no controller process left" || fail "controllers: $(controllers shop)"
 [ ! -e "$R" ] && pass "delete: the rollout state is gone" || fail "left: $(ls "$R")"
 [ "$(replica_procs)" = 0 ] && pass "no replica of shop left" || fail "$(replica_procs) replicas of shop still run"
+
+# ---- 7. delete of a service whose canary ended: its state goes too ---------------------------------
+C="$PAVED_HOME/deploy/canary/dev/cart"
+canary_service cart || fail "the service cart could not be made"
+promoted_canary cart 1
+no_controller_of() { [ "$(controllers "$1")" = 0 ]; }
+wait_for 20 no_controller_of cart && pass "cart's rollout ended, its controller with it" || fail "cart: controllers $(controllers cart)"
+[ -e "$C/rollout.json" ] && pass "the ended rollout's state is there before the delete" || fail "no state in $C"
+run "$P" delete service cart
+expect_rc 0 "paved delete service cart (its canary ended)"
+grep -q "rollout in progress" "$tmp/stdout" && fail "delete reported a rollout in progress" || pass "no rollout in progress reported"
+[ ! -e "$C" ] && pass "delete: the ended rollout's state is gone" || fail "left: $(ls "$C")"
+[ "$(replica_procs)" = 0 ] && pass "no replica of cart left" || fail "$(replica_procs) replicas still run"
 finish

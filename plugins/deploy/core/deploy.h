@@ -205,6 +205,11 @@ bool    dc_progressive(paved_ctx *ctx, const char *svc, const char *env, const c
  * env, refused, rollout}.  PAVED_OK when none is. */
 int     dc_refuse_inflight(paved_ctx *ctx, const char *svc, const char *env, const char *what,
                            json_t **result, char **errmsg);
+/* SVC in ENV is deleted: each progressive strategy its records name
+ * removes what is left of its ended rollouts (deploy.abort {forget} with
+ * nothing in progress: the state, with the variables it keeps).  A
+ * failure is logged as a warning, the delete goes on. */
+void    dc_forget_rollouts(paved_ctx *ctx, const char *svc, const char *env);
 /* The hook deploy.record (see progress.c). */
 int     dc_record_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 

@@ -375,12 +375,15 @@ static int stop_call(paved_ctx *ctx, json_t *args, int *n, char **errmsg)
 
 /* End the rollout of SVC in ENV in progress, if any, with REASON (before
  * the service's lock: see dc_end_rollout); its result goes to ENDED.
- * FORGET: the service is deleted, its rollout's state goes too. */
+ * FORGET: the service is deleted, its rollout's state goes too, and the
+ * state of rollouts that ended before (dc_forget_rollouts). */
 static int end_inflight(paved_ctx *ctx, const char *svc, const char *env, const char *reason,
                         bool forget, json_t *ended, char **errmsg)
 {
 	json_t *fl = dc_inflight(ctx, svc, env), *res = NULL;
 	int rc = fl ? dc_end_rollout(ctx, svc, env, fl, reason, forget, &res, errmsg) : PAVED_OK;
+	if (!rc && forget)
+		dc_forget_rollouts(ctx, svc, env);
 	if (res) {
 		json_object_set_new(res, "service", json_string(svc));
 		json_object_set_new(res, "env", json_string(env));

@@ -251,3 +251,26 @@ int dc_refuse_inflight(paved_ctx *ctx, const char *svc, const char *env, const c
 	*result = json_pack("{ss ss ss so}", "service", svc, "env", env, "refused", what, "rollout", fl);
 	return rc;
 }
+
+void dc_forget_rollouts(paved_ctx *ctx, const char *svc, const char *env)
+{
+	json_t *recs = dc_records(ctx, svc, env), *seen = json_object(), *r;
+	size_t i;
+	json_array_foreach(recs, i, r) {
+		const char *s = json_string_value(json_object_get(r, "strategy"));
+		if (!s || json_object_get(seen, s))
+			continue;
+		json_object_set_new(seen, s, json_true());
+		if (!dc_progressive(ctx, svc, env, s))
+			continue;
+		json_t *a = json_pack("{ss ss ss ss sb}", "service", svc, "env", env, "strategy", s,
+		                      "reason", "the service was deleted", "forget", 1), *res = NULL;
+		char *err = NULL;
+		if (paved->call(ctx, "deploy.abort", a, &res, &err))
+			paved->log(ctx, PAVED_LOG_WARN, "%s (%s): the %s rollout state was not removed: %s",
+			           svc, env, s, err ? err : "?");
+		json_decref(a), json_decref(res);
+		free(err);
+	}
+	json_decref(recs), json_decref(seen);
+}
