@@ -15,6 +15,8 @@
 #   loop_count FROM TO     "requests failed" between two epoch-ms times
 #   now_ms                 the time in epoch milliseconds
 #   status_is NAME PHASE   paved rollout status says PHASE (for wait_for)
+#   canary_replicas NAME   "ID:VERSION:IN_TRAFFIC" of NAME's replicas, sorted
+#   controllers NAME       how many rollout controllers of NAME run
 
 APP="$top_builddir/plugins/deploy/canary/testdata/canary-app"
 
@@ -76,4 +78,13 @@ loop_count() {
 
 status_is() {
 	"$PAVED" --json rollout status "$1" 2>/dev/null | grep -q "\"phase\": \"$2\""
+}
+
+canary_replicas() {
+	"$PAVED" --json status "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+		console.log(JSON.parse(s)[0].instances.map(r=>r.id+":"+r.version+":"+r.in_traffic).sort().join(" ")))'
+}
+
+controllers() {
+	pgrep -f -- "--home $PAVED_HOME rollout _controller $1 " | wc -l
 }

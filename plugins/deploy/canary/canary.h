@@ -93,8 +93,17 @@ int    cn_apply(paved_ctx *ctx, const struct cn_paths *p, json_t *st, json_t *we
 int    cn_to_stable(paved_ctx *ctx, const struct cn_paths *p, json_t *st, const char *reason,
                     double *ms, char **errmsg);
 /* After an abort or rollback: remove the canary and baseline replicas,
- * report the outcome to the record (deploy.record), mark it done. */
-int    cn_cleanup(paved_ctx *ctx, const struct cn_paths *p, char **errmsg);
+ * report the outcome to the record (deploy.record), mark it done.  One
+ * cleaner at a time (the flock cleanup.lock, dropped by the kernel when
+ * its holder dies): while another process cleans up, it returns at once.
+ * HELD: the clean-up lock the caller took (cn_cleanup_lock), or -1. */
+int    cn_cleanup(paved_ctx *ctx, const struct cn_paths *p, int held, char **errmsg);
+/* Take the clean-up lock without waiting (for cn_cleanup's HELD, which
+ * closes it): -1 when another process is cleaning up.  A command that
+ * ends a rollout takes it before it marks the clean-up, so the
+ * controller never starts one it would have to finish under a lock that
+ * command holds. */
+int    cn_cleanup_lock(const struct cn_paths *p);
 /* Report ST's new history lines, analysis and OUTCOME (may be NULL) to the
  * release record through deploy.record; ST's "reported" follows.  Never
  * under the state lock: deploy.record takes the service's deploy lock,
@@ -142,6 +151,9 @@ int    cn_normalise(paved_ctx *ctx, json_t *args, json_t **spec, json_t *warning
                     char **errmsg);
 /* "5%, pause 60s, analysis, 100%" (malloc()ed). */
 char  *cn_describe(json_t *spec);
+/* "setWeight 5%", "pause 60s", "pause (until promoted)", "analysis NAME":
+ * step S of a normalised spec, into BUF. */
+void   cn_step_text(json_t *s, char *buf, size_t len);
 /* The status object of a rollout (what `paved rollout status` shows). */
 json_t *cn_status(paved_ctx *ctx, const char *svc, const char *env);
 int    cn_h_check(paved_ctx *, json_t *, json_t **, char **, void *);

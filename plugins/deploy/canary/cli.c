@@ -116,20 +116,6 @@ static const char *sv(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-/* "5%", "pause 60s", "pause (until promoted)", "analysis step-2". */
-static void step_text(json_t *s, char *buf, size_t len)
-{
-	json_t *p = json_object_get(s, "pause"), *a = json_object_get(s, "analysis");
-	if (json_object_get(s, "setWeight"))
-		snprintf(buf, len, "setWeight %g%%", json_number_value(json_object_get(s, "setWeight")));
-	else if (p && json_is_number(json_object_get(p, "duration")))
-		snprintf(buf, len, "pause %gs", json_number_value(json_object_get(p, "duration")));
-	else if (p)
-		snprintf(buf, len, "pause (until promoted)");
-	else
-		snprintf(buf, len, "analysis %s", sv(a, "name") ?: "");
-}
-
 /* Print status S as text. */
 static void show(json_t *s)
 {
@@ -140,7 +126,7 @@ static void show(json_t *s)
 	printf("%s (%s): version %s over stable %s: %s\n", sv(s, "service"), sv(s, "env"),
 	       sv(s, "version"), sv(s, "stable_version"), sv(s, "phase"));
 	if (k < (json_int_t)n) {
-		step_text(json_array_get(steps, (size_t)k), buf, sizeof buf);
+		cn_step_text(json_array_get(steps, (size_t)k), buf, sizeof buf);
 		double left = 0;
 		json_t *p = json_object_get(json_array_get(steps, (size_t)k), "pause");
 		if (json_is_number(json_object_get(p, "duration")))
@@ -175,7 +161,7 @@ static void show(json_t *s)
 	}
 	printf("  Steps:      ");
 	json_array_foreach(steps, i, r) {
-		step_text(r, buf, sizeof buf);
+		cn_step_text(r, buf, sizeof buf);
 		printf("%s%s%s%s", i ? " -> " : "", (json_int_t)i == k ? "[" : "", buf,
 		       (json_int_t)i == k ? "]" : "");
 	}

@@ -103,7 +103,7 @@ static void roll_back(paved_ctx *ctx, const struct cn_paths *p, const char *reas
 	cn_unlock(fd);
 	json_decref(st);
 	free(err);
-	cn_cleanup(ctx, p, NULL);
+	cn_cleanup(ctx, p, -1, NULL);
 }
 
 /* The analysis said REASON and rollback.auto is false: pause instead. */
@@ -336,7 +336,7 @@ static int advance(paved_ctx *ctx, const struct cn_paths *p, double *wake)
 	if (json_is_true(json_object_get(st, "cleanup"))) {
 		cn_unlock(fd);
 		json_decref(st);
-		cn_cleanup(ctx, p, NULL);
+		cn_cleanup(ctx, p, -1, NULL);
 		return -1;
 	}
 	if (!cn_active(st) || access(p->abort, F_OK) == 0) {
@@ -469,6 +469,32 @@ static double next_measure(const struct cn_paths *p)
 	return next;
 }
 
+/* Is there still a rollout for this controller to drive?  A deploy that
+ * superseded the ended one may have written a new state, and found this
+ * controller holding the lock ("already running"), so the new rollout is
+ * this one's.  Lest it exit just after that deploy looked: the lock is let
+ * go, the state read again, and an active rollout is taken back (unless
+ * another controller took the lock meanwhile). */
+static bool still_mine(const struct cn_paths *p, int ctl)
+{
+	int fd = cn_lock(p);
+	json_t *st = cn_load(p);
+	cn_unlock(fd);
+	bool active = cn_active(st);
+	json_decref(st);
+	if (active)
+		return true;
+	flock(ctl, LOCK_UN);
+	fd = cn_lock(p);
+	st = cn_load(p);
+	cn_unlock(fd);
+	active = cn_active(st);
+	json_decref(st);
+	/* active, and the lock taken back: still this one's; else another
+	 * controller has it, or there is nothing left to drive */
+	return active && flock(ctl, LOCK_EX | LOCK_NB) == 0;
+}
+
 int cn_control(paved_ctx *ctx, const char *svc, const char *env, int ready_fd, char **errmsg)
 {
 	struct cn_paths p;
@@ -501,8 +527,12 @@ int cn_control(paved_ctx *ctx, const char *svc, const char *env, int ready_fd, c
 	while (!stopping) {
 		double wake;
 		int r = advance(ctx, &p, &wake);
-		if (r < 0)
+		if (r < 0 && !still_mine(&p, ctl))
 			break;
+		if (r < 0) {   /* a clean-up another process does, or a new rollout */
+			sleep_until(cn_now() + 0.1, 0.1);
+			continue;
+		}
 		if (r > 0)
 			continue;
 		measure_round(ctx, &p);

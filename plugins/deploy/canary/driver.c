@@ -159,6 +159,19 @@ int cn_normalise(paved_ctx *ctx, json_t *args, json_t **spec, json_t *warnings, 
 	return PAVED_OK;
 }
 
+void cn_step_text(json_t *s, char *buf, size_t len)
+{
+	json_t *p = json_object_get(s, "pause"), *a = json_object_get(s, "analysis");
+	if (json_object_get(s, "setWeight"))
+		snprintf(buf, len, "setWeight %g%%", json_number_value(json_object_get(s, "setWeight")));
+	else if (p && json_is_number(json_object_get(p, "duration")))
+		snprintf(buf, len, "pause %gs", json_number_value(json_object_get(p, "duration")));
+	else if (p)
+		snprintf(buf, len, "pause (until promoted)");
+	else
+		snprintf(buf, len, "analysis %s", json_string_value(json_object_get(a, "name")) ?: "");
+}
+
 char *cn_describe(json_t *spec)
 {
 	char buf[600] = "";

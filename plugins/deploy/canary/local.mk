@@ -68,5 +68,7 @@ plugins_deploy_canary_testdata_canary_app_LDADD = -lpthread -lm
 
 # End to end, behind HAProxy; the judge with a Prometheus of its own.
 EXTRA_DIST += plugins/deploy/canary/canary-lib.sh plugins/deploy/canary/test_canary_e2e.sh \
+	plugins/deploy/canary/test_canary_guard_e2e.sh \
 	plugins/deploy/canary/test_canary_judge_e2e.sh
-TESTS += plugins/deploy/canary/test_canary_e2e.sh plugins/deploy/canary/test_canary_judge_e2e.sh
+TESTS += plugins/deploy/canary/test_canary_e2e.sh plugins/deploy/canary/test_canary_judge_e2e.sh \
+	plugins/deploy/canary/test_canary_guard_e2e.sh

@@ -6,7 +6,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "canary.h"
@@ -54,17 +56,23 @@ static json_t *in_traffic(paved_ctx *ctx, const char *svc, const char *env, char
 	return out;
 }
 
-/* Abort the rollout of P (if active) with REASON and OUTCOME, cleaning up
- * here when no controller will.  *MS: how long the switch took. */
+/* Abort the rollout of P (if active) with REASON and OUTCOME: all traffic
+ * to stable at once, then the canary and baseline replicas go.  They go
+ * here when HERE is true or no controller runs; else the controller
+ * removes them (paved abort returns as soon as traffic is on stable).
+ * *MS: how long the switch took. */
 static int abort_rollout(paved_ctx *ctx, const struct cn_paths *p, const char *reason,
-                         const char *outcome, double *ms, char **errmsg)
+                         const char *outcome, bool here, double *ms, char **errmsg)
 {
+	int cfd = here ? cn_cleanup_lock(p) : -1;   /* before the controller can see it */
 	int fd = cn_lock(p);
 	json_t *st = cn_load(p);
 	cn_unlock(fd);
 	*ms = 0;
 	if (!st || !cn_active(st) || json_is_true(json_object_get(st, "cleanup"))) {
 		json_decref(st);
+		if (here)   /* a clean-up left by a killed process */
+			cn_cleanup(ctx, p, cfd, NULL);
 		return PAVED_OK;
 	}
 	int rc = cn_to_stable(ctx, p, st, reason, ms, errmsg);
@@ -84,10 +92,26 @@ static int abort_rollout(paved_ctx *ctx, const struct cn_paths *p, const char *r
 	}
 	cn_unlock(fd);
 	json_decref(st);
-	/* the controller cleans up when it runs; else it is done here */
-	if (!cn_controller_alive(p, NULL))
-		cn_cleanup(ctx, p, NULL);
+	if (here || !cn_controller_alive(p, NULL))
+		cn_cleanup(ctx, p, cfd, NULL);
+	else if (cfd >= 0)
+		close(cfd);
 	return rc;
+}
+
+/* Wait until no controller of P runs: it sees the rollout ended within
+ * 100 ms, or once the measurement it takes returns.  After 5 s it gets a
+ * SIGTERM (it stops at its next round), and 5 s more.  The pid of one
+ * still running, or 0. */
+static long controller_gone(const struct cn_paths *p)
+{
+	long pid = 0;
+	for (int i = 0; i < 100 && cn_controller_alive(p, &pid); i++) {
+		if (i == 50 && pid > 0)
+			kill((pid_t)pid, SIGTERM);
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
+	return cn_controller_alive(p, &pid) ? pid : 0;
 }
 
 /* No stable replica: no canary; the N replicas of the release go in. */
@@ -146,7 +170,7 @@ int cn_h_run(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void 
 	int fd = cn_lock(&p);
 	json_t *old = cn_load(&p);
 	cn_unlock(fd);
-	if (cn_active(old) && abort_rollout(ctx, &p, why, "aborted", &ms, &err))
+	if (cn_active(old) && abort_rollout(ctx, &p, why, "aborted", true, &ms, &err))
 		paved->log(ctx, PAVED_LOG_WARN, "superseding the rollout of %s: %s", sv(old, "version"),
 		           err ? err : "?");
 	free(why), free(err), err = NULL;
@@ -266,6 +290,17 @@ json_t *cn_status(paved_ctx *ctx, const char *svc, const char *env)
 		for (size_t i = 0; opt[i]; i++)
 			if (json_object_get(st, opt[i]) && !json_is_null(json_object_get(st, opt[i])))
 				json_object_set(out, opt[i], json_object_get(st, opt[i]));
+		/* for commands of other plugins that must wait for it (the deploy core) */
+		json_t *steps = json_object_get(spec, "steps");
+		json_int_t k = json_integer_value(json_object_get(st, "step"));
+		char text[200] = "done";
+		if (k < (json_int_t)json_array_size(steps))
+			cn_step_text(json_array_get(steps, (size_t)k), text, sizeof text);
+		json_object_set_new(out, "summary", json_sprintf("step %lld/%zu: %s (%s)",
+		                    (long long)(k < (json_int_t)json_array_size(steps) ? k + 1 : k),
+		                    json_array_size(steps), text, sv(st, "phase") ?: "?"));
+		json_object_set_new(out, "commands", json_pack("[s+++++ s++++]", "paved promote ", svc,
+		                    " --env ", env, " --full", "", "paved abort ", svc, " --env ", env, ""));
 		json_object_set_new(out, "analysis", cn_verdicts(st, true));
 		json_object_set_new(out, "controller", json_pack("{sb sI}", "running", alive, "pid",
 		                                                 (json_int_t)pid));
@@ -369,27 +404,66 @@ int cn_h_promote(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, v
 	return rc;
 }
 
+/* abort {forget} with no rollout in progress (a deleted service whose
+ * last rollout ended, or none ran): a clean-up a killed process left is
+ * finished, the controller let go, and the state directory removed, with
+ * the variables rollout.json keeps.  *RESULT stays NULL. */
+static int forget_ended(paved_ctx *ctx, const struct cn_paths *p, const char *svc,
+                        const char *env, char **errmsg)
+{
+	double ms = 0;
+	int rc = abort_rollout(ctx, p, "the service was deleted", "aborted", true, &ms, errmsg);
+	long pid = rc ? 0 : controller_gone(p);
+	if (!rc && pid)
+		rc = paved->error(errmsg, "the rollout state of %s in %s is kept: its controller (pid "
+		                  "%ld) would not stop", svc, env, pid);
+	else if (!rc)
+		pc_rmtree(p->dir);
+	return rc;
+}
+
 int cn_h_abort(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
 {
 	(void)data;
 	const char *svc, *env;
 	struct cn_paths p;
-	int fd = -1;
+	int fd = -1, rc;
 	double ms = 0;
 	if (svc_env(args, &svc, &env, errmsg) || cn_paths(ctx, svc, env, &p))
 		return PAVED_ERR;
-	json_t *st = active_locked(&p, svc, env, &fd, errmsg);
+	bool wait = json_is_true(json_object_get(args, "wait"));
+	bool forget = json_is_true(json_object_get(args, "forget"));
+	char *none = NULL;
+	json_t *st = active_locked(&p, svc, env, &fd, &none);
 	cn_unlock(fd);
+	if (!st && forget) {   /* nothing in progress: an ended rollout's state goes */
+		rc = forget_ended(ctx, &p, svc, env, errmsg);
+		free(none);
+		cn_paths_free(&p);
+		return rc;
+	}
 	if (!st) {
+		*errmsg = none;
 		cn_paths_free(&p);
 		return PAVED_ERR;
 	}
 	const char *reason = sv(args, "reason") ?: "aborted by hand ('paved abort')";
-	int rc = abort_rollout(ctx, &p, reason, "aborted", &ms, errmsg);
-	if (!rc)
-		*result = json_pack("{sb sf sO sO}", "aborted", 1, "ms", ms, "stable_version",
+	rc = abort_rollout(ctx, &p, reason, "aborted", wait || forget, &ms, errmsg);
+	long pid = wait || forget ? controller_gone(&p) : 0;
+	if (forget && !pid)   /* the service is deleted: its rollout with it */
+		pc_rmtree(p.dir);
+	if (!rc) {
+		json_int_t k = json_integer_value(json_object_get(st, "step"));
+		size_t n = json_array_size(json_object_get(json_object_get(st, "spec"), "steps"));
+		*result = json_pack("{sb sf sO sO sO sI sI}", "aborted", 1, "ms", ms, "stable_version",
 		                    json_object_get(st, "stable_version"), "version",
-		                    json_object_get(st, "version"));
+		                    json_object_get(st, "version"), "id", json_object_get(st, "id"),
+		                    "step", k < (json_int_t)n ? k + 1 : (json_int_t)n, "steps", (json_int_t)n);
+		if (wait || forget)   /* what is left: nothing, unless a controller would not stop */
+			json_object_set_new(*result, "removed", json_pack("{sI sb}", "canary",
+			                    (json_int_t)json_array_size(json_object_get(json_object_get(st,
+			                    "ids"), "canary")), "controller_running", pid > 0));
+	}
 	json_decref(st);
 	cn_paths_free(&p);
 	return rc;

@@ -40,8 +40,7 @@ canary_service shop || { fail "the service shop could not be made"; finish; }
 v1=$(git -C "$tmp/shop" rev-parse HEAD | cut -c1-12)
 
 # replicas: the ids and versions of shop's replicas, sorted
-replicas() { "$P" --json status shop | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
-	console.log(JSON.parse(s)[0].instances.map(r=>r.id+":"+r.version+":"+r.in_traffic).sort().join(" ")))'; }
+replicas() { canary_replicas shop; }
 
 # ---- 1. bad input: refused before anything is deployed ----------------------------------------
 before=$(replicas)

@@ -206,14 +206,31 @@ void cn_flush(paved_ctx *ctx, const struct cn_paths *p, const char *outcome)
 	json_decref(st);
 }
 
-int cn_cleanup(paved_ctx *ctx, const struct cn_paths *p, char **errmsg)
+int cn_cleanup_lock(const struct cn_paths *p)
 {
+	char *path = pc_printf("%s/cleanup.lock", p->dir);
+	int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	free(path);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int cn_cleanup(paved_ctx *ctx, const struct cn_paths *p, int held, char **errmsg)
+{
+	/* one cleaner at a time; the kernel drops the lock on kill -9 */
+	int cfd = held >= 0 ? held : cn_cleanup_lock(p);
+	if (cfd < 0)
+		return PAVED_OK;
 	int fd = cn_lock(p);
 	json_t *st = cn_load(p);
 	int rc = PAVED_OK;
 	if (!st || !json_is_true(json_object_get(st, "cleanup"))) {
 		cn_unlock(fd);
 		json_decref(st);
+		close(cfd);
 		return PAVED_OK;
 	}
 	json_t *c = json_deep_copy(json_object_get(json_object_get(st, "ids"), "canary"));
@@ -241,6 +258,7 @@ int cn_cleanup(paved_ctx *ctx, const struct cn_paths *p, char **errmsg)
 	cn_unlock(fd);
 	if (outcome)
 		cn_flush(ctx, p, outcome);
+	close(cfd);
 	free(outcome);
 	json_decref(st), json_decref(c), json_decref(b);
 	return rc;

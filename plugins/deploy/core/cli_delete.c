@@ -2,7 +2,8 @@
  * cli_delete.c -- paved delete service NAME [--with-resources] [--yes]
  *
  * Takes a service apart, in this order, printing each thing it removed:
- * its replicas and front door in every env (runtime.destroy), its scrape
+ * a rollout in progress (a canary: aborted, its controller stopped, its
+ * state removed), its replicas and front door in every env (runtime.destroy), its scrape
  * targets and alert rules (monitoring.unregister), its catalog entry
  * (catalog.delete component:default/NAME, when a catalog is installed),
  * with --with-resources its resources (provision.list, resources.destroy),
@@ -29,7 +30,8 @@ static const struct paved_flag delete_flags[] = {
 
 static const struct dc_cmd delete_cmd = {
 	"delete", "paved delete service NAME [--with-resources] [--yes]",
-	"Deletes service NAME: stops its replicas and removes its front door in every env, its\n"
+	"Deletes service NAME: aborts a rollout in progress (a canary: its controller stops),\n"
+	"stops its replicas and removes its front door in every env, its\n"
 	"monitoring, its catalog entry, archives its repository (read-only, out of the list) and\n"
 	"removes its release directories; with --with-resources it destroys its resources too,\n"
 	"after confirmation (--yes, or typing NAME on a terminal). Prints each thing removed.\n"
@@ -114,7 +116,17 @@ int dc_cli_delete(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, 
 	json_array_foreach(envs, i, e) {
 		const char *env = json_string_value(e);
 		int fd = -1;
-		if ((rc = dc_lock(ctx, svc, env, &fd, errmsg)))
+		json_t *ended = json_array(), *x;
+		size_t k;
+		rc = dc_end_for_delete(ctx, svc, env, ended, errmsg);   /* before its lock */
+		json_array_foreach(ended, k, x) {
+			snprintf(buf, sizeof buf, "version %s aborted, all traffic on stable, its replicas "
+			         "and controller gone (%s)", json_string_value(json_object_get(x, "version")),
+			         env);
+			removed(out, json, "rollout in progress", buf);
+		}
+		json_decref(ended);
+		if (rc || (rc = dc_lock(ctx, svc, env, &fd, errmsg)))
 			goto done;
 		json_t *a = json_pack("{ss ss}", "service", svc, "env", env);
 		rc = paved->call(ctx, "runtime.destroy", a, &r, &err);

@@ -27,6 +27,10 @@ static const struct dc_cmd deploy_cmd = {
 	"environments.ENV.deploy:). Deploying the version that is already live and healthy does\n"
 	"nothing and says so. With --dir, a commit of that working copy is deployed (its HEAD by\n"
 	"default, unpushed commits included); uncommitted changes are refused, listed.\n"
+	"A rollout still in progress (a canary) gives way, as a new revision does in Argo\n"
+	"Rollouts: it is aborted (all traffic back to its stable release, its replicas and\n"
+	"controller gone, its record says aborted: superseded) and this release starts from\n"
+	"its first step.\n"
 	"Exit status: 0 deployed (or nothing to do), 1 failed, 2 usage error.",
 	deploy_flags, 1, 1
 };
@@ -62,6 +66,9 @@ int dc_cli_deploy(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, 
 		dc_print_json(res);
 	} else if (!rc) {
 		const char *o = json_string_value(json_object_get(res, "outcome"));
+		if (json_is_string(json_object_get(res, "superseded")))
+			printf("Superseded the rollout of %s version %s in progress: aborted, its replicas "
+			       "removed\n", q.svc, json_string_value(json_object_get(res, "superseded")));
 		const char *v = json_string_value(json_object_get(res, "version"));
 		if (!strcmp(o, "success"))
 			printf("Deployed %s version %s to %s (%s, %d replica%s, %.1f s): %s\n", q.svc, v, q.env,

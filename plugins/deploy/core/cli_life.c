@@ -22,8 +22,16 @@ static const struct paved_flag rollback_flags[] = {
 static const struct dc_cmd rollback_cmd = {
 	"rollback", "paved rollback SERVICE [--env ENV] [--to VERSION]",
 	"Goes back to the previous successful release of SERVICE in ENV (or to --to VERSION),\n"
-	"reusing its built release: no checkout, no build. When its replicas are still up out of\n"
-	"traffic (blue-green keeps the old colour), traffic switches back to them at once.\n"
+	"reusing its built release: no checkout, no build. Rollback is the emergency path:\n"
+	"  - a rollout in progress (a canary) is aborted first: all traffic back to its stable\n"
+	"    release at once, its replicas and controller gone, its record says aborted; that\n"
+	"    is the whole rollback, unless --to names an earlier release;\n"
+	"  - the replicas of the release still up out of traffic (blue-green keeps the old\n"
+	"    colour): traffic switches back to them at once;\n"
+	"  - a release of a canary (a strategy with steps): its steps, pauses and analysis are\n"
+	"    skipped, as Argo Rollouts' rollbackWindow does: every replica starts at once and\n"
+	"    traffic switches in one batch (seconds, not the canary's schedule);\n"
+	"  - otherwise the release's own strategy rolls it out.\n"
 	"A failure says what is in traffic now, as the runtime reports it.",
 	rollback_flags, 1, 1
 };
@@ -32,7 +40,9 @@ static const struct dc_cmd restart_cmd = {
 	"restart", "paved restart SERVICE [--env ENV]",
 	"Replaces every replica of SERVICE's live release in ENV, one at a time: a new replica\n"
 	"starts, answers its health check and enters traffic before an old one leaves. The\n"
-	"release is reused as built.",
+	"release is reused as built. Refused while a rollout is in progress (a canary): the\n"
+	"message names its step and the commands that end it ('paved promote SERVICE --full',\n"
+	"'paved abort SERVICE'); nothing is changed.",
 	env_flags, 1, 1
 };
 
@@ -40,9 +50,27 @@ static const struct dc_cmd scale_cmd = {
 	"scale", "paved scale SERVICE N [--env ENV]",
 	"Runs N replicas (1 to 8) of SERVICE's live release in ENV: new ones start and enter\n"
 	"traffic once healthy, or the newest leave. Like 'kubectl scale', it lasts until the next\n"
-	"deploy, which goes back to platform.yaml's deploy.replicas.",
+	"deploy, which goes back to platform.yaml's deploy.replicas. Refused while a rollout is\n"
+	"in progress (a canary), as restart is; nothing is changed.",
 	env_flags, 2, 2
 };
+
+/* "Aborted the canary rollout of SVC version V (ENV) at step 2/5: all
+ * traffic on stable version S (switched in 3.1 ms), its replicas removed"
+ * for the abort result A, into BUF. */
+static void aborted_text(json_t *a, char *buf, size_t len)
+{
+	json_t *rm = json_object_get(a, "removed");
+	snprintf(buf, len, "the %s rollout of version %s was aborted at %s: all traffic on stable "
+	         "version %s (switched in %.1f ms), %s", json_string_value(json_object_get(a,
+	         "strategy")) ?: "?", json_string_value(json_object_get(a, "version")) ?: "?",
+	         json_string_value(json_object_get(a, "summary")) ?: "its step",
+	         json_string_value(json_object_get(a, "stable_version")) ?: "?",
+	         json_number_value(json_object_get(a, "ms")),
+	         json_is_true(json_object_get(rm, "controller_running")) ?
+	         "its replicas removed; its controller is still ending" :
+	         "its replicas removed and its controller stopped");
+}
 
 /* rollback, restart and scale: parse, check SERVICE and --env, act, print
  * (text on success; with --json the result, also beside a failure). */
@@ -51,7 +79,7 @@ static int life(paved_ctx *ctx, json_t *args, const struct dc_cmd *cmd, json_t *
 {
 	json_t *p = NULL, *res = NULL;
 	const char *svc, *env;
-	char text[600] = "";
+	char text[1200] = "";
 	long n = 0;
 	int rc = dc_cli_parse(ctx, args, cmd, &p, result, errmsg);
 	if (rc || !p)
@@ -82,7 +110,21 @@ static int life(paved_ctx *ctx, json_t *args, const struct dc_cmd *cmd, json_t *
 	else if (cmd == &restart_cmd)
 		snprintf(text, sizeof text, "Restarted %s (%s) version %s: %d replica%s replaced one at "
 		         "a time (%.1f s)", svc, env, v, reps, reps == 1 ? "" : "s", secs);
-	else
+	else if (json_object_get(res, "aborted") &&
+	         !strcmp(json_string_value(json_object_get(res, "outcome")) ?: "", "aborted")) {
+		char ab[500];
+		aborted_text(json_object_get(res, "aborted"), ab, sizeof ab);
+		snprintf(text, sizeof text, "Rolled back %s (%s): %s", svc, env, ab);
+	} else if (json_object_get(res, "aborted")) {
+		char ab[500];
+		aborted_text(json_object_get(res, "aborted"), ab, sizeof ab);
+		if (!rc && !dc_json(args))
+			printf("First, %s\n", ab);
+		snprintf(text, sizeof text, "Rolled back %s (%s) from %s to version %s (%s, %.1f s): %s",
+		         svc, env, json_string_value(json_object_get(res, "from_version")) ?: "-", v,
+		         json_string_value(json_object_get(res, "how")) ?: "-", secs,
+		         json_string_value(json_object_get(res, "url")) ?: "");
+	} else
 		snprintf(text, sizeof text, "Rolled back %s (%s) from %s to version %s (%s, %.1f s): %s",
 		         svc, env, json_string_value(json_object_get(res, "from_version")) ?: "-", v,
 		         json_string_value(json_object_get(res, "how")) ?: "-", secs,
@@ -123,6 +165,8 @@ static const struct paved_flag stop_flags[] = {
 static const struct dc_cmd stop_cmd = {
 	"stop", "paved stop SERVICE [--env ENV] | paved stop --all",
 	"Stops SERVICE's replicas (in every env, or in ENV), or with --all every service's.\n"
+	"A rollout in progress (a canary) is aborted first: its controller stops, its record\n"
+	"says aborted.\n"
 	"Its releases and records stay: 'paved deploy SERVICE' starts it again. With neither a\n"
 	"SERVICE nor --all, nothing is stopped (a usage error).",
 	stop_flags, 0, 1
@@ -161,6 +205,12 @@ int dc_cli_stop(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 	} else if (!rc) {
 		size_t i;
 		json_t *s;
+		json_array_foreach(json_object_get(res, "aborted"), i, s) {
+			char ab[500];
+			aborted_text(s, ab, sizeof ab);
+			printf("%s (%s): %s\n", json_string_value(json_object_get(s, "service")),
+			       json_string_value(json_object_get(s, "env")), ab);
+		}
 		json_array_foreach(json_object_get(res, "stopped"), i, s)
 			printf("Stopped %s (%s)\n", json_string_value(json_object_get(s, "service")),
 			       json_string_value(json_object_get(s, "env")));

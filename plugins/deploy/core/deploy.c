@@ -90,8 +90,8 @@ static json_t *new_record(const char *svc, const char *env, const char *id, json
 static json_t *response(json_t *rec)
 {
 	static const char *const keys[] = { "id", "service", "env", "version", "sha", "url",
-	                                     "outcome", "replicas", "strategy", "reason", "trigger", "seconds",
-	                                     NULL };
+	                                     "outcome", "replicas", "strategy", "reason", "trigger",
+	                                     "seconds", "superseded", NULL };
 	json_t *o = json_object();
 	for (size_t i = 0; keys[i]; i++)
 		if (json_object_get(rec, keys[i]))
@@ -156,6 +156,32 @@ static int finish(struct run *r, int rc, const char *outcome, json_t *driver, ch
 	return rc;
 }
 
+/* A rollout still in progress (a canary's) gives way to this deploy, as a
+ * new revision does in Argo Rollouts: it is aborted (all traffic to its
+ * stable release, its replicas and controller gone, its record "aborted:
+ * superseded by version V") and this one starts from its first step.
+ * Under the service's lock: deploy.record is re-entrant here. */
+static int supersede(struct run *r, char **err)
+{
+	json_t *fl = dc_inflight(r->ctx, r->svc, r->env), *ended = NULL;
+	if (!fl)
+		return PAVED_OK;
+	const char *v = json_string_value(json_object_get(r->rec, "version"));
+	char *reason = pc_printf("superseded by version %s ('paved deploy')", v);
+	int rc = dc_end_rollout(r->ctx, r->svc, r->env, fl, reason, false, &ended, err);
+	if (!rc) {
+		step(r, "superseded the %s rollout of version %s (at %s): aborted, all traffic on "
+		     "stable version %s", json_string_value(json_object_get(fl, "strategy")),
+		     json_string_value(json_object_get(fl, "version")),
+		     json_string_value(json_object_get(fl, "summary")) ?: "?",
+		     json_string_value(json_object_get(fl, "stable_version")) ?: "?");
+		json_object_set(r->rec, "superseded", json_object_get(fl, "version"));
+	}
+	free(reason);
+	json_decref(fl), json_decref(ended);
+	return rc;
+}
+
 /* Roll the built release R->rel with config C out: variables, runtime
  * front door, then deploy.run.  OVER may replace "replicas" and "config"
  * (restart).  Ends the deploy (finish). */
@@ -182,6 +208,8 @@ static int roll_out(struct run *r, struct dc_config *c, const char *strategy, js
 		json_array_append_new(names, json_string(k));
 	json_object_set_new(r->rec, "variables", names);   /* names only: values may be secrets */
 	if ((rc = dc_variables(r->ctx, r->svc, r->env, c, file, &vars, &err)))
+		goto done;
+	if ((rc = supersede(r, &err)))
 		goto done;
 	json_t *pa = json_pack("{ss ss}", "service", r->svc, "env", r->env);
 	paved->call(r->ctx, "runtime.prune", pa, &res, NULL);

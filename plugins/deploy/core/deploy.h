@@ -186,6 +186,31 @@ int     dc_preflight(paved_ctx *ctx, const char *svc, const char *env, const cha
  * {version, dir, argv, variables, health} (new), or NULL when there is
  * none or its release directory is gone. */
 json_t *dc_stable(paved_ctx *ctx, const char *svc, const char *env);
+/* The rollout of SVC in ENV still in progress (a canary's), or NULL: the
+ * newest record whose outcome is "progressing", confirmed by its
+ * strategy's deploy.status (same id, phase Progressing or Paused).  New
+ * {strategy, id, version, phase, stable_version?, summary?, commands?}. */
+json_t *dc_inflight(paved_ctx *ctx, const char *svc, const char *env);
+/* End the rollout FL (dc_inflight's) of SVC in ENV with REASON: the front
+ * deploy.abort {strategy, reason, wait: true, forget}: traffic on stable,
+ * its replicas removed, its record ended, its controller gone.  Not under
+ * the service's lock when the controller may still report (it takes it).
+ * *ENDED (new): the abort's result with FL's fields. */
+int     dc_end_rollout(paved_ctx *ctx, const char *svc, const char *env, json_t *fl,
+                       const char *reason, bool forget, json_t **ended, char **errmsg);
+/* Is STRATEGY progressive (steps, pauses, analysis: it answers
+ * deploy.status)?  A rollback does not go through its steps. */
+bool    dc_progressive(paved_ctx *ctx, const char *svc, const char *env, const char *strategy);
+/* Refuse WHAT ("restart", "scale") while a rollout is in progress: an
+ * error naming its step and the commands that end it, *RESULT {service,
+ * env, refused, rollout}.  PAVED_OK when none is. */
+int     dc_refuse_inflight(paved_ctx *ctx, const char *svc, const char *env, const char *what,
+                           json_t **result, char **errmsg);
+/* SVC in ENV is deleted: each progressive strategy its records name
+ * removes what is left of its ended rollouts (deploy.abort {forget} with
+ * nothing in progress: the state, with the variables it keeps).  A
+ * failure is logged as a warning, the delete goes on. */
+void    dc_forget_rollouts(paved_ctx *ctx, const char *svc, const char *env);
 /* The hook deploy.record (see progress.c). */
 int     dc_record_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data);
 
@@ -198,6 +223,10 @@ int dc_scale(paved_ctx *ctx, const char *svc, const char *env, int n, json_t **r
              char **errmsg);
 /* Stop SVC (all its envs, or ENV), or with SVC NULL every service. */
 int dc_stop(paved_ctx *ctx, const char *svc, const char *env, json_t **result, char **errmsg);
+/* End the rollout of SVC in ENV in progress, if any, before SVC is
+ * deleted (its state goes too); what was aborted is appended to ENDED. */
+int dc_end_for_delete(paved_ctx *ctx, const char *svc, const char *env, json_t *ended,
+                      char **errmsg);
 /* Undo a deploy of SVC in ENV: replicas, front door, releases, records. */
 int dc_destroy(paved_ctx *ctx, const char *svc, const char *env, json_t **result, char **errmsg);
 /* The envs SVC has records or replicas in (new array of strings). */

@@ -16,6 +16,14 @@
  * scale     replicas of the live release are added or removed, as kubectl
  *           scale does: the next deploy goes back to platform.yaml's replicas.
  * stop      runtime.stop: no replica left, no scrape target.
+ *
+ * While a rollout is in progress (a canary: a record "progressing" whose
+ * strategy's deploy.status says Progressing or Paused), rollback aborts it
+ * (all traffic to stable at once, its replicas and controller gone), as do
+ * stop, delete and deploy.destroy; restart and scale are refused, naming
+ * its step and the commands that end it.  A rollback to an earlier release
+ * of a progressive strategy skips its steps and analysis (bluegreen: every
+ * replica at once, one switch), as Argo Rollouts' rollbackWindow does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,13 +99,86 @@ static int deployed(paved_ctx *ctx, const char *svc, const char *env, json_t **c
 	return PAVED_OK;
 }
 
+/* Does TO name the live release CUR (a prefix of its sha)? */
+static bool names_live(json_t *cur, const char *to)
+{
+	const char *sha = json_string_value(json_object_get(cur, "sha"));
+	return to && sha && !strncmp(sha, to, strlen(to));
+}
+
+/* A rollback while a rollout is in progress (a canary): it is aborted
+ * first, all traffic back to the stable release at once, as Argo Rollouts
+ * does when a Rollout goes back to its stable ReplicaSet mid-update: no
+ * steps, no analysis.  Before the service's lock: the rollout's controller
+ * reports its end to the record under it.  With TO naming an earlier
+ * release, *PICK (new) is checked before anything changes, and the caller
+ * goes on to it; else *RESULT (new) says what was done. */
+static int rollback_inflight(paved_ctx *ctx, const char *svc, const char *env, const char *to,
+                             json_t *fl, json_t **ended, json_t **pick, json_t **result,
+                             char **errmsg)
+{
+	json_t *cur = dc_current(ctx, svc, env);
+	double t0 = pc_now();
+	int rc = PAVED_OK;
+	*pick = NULL;
+	if (to && !names_live(cur, to) && !(*pick = target(ctx, svc, env, to, cur, errmsg))) {
+		json_decref(cur);
+		return PAVED_ERR;   /* nothing changed: the rollout goes on */
+	}
+	char *reason = pc_printf("rolled back ('paved rollback'): version %s aborted at %s; %s",
+	                         json_string_value(json_object_get(fl, "version")),
+	                         json_string_value(json_object_get(fl, "summary")) ?: "its step",
+	                         *pick ? "going back to an earlier release" : "the stable release serves");
+	if ((rc = dc_end_rollout(ctx, svc, env, fl, reason, false, ended, errmsg))) {
+		json_decref(*pick), *pick = NULL;
+	} else if (!*pick) {
+		*result = json_pack("{ss ss sO sO ss ss sO sf}", "service", svc, "env", env, "version",
+		                    json_object_get(cur, "version") ?: json_null(), "from_version",
+		                    json_object_get(fl, "version"), "outcome", "aborted", "how",
+		                    "abort of the rollout in progress: all traffic to stable at once, no "
+		                    "steps, no analysis", "aborted", *ended, "seconds", pc_now() - t0);
+		json_object_set(*result, "url", json_object_get(cur, "url"));
+	}
+	free(reason);
+	json_decref(cur);
+	return rc;
+}
+
+/* The strategy with steps (canary) of the service now (the live release
+ * CUR's platform.yaml: a restart's record says rolling) or of the release
+ * PICK goes back to, or NULL when neither has one.  malloc()ed. */
+static char *progressive_of(paved_ctx *ctx, const char *env, json_t *cur, json_t *pick)
+{
+	json_t *recs[] = { cur, pick };
+	char *out = NULL;
+	for (int i = 0; i < 2 && !out; i++) {
+		struct dc_config c = { 0 };
+		const char *svc = json_string_value(json_object_get(recs[i], "service"));
+		const char *rel = json_string_value(json_object_get(recs[i], "release"));
+		char *err = NULL;
+		const char *s = rel && !dc_config_read(ctx, rel, svc, env, &c, &err) && c.strategy ?
+		                c.strategy : json_string_value(json_object_get(recs[i], "strategy"));
+		if (s && dc_progressive(ctx, svc, env, s))
+			out = strdup(s);
+		dc_config_free(&c);
+		free(err);
+	}
+	return out;
+}
+
 int dc_rollback(paved_ctx *ctx, const char *svc, const char *env, const char *to,
                 json_t **result, char **errmsg)
 {
-	json_t *cur = NULL, *pick = NULL;
-	int fd = -1, rc;
+	json_t *cur = NULL, *pick = NULL, *fl = NULL, *ended = NULL;
+	int fd = -1, rc = PAVED_OK;
+	if (dc_service_exists(ctx, svc) && (fl = dc_inflight(ctx, svc, env))) {
+		rc = rollback_inflight(ctx, svc, env, to, fl, &ended, &pick, result, errmsg);
+		json_decref(pick), pick = NULL;   /* chosen again under the lock */
+		if (rc || *result)
+			goto out;
+	}
 	if ((rc = dc_lock(ctx, svc, env, &fd, errmsg)))
-		return rc;
+		goto out;
 	if (!(rc = deployed(ctx, svc, env, &cur, errmsg)) &&
 	    !(pick = target(ctx, svc, env, to, cur, errmsg)))
 		rc = PAVED_ERR;
@@ -112,16 +193,28 @@ int dc_rollback(paved_ctx *ctx, const char *svc, const char *env, const char *to
 			                json_is_true(json_object_get(r, "healthy")) &&
 			                !strcmp(json_string_value(json_object_get(r, "version")) ?: "", v));
 		json_decref(e);
-		rc = dc_redeploy(ctx, pick, "rollback", kept ? "bluegreen" : NULL, NULL, result, errmsg);
+		/* a progressive strategy's steps are not run again: rollback is the
+		 * emergency path (Argo Rollouts' rollbackWindow): every replica of the
+		 * release starts at once and traffic switches in one batch */
+		char *was = kept ? NULL : progressive_of(ctx, env, cur, pick);
+		bool direct = was != NULL;
+		rc = dc_redeploy(ctx, pick, "rollback", kept || direct ? "bluegreen" : NULL, NULL, result,
+		                 errmsg);
 		if (*result)
-			json_object_set_new(*result, "how", json_string(kept ?
-			                    "instant switch to the replicas kept out of traffic" :
-			                    "redeploy of the kept release, no rebuild"));
+			json_object_set_new(*result, "how", kept ? json_string("instant switch to the "
+			                    "replicas kept out of traffic") : direct ? json_sprintf("direct: "
+			                    "the %s steps and analysis skipped, every replica at once, one "
+			                    "switch (no rebuild)", was) : json_string("redeploy of the kept "
+			                    "release, no rebuild"));
 		if (*result)
 			json_object_set(*result, "from_version", json_object_get(cur, "version"));
+		if (*result && ended)
+			json_object_set(*result, "aborted", ended);
+		free(was);
 	}
 	dc_unlock(fd);
-	json_decref(cur), json_decref(pick);
+out:
+	json_decref(cur), json_decref(pick), json_decref(fl), json_decref(ended);
 	return rc;
 }
 
@@ -131,7 +224,8 @@ int dc_restart(paved_ctx *ctx, const char *svc, const char *env, json_t **result
 	int fd = -1, rc;
 	if ((rc = dc_lock(ctx, svc, env, &fd, errmsg)))
 		return rc;
-	if (!(rc = deployed(ctx, svc, env, &cur, errmsg))) {
+	if (!(rc = deployed(ctx, svc, env, &cur, errmsg)) &&
+	    !(rc = dc_refuse_inflight(ctx, svc, env, "restart", result, errmsg))) {
 		json_t *e = dc_runtime_entry(ctx, svc, env, NULL);
 		struct dc_counts n = dc_count(e, NULL);
 		json_decref(e);
@@ -199,7 +293,8 @@ int dc_scale(paved_ctx *ctx, const char *svc, const char *env, int want, json_t 
 	int fd = -1, rc;
 	if ((rc = dc_lock(ctx, svc, env, &fd, errmsg)))
 		goto out;
-	if ((rc = deployed(ctx, svc, env, &cur, errmsg)))
+	if ((rc = deployed(ctx, svc, env, &cur, errmsg)) ||
+	    (rc = dc_refuse_inflight(ctx, svc, env, "scale", result, errmsg)))
 		goto out;
 	const char *version = json_string_value(json_object_get(cur, "version"));
 	e = dc_runtime_entry(ctx, svc, env, NULL);
@@ -278,17 +373,47 @@ static int stop_call(paved_ctx *ctx, json_t *args, int *n, char **errmsg)
 	return rc;
 }
 
+/* End the rollout of SVC in ENV in progress, if any, with REASON (before
+ * the service's lock: see dc_end_rollout); its result goes to ENDED.
+ * FORGET: the service is deleted, its rollout's state goes too, and the
+ * state of rollouts that ended before (dc_forget_rollouts). */
+static int end_inflight(paved_ctx *ctx, const char *svc, const char *env, const char *reason,
+                        bool forget, json_t *ended, char **errmsg)
+{
+	json_t *fl = dc_inflight(ctx, svc, env), *res = NULL;
+	int rc = fl ? dc_end_rollout(ctx, svc, env, fl, reason, forget, &res, errmsg) : PAVED_OK;
+	if (!rc && forget)
+		dc_forget_rollouts(ctx, svc, env);
+	if (res) {
+		json_object_set_new(res, "service", json_string(svc));
+		json_object_set_new(res, "env", json_string(env));
+		json_array_append_new(ended, res);
+	}
+	json_decref(fl);
+	return rc;
+}
+
 int dc_stop(paved_ctx *ctx, const char *svc, const char *env, json_t **result, char **errmsg)
 {
-	json_t *stopped = json_array(), *envs = NULL, *ix = NULL, *e;
+	json_t *stopped = json_array(), *envs = NULL, *ix = NULL, *e, *ended = json_array();
 	int rc = PAVED_OK, n = 0;
 	size_t i;
 	if (!svc) {   /* every service */
+		const char *s;
+		ix = dc_index(ctx);
+		json_object_foreach(ix, s, e) {   /* rollouts in progress end first */
+			const char *en;
+			json_t *x;
+			json_object_foreach(json_object_get(e, "envs"), en, x)
+				if (!rc)
+					rc = end_inflight(ctx, s, en, "stopped ('paved stop --all')", false, ended,
+					                  errmsg);
+		}
+		if (rc)
+			goto out;
 		json_t *a = json_pack("{sb}", "all", 1);
 		rc = stop_call(ctx, a, &n, errmsg);
 		json_decref(a);
-		const char *s;
-		ix = dc_index(ctx);
 		json_object_foreach(ix, s, e) {
 			const char *en;
 			json_t *x;
@@ -307,7 +432,8 @@ int dc_stop(paved_ctx *ctx, const char *svc, const char *env, json_t **result, c
 	json_array_foreach(envs, i, e) {
 		int fd = -1, k = 0;
 		const char *en = json_string_value(e);
-		if ((rc = dc_lock(ctx, svc, en, &fd, errmsg)))
+		if ((rc = end_inflight(ctx, svc, en, "stopped ('paved stop')", false, ended, errmsg)) ||
+		    (rc = dc_lock(ctx, svc, en, &fd, errmsg)))
 			break;
 		json_t *a = json_pack("{ss ss}", "service", svc, "env", en);
 		rc = stop_call(ctx, a, &k, errmsg);
@@ -323,15 +449,23 @@ int dc_stop(paved_ctx *ctx, const char *svc, const char *env, json_t **result, c
 		json_decref(ev);
 	}
 out:
-	*result = json_pack("{so si}", "stopped", stopped, "processes", n);
+	*result = json_pack("{so si so}", "stopped", stopped, "processes", n, "aborted", ended);
 	json_decref(envs), json_decref(ix);
 	return rc;
 }
 
+int dc_end_for_delete(paved_ctx *ctx, const char *svc, const char *env, json_t *ended,
+                      char **errmsg)
+{
+	return end_inflight(ctx, svc, env, "the service was deleted", true, ended, errmsg);
+}
+
 int dc_destroy(paved_ctx *ctx, const char *svc, const char *env, json_t **result, char **errmsg)
 {
-	int fd = -1, rc;
-	if ((rc = dc_lock(ctx, svc, env, &fd, errmsg)))
+	json_t *ended = json_array();
+	int fd = -1, rc = end_inflight(ctx, svc, env, "undone (deploy.destroy)", true, ended, errmsg);
+	json_decref(ended);
+	if (rc || (rc = dc_lock(ctx, svc, env, &fd, errmsg)))
 		return rc;
 	json_t *a = json_pack("{ss ss}", "service", svc, "env", env), *res = NULL;
 	rc = paved->call(ctx, "runtime.destroy", a, &res, errmsg);

@@ -160,3 +160,117 @@ int dc_record_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg,
 	json_decref(rec);
 	return rc;
 }
+
+json_t *dc_inflight(paved_ctx *ctx, const char *svc, const char *env)
+{
+	json_t *recs = dc_records(ctx, svc, env), *r, *st = NULL, *out = NULL;
+	for (size_t i = json_array_size(recs); i-- > 0; ) {
+		r = json_array_get(recs, i);
+		if (strcmp(json_string_value(json_object_get(r, "outcome")) ?: "", "progressing"))
+			continue;
+		/* the newest progressing record is the only one that may still run:
+		 * a strategy keeps one rollout per service and env */
+		const char *strategy = json_string_value(json_object_get(r, "strategy"));
+		json_t *a = json_pack("{ss ss ss}", "service", svc, "env", env, "strategy",
+		                      strategy ? strategy : "");
+		const char *ph = NULL;
+		if (strategy && paved->call(ctx, "deploy.status", a, &st, NULL) == PAVED_OK &&
+		    json_is_object(st) && json_equal(json_object_get(st, "id"), json_object_get(r, "id")))
+			ph = json_string_value(json_object_get(st, "phase"));
+		if (ph && (!strcmp(ph, "Progressing") || !strcmp(ph, "Paused"))) {
+			out = json_pack("{ss sO sO ss}", "strategy", strategy, "id", json_object_get(r, "id"),
+			                "version", json_object_get(r, "version"), "phase", ph);
+			static const char *const keys[] = { "stable_version", "summary", "commands", NULL };
+			for (size_t k = 0; keys[k]; k++)
+				if (json_object_get(st, keys[k]))
+					json_object_set(out, keys[k], json_object_get(st, keys[k]));
+		}
+		json_decref(a);
+		break;
+	}
+	json_decref(recs), json_decref(st);
+	return out;
+}
+
+int dc_end_rollout(paved_ctx *ctx, const char *svc, const char *env, json_t *fl,
+                   const char *reason, bool forget, json_t **ended, char **errmsg)
+{
+	json_t *a = json_pack("{ss ss sO ss sb sb}", "service", svc, "env", env, "strategy",
+	                      json_object_get(fl, "strategy"), "reason", reason, "wait", 1,
+	                      "forget", forget), *res = NULL;
+	char *err = NULL;
+	int rc = paved->call(ctx, "deploy.abort", a, &res, &err);
+	json_decref(a);
+	*ended = NULL;
+	if (rc) {
+		const char *inner = err ? strstr(err, ".abort: ") : NULL;   /* without the prefix */
+		paved->error(errmsg, "%s (%s): the %s rollout of version %s could not be aborted: %s",
+		             svc, env, json_string_value(json_object_get(fl, "strategy")),
+		             json_string_value(json_object_get(fl, "version")),
+		             inner ? inner + 8 : err ? err : "deploy.abort failed");
+		json_decref(res);
+	} else {
+		*ended = json_is_object(res) ? res : json_object();
+		if (res != *ended)
+			json_decref(res);
+		json_object_update_missing(*ended, fl);
+		json_object_set_new(*ended, "reason", json_string(reason));
+	}
+	free(err);
+	return rc;
+}
+
+bool dc_progressive(paved_ctx *ctx, const char *svc, const char *env, const char *strategy)
+{
+	json_t *a = json_pack("{ss ss ss}", "service", svc, "env", env, "strategy", strategy), *res = NULL;
+	int rc = paved->call(ctx, "deploy.status", a, &res, NULL);
+	json_decref(a), json_decref(res);
+	return rc != PAVED_NOHOOK;
+}
+
+int dc_refuse_inflight(paved_ctx *ctx, const char *svc, const char *env, const char *what,
+                       json_t **result, char **errmsg)
+{
+	json_t *fl = dc_inflight(ctx, svc, env), *c;
+	if (!fl)
+		return PAVED_OK;
+	char ends[400] = "";
+	size_t i, n;
+	json_array_foreach(json_object_get(fl, "commands"), i, c) {
+		n = strlen(ends);
+		snprintf(ends + n, sizeof ends - n, "%s'%s'", i ? " or " : "", json_string_value(c));
+	}
+	if (!*ends)
+		snprintf(ends, sizeof ends, "see 'paved releases %s --env %s'", svc, env);
+	int rc = paved->error(errmsg, "%s (%s) has a %s rollout in progress: version %s at %s; "
+	                      "%s would change its replicas under it, so nothing was changed. End "
+	                      "the rollout first: %s", svc, env,
+	                      json_string_value(json_object_get(fl, "strategy")),
+	                      json_string_value(json_object_get(fl, "version")),
+	                      json_string_value(json_object_get(fl, "summary")) ?: "?", what, ends);
+	*result = json_pack("{ss ss ss so}", "service", svc, "env", env, "refused", what, "rollout", fl);
+	return rc;
+}
+
+void dc_forget_rollouts(paved_ctx *ctx, const char *svc, const char *env)
+{
+	json_t *recs = dc_records(ctx, svc, env), *seen = json_object(), *r;
+	size_t i;
+	json_array_foreach(recs, i, r) {
+		const char *s = json_string_value(json_object_get(r, "strategy"));
+		if (!s || json_object_get(seen, s))
+			continue;
+		json_object_set_new(seen, s, json_true());
+		if (!dc_progressive(ctx, svc, env, s))
+			continue;
+		json_t *a = json_pack("{ss ss ss ss sb}", "service", svc, "env", env, "strategy", s,
+		                      "reason", "the service was deleted", "forget", 1), *res = NULL;
+		char *err = NULL;
+		if (paved->call(ctx, "deploy.abort", a, &res, &err))
+			paved->log(ctx, PAVED_LOG_WARN, "%s (%s): the %s rollout state was not removed: %s",
+			           svc, env, s, err ? err : "?");
+		json_decref(a), json_decref(res);
+		free(err);
+	}
+	json_decref(recs), json_decref(seen);
+}
