@@ -234,7 +234,7 @@ int cat_read_entities(struct cat_read *rd, cat_entity_fn fn, void *ud, char **er
 
 struct cat_db {
 	sqlite3      *db;
-	sqlite3_stmt *st[20];   /* prepared statements, see store.c */
+	sqlite3_stmt *st[24];   /* prepared statements, see store.c (S_COUNT) */
 	int           in_tx;
 	struct cat_set ids;     /* ref -> catalog_refs.id, known in this transaction */
 	bool          ids_all;  /* IDS holds every ref there is: catalog_refs was

@@ -21,8 +21,10 @@
 enum {
 	S_FIND, S_INSERT, S_UPDATE, S_DEL_TAGS, S_ADD_TAG, S_DEL_RELS, S_ADD_REL,
 	S_FTS_DEL, S_FTS_ADD, S_GET, S_DELETE, S_RELS, S_BYNAME, S_REF_FIND, S_REF_ADD,
-	S_REF_DROP, S_DEL_RELS_IN, S_DOC_PUT, S_DOC_DEL, S_DOC_SET
+	S_REF_DROP, S_DEL_RELS_IN, S_DOC_PUT, S_DOC_DEL, S_DOC_SET, S_LOC_FORGET, S_COUNT
 };
+_Static_assert(S_COUNT <= sizeof ((struct cat_db *)0)->st / sizeof (sqlite3_stmt *),
+               "cat_db.st[] is too small for the statements");
 
 static const char *const sql[] = {
 	[S_FIND] = "SELECT e.id, d.source, d.location, d.hash FROM catalog_refs r"
@@ -44,6 +46,10 @@ static const char *const sql[] = {
 	[S_DOC_SET] = "UPDATE OR FAIL catalog_documents SET source = ?2, json = ?3, location = ?4,"
 	              " hash = ?5 WHERE id = ?1",
 	[S_DOC_DEL] = "DELETE FROM catalog_documents WHERE id = ?1",
+	/* a file that held a deleted entity is read again by the next import,
+	 * even unchanged: it no longer matches what the catalog holds */
+	[S_LOC_FORGET] = "DELETE FROM catalog_locations WHERE key ="
+	                 " (SELECT location FROM catalog_documents WHERE id = ?1)",
 	[S_DEL_TAGS] = "DELETE FROM catalog_tags WHERE entity = ?1",
 	[S_ADD_TAG] = "INSERT OR IGNORE INTO catalog_tags (tag, entity) VALUES (?1, ?2)",
 	[S_DEL_RELS] = "DELETE FROM catalog_edges WHERE source = ?1 AND by_target = 0",
@@ -462,6 +468,10 @@ int cat_delete(struct cat_db *c, const char *ref, char **errmsg)
 		if ((st = stmt(c, S_DELETE)))
 			sqlite3_bind_int64(st, 1, id);
 		rc = run(c, st, errmsg);
+		if (rc == 0 && (st = stmt(c, S_LOC_FORGET)))
+			sqlite3_bind_int64(st, 1, id);
+		if (rc == 0)
+			rc = run(c, st, errmsg);
 		if (rc == 0 && (st = stmt(c, S_DOC_DEL)))
 			sqlite3_bind_int64(st, 1, id);
 		if (rc == 0)

@@ -201,6 +201,37 @@ static void expect_error(const char *name, const char *content, const char *msg,
 	ck_assert_int_eq(sqlite3_exec(tdb.db, CLEAR_SQL, NULL, NULL, NULL), SQLITE_OK);
 }
 
+/* An entity deleted from the catalog comes back with the next import of
+ * its file, though the file is unchanged. */
+START_TEST(test_reimport_after_delete)
+{
+	struct cat_import res;
+	const char *path = twrite("two.yaml",
+	    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: one}\n"
+	    "spec: {type: service, lifecycle: production, owner: team-a}\n---\n"
+	    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: two}\n"
+	    "spec: {type: service, lifecycle: production, owner: team-a}\n");
+	ck_assert_int_eq(timport(path, &res), 0);
+	ck_assert_int_eq(res.created, 2);
+	cat_import_free(&res);
+	char *err = NULL;
+	ck_assert_int_eq(cat_delete(&tdb, "component:default/two", &err), 0);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), 1);
+	ck_assert_int_eq(timport(path, &res), 0);
+	ck_assert_int_eq(res.created, 1);     /* read again, not skipped as unchanged */
+	ck_assert_int_eq(res.unchanged, 1);
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_entities"), 2);
+	/* and now that it is whole again, the next import skips it */
+	ck_assert_int_eq(timport(path, &res), 0);
+	ck_assert_int_eq(res.created, 0);
+	ck_assert_int_eq(res.unchanged, 2);
+	cat_import_free(&res);
+	ck_assert_int_eq(tcount("SELECT count(*) FROM catalog_locations"), 1);
+	ck_assert_int_eq(sqlite3_exec(tdb.db, CLEAR_SQL, NULL, NULL, NULL), SQLITE_OK);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	/* every case has a good entity first: it must not be imported either */
@@ -481,6 +512,7 @@ Suite *import_suite(void)
 	tcase_add_test(tc, test_examples_via_locations);
 	tcase_add_test(tc, test_examples_locations_only);
 	tcase_add_test(tc, test_examples_directory);
+	tcase_add_test(tc, test_reimport_after_delete);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_bad_input_more);
 	tcase_add_test(tc, test_error_early_in_long_file);
