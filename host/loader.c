@@ -28,6 +28,12 @@
 
 #include "host.h"
 
+/* With PAVED_KEEP_PLUGINS_MAPPED set, plugins are never closed, so that a
+ * leak report of a sanitizer build, written at exit, can name their
+ * functions (a debugging aid: a plugin file replaced in the same process
+ * is then not read again). */
+#define KEEP_MAPPED (getenv("PAVED_KEEP_PLUGINS_MAPPED") != NULL)
+
 static lt_dladvise advise;
 static int inited;
 
@@ -50,7 +56,8 @@ void pv_loader_exit(void)
 		return;
 	if (--inited == 0)
 		lt_dladvise_destroy(&advise);
-	lt_dlexit();
+	if (!KEEP_MAPPED)
+		lt_dlexit();
 }
 
 const char *pv_plugin_status_name(enum pv_plugin_status s)
@@ -446,7 +453,7 @@ void pv_unload_plugins(pv_host *h)
 	struct pv_plugin *p = h->plugins, *next;
 	for (; p; p = next) {
 		next = p->next;
-		if (p->handle)
+		if (p->handle && !KEEP_MAPPED)
 			lt_dlclose(p->handle);
 		free(p->path), free(p->name), free(p->version), free(p->summary);
 		free(p->kind), free(p->error);

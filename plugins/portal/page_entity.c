@@ -38,7 +38,7 @@ static json_t *entity(struct po_server *s, const char *ref)
 	return e && e->live ? json_loadb(e->json, e->json_len, 0, NULL) : NULL;
 }
 
-/* Embed V as JSON that no HTML parser ends early. */
+/* Embed V (stolen) as JSON that no HTML parser ends early. */
 static void embed_json(struct po_buf *b, const char *id, json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -55,6 +55,7 @@ static void embed_json(struct po_buf *b, const char *id, json_t *v)
 	}
 	po_buf_puts(b, "</script>");
 	free(s);
+	json_decref(v);
 }
 
 /* The graph: this entity, what it depends on and provides or consumes,

@@ -310,7 +310,7 @@ char *po_query_entities_text(struct po_index *ix, json_t *args, int *status, cha
 	} else {
 		filters = json_incref(json_object_get(args, "filter"));
 		cur = json_object();
-		json_object_set(cur, "filter", filters ? filters : json_array());
+		json_object_set_new(cur, "filter", filters ? json_incref(filters) : json_array());
 		const char *of = arg1(args, "orderField");
 		if (of) {
 			const char *comma = strchr(of, ',');

@@ -297,9 +297,10 @@ static enum po_reply create_task(struct po_req *r)
 		json_object_set_new(vals, "owner", json_string(r->who.team));
 	else if (owner && !r->who.admin && strcmp(owner, r->who.team) != 0) {
 		po_audit(r, r->action, owner, 403, "owner is another team");
-		json_decref(vals);
-		return po_error(r, 403, "NotAllowedError", "team '%s' may not create a service owned "
-		                "by '%s'", r->who.team, owner);
+		enum po_reply reply = po_error(r, 403, "NotAllowedError", "team '%s' may not create a "
+		                               "service owned by '%s'", r->who.team, owner);
+		json_decref(vals);   /* OWNER points into it */
+		return reply;
 	}
 	json_t *a = json_pack("{ss sO sb sb}", "recipe", name, "params", vals, "dry_run", 1, "quiet", 1);
 	json_t *plan = NULL;
