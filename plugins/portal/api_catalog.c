@@ -212,36 +212,6 @@ static json_t *file_refs(struct po_server *s, const char *target, json_t *out_do
 	return refs;
 }
 
-/* The catalog plugin skips a file it imported before and that did not
- * change, even when an entity of it was deleted since: put such entities
- * back with catalog.put (DOCS as served; borrowed), so the new location
- * has what its file defines. */
-static void restore_missing(struct po_server *s, json_t *docs, const char *target)
-{
-	size_t i;
-	json_t *d;
-	json_array_foreach(docs, i, d) {
-		json_t *md = json_object_get(d, "metadata");
-		char *ref = po_ref_of(json_string_value(json_object_get(d, "kind")),
-		                      json_string_value(json_object_get(md, "namespace")),
-		                      json_string_value(json_object_get(md, "name")));
-		json_t *a = ref ? json_pack("{ss}", "ref", ref) : NULL, *got = NULL;
-		if (a && paved->call(s->ctx, "catalog.get", a, &got, NULL) != PAVED_OK) {
-			json_t *e = json_deep_copy(d), *res = NULL;
-			json_object_del(e, "relations");
-			json_object_del(json_object_get(e, "metadata"), "uid");
-			json_object_del(json_object_get(e, "metadata"), "etag");
-			json_t *put = json_pack("{so ss}", "entity", e, "source", target);
-			if (paved->call(s->ctx, "catalog.put", put, &res, NULL) == PAVED_OK)
-				paved->log(s->ctx, PAVED_LOG_WARN, "%s: the catalog skipped %s (file unchanged "
-				           "since it was deleted); put it back", target, ref);
-			json_decref(put), json_decref(res);
-		}
-		json_decref(a), json_decref(got);
-		free(ref);
-	}
-}
-
 static json_t *find_location(struct po_server *s, const char *type, const char *target)
 {
 	json_t *all = paved->state_list(s->ctx, LOC_NS), *v, *found = NULL;
@@ -331,7 +301,6 @@ static enum po_reply add_location(struct po_req *r)
 		pc_random_hex(uuid, 16);
 		snprintf(id, sizeof id, "%.8s-%.4s-4%.3s-a%.3s-%.12s", uuid, uuid + 8, uuid + 12,
 		         uuid + 15, uuid + 18);
-		restore_missing(s, docs, target);
 		loc = json_pack("{ss ss ss sO}", "id", id, "type", type, "target", target, "refs", refs);
 		paved->state_put(s->ctx, LOC_NS, id, loc, NULL);
 		po_sync_refs(s, refs);

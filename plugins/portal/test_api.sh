@@ -179,6 +179,14 @@ api GET /api/catalog/entities/by-name/component/default/extra-svc "$TB"
 expect_code 404 "its entity is gone"
 api DELETE "/api/catalog/locations/$loc" "$TB"
 expect_code 404 "a deleted location is gone"
+api POST /api/catalog/locations "$TB" "{\"type\":\"file\",\"target\":\"$T/extra.yaml\"}"
+expect_code 201 "the same file, unchanged, as a location again"
+loc=$(jb 'j.location.id')
+expect_jb 'j.entities.map(e => e.metadata.name).join()' extra-svc "brings its entity back"
+api GET /api/catalog/entities/by-name/component/default/extra-svc "$TB"
+expect_code 200 "which is served again"
+api DELETE "/api/catalog/locations/$loc" "$TB"
+expect_code 204 "deleted again"
 
 api GET /api/catalog/entities/by-name/component/default/orders "$TA"
 uid=$(jb 'j.metadata.uid')
