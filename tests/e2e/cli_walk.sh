@@ -24,11 +24,11 @@ commands=$(sed -n '/^Commands:/,/^$/p' "$tmp/stdout" | awk 'NF && $1 != "Command
 [ -n "$commands" ] && pass "paved --help lists commands" || fail "no commands in paved --help"
 
 # The subcommands named in CMD's help: words after "paved CMD" on its
-# usage lines that are lowercase words (or a [default] one), not options
-# or placeholders.
+# usage lines that are lowercase words (or a [default] one, or choices
+# a|b|c), not options or placeholders.
 subcommands() {
 	"$PAVED" "$1" --help 2>/dev/null |
-		sed -n "s/^ *\(Usage: \)\{0,1\}paved $1 \([^ ]*\).*/\2/p" |
+		sed -n "s/^ *\(Usage: \)\{0,1\}paved $1 \([^ ]*\).*/\2/p" | tr '|' '\n' |
 		sed -n 's/^\[\{0,1\}\([a-z][a-z-]*\)\]\{0,1\}$/\1/p' | sort -u
 }
 
