@@ -88,6 +88,16 @@ static struct cat_doc *doc_new(struct reader *r, json_t *e, int line, int col)
 		cat_prep_init(&d->prep, e, &d->err);
 		d->prepped = true;
 	}
+	/* The importer needs the tree only to prepare it or to follow a
+	 * Location: else it goes now, while this core has it in its cache
+	 * (the host frees the document as soon as this returns), instead of
+	 * cold, a queue's length later. */
+	if (d->err || (d->prepped && strcmp(d->prep.kind, "location") != 0)) {
+		json_decref(d->prep.entity);
+		d->prep.entity = NULL;
+		json_decref(d->entity);
+		d->entity = NULL;
+	}
 	return d;
 }
 
