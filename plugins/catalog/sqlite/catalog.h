@@ -134,7 +134,8 @@ int cat_rel_type_id(const char *type);
  * no shared state: a reader thread makes these).  The strings all live in
  * BUF; NULL where the entity has no such field. */
 struct cat_prep {
-	json_t     *entity;                   /* held */
+	json_t     *entity;                   /* held (an import's reader drops it
+	                                         but for a Location's: see reader.c) */
 	const char *ref, *kind, *ns, *name;   /* canonical, lower case */
 	const char *owner, *system;           /* resolved refs */
 	const char *lifecycle, *type;
@@ -198,7 +199,7 @@ struct cat_doc {
 	char           *err;      /* why it is invalid, or NULL */
 	json_t         *warnings; /* from validation */
 	struct cat_prep prep;     /* when err is NULL, by the time FN sees it */
-	json_t         *entity;   /* held: the entity, prepared or not yet */
+	json_t         *entity;   /* held until prepared or refused (a Location's: kept) */
 	bool            prepped;  /* PREP made by the reader (else the importer makes it) */
 	struct cat_doc *next;     /* the reader's own list */
 };

@@ -122,9 +122,11 @@ int cat_relations_each(json_t *entity, const char *self, cat_rel_fn fn, void *ud
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && kind && i < sizeof rules / sizeof rules[0]; i++) {
 		const struct rule *r = &rules[i];
+		if (strcasecmp(kind, r->kind) != 0)   /* the kind first: no look-up */
+			continue;
 		json_t *v = json_object_get(spec, r->field), *x;
 		size_t j;
-		if (!v || strcasecmp(kind, r->kind) != 0)
+		if (!v)
 			continue;
 		if (json_is_string(v))
 			rc = add_ref(self, ns, r, json_string_value(v), fn, ud, errmsg);

@@ -322,7 +322,12 @@ START_TEST(test_prep_text_is_jansson)
 		" \"tags\": [\"a\", \"B\"], \"annotations\": {\"k\\\"\\u00e9\": \"\\r\\b\\f\"}},"
 		" \"spec\": {\"owner\": \"o\", \"n\": -12, \"big\": 9223372036854775807,"
 		" \"f\": 1.5, \"e\": 1e300, \"g\": 0.1, \"t\": true, \"u\": false, \"z\": null,"
-		" \"o\": {}, \"a\": [], \"d\": [[{}], {\"x\": [1, \"\"]}], \"zz\": 1, \"aa\": 2}}",
+		" \"o\": {}, \"a\": [], \"d\": [[{}], {\"x\": [1, \"\"]}], \"zz\": 1, \"aa\": 2,"
+		/* the special byte past the first 8 (prep.c scans 8 at a time) */
+		" \"long1\": \"abcdefghijklmnop\\\"qrstuvwx\\\\yz0123456789\","
+		" \"long2\": \"abcdefghijklmnopqrstuvwxyz \\u00e9 end\","
+		" \"long3\": \"abcdefghij\\u0001\", \"long4\": \"abcdefgh\\u007f\","
+		" \"long5\": \"abcdefghijklmnop\", \"long6\": \"abcdefg~~~~~~~~~~~~~~~~~\"}}",
 		"{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Group\","
 		" \"metadata\": {\"name\": \"g\"}, \"spec\": {\"type\": \"team\", \"children\": []}}",
 	};
