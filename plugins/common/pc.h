@@ -103,6 +103,30 @@ char *pc_sysdir(const char *kind, const char *home);
 int   pc_sysdir_make(const char *dir, const char *home, const char *link, uid_t uid, gid_t gid);
 char *pc_sysdir_find(const char *kind, const char *home, const char *link);
 
+/* ---- daemons that outlive paved (pcdaemon.c; no paved API) ------------- */
+
+/* Start a daemon (paved-logship, paved-metricsd, paved-supervisor): fork,
+ * start a new session, fork again, and in the grandchild set NOTIFY_VAR to
+ * the number of the write end of a pipe, putenv(3) each of ENV
+ * (NULL-terminated "NAME=VALUE" strings, may be NULL) and
+ * execv("/proc/self/exe", ARGV) -- this program again, ARGV[0] its title.
+ * Then read what the daemon tells (pc_daemon_notify) until the pipe closes.
+ * 0 when it said "ok ..." or "busy ..." (it runs, or one already did);
+ * else 1 with MSG (SIZE bytes) holding what it said (a line), "" when it
+ * exited without a word, or "pipe: ...\n" / "fork: ...\n". */
+int pc_daemon_spawn(char *const argv[], const char *notify_var, char *const env[], char *msg,
+                    size_t size);
+
+/* In the daemon: the write end of the pc_daemon_spawn pipe (NOTIFY_VAR's
+ * number), or -1 when it is not set. */
+int pc_daemon_notify_fd(const char *notify_var);
+
+/* In the daemon: write FMT... ("ok PID\n", "busy PID\n" or the reason it
+ * cannot run) to the pc_daemon_spawn pipe, close it and unset NOTIFY_VAR:
+ * once.  Nothing when NOTIFY_VAR is not set. */
+void pc_daemon_notify(const char *notify_var, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* ---- the steps of a deploy (the deploy core and its strategy drivers) --- */
 
 /* Seconds on the monotonic clock (for durations). */

@@ -222,8 +222,65 @@ START_TEST(test_step_and_replica_call)
 }
 END_TEST
 
-int main(void)
+/* pc_daemon_spawn re-executes this program (main's daemon mode, below):
+ * what the daemon tells decides the outcome. */
+#define DAEMON_VAR "PC_TEST_DAEMON_NOTIFY"
+
+static int spawn(const char *say, char *msg, size_t size)
 {
+	char *const argv[] = { "pc-test-daemon", (char *)say, NULL };
+	char *const env[] = { "PC_TEST_DAEMON_MARK=m1", NULL };
+	return pc_daemon_spawn(argv, DAEMON_VAR, env, msg, size);
+}
+
+START_TEST(test_daemon_spawn)
+{
+	char msg[64], small[8];
+	ck_assert_int_eq(spawn("ok", msg, sizeof msg), 0);
+	ck_assert_str_eq(msg, "ok m1\n");                  /* the daemon saw ENV */
+	ck_assert_int_eq(spawn("busy", msg, sizeof msg), 0);
+	ck_assert_str_eq(msg, "busy 42\n");
+	/* bad: a reason, a daemon that exits without a word, a long reason */
+	ck_assert_int_eq(spawn("fail", msg, sizeof msg), 1);
+	ck_assert_str_eq(msg, "cannot open x.lock: denied\n");
+	ck_assert_int_eq(spawn("silent", msg, sizeof msg), 1);
+	ck_assert_str_eq(msg, "");
+	ck_assert_int_eq(spawn("fail", small, sizeof small), 1);
+	ck_assert_str_eq(small, "cannot ");                 /* cut, NUL-terminated */
+	/* the daemon's side, outside a daemon: no pipe, nothing written */
+	unsetenv(DAEMON_VAR);
+	ck_assert_int_eq(pc_daemon_notify_fd(DAEMON_VAR), -1);
+	pc_daemon_notify(DAEMON_VAR, "ok %d\n", 1);
+	setenv(DAEMON_VAR, "", 1);
+	ck_assert_int_eq(pc_daemon_notify_fd(DAEMON_VAR), -1);
+	unsetenv(DAEMON_VAR);
+}
+END_TEST
+
+/* The daemon test_daemon_spawn starts: tells what argv[1] asks, once (a
+ * second notify must write nothing), and exits. */
+static int test_daemon(char **argv)
+{
+	const char *mark = getenv("PC_TEST_DAEMON_MARK");
+	/* in a session of its own, but not its leader (no terminal again) */
+	if (pc_daemon_notify_fd(DAEMON_VAR) < 0 || getsid(0) == getpid() || getsid(0) != getpgrp())
+		return 3;
+	if (!strcmp(argv[1], "ok"))
+		pc_daemon_notify(DAEMON_VAR, "ok %s\n", mark ? mark : "?");
+	else if (!strcmp(argv[1], "busy"))
+		pc_daemon_notify(DAEMON_VAR, "busy %d\n", 42);
+	else if (!strcmp(argv[1], "fail"))
+		pc_daemon_notify(DAEMON_VAR, "cannot open %s: %s\n", "x.lock", "denied");
+	else
+		return 0;   /* "silent": exits without a word */
+	pc_daemon_notify(DAEMON_VAR, "again\n");
+	return getenv(DAEMON_VAR) ? 4 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && getenv(DAEMON_VAR))
+		return test_daemon(argv);
 	Suite *s = suite_create("pc");
 	TCase *tc = tcase_create("pc");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -235,6 +292,7 @@ int main(void)
 	tcase_add_test(tc, test_text_random_ports);
 	tcase_add_test(tc, test_sysdir);
 	tcase_add_test(tc, test_step_and_replica_call);
+	tcase_add_test(tc, test_daemon_spawn);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -27,7 +27,7 @@ BUILD_PLUGIN_DIRS += plugins/logs/.libs
 pkglibexec_PROGRAMS += plugins/logs/paved-logship
 plugins_logs_paved_logship_SOURCES = plugins/logs/logship.c
 plugins_logs_paved_logship_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
-plugins_logs_paved_logship_LDADD = plugins/logs/liblogcore.la $(CURL_LIBS) $(JANSSON_LIBS)
+plugins_logs_paved_logship_LDADD = plugins/logs/liblogcore.la plugins/common/libpc.la $(CURL_LIBS) $(JANSSON_LIBS)
 
 EXTRA_DIST += plugins/logs/README.md
 

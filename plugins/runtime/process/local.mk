@@ -36,7 +36,7 @@ plugins_runtime_process_paved_supervisor_SOURCES = \
 	plugins/runtime/process/supervisor.c plugins/runtime/process/sup.h \
 	plugins/runtime/process/sup_replicas.c
 plugins_runtime_process_paved_supervisor_LDADD = \
-	plugins/runtime/process/librtcore.la $(JANSSON_LIBS)
+	plugins/runtime/process/librtcore.la plugins/common/libpc.la $(JANSSON_LIBS)
 
 EXTRA_DIST += plugins/runtime/process/README.md plugins/runtime/process/services-lib.sh
 
