@@ -127,6 +127,13 @@ int pc_daemon_notify_fd(const char *notify_var);
 void pc_daemon_notify(const char *notify_var, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* In the daemon: stdin from /dev/null, stdout and stderr appended to LOG
+ * (created with MODE, never through a symbolic link), and every other
+ * descriptor below 1024 closed but the NKEEP of KEEP.  0; or, when LOG
+ * cannot be opened, stdout and stderr go to /dev/null and -1 is returned
+ * with errno set. */
+int pc_daemon_stdio(const char *log, mode_t mode, const int *keep, size_t nkeep);
+
 /* ---- the steps of a deploy (the deploy core and its strategy drivers) --- */
 
 /* Seconds on the monotonic clock (for durations). */

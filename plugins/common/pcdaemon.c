@@ -84,3 +84,26 @@ void pc_daemon_notify(const char *notify_var, const char *fmt, ...)
 	close(fd);
 	unsetenv(notify_var);
 }
+
+/* /dev/null stands in for a log that cannot be opened, so the daemon
+ * never keeps its starter's stdout (a pipe paved may wait on) open. */
+int pc_daemon_stdio(const char *log, mode_t mode, const int *keep, size_t nkeep)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int lf = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode) : -1;
+	int e = log ? errno : ENOENT;
+	dup2(null, 0);
+	dup2(lf >= 0 ? lf : null, 1);
+	dup2(lf >= 0 ? lf : null, 2);
+	for (int fd = 3; fd < 1024; fd++) {
+		size_t i = 0;
+		while (i < nkeep && keep[i] != fd)
+			i++;
+		if (i == nkeep)
+			close(fd);
+	}
+	if (lf >= 0)
+		return 0;
+	errno = e;
+	return -1;
+}

@@ -5,10 +5,12 @@
 #include <check.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pc.h"
@@ -277,6 +279,49 @@ static int test_daemon(char **argv)
 	return getenv(DAEMON_VAR) ? 4 : 0;
 }
 
+/* pc_daemon_stdio in a child (it takes the process's stdio): exit 0 when
+ * it returned WANT (errno WANT_ERRNO on -1), stdin reads nothing, fd KEEP
+ * is open and fd DROP is closed; "out" and "err" go to stdout, stderr. */
+static int stdio_child(const char *log, int want, int want_errno)
+{
+	int keep = open("/dev/null", O_RDONLY), drop = open("/dev/null", O_RDONLY);
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		int rc = pc_daemon_stdio(log, 0600, &keep, 1), e = errno;
+		bool ok = rc == want && (rc == 0 || e == want_errno) && read(0, &b, 1) == 0 &&
+		          fcntl(keep, F_GETFD) >= 0 && fcntl(drop, F_GETFD) < 0 && errno == EBADF;
+		if (write(1, "out\n", 4) != 4 || write(2, "err\n", 4) != 4)
+			ok = false;
+		_exit(ok ? 0 : 1);
+	}
+	int st = -1;
+	waitpid(c, &st, 0);
+	close(keep), close(drop);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_daemon_stdio)
+{
+	char *log = pc_printf("%s/d.log", dir), *gone = pc_printf("%s/no/d.log", dir);
+	char *link = pc_printf("%s/link.log", dir), *target = pc_printf("%s/target", dir);
+	struct stat st;
+	ck_assert_int_eq(stdio_child(log, 0, 0), 0);
+	ck_assert_int_eq(stdio_child(log, 0, 0), 0);          /* appended */
+	char *text = pc_read_file(log);
+	ck_assert_str_eq(text, "out\nerr\nout\nerr\n");
+	ck_assert_int_eq(stat(log, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* bad: no such directory, a link (not followed), no log at all */
+	ck_assert_int_eq(stdio_child(gone, -1, ENOENT), 0);
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(stdio_child(link, -1, ELOOP), 0);
+	ck_assert_int_eq(access(target, F_OK), -1);           /* nothing written through it */
+	ck_assert_int_eq(stdio_child(NULL, -1, ENOENT), 0);
+	free(text), free(log), free(gone), free(link), free(target);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && getenv(DAEMON_VAR))
@@ -293,6 +338,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_sysdir);
 	tcase_add_test(tc, test_step_and_replica_call);
 	tcase_add_test(tc, test_daemon_spawn);
+	tcase_add_test(tc, test_daemon_stdio);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -98,22 +98,6 @@ static int detach(void)
 	return 1;
 }
 
-/* stdin from /dev/null, stdout and stderr to shipper.log; close the rest
- * but KEEP. */
-static void own_stdio(const char *home, int keep)
-{
-	char *log = file_of(home, "shipper.log");
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int lf = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-	dup2(null, 0);
-	dup2(lf >= 0 ? lf : null, 1);
-	dup2(lf >= 0 ? lf : null, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != keep)
-			close(fd);
-	free(log);
-}
-
 /* Where to ship, from target.json. */
 struct target {
 	char *url, *tenant;
@@ -197,7 +181,9 @@ static int shipper(const char *home)
 	struct target t = { 0 };
 	if (!lockp || !pidp || !targetp || make_dir(home) != 0)
 		goto out;
-	own_stdio(home, keep);
+	char *log = file_of(home, "shipper.log");
+	pc_daemon_stdio(log, 0600, &keep, 1);   /* no log: /dev/null */
+	free(log);
 	prctl(PR_SET_NAME, "paved-logship");   /* comm, for top and ps -o comm */
 	lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lock < 0) {

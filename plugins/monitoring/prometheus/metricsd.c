@@ -325,19 +325,13 @@ static int run(const char *dir)
 		goto out;
 	}
 	/* stdin from /dev/null, our output to metricsd.log, nothing else open */
-	int null = open("/dev/null", O_RDONLY), log = open("metricsd.log",
-	               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	int nfd = pc_daemon_notify_fd(NOTIFY_VAR);
 	if (nfd >= 0)      /* Prometheus must not keep the --detach parent waiting */
 		fcntl(nfd, F_SETFD, FD_CLOEXEC);
-	if (null < 0 || log < 0) {
+	if (pc_daemon_stdio("metricsd.log", 0644, (int[]){ nfd, lock, homefd }, 3) != 0) {
 		pc_daemon_notify(NOTIFY_VAR, "cannot open %s/metricsd.log: %s\n", dir, strerror(errno));
 		goto out;
 	}
-	dup2(null, 0), dup2(log, 1), dup2(log, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != nfd && fd != lock && fd != homefd)
-			close(fd);
 	/* the exporter's socket */
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

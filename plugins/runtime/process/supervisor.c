@@ -110,22 +110,6 @@ out:
 	return rc;
 }
 
-/* Point stdin at /dev/null and stdout, stderr at supervisor.log; close
- * every other descriptor but KEEP. */
-static void own_stdio(const char *sdir, int keep)
-{
-	char *log = rd_file(sdir, "supervisor.log");
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int lf = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-	dup2(null, 0);
-	dup2(lf >= 0 ? lf : null, 1);
-	dup2(lf >= 0 ? lf : null, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != keep)
-			close(fd);
-	free(log);
-}
-
 /* The spec, or an empty one when it cannot be read. */
 static json_t *load_spec(const char *path, struct stat *seen)
 {
@@ -227,7 +211,9 @@ static int supervise(const char *svc, const char *env)
 		goto out;
 	}
 	rc = 1;
-	own_stdio(sdir, notify);
+	char *log = rd_file(sdir, "supervisor.log");
+	pc_daemon_stdio(log, 0600, &notify, 1);   /* no log: /dev/null */
+	free(log);
 	if (!(specpath = rd_file(sdir, "spec.json")) || !(lockpath = rd_file(sdir, "lock")) ||
 	    !(suplock = rd_file(sdir, "supervisor.lock")) ||
 	    !(pidpath = rd_file(sdir, "supervisor.pid")) || chdir(sdir) != 0) {
