@@ -103,6 +103,13 @@ char *pc_sysdir(const char *kind, const char *home);
 int   pc_sysdir_make(const char *dir, const char *home, const char *link, uid_t uid, gid_t gid);
 char *pc_sysdir_find(const char *kind, const char *home, const char *link);
 
+/* ---- times (pctime.c; no paved API) ------------------------------------ */
+
+/* "2025-01-31T12:00:00.250Z" (exactly that form: UTC, milliseconds, as
+ * paved's logs write it) as milliseconds since the epoch; -1 for NULL or
+ * anything else. */
+long long pc_parse_time_ms(const char *s);
+
 /* ---- daemons that outlive paved (pcdaemon.c; no paved API) ------------- */
 
 /* Start a daemon (paved-logship, paved-metricsd, paved-supervisor): fork,

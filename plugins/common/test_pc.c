@@ -224,6 +224,22 @@ START_TEST(test_step_and_replica_call)
 }
 END_TEST
 
+START_TEST(test_parse_time_ms)
+{
+	ck_assert_int_eq(pc_parse_time_ms("1970-01-01T00:00:01.250Z"), 1250);
+	ck_assert_int_eq(pc_parse_time_ms("2023-11-14T22:13:20.123Z"), 1700000000123LL);
+	ck_assert_int_eq(pc_parse_time_ms("2024-02-29T00:00:00.000Z"), 1709164800000LL);
+	/* bad: no milliseconds, no Z, trailing text, words, empty, NULL */
+	ck_assert_int_eq(pc_parse_time_ms("2025-01-31T12:00:00Z"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("2025-01-31T12:00:00.000"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("2025-01-31T12:00:00.000+01:00"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("2023-11-14T22:13:20.123Zjunk"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("yesterday"), -1);
+	ck_assert_int_eq(pc_parse_time_ms(""), -1);
+	ck_assert_int_eq(pc_parse_time_ms(NULL), -1);
+}
+END_TEST
+
 /* pc_daemon_spawn re-executes this program (main's daemon mode, below):
  * what the daemon tells decides the outcome. */
 #define DAEMON_VAR "PC_TEST_DAEMON_NOTIFY"
@@ -337,6 +353,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_text_random_ports);
 	tcase_add_test(tc, test_sysdir);
 	tcase_add_test(tc, test_step_and_replica_call);
+	tcase_add_test(tc, test_parse_time_ms);
 	tcase_add_test(tc, test_daemon_spawn);
 	tcase_add_test(tc, test_daemon_stdio);
 	suite_add_tcase(s, tc);

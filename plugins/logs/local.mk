@@ -43,4 +43,4 @@ check_PROGRAMS += plugins/logs/test_ship
 TESTS += plugins/logs/test_ship
 plugins_logs_test_ship_SOURCES = plugins/logs/test_ship.c
 plugins_logs_test_ship_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(CURL_CFLAGS)
-plugins_logs_test_ship_LDADD = plugins/logs/liblogcore.la $(CHECK_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
+plugins_logs_test_ship_LDADD = plugins/logs/liblogcore.la plugins/common/libpc.la $(CHECK_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)

@@ -3,6 +3,7 @@
  * back merged by time (see logfile.h).
  */
 #include "logfile.h"
+#include "pc.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -38,14 +39,8 @@ void rl_time(double t, char buf[32])
 
 double rl_parse_time(const char *s)
 {
-	struct tm tm = { 0 };
-	int ms = 0, used = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &used) != 7 || s[used])
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (double)timegm(&tm) + ms / 1000.0;
+	long long ms = pc_parse_time_ms(s);
+	return ms < 0 ? -1 : ms / 1000.0;
 }
 
 /* ---- writing ---------------------------------------------------------- */
