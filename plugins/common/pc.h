@@ -110,6 +110,12 @@ char *pc_sysdir_find(const char *kind, const char *home, const char *link);
  * anything else. */
 long long pc_parse_time_ms(const char *s);
 
+/* An age typed on a command line ("30s", "10m", "2h", "1d"; a bare number
+ * is seconds; fractions such as "1.5h" too) in seconds; -1 for NULL,
+ * a negative or non-finite number, or another unit.  The caller checks
+ * its own range. */
+double pc_parse_age(const char *s);
+
 /* ---- daemons that outlive paved (pcdaemon.c; no paved API) ------------- */
 
 /* Start a daemon (paved-logship, paved-metricsd, paved-supervisor): fork,

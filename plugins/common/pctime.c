@@ -4,7 +4,10 @@
  * paved API, so the helper programs and libraries link libpc.la and pull
  * in only this file.
  */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "pc.h"
@@ -21,4 +24,22 @@ long long pc_parse_time_ms(const char *s)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* strtod, then the unit; isfinite keeps "inf" and "nan" out. */
+double pc_parse_age(const char *s)
+{
+	static const struct { const char *unit; double seconds; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	};
+	char *end;
+	if (!s)
+		return -1;
+	double v = strtod(s, &end);
+	if (end == s || !isfinite(v) || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (!strcmp(end, units[i].unit))
+			return v * units[i].seconds;
+	return -1;
 }

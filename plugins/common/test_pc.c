@@ -240,6 +240,29 @@ START_TEST(test_parse_time_ms)
 }
 END_TEST
 
+START_TEST(test_parse_age)
+{
+	ck_assert(pc_parse_age("30s") == 30);
+	ck_assert(pc_parse_age("10m") == 600);
+	ck_assert(pc_parse_age("2h") == 7200);
+	ck_assert(pc_parse_age("1d") == 86400);
+	ck_assert(pc_parse_age("1.5h") == 5400);
+	ck_assert(pc_parse_age("45") == 45);          /* a bare number: seconds */
+	ck_assert(pc_parse_age("0") == 0);
+	/* bad: another unit, a unit alone, a negative, inf, nan, junk, NULL */
+	ck_assert(pc_parse_age("5x") == -1);
+	ck_assert(pc_parse_age("10ms") == -1);
+	ck_assert(pc_parse_age("1w") == -1);
+	ck_assert(pc_parse_age("m") == -1);
+	ck_assert(pc_parse_age("") == -1);
+	ck_assert(pc_parse_age("-5m") == -1);
+	ck_assert(pc_parse_age("inf") == -1);
+	ck_assert(pc_parse_age("nan") == -1);
+	ck_assert(pc_parse_age("10m ") == -1);
+	ck_assert(pc_parse_age(NULL) == -1);
+}
+END_TEST
+
 /* pc_daemon_spawn re-executes this program (main's daemon mode, below):
  * what the daemon tells decides the outcome. */
 #define DAEMON_VAR "PC_TEST_DAEMON_NOTIFY"
@@ -354,6 +377,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_sysdir);
 	tcase_add_test(tc, test_step_and_replica_call);
 	tcase_add_test(tc, test_parse_time_ms);
+	tcase_add_test(tc, test_parse_age);
 	tcase_add_test(tc, test_daemon_spawn);
 	tcase_add_test(tc, test_daemon_stdio);
 	suite_add_tcase(s, tc);
