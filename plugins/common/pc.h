@@ -110,6 +110,11 @@ char *pc_sysdir_find(const char *kind, const char *home, const char *link);
  * anything else. */
 long long pc_parse_time_ms(const char *s);
 
+/* MS (milliseconds since the epoch, >= 0) in that form, into BUF; and the
+ * current time so (what the host's own pv_now_iso writes). */
+void pc_format_time_ms(long long ms, char buf[32]);
+void pc_now_iso(char buf[32]);
+
 /* An age typed on a command line ("30s", "10m", "2h", "1d"; a bare number
  * is seconds; fractions such as "1.5h" too) in seconds; -1 for NULL,
  * a negative or non-finite number, or another unit.  The caller checks

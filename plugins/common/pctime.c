@@ -26,6 +26,24 @@ long long pc_parse_time_ms(const char *s)
 	return (long long)timegm(&tm) * 1000 + ms;
 }
 
+/* gmtime_r cannot fail for the times paved writes (years 0..9999); the
+ * buffer holds the 24 characters and the NUL with room to spare. */
+void pc_format_time_ms(long long ms, char buf[32])
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+void pc_now_iso(char buf[32])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pc_format_time_ms((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, buf);
+}
+
 /* strtod, then the unit; isfinite keeps "inf" and "nan" out. */
 double pc_parse_age(const char *s)
 {

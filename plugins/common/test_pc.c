@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pc.h"
@@ -263,6 +264,27 @@ START_TEST(test_parse_age)
 }
 END_TEST
 
+START_TEST(test_format_time_ms)
+{
+	char buf[32], again[32];
+	pc_format_time_ms(0, buf);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
+	pc_format_time_ms(1700000000123LL, buf);
+	ck_assert_str_eq(buf, "2023-11-14T22:13:20.123Z");
+	pc_format_time_ms(1709164800007LL, buf);
+	ck_assert_str_eq(buf, "2024-02-29T00:00:00.007Z");   /* leap day, padded ms */
+	ck_assert_int_eq(pc_parse_time_ms(buf), 1709164800007LL);   /* round trip */
+	/* now: the form parses back, between two readings of the clock */
+	long long before = (long long)time(NULL) * 1000;
+	pc_now_iso(buf);
+	long long t = pc_parse_time_ms(buf), after = ((long long)time(NULL) + 1) * 1000;
+	ck_assert_int_eq(strlen(buf), 24);
+	ck_assert(t >= before && t < after);
+	pc_format_time_ms(t, again);
+	ck_assert_str_eq(again, buf);
+}
+END_TEST
+
 /* pc_daemon_spawn re-executes this program (main's daemon mode, below):
  * what the daemon tells decides the outcome. */
 #define DAEMON_VAR "PC_TEST_DAEMON_NOTIFY"
@@ -378,6 +400,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_step_and_replica_call);
 	tcase_add_test(tc, test_parse_time_ms);
 	tcase_add_test(tc, test_parse_age);
+	tcase_add_test(tc, test_format_time_ms);
 	tcase_add_test(tc, test_daemon_spawn);
 	tcase_add_test(tc, test_daemon_stdio);
 	suite_add_tcase(s, tc);

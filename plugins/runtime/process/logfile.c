@@ -29,12 +29,7 @@ double rl_now(void)
 
 void rl_time(double t, char buf[32])
 {
-	long long total = (long long)(t * 1000 + 0.5);   /* t > 0: rounded to the ms */
-	time_t s = (time_t)(total / 1000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(total % 1000));
+	pc_format_time_ms((long long)(t * 1000 + 0.5), buf);   /* t > 0: rounded to the ms */
 }
 
 double rl_parse_time(const char *s)
