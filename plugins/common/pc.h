@@ -1,7 +1,11 @@
 /*
  * pc.h -- small helpers the bundled plugins share: formatted strings,
- * mkdir -p, rm -rf, calling a hook for its status alone, and the steps of
- * a deploy (the deploy core and its strategy drivers).
+ * mkdir -p, rm -rf, calling a hook for its status alone, files, ports,
+ * ISO-8601 times and command-line ages (pctime.c), starting a daemon that
+ * outlives paved (pcdaemon.c), and the steps of a deploy (the deploy core
+ * and its strategy drivers).  pcio.c, pctime.c and pcdaemon.c use no paved
+ * API, so the plugins' helper programs (paved-logship, paved-metricsd,
+ * paved-supervisor) link libpc.la too and pull in only those files.
  *
  * Not part of the SDK: a plugin sees only the ABI, so before this each
  * bundled plugin carried its own copy of these.  They are linked in as a
