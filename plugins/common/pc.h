@@ -1,7 +1,11 @@
 /*
  * pc.h -- small helpers the bundled plugins share: formatted strings,
- * mkdir -p, rm -rf, calling a hook for its status alone, and the steps of
- * a deploy (the deploy core and its strategy drivers).
+ * mkdir -p, rm -rf, calling a hook for its status alone, files, ports,
+ * ISO-8601 times and command-line ages (pctime.c), starting a daemon that
+ * outlives paved (pcdaemon.c), and the steps of a deploy (the deploy core
+ * and its strategy drivers).  pcio.c, pctime.c and pcdaemon.c use no paved
+ * API, so the plugins' helper programs (paved-logship, paved-metricsd,
+ * paved-supervisor) link libpc.la too and pull in only those files.
  *
  * Not part of the SDK: a plugin sees only the ABI, so before this each
  * bundled plugin carried its own copy of these.  They are linked in as a
@@ -102,6 +106,55 @@ bool pc_port_taken(int port);
 char *pc_sysdir(const char *kind, const char *home);
 int   pc_sysdir_make(const char *dir, const char *home, const char *link, uid_t uid, gid_t gid);
 char *pc_sysdir_find(const char *kind, const char *home, const char *link);
+
+/* ---- times (pctime.c; no paved API) ------------------------------------ */
+
+/* "2025-01-31T12:00:00.250Z" (exactly that form: UTC, milliseconds, as
+ * paved's logs write it) as milliseconds since the epoch; -1 for NULL or
+ * anything else. */
+long long pc_parse_time_ms(const char *s);
+
+/* MS (milliseconds since the epoch, >= 0) in that form, into BUF; and the
+ * current time so (what the host's own pv_now_iso writes). */
+void pc_format_time_ms(long long ms, char buf[32]);
+void pc_now_iso(char buf[32]);
+
+/* An age typed on a command line ("30s", "10m", "2h", "1d"; a bare number
+ * is seconds; fractions such as "1.5h" too) in seconds; -1 for NULL,
+ * a negative or non-finite number, or another unit.  The caller checks
+ * its own range. */
+double pc_parse_age(const char *s);
+
+/* ---- daemons that outlive paved (pcdaemon.c; no paved API) ------------- */
+
+/* Start a daemon (paved-logship, paved-metricsd, paved-supervisor): fork,
+ * start a new session, fork again, and in the grandchild set NOTIFY_VAR to
+ * the number of the write end of a pipe, putenv(3) each of ENV
+ * (NULL-terminated "NAME=VALUE" strings, may be NULL) and
+ * execv("/proc/self/exe", ARGV) -- this program again, ARGV[0] its title.
+ * Then read what the daemon tells (pc_daemon_notify) until the pipe closes.
+ * 0 when it said "ok ..." or "busy ..." (it runs, or one already did);
+ * else 1 with MSG (SIZE bytes) holding what it said (a line), "" when it
+ * exited without a word, or "pipe: ...\n" / "fork: ...\n". */
+int pc_daemon_spawn(char *const argv[], const char *notify_var, char *const env[], char *msg,
+                    size_t size);
+
+/* In the daemon: the write end of the pc_daemon_spawn pipe (NOTIFY_VAR's
+ * number), or -1 when it is not set. */
+int pc_daemon_notify_fd(const char *notify_var);
+
+/* In the daemon: write FMT... ("ok PID\n", "busy PID\n" or the reason it
+ * cannot run) to the pc_daemon_spawn pipe, close it and unset NOTIFY_VAR:
+ * once.  Nothing when NOTIFY_VAR is not set. */
+void pc_daemon_notify(const char *notify_var, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* In the daemon: stdin from /dev/null, stdout and stderr appended to LOG
+ * (created with MODE, never through a symbolic link), and every other
+ * descriptor below 1024 closed but the NKEEP of KEEP.  0; or, when LOG
+ * cannot be opened, stdout and stderr go to /dev/null and -1 is returned
+ * with errno set. */
+int pc_daemon_stdio(const char *log, mode_t mode, const int *keep, size_t nkeep);
 
 /* ---- the steps of a deploy (the deploy core and its strategy drivers) --- */
 

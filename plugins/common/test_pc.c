@@ -5,10 +5,13 @@
 #include <check.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pc.h"
@@ -222,8 +225,168 @@ START_TEST(test_step_and_replica_call)
 }
 END_TEST
 
-int main(void)
+START_TEST(test_parse_time_ms)
 {
+	ck_assert_int_eq(pc_parse_time_ms("1970-01-01T00:00:01.250Z"), 1250);
+	ck_assert_int_eq(pc_parse_time_ms("2023-11-14T22:13:20.123Z"), 1700000000123LL);
+	ck_assert_int_eq(pc_parse_time_ms("2024-02-29T00:00:00.000Z"), 1709164800000LL);
+	/* bad: no milliseconds, no Z, trailing text, words, empty, NULL */
+	ck_assert_int_eq(pc_parse_time_ms("2025-01-31T12:00:00Z"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("2025-01-31T12:00:00.000"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("2025-01-31T12:00:00.000+01:00"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("2023-11-14T22:13:20.123Zjunk"), -1);
+	ck_assert_int_eq(pc_parse_time_ms("yesterday"), -1);
+	ck_assert_int_eq(pc_parse_time_ms(""), -1);
+	ck_assert_int_eq(pc_parse_time_ms(NULL), -1);
+}
+END_TEST
+
+START_TEST(test_parse_age)
+{
+	ck_assert(pc_parse_age("30s") == 30);
+	ck_assert(pc_parse_age("10m") == 600);
+	ck_assert(pc_parse_age("2h") == 7200);
+	ck_assert(pc_parse_age("1d") == 86400);
+	ck_assert(pc_parse_age("1.5h") == 5400);
+	ck_assert(pc_parse_age("45") == 45);          /* a bare number: seconds */
+	ck_assert(pc_parse_age("0") == 0);
+	/* bad: another unit, a unit alone, a negative, inf, nan, junk, NULL */
+	ck_assert(pc_parse_age("5x") == -1);
+	ck_assert(pc_parse_age("10ms") == -1);
+	ck_assert(pc_parse_age("1w") == -1);
+	ck_assert(pc_parse_age("m") == -1);
+	ck_assert(pc_parse_age("") == -1);
+	ck_assert(pc_parse_age("-5m") == -1);
+	ck_assert(pc_parse_age("inf") == -1);
+	ck_assert(pc_parse_age("nan") == -1);
+	ck_assert(pc_parse_age("10m ") == -1);
+	ck_assert(pc_parse_age(NULL) == -1);
+}
+END_TEST
+
+START_TEST(test_format_time_ms)
+{
+	char buf[32], again[32];
+	pc_format_time_ms(0, buf);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
+	pc_format_time_ms(1700000000123LL, buf);
+	ck_assert_str_eq(buf, "2023-11-14T22:13:20.123Z");
+	pc_format_time_ms(1709164800007LL, buf);
+	ck_assert_str_eq(buf, "2024-02-29T00:00:00.007Z");   /* leap day, padded ms */
+	ck_assert_int_eq(pc_parse_time_ms(buf), 1709164800007LL);   /* round trip */
+	/* now: the form parses back, between two readings of the clock */
+	long long before = (long long)time(NULL) * 1000;
+	pc_now_iso(buf);
+	long long t = pc_parse_time_ms(buf), after = ((long long)time(NULL) + 1) * 1000;
+	ck_assert_int_eq(strlen(buf), 24);
+	ck_assert(t >= before && t < after);
+	pc_format_time_ms(t, again);
+	ck_assert_str_eq(again, buf);
+}
+END_TEST
+
+/* pc_daemon_spawn re-executes this program (main's daemon mode, below):
+ * what the daemon tells decides the outcome. */
+#define DAEMON_VAR "PC_TEST_DAEMON_NOTIFY"
+
+static int spawn(const char *say, char *msg, size_t size)
+{
+	char *const argv[] = { "pc-test-daemon", (char *)say, NULL };
+	char *const env[] = { "PC_TEST_DAEMON_MARK=m1", NULL };
+	return pc_daemon_spawn(argv, DAEMON_VAR, env, msg, size);
+}
+
+START_TEST(test_daemon_spawn)
+{
+	char msg[64], small[8];
+	ck_assert_int_eq(spawn("ok", msg, sizeof msg), 0);
+	ck_assert_str_eq(msg, "ok m1\n");                  /* the daemon saw ENV */
+	ck_assert_int_eq(spawn("busy", msg, sizeof msg), 0);
+	ck_assert_str_eq(msg, "busy 42\n");
+	/* bad: a reason, a daemon that exits without a word, a long reason */
+	ck_assert_int_eq(spawn("fail", msg, sizeof msg), 1);
+	ck_assert_str_eq(msg, "cannot open x.lock: denied\n");
+	ck_assert_int_eq(spawn("silent", msg, sizeof msg), 1);
+	ck_assert_str_eq(msg, "");
+	ck_assert_int_eq(spawn("fail", small, sizeof small), 1);
+	ck_assert_str_eq(small, "cannot ");                 /* cut, NUL-terminated */
+	/* the daemon's side, outside a daemon: no pipe, nothing written */
+	unsetenv(DAEMON_VAR);
+	ck_assert_int_eq(pc_daemon_notify_fd(DAEMON_VAR), -1);
+	pc_daemon_notify(DAEMON_VAR, "ok %d\n", 1);
+	setenv(DAEMON_VAR, "", 1);
+	ck_assert_int_eq(pc_daemon_notify_fd(DAEMON_VAR), -1);
+	unsetenv(DAEMON_VAR);
+}
+END_TEST
+
+/* The daemon test_daemon_spawn starts: tells what argv[1] asks, once (a
+ * second notify must write nothing), and exits. */
+static int test_daemon(char **argv)
+{
+	const char *mark = getenv("PC_TEST_DAEMON_MARK");
+	/* in a session of its own, but not its leader (no terminal again) */
+	if (pc_daemon_notify_fd(DAEMON_VAR) < 0 || getsid(0) == getpid() || getsid(0) != getpgrp())
+		return 3;
+	if (!strcmp(argv[1], "ok"))
+		pc_daemon_notify(DAEMON_VAR, "ok %s\n", mark ? mark : "?");
+	else if (!strcmp(argv[1], "busy"))
+		pc_daemon_notify(DAEMON_VAR, "busy %d\n", 42);
+	else if (!strcmp(argv[1], "fail"))
+		pc_daemon_notify(DAEMON_VAR, "cannot open %s: %s\n", "x.lock", "denied");
+	else
+		return 0;   /* "silent": exits without a word */
+	pc_daemon_notify(DAEMON_VAR, "again\n");
+	return getenv(DAEMON_VAR) ? 4 : 0;
+}
+
+/* pc_daemon_stdio in a child (it takes the process's stdio): exit 0 when
+ * it returned WANT (errno WANT_ERRNO on -1), stdin reads nothing, fd KEEP
+ * is open and fd DROP is closed; "out" and "err" go to stdout, stderr. */
+static int stdio_child(const char *log, int want, int want_errno)
+{
+	int keep = open("/dev/null", O_RDONLY), drop = open("/dev/null", O_RDONLY);
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		int rc = pc_daemon_stdio(log, 0600, &keep, 1), e = errno;
+		bool ok = rc == want && (rc == 0 || e == want_errno) && read(0, &b, 1) == 0 &&
+		          fcntl(keep, F_GETFD) >= 0 && fcntl(drop, F_GETFD) < 0 && errno == EBADF;
+		if (write(1, "out\n", 4) != 4 || write(2, "err\n", 4) != 4)
+			ok = false;
+		_exit(ok ? 0 : 1);
+	}
+	int st = -1;
+	waitpid(c, &st, 0);
+	close(keep), close(drop);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_daemon_stdio)
+{
+	char *log = pc_printf("%s/d.log", dir), *gone = pc_printf("%s/no/d.log", dir);
+	char *link = pc_printf("%s/link.log", dir), *target = pc_printf("%s/target", dir);
+	struct stat st;
+	ck_assert_int_eq(stdio_child(log, 0, 0), 0);
+	ck_assert_int_eq(stdio_child(log, 0, 0), 0);          /* appended */
+	char *text = pc_read_file(log);
+	ck_assert_str_eq(text, "out\nerr\nout\nerr\n");
+	ck_assert_int_eq(stat(log, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* bad: no such directory, a link (not followed), no log at all */
+	ck_assert_int_eq(stdio_child(gone, -1, ENOENT), 0);
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(stdio_child(link, -1, ELOOP), 0);
+	ck_assert_int_eq(access(target, F_OK), -1);           /* nothing written through it */
+	ck_assert_int_eq(stdio_child(NULL, -1, ENOENT), 0);
+	free(text), free(log), free(gone), free(link), free(target);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && getenv(DAEMON_VAR))
+		return test_daemon(argv);
 	Suite *s = suite_create("pc");
 	TCase *tc = tcase_create("pc");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -235,6 +398,11 @@ int main(void)
 	tcase_add_test(tc, test_text_random_ports);
 	tcase_add_test(tc, test_sysdir);
 	tcase_add_test(tc, test_step_and_replica_call);
+	tcase_add_test(tc, test_parse_time_ms);
+	tcase_add_test(tc, test_parse_age);
+	tcase_add_test(tc, test_format_time_ms);
+	tcase_add_test(tc, test_daemon_spawn);
+	tcase_add_test(tc, test_daemon_stdio);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -27,7 +27,7 @@ BUILD_PLUGIN_DIRS += plugins/logs/.libs
 pkglibexec_PROGRAMS += plugins/logs/paved-logship
 plugins_logs_paved_logship_SOURCES = plugins/logs/logship.c
 plugins_logs_paved_logship_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
-plugins_logs_paved_logship_LDADD = plugins/logs/liblogcore.la $(CURL_LIBS) $(JANSSON_LIBS)
+plugins_logs_paved_logship_LDADD = plugins/logs/liblogcore.la plugins/common/libpc.la $(CURL_LIBS) $(JANSSON_LIBS)
 
 EXTRA_DIST += plugins/logs/README.md
 
@@ -43,4 +43,4 @@ check_PROGRAMS += plugins/logs/test_ship
 TESTS += plugins/logs/test_ship
 plugins_logs_test_ship_SOURCES = plugins/logs/test_ship.c
 plugins_logs_test_ship_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(CURL_CFLAGS)
-plugins_logs_test_ship_LDADD = plugins/logs/liblogcore.la $(CHECK_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
+plugins_logs_test_ship_LDADD = plugins/logs/liblogcore.la plugins/common/libpc.la $(CHECK_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)

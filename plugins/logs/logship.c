@@ -21,6 +21,7 @@
  * is gone (then it stops paved's Loki of that home too: target.json's
  * loki_arg names its process).
  */
+#include "pc.h"
 #include "proc.h"
 #include "ship.h"
 
@@ -80,80 +81,21 @@ static int make_dir(const char *home)
 static int detach(void)
 {
 	const char *home = getenv("PAVED_HOME");
-	int fds[2];
 	char msg[512];
-	size_t n = 0;
-	ssize_t r;
 	if (!home || home[0] != '/') {
 		fprintf(stderr, "paved-logship: PAVED_HOME must be set to an absolute path\n");
 		return 2;
 	}
-	if (make_dir(home) != 0 || pipe2(fds, O_CLOEXEC) != 0) {
+	if (make_dir(home) != 0) {
 		fprintf(stderr, "paved-logship: %s/logs/shipper: %s\n", home, strerror(errno));
 		return 1;
 	}
-	pid_t c = fork();
-	if (c == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		char fdnum[16];
-		snprintf(fdnum, sizeof fdnum, "%d", fds[1]);
-		fcntl(fds[1], F_SETFD, 0);
-		setenv(NOTIFY_VAR, fdnum, 1);
-		char *const argv[] = { "paved-logship", (char *)home, NULL };
-		execv("/proc/self/exe", argv);
-		dprintf(fds[1], "cannot run /proc/self/exe: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	if (c < 0) {
-		fprintf(stderr, "paved-logship: fork: %s\n", strerror(errno));
-		close(fds[0]);
-		return 1;
-	}
-	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
-		;
-	while (n < sizeof msg - 1 && ((r = read(fds[0], msg + n, sizeof msg - 1 - n)) > 0 ||
-	                              (r < 0 && errno == EINTR)))
-		n += r > 0 ? (size_t)r : 0;
-	msg[n] = '\0';
-	close(fds[0]);
-	if (!strncmp(msg, "ok ", 3) || !strncmp(msg, "busy ", 5))
+	char *const argv[] = { "paved-logship", (char *)home, NULL };
+	if (pc_daemon_spawn(argv, NOTIFY_VAR, NULL, msg, sizeof msg) == 0)
 		return 0;
-	fprintf(stderr, "paved-logship: %s", n ? msg : "the shipper exited before it was ready; "
+	fprintf(stderr, "paved-logship: %s", *msg ? msg : "the shipper exited before it was ready; "
 	        "see logs/shipper/shipper.log\n");
 	return 1;
-}
-
-/* Tell the --detach parent MSG (once). */
-static void notify(const char *msg)
-{
-	const char *v = getenv(NOTIFY_VAR);
-	if (!v)
-		return;
-	int fd = atoi(v);
-	if (write(fd, msg, strlen(msg)) < 0) {
-		/* the parent is gone: nothing to tell */
-	}
-	close(fd);
-	unsetenv(NOTIFY_VAR);
-}
-
-/* stdin from /dev/null, stdout and stderr to shipper.log; close the rest
- * but KEEP. */
-static void own_stdio(const char *home, int keep)
-{
-	char *log = file_of(home, "shipper.log");
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int lf = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-	dup2(null, 0);
-	dup2(lf >= 0 ? lf : null, 1);
-	dup2(lf >= 0 ? lf : null, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != keep)
-			close(fd);
-	free(log);
 }
 
 /* Where to ship, from target.json. */
@@ -233,14 +175,15 @@ static void nap(long ms)
 static int shipper(const char *home)
 {
 	char *lockp = file_of(home, "lock"), *pidp = file_of(home, "shipper.pid");
-	char *targetp = file_of(home, "target.json"), msg[64];
-	const char *nv = getenv(NOTIFY_VAR);
-	int keep = nv ? atoi(nv) : -1, lock = -1, rc = 1;
+	char *targetp = file_of(home, "target.json");
+	int keep = pc_daemon_notify_fd(NOTIFY_VAR), lock = -1, rc = 1;
 	struct ls_shipper sh;
 	struct target t = { 0 };
 	if (!lockp || !pidp || !targetp || make_dir(home) != 0)
 		goto out;
-	own_stdio(home, keep);
+	char *log = file_of(home, "shipper.log");
+	pc_daemon_stdio(log, 0600, &keep, 1);   /* no log: /dev/null */
+	free(log);
 	prctl(PR_SET_NAME, "paved-logship");   /* comm, for top and ps -o comm */
 	lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lock < 0) {
@@ -254,8 +197,7 @@ static int shipper(const char *home)
 			other = 0;
 		if (f)
 			fclose(f);
-		snprintf(msg, sizeof msg, "busy %d\n", other);
-		notify(msg);
+		pc_daemon_notify(NOTIFY_VAR, "busy %d\n", other);
 		rc = 0;
 		goto out;
 	}
@@ -274,8 +216,7 @@ static int shipper(const char *home)
 	if (ls_init(&sh, home) != 0)
 		goto out;
 	fprintf(stderr, "paved-logship: started (pid %ld) for %s\n", (long)getpid(), home);
-	snprintf(msg, sizeof msg, "ok %ld\n", (long)getpid());
-	notify(msg);
+	pc_daemon_notify(NOTIFY_VAR, "ok %ld\n", (long)getpid());
 	long backoff = 0;
 	unsigned long long last_written = (unsigned long long)-1;
 	time_t last_status = 0;

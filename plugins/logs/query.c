@@ -197,12 +197,8 @@ static char *cursor_format(json_t *m, long long floor)
 /* The line of entry E as logs.query hands it out. */
 static json_t *line_of(const struct entry *e)
 {
-	char ts[40];
-	time_t s = (time_t)(e->ns / 1000000000LL);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + n, sizeof ts - n, ".%03dZ", (int)(e->ns / 1000000 % 1000));
+	char ts[32];
+	pc_format_time_ms(e->ns / 1000000, ts);
 	json_t *l = json_pack("{ss ss ss ss ss}", "time", ts,
 	                      "replica", json_string_value(json_object_get(e->labels, "replica")) ?: "",
 	                      "version", json_string_value(json_object_get(e->labels, "version")) ?: "",

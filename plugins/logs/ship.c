@@ -10,6 +10,7 @@
  * did not take is read again, whole, in the next round.
  */
 #include "ship.h"
+#include "pc.h"
 #include "http.h"
 
 #include <ctype.h>
@@ -27,18 +28,6 @@
 
 #define READ_MAX (1024 * 1024)
 #define MAX_FILES 4096
-
-long long ls_time_ms(const char *s)
-{
-	struct tm tm = { 0 };
-	int ms = 0, used = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &used) != 7 || s[used])
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (long long)timegm(&tm) * 1000 + ms;
-}
 
 /* ---- checkpoints ------------------------------------------------------ */
 
@@ -256,7 +245,7 @@ static int add_line(struct batch *b, const char *env, const char *service, const
 	const char *version = json_string_value(json_object_get(j, "version"));
 	const char *stream = json_string_value(json_object_get(j, "stream"));
 	json_t *line = json_object_get(j, "line");
-	long long ms = ls_time_ms(json_string_value(json_object_get(j, "time")));
+	long long ms = pc_parse_time_ms(json_string_value(json_object_get(j, "time")));
 	json_int_t seq = json_integer_value(json_object_get(j, "seq"));
 	if (ms < 0 || !json_is_string(line))
 		return -1;

@@ -85,7 +85,4 @@ char *ls_push_body(const char *env, const char *service, const char *buf, size_t
 unsigned long long ls_checkpoint(const char *dir, const char *id);
 int  ls_checkpoint_write(const char *dir, const char *id, unsigned long long seq);
 
-/* "2025-01-31T12:00:00.123Z" as milliseconds since the epoch; -1 if bad. */
-long long ls_time_ms(const char *s);
-
 #endif

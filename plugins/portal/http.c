@@ -33,13 +33,9 @@ long long po_now_ms(void)
 
 void po_iso_time(char *buf, size_t size)
 {
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	char base[24];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+	char now[32];
+	pc_now_iso(now);
+	snprintf(buf, size, "%s", now);
 }
 
 /* ---- buffers --------------------------------------------------------- */

@@ -271,24 +271,6 @@ static void on_signal(int s)
 	logs_stop = 1;
 }
 
-/* "10m" -> 600 seconds; -1 when malformed. */
-static double age(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	if (!strcmp(end, "d"))
-		return v * 86400;
-	return -1;
-}
-
 /* qsort comparator: two log lines (json_t **) by their ISO "time". */
 static int by_time(const void *a, const void *b)
 {
@@ -347,7 +329,7 @@ int dc_cli_logs(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, vo
 	bool follow = json_is_true(json_object_get(fl, "follow")), json = dc_json(args);
 	a = json_pack("{ss ss}", "service", svc, "env", env);
 	if (dc_flag(p, "since")) {
-		double s = age(dc_flag(p, "since"));
+		double s = pc_parse_age(dc_flag(p, "since"));
 		if (s < 0) {
 			rc = dc_usage(result, errmsg, "--since takes an age such as 30s, 10m, 2h or 1d, not "
 			              "'%s'", dc_flag(p, "since"));

@@ -80,24 +80,6 @@ static void print_json(json_t *j)
 	putchar('\n');
 }
 
-/* "15m" -> 900; -1 when malformed. */
-static double age(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || !(v > 0))
-		return -1;
-	if (!strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	if (!strcmp(end, "d"))
-		return v * 86400;
-	return -1;
-}
-
 /* A sparkline of the numbers in POINTS (null: a gap), to F. */
 static void spark(FILE *f, json_t *points)
 {
@@ -192,7 +174,7 @@ static int cmd_service(paved_ctx *ctx, struct pmb *b, const char *svc, json_t *f
 {
 	const char *env = json_string_value(json_object_get(fl, "env")) ?: "dev";
 	const char *since = json_string_value(json_object_get(fl, "since")) ?: "15m";
-	double w = age(since);
+	double w = pc_parse_age(since);
 	json_t *r = NULL;
 	char *err = NULL;
 	bool started = false;

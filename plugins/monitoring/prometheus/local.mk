@@ -28,7 +28,7 @@ BUILD_PLUGIN_DIRS += plugins/monitoring/prometheus/.libs
 
 pkglibexec_PROGRAMS += plugins/monitoring/prometheus/paved-metricsd
 plugins_monitoring_prometheus_paved_metricsd_SOURCES = plugins/monitoring/prometheus/metricsd.c
-plugins_monitoring_prometheus_paved_metricsd_LDADD = $(JANSSON_LIBS)
+plugins_monitoring_prometheus_paved_metricsd_LDADD = plugins/common/libpc.la $(JANSSON_LIBS)
 
 EXTRA_DIST += plugins/monitoring/prometheus/README.md
 

@@ -48,6 +48,8 @@
 
 #include <jansson.h>
 
+#include "pc.h"
+
 #define NOTIFY_VAR "PAVED_METRICSD_NOTIFY"
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
@@ -85,22 +87,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Tell the --detach parent MSG (once), then close the pipe. */
-static void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void notify(const char *fmt, ...)
-{
-	const char *v = getenv(NOTIFY_VAR);
-	int fd = v ? atoi(v) : -1;
-	if (fd < 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vdprintf(fd, fmt, ap);
-	va_end(ap);
-	close(fd);
-	unsetenv(NOTIFY_VAR);
-}
-
 /* Write TEXT to DIR/NAME atomically. */
 static void put(const char *name, const char *text)
 {
@@ -118,43 +104,11 @@ static void put(const char *name, const char *text)
 /* --detach: run the daemon in its own session; report what it says. */
 static int detach(const char *dir)
 {
-	int fds[2];
 	char msg[1024];
-	size_t n = 0;
-	ssize_t r;
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		fprintf(stderr, "paved-metricsd: pipe: %s\n", strerror(errno));
-		return 1;
-	}
-	pid_t c = fork();
-	if (c == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		char num[16];
-		snprintf(num, sizeof num, "%d", fds[1]);
-		fcntl(fds[1], F_SETFD, 0);
-		setenv(NOTIFY_VAR, num, 1);
-		char *const argv[] = { "paved-metricsd", (char *)dir, NULL };
-		execv("/proc/self/exe", argv);
-		dprintf(fds[1], "cannot run /proc/self/exe: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	if (c < 0) {
-		fprintf(stderr, "paved-metricsd: fork: %s\n", strerror(errno));
-		return 1;
-	}
-	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
-		;
-	while (n < sizeof msg - 1 && ((r = read(fds[0], msg + n, sizeof msg - 1 - n)) > 0 ||
-	                              (r < 0 && errno == EINTR)))
-		n += r > 0 ? (size_t)r : 0;
-	close(fds[0]);
-	msg[n] = '\0';
-	if (!strncmp(msg, "ok ", 3) || !strncmp(msg, "busy ", 5))
+	char *const argv[] = { "paved-metricsd", (char *)dir, NULL };
+	if (pc_daemon_spawn(argv, NOTIFY_VAR, NULL, msg, sizeof msg) == 0)
 		return 0;
-	fprintf(stderr, "paved-metricsd: %s", n ? msg : "the daemon exited before it was ready; "
+	fprintf(stderr, "paved-metricsd: %s", *msg ? msg : "the daemon exited before it was ready; "
 	        "see metricsd.log\n");
 	return 1;
 }
@@ -333,11 +287,11 @@ static int run(const char *dir)
 	json_t *cfg = NULL;
 	json_error_t je;
 	if (chdir(dir) != 0) {
-		notify("cannot enter %s: %s\n", dir, strerror(errno));
+		pc_daemon_notify(NOTIFY_VAR, "cannot enter %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
 	if (!(cfg = json_load_file("metricsd.json", 0, &je))) {
-		notify("%s/metricsd.json: %s\n", dir, je.text);
+		pc_daemon_notify(NOTIFY_VAR, "%s/metricsd.json: %s\n", dir, je.text);
 		return 1;
 	}
 	const char *home = json_string_value(json_object_get(cfg, "home"));
@@ -345,17 +299,18 @@ static int run(const char *dir)
 	int port = (int)json_integer_value(json_object_get(cfg, "exporter_port"));
 	json_int_t maxlog = json_integer_value(json_object_get(cfg, "log_max_bytes"));
 	if (!home || !textfile || port <= 0 || port > 65535) {
-		notify("%s/metricsd.json lacks home, textfile or exporter_port\n", dir);
+		pc_daemon_notify(NOTIFY_VAR, "%s/metricsd.json lacks home, textfile or exporter_port\n",
+		                 dir);
 		goto out;
 	}
 	homefd = open(home, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (geteuid() == 0 &&
 	    drop_to(json_string_value(json_object_get(cfg, "user")), why, sizeof why) != 0) {
-		notify("%s\n", why);
+		pc_daemon_notify(NOTIFY_VAR, "%s\n", why);
 		goto out;
 	}
 	if ((lock = open("metricsd.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		notify("cannot open %s/metricsd.lock: %s\n", dir, strerror(errno));
+		pc_daemon_notify(NOTIFY_VAR, "cannot open %s/metricsd.lock: %s\n", dir, strerror(errno));
 		goto out;
 	}
 	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
@@ -365,32 +320,26 @@ static int run(const char *dir)
 			pid = 0;
 		if (f)
 			fclose(f);
-		notify("busy %d\n", pid);
+		pc_daemon_notify(NOTIFY_VAR, "busy %d\n", pid);
 		rc = 0;
 		goto out;
 	}
 	/* stdin from /dev/null, our output to metricsd.log, nothing else open */
-	int null = open("/dev/null", O_RDONLY), log = open("metricsd.log",
-	               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	const char *nv = getenv(NOTIFY_VAR);
-	int nfd = nv ? atoi(nv) : -1;
+	int nfd = pc_daemon_notify_fd(NOTIFY_VAR);
 	if (nfd >= 0)      /* Prometheus must not keep the --detach parent waiting */
 		fcntl(nfd, F_SETFD, FD_CLOEXEC);
-	if (null < 0 || log < 0) {
-		notify("cannot open %s/metricsd.log: %s\n", dir, strerror(errno));
+	if (pc_daemon_stdio("metricsd.log", 0644, (int[]){ nfd, lock, homefd }, 3) != 0) {
+		pc_daemon_notify(NOTIFY_VAR, "cannot open %s/metricsd.log: %s\n", dir, strerror(errno));
 		goto out;
 	}
-	dup2(null, 0), dup2(log, 1), dup2(log, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != nfd && fd != lock && fd != homefd)
-			close(fd);
 	/* the exporter's socket */
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
 	    bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 16)) {
-		notify("cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
+		pc_daemon_notify(NOTIFY_VAR, "cannot listen on 127.0.0.1:%d: %s\n", port,
+		                 strerror(errno));
 		goto out;
 	}
 	/* signals wait for ppoll */
@@ -409,11 +358,11 @@ static int run(const char *dir)
 		if (truncate("prometheus.log", 0) != 0)
 			say("cannot truncate prometheus.log: %s", strerror(errno));
 	if ((pfd = open("prometheus.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
-		notify("cannot open %s/prometheus.log: %s\n", dir, strerror(errno));
+		pc_daemon_notify(NOTIFY_VAR, "cannot open %s/prometheus.log: %s\n", dir, strerror(errno));
 		goto out;
 	}
 	if ((prom = start(json_object_get(cfg, "argv"), pfd, why, sizeof why)) < 0) {
-		notify("%s\n", why);
+		pc_daemon_notify(NOTIFY_VAR, "%s\n", why);
 		goto out;
 	}
 	close(pfd);
@@ -423,7 +372,7 @@ static int run(const char *dir)
 	snprintf(num, sizeof num, "%d\n", (int)prom);
 	put("prometheus.pid", num);
 	say("serving %s/%s on 127.0.0.1:%d; Prometheus runs as pid %d", dir, textfile, port, (int)prom);
-	notify("ok %d\n", (int)getpid());
+	pc_daemon_notify(NOTIFY_VAR, "ok %d\n", (int)getpid());
 	(void)nfd;
 	rc = 0;
 	for (;;) {

@@ -36,13 +36,13 @@ plugins_runtime_process_paved_supervisor_SOURCES = \
 	plugins/runtime/process/supervisor.c plugins/runtime/process/sup.h \
 	plugins/runtime/process/sup_replicas.c
 plugins_runtime_process_paved_supervisor_LDADD = \
-	plugins/runtime/process/librtcore.la $(JANSSON_LIBS)
+	plugins/runtime/process/librtcore.la plugins/common/libpc.la $(JANSSON_LIBS)
 
 EXTRA_DIST += plugins/runtime/process/README.md plugins/runtime/process/services-lib.sh
 
 # Unit tests of the shared modules, one per module.
 RT_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
-RT_TEST_LDADD = plugins/runtime/process/librtcore.la $(CHECK_LIBS) $(JANSSON_LIBS)
+RT_TEST_LDADD = plugins/runtime/process/librtcore.la plugins/common/libpc.la $(CHECK_LIBS) $(JANSSON_LIBS)
 check_PROGRAMS += plugins/runtime/process/test_files plugins/runtime/process/test_procs \
 	plugins/runtime/process/test_paths plugins/runtime/process/test_logfile
 TESTS += plugins/runtime/process/test_files plugins/runtime/process/test_procs \

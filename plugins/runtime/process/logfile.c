@@ -3,6 +3,7 @@
  * back merged by time (see logfile.h).
  */
 #include "logfile.h"
+#include "pc.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -28,24 +29,13 @@ double rl_now(void)
 
 void rl_time(double t, char buf[32])
 {
-	long long total = (long long)(t * 1000 + 0.5);   /* t > 0: rounded to the ms */
-	time_t s = (time_t)(total / 1000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(total % 1000));
+	pc_format_time_ms((long long)(t * 1000 + 0.5), buf);   /* t > 0: rounded to the ms */
 }
 
 double rl_parse_time(const char *s)
 {
-	struct tm tm = { 0 };
-	int ms = 0, used = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &used) != 7 || s[used])
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (double)timegm(&tm) + ms / 1000.0;
+	long long ms = pc_parse_time_ms(s);
+	return ms < 0 ? -1 : ms / 1000.0;
 }
 
 /* ---- writing ---------------------------------------------------------- */

@@ -20,6 +20,7 @@
  * lock, so a concurrent start either sees it gone or is seen by it).  On
  * SIGTERM or SIGINT it stops every replica and exits.
  */
+#include "pc.h"
 #include "sup.h"
 #include "files.h"
 #include "paths.h"
@@ -89,68 +90,24 @@ static int check(const char *svc, const char *env, char **sdir)
 static int detach(const char *svc, const char *env)
 {
 	char *sdir = NULL, *mark = NULL, msg[512];
-	int rc = check(svc, env, &sdir), fds[2] = { -1, -1 };
-	size_t n = 0;
-	ssize_t r;
+	char *const argv[] = { "paved-supervisor", (char *)svc, (char *)env, NULL };
+	char *envs[] = { NULL, NULL };   /* the mark every process of the service carries */
+	int rc = check(svc, env, &sdir);
 	if (rc)
 		goto out;
 	rc = 1;
-	if (!(mark = rd_mark(sdir)) || pipe2(fds, O_CLOEXEC) != 0) {
+	if (!(mark = rd_mark(sdir))) {
 		fprintf(stderr, "paved-supervisor: %s\n", strerror(errno));
 		goto out;
 	}
-	pid_t c = fork();
-	if (c == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		char fdnum[16];
-		snprintf(fdnum, sizeof fdnum, "%d", fds[1]);
-		fcntl(fds[1], F_SETFD, 0);
-		setenv(NOTIFY_VAR, fdnum, 1);
-		putenv(mark);   /* the mark every process of the service carries */
-		char *const argv[] = { "paved-supervisor", (char *)svc, (char *)env, NULL };
-		execv("/proc/self/exe", argv);
-		dprintf(fds[1], "cannot run /proc/self/exe: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	if (c < 0) {
-		fprintf(stderr, "paved-supervisor: fork: %s\n", strerror(errno));
-		goto out;
-	}
-	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
-		;
-	while (n < sizeof msg - 1 && ((r = read(fds[0], msg + n, sizeof msg - 1 - n)) > 0 ||
-	                              (r < 0 && errno == EINTR)))
-		n += r > 0 ? (size_t)r : 0;
-	msg[n] = '\0';
-	if (strncmp(msg, "ok ", 3) == 0 || strncmp(msg, "busy ", 5) == 0)
-		rc = 0;
-	else
+	envs[0] = mark;
+	rc = pc_daemon_spawn(argv, NOTIFY_VAR, envs, msg, sizeof msg);
+	if (rc)
 		fprintf(stderr, "paved-supervisor: %s/%s: %s", env, svc,
-		        n ? msg : "the supervisor exited before it was ready; see supervisor.log\n");
+		        *msg ? msg : "the supervisor exited before it was ready; see supervisor.log\n");
 out:
-	if (fds[0] >= 0)
-		close(fds[0]);
 	free(sdir), free(mark);
 	return rc;
-}
-
-/* Point stdin at /dev/null and stdout, stderr at supervisor.log; close
- * every other descriptor but KEEP. */
-static void own_stdio(const char *sdir, int keep)
-{
-	char *log = rd_file(sdir, "supervisor.log");
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int lf = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-	dup2(null, 0);
-	dup2(lf >= 0 ? lf : null, 1);
-	dup2(lf >= 0 ? lf : null, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != keep)
-			close(fd);
-	free(log);
 }
 
 /* The spec, or an empty one when it cannot be read. */
@@ -247,15 +204,16 @@ static void loop(const char *specpath, const char *lockpath, int *svc_lock)
 static int supervise(const char *svc, const char *env)
 {
 	char *sdir = NULL, *specpath = NULL, *lockpath = NULL, *suplock = NULL, *pidpath = NULL;
-	const char *nv = getenv(NOTIFY_VAR);
-	int notify = nv ? atoi(nv) : -1, rc = check(svc, env, &sdir), me = -1, svc_lock = -1;
+	int notify = pc_daemon_notify_fd(NOTIFY_VAR), rc = check(svc, env, &sdir), me = -1, svc_lock = -1;
 	unsetenv(NOTIFY_VAR);
 	if (rc) {
 		dprintf(notify, "invalid arguments\n");
 		goto out;
 	}
 	rc = 1;
-	own_stdio(sdir, notify);
+	char *log = rd_file(sdir, "supervisor.log");
+	pc_daemon_stdio(log, 0600, &notify, 1);   /* no log: /dev/null */
+	free(log);
 	if (!(specpath = rd_file(sdir, "spec.json")) || !(lockpath = rd_file(sdir, "lock")) ||
 	    !(suplock = rd_file(sdir, "supervisor.lock")) ||
 	    !(pidpath = rd_file(sdir, "supervisor.pid")) || chdir(sdir) != 0) {
