@@ -92,6 +92,19 @@ int pc_provide_verbs(paved_ctx *ctx, const char *prefix, const char *const *verb
 	return PAVED_OK;
 }
 
+int pc_provide_all(paved_ctx *ctx, const struct pc_hook *hooks, size_t nhooks,
+                   const struct pc_cmd *cmds, size_t ncmds, char **errmsg)
+{
+	for (size_t i = 0; i < nhooks; i++)
+		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
+			return PAVED_ERR;
+	for (size_t i = 0; i < ncmds; i++)
+		if (paved->provide_command(ctx, cmds[i].name, cmds[i].summary, cmds[i].fn, NULL, NULL,
+		                           errmsg))
+			return PAVED_ERR;
+	return PAVED_OK;
+}
+
 char *pc_keys(json_t *obj)
 {
 	char *s = strdup("");

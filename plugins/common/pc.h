@@ -43,6 +43,15 @@ int pc_call(paved_ctx *ctx, const char *hook, json_t *args, json_t **result, cha
 int pc_provide_verbs(paved_ctx *ctx, const char *prefix, const char *const *verbs,
                      paved_fn fn, char **errmsg);
 
+/* A plugin's table of hooks, and of commands (`paved NAME`), without data. */
+struct pc_hook { const char *hook; paved_fn fn; };
+struct pc_cmd { const char *name, *summary; paved_fn fn; };
+
+/* Provide each of the NHOOKS HOOKS and the NCMDS commands CMDS (either may
+ * be NULL with 0): the first failure is returned, *ERRMSG set. */
+int pc_provide_all(paved_ctx *ctx, const struct pc_hook *hooks, size_t nhooks,
+                   const struct pc_cmd *cmds, size_t ncmds, char **errmsg);
+
 /* "a, b, c": the keys of OBJ (malloc()ed; "" for none, NULL when out of
  * memory). */
 char *pc_keys(json_t *obj);

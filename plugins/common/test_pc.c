@@ -225,6 +225,62 @@ START_TEST(test_step_and_replica_call)
 }
 END_TEST
 
+/* pc_provide_all: every hook, then every command, until one is refused. */
+static json_t *provided;
+static int fake_provide(paved_ctx *ctx, const char *hook, paved_fn fn, void *data,
+                        void (*free_data)(void *), char **errmsg)
+{
+	(void)ctx, (void)fn, (void)data, (void)free_data, (void)errmsg;
+	json_array_append_new(provided, json_string(hook));
+	if (!strcmp(hook, "x.refused")) {
+		*errmsg = strdup("hook 'x.refused' already has a provider");
+		return PAVED_ERR;
+	}
+	return PAVED_OK;
+}
+static int fake_provide_command(paved_ctx *ctx, const char *name, const char *summary,
+                                paved_fn fn, void *data, void (*free_data)(void *),
+                                char **errmsg)
+{
+	(void)summary;
+	char hook[64];
+	snprintf(hook, sizeof hook, "cli.%s", name);
+	return fake_provide(ctx, hook, fn, data, free_data, errmsg);
+}
+static int nop_hook(paved_ctx *ctx, json_t *args, json_t **result, char **errmsg, void *data)
+{
+	(void)ctx, (void)args, (void)result, (void)errmsg, (void)data;
+	return PAVED_OK;
+}
+
+START_TEST(test_provide_all)
+{
+	static const struct paved_api api = { .abi = PAVED_ABI_VERSION, .size = sizeof api,
+	                                       .provide = fake_provide,
+	                                       .provide_command = fake_provide_command };
+	PAVED_PLUGIN_INIT2(&api);
+	const struct pc_hook hooks[] = { { "x.a", nop_hook }, { "x.b", nop_hook } };
+	const struct pc_cmd cmds[] = { { "one", "the first", nop_hook }, { "two", "", nop_hook } };
+	char *err = NULL;
+	provided = json_array();
+	ck_assert_int_eq(pc_provide_all(NULL, hooks, 2, cmds, 2, &err), PAVED_OK);
+	char *got = json_dumps(provided, JSON_COMPACT);
+	ck_assert_str_eq(got, "[\"x.a\",\"x.b\",\"cli.one\",\"cli.two\"]");
+	free(got);
+	json_array_clear(provided);
+	ck_assert_int_eq(pc_provide_all(NULL, NULL, 0, NULL, 0, &err), PAVED_OK);   /* nothing */
+	ck_assert_uint_eq(json_array_size(provided), 0);
+	/* a refusal stops it there, with the host's message; no command follows */
+	const struct pc_hook bad[] = { { "x.a", nop_hook }, { "x.refused", nop_hook },
+	                               { "x.c", nop_hook } };
+	ck_assert_int_eq(pc_provide_all(NULL, bad, 3, cmds, 2, &err), PAVED_ERR);
+	ck_assert_str_eq(err, "hook 'x.refused' already has a provider");
+	ck_assert_uint_eq(json_array_size(provided), 2);
+	free(err);
+	json_decref(provided);
+}
+END_TEST
+
 START_TEST(test_parse_time_ms)
 {
 	ck_assert_int_eq(pc_parse_time_ms("1970-01-01T00:00:01.250Z"), 1250);
@@ -403,6 +459,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_format_time_ms);
 	tcase_add_test(tc, test_daemon_spawn);
 	tcase_add_test(tc, test_daemon_stdio);
+	tcase_add_test(tc, test_provide_all);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

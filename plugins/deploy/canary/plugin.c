@@ -19,13 +19,13 @@ PAVED_PLUGIN_INIT1;
 static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
 	PAVED_PLUGIN_INIT2(a);
-	static const struct { const char *hook; paved_fn fn; } hooks[] = {
+	static const struct pc_hook hooks[] = {
 		{ "deploy.driver.canary.check", cn_h_check }, { "deploy.driver.canary.run", cn_h_run },
 		{ "deploy.driver.canary.status", cn_h_status },
 		{ "deploy.driver.canary.promote", cn_h_promote },
 		{ "deploy.driver.canary.abort", cn_h_abort }, { "deploy.driver.canary.retry", cn_h_retry },
 	};
-	static const struct { const char *name, *summary; paved_fn fn; } cmds[] = {
+	static const struct pc_cmd cmds[] = {
 		{ "rollout", "a canary rollout: its steps, traffic and analysis (rollout status)",
 		  cn_cli_rollout },
 		{ "promote", "move a canary rollout past a pause or an inconclusive analysis",
@@ -33,14 +33,8 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 		{ "abort", "send all traffic back to the stable version at once", cn_cli_abort },
 		{ "retry", "start an aborted canary rollout again from its first step", cn_cli_retry },
 	};
-	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
-		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
-			return PAVED_ERR;
-	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-		if (paved->provide_command(ctx, cmds[i].name, cmds[i].summary, cmds[i].fn, NULL, NULL,
-		                           errmsg))
-			return PAVED_ERR;
-	return PAVED_OK;
+	return pc_provide_all(ctx, hooks, sizeof hooks / sizeof *hooks, cmds,
+	                      sizeof cmds / sizeof *cmds, errmsg);
 }
 
 static const struct paved_option options[] = {

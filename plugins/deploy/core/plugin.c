@@ -55,11 +55,11 @@ static int h_destroy(paved_ctx *ctx, json_t *args, json_t **result, char **errms
 static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
 	PAVED_PLUGIN_INIT2(a);
-	static const struct { const char *hook; paved_fn fn; } hooks[] = {
+	static const struct pc_hook hooks[] = {
 		{ "deploy.service", h_service }, { "deploy.destroy", h_destroy },
 		{ "deploy.record", dc_record_hook },
 	};
-	static const struct { const char *name, *summary; paved_fn fn; } cmds[] = {
+	static const struct pc_cmd cmds[] = {
 		{ "deploy", "build a commit of the service's repository and roll it out", dc_cli_deploy },
 		{ "releases", "list a service's deploys: version, outcome, trigger, strategy",
 		  dc_cli_releases },
@@ -77,14 +77,8 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 	};
 	if (!PAVED_API_HAS(paved, provide_command))
 		return paved->error(errmsg, "this paved is too old (it lacks provide_command)");
-	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
-		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
-			return PAVED_ERR;
-	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-		if (paved->provide_command(ctx, cmds[i].name, cmds[i].summary, cmds[i].fn, NULL, NULL,
-		                           errmsg))
-			return PAVED_ERR;
-	return PAVED_OK;
+	return pc_provide_all(ctx, hooks, sizeof hooks / sizeof *hooks, cmds,
+	                      sizeof cmds / sizeof *cmds, errmsg);
 }
 
 static const struct paved_option options[] = {

@@ -13,7 +13,7 @@ PAVED_PLUGIN_INIT1;
 static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
 	PAVED_PLUGIN_INIT2(a);
-	static const struct { const char *hook; paved_fn fn; } hooks[] = {
+	static const struct pc_hook hooks[] = {
 		{ "forge.driver.local.create", fl_create },
 		{ "forge.driver.local.delete", fl_delete },
 		{ "forge.driver.local.archive", fl_archive },
@@ -23,10 +23,7 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 		{ "forge.driver.local.resolve", fl_resolve },
 		{ "forge.driver.local.checkout", fl_checkout },
 	};
-	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
-		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
-			return PAVED_ERR;
-	return PAVED_OK;
+	return pc_provide_all(ctx, hooks, sizeof hooks / sizeof *hooks, NULL, 0, errmsg);
 }
 
 static const struct paved_option options[] = {

@@ -127,7 +127,7 @@ static int hook_start(paved_ctx *ctx, json_t *args, json_t **result, char **errm
 
 static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 {
-	static const struct { const char *hook; paved_fn fn; } hooks[] = {
+	static const struct pc_hook hooks[] = {
 		{ "provision.apply", hook_apply },
 		{ "provision.outputs", hook_outputs },
 		{ "provision.resource", hook_resource },
@@ -138,7 +138,7 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 		{ "resources.stop", hook_stop },
 		{ "resources.start", hook_start },
 	};
-	static const struct { const char *name, *summary; paved_fn fn; } commands[] = {
+	static const struct pc_cmd commands[] = {
 		{ "apply", "provision what platform.yaml declares: plan (+ ~ -/+ -), then apply",
 		  prv_cli_apply },
 		{ "provision", "provision one resource by type and name", prv_cli_provision },
@@ -149,14 +149,8 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 	if (!PAVED_API_HAS(paved, provide_command))
 		return paved->error(errmsg, "this paved is too old for the provision plugin (it needs "
 		                    "cli_parse, cli_help and provide_command)");
-	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
-		if (paved->provide(ctx, hooks[i].hook, hooks[i].fn, NULL, NULL, errmsg))
-			return PAVED_ERR;
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (paved->provide_command(ctx, commands[i].name, commands[i].summary, commands[i].fn,
-		                           NULL, NULL, errmsg))
-			return PAVED_ERR;
-	return PAVED_OK;
+	return pc_provide_all(ctx, hooks, sizeof hooks / sizeof *hooks, commands,
+	                      sizeof commands / sizeof *commands, errmsg);
 }
 
 static const struct paved_option options[] = {
