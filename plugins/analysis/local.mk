@@ -13,6 +13,7 @@ plugins_analysis_analysis_la_SOURCES = plugins/analysis/analysis.h plugins/analy
 plugins_analysis_analysis_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 plugins_analysis_analysis_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_analysis_analysis_la_LIBADD = plugins/analysis/libanparse.la plugins/common/libpc.la \
+	plugins/common/libpchttp.la \
 	$(CURL_LIBS) $(JANSSON_LIBS)
 BUILD_PLUGIN_DIRS += plugins/analysis/.libs
 

@@ -11,6 +11,10 @@
  * bundled plugin carried its own copy of these.  They are linked in as a
  * convenience library (plugins/common/libpc.la); out-of-tree plugins write
  * their own or use any library they like.
+ *
+ * HTTP is not here: the plugins that link libcurl share pchttp.h, in a
+ * library of its own (libpchttp.la), so that linking libpc.la never pulls
+ * libcurl into paved's process.
  */
 #ifndef PAVED_PC_H
 #define PAVED_PC_H

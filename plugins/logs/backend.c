@@ -49,12 +49,12 @@ long lb_timeout(paved_ctx *ctx)
 
 bool lb_ready(const char *url, long timeout_ms)
 {
-	struct lh_answer a;
+	struct pchttp_answer a;
 	char *u = pc_printf("%s/ready", url);
 	bool ok = u && lh_request("GET", u, NULL, 0, NULL, NULL, timeout_ms, &a) == 0 &&
 	          a.status == 200 && a.body && !strncmp(a.body, "ready", 5);
 	if (u)
-		lh_free(&a);
+		pchttp_free(&a);
 	free(u);
 	return ok;
 }

@@ -8,27 +8,22 @@
 
 #include <stddef.h>
 
-/* An answer: STATUS (0 when no answer came), BODY (malloc()ed, NUL-
- * terminated, up to LH_BODY_MAX bytes kept) and, when the transfer failed,
- * ERROR (curl's words). */
-struct lh_answer {
-	long   status;
-	char  *body;
-	size_t len;
-	char   error[256];
-};
+#include "pchttp.h"
 
+/* The most of an answer's body lh_request keeps: a larger answer fails
+ * the request. */
 #define LH_BODY_MAX (64u * 1024 * 1024)
 
 /* One request: METHOD "GET" or "POST" (then BODY of LEN bytes, sent with
  * CONTENT_TYPE) to URL, at most TIMEOUT_MS in all, with the extra header
- * line HEADER (may be NULL).  Returns 0 when an answer came (any status),
- * -1 when none did (A->error says why).  Free A with lh_free.  Redirects
- * are not followed; only http and https are allowed. */
+ * line HEADER (may be NULL).  A is a pchttp_answer: STATUS, BODY
+ * (malloc()ed, NUL-terminated), ERROR (curl's words).  Returns 0 when an
+ * answer came (any status), -1 when none did (A->error says why).  Free A with pchttp_free.
+ * Redirects are not followed; only http and https are allowed; never
+ * through a proxy; no "Expect: 100-continue". */
 int  lh_request(const char *method, const char *url, const char *body, size_t len,
                 const char *content_type, const char *header, long timeout_ms,
-                struct lh_answer *a);
-void lh_free(struct lh_answer *a);
+                struct pchttp_answer *a);
 
 /* URL with "%XX" for every byte of TEXT that is not unreserved, appended
  * to PREFIX: a malloc()ed string, or NULL. */

@@ -2,13 +2,13 @@
 # paved loki, starting paved's Loki and the shipper) and paved-logship,
 # the shipper of a home.
 
-# What the plugin and paved-logship share: HTTP through libcurl and the
-# shipper's core.  Uses no paved API.
+# What the plugin and paved-logship share: HTTP through libcurl (on
+# plugins/common/libpchttp.la) and the shipper's core.  Uses no paved API.
 noinst_LTLIBRARIES += plugins/logs/liblogcore.la
 plugins_logs_liblogcore_la_SOURCES = plugins/logs/http.c plugins/logs/http.h \
 	plugins/logs/ship.c plugins/logs/ship.h plugins/logs/proc.c plugins/logs/proc.h
 plugins_logs_liblogcore_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
-plugins_logs_liblogcore_la_LIBADD = $(CURL_LIBS) $(JANSSON_LIBS)
+plugins_logs_liblogcore_la_LIBADD = plugins/common/libpchttp.la $(CURL_LIBS) $(JANSSON_LIBS)
 
 plugin_LTLIBRARIES += plugins/logs/logs.la
 plugins_logs_logs_la_SOURCES = plugins/logs/plugin.c plugins/logs/logs.h \

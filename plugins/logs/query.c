@@ -77,7 +77,7 @@ static int page(paved_ctx *ctx, const char *url, const char *logql, long long st
                 size_t *count, long long *low, long long *high, char **errmsg)
 {
 	char *q = lh_escape("", logql), *u = NULL;
-	struct lh_answer a;
+	struct pchttp_answer a;
 	int rc = PAVED_OK;
 	*count = 0, *low = end, *high = start;
 	if (!q || asprintf(&u, "%s/loki/api/v1/query_range?query=%s&start=%lld&end=%lld&limit=%d"
@@ -141,7 +141,7 @@ static int page(paved_ctx *ctx, const char *url, const char *logql, long long st
 		}
 	}
 out:
-	lh_free(&a);
+	pchttp_free(&a);
 	free(u);
 	return rc;
 }

@@ -515,7 +515,7 @@ long ls_round(struct ls_shipper *sh, const char *url, const char *tenant, long t
 		rc = 0;
 		goto out;
 	}
-	struct lh_answer a;
+	struct pchttp_answer a;
 	if (tenant && *tenant)
 		snprintf(header, sizeof header, "X-Scope-OrgID: %s", tenant);
 	if (!(body = batch_body(&b)) || asprintf(&push, "%s/loki/api/v1/push", url) < 0) {
@@ -527,7 +527,7 @@ long ls_round(struct ls_shipper *sh, const char *url, const char *tenant, long t
 	               tenant && *tenant ? header : NULL, timeout_ms, &a) != 0) {
 		snprintf(sh->stats.last_error, sizeof sh->stats.last_error, "POST %s failed: %s",
 		         push, a.error);
-		lh_free(&a);
+		pchttp_free(&a);
 		goto fail;
 	}
 	if (a.status >= 200 && a.status < 300) {
@@ -541,10 +541,10 @@ long ls_round(struct ls_shipper *sh, const char *url, const char *tenant, long t
 	} else {
 		snprintf(sh->stats.last_error, sizeof sh->stats.last_error,
 		         "POST %s answered HTTP %ld: %.150s", push, a.status, a.body ? a.body : "");
-		lh_free(&a);
+		pchttp_free(&a);
 		goto fail;
 	}
-	lh_free(&a);
+	pchttp_free(&a);
 	for (size_t i = 0; i < sh->n; i++)
 		commit(&sh->src[i]);
 	sh->stats.batches++;

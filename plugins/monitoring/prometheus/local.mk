@@ -23,7 +23,7 @@ plugins_monitoring_prometheus_prometheus_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFL
 	-DPM_METRICSD='"$(pkglibexecdir)/paved-metricsd"'
 plugins_monitoring_prometheus_prometheus_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_monitoring_prometheus_prometheus_la_LIBADD = plugins/monitoring/prometheus/libpmgen.la \
-	plugins/common/libpc.la $(JANSSON_LIBS) $(CURL_LIBS) -lm
+	plugins/common/libpc.la plugins/common/libpchttp.la $(JANSSON_LIBS) $(CURL_LIBS) -lm
 BUILD_PLUGIN_DIRS += plugins/monitoring/prometheus/.libs
 
 pkglibexec_PROGRAMS += plugins/monitoring/prometheus/paved-metricsd

@@ -31,29 +31,13 @@
 #include <curl/curl.h>
 #include <paved/plugin.h>
 
+#include "pchttp.h"
+
 PAVED_PLUGIN_INIT1;
 static bool curl_ready;
 
+/* Up to this much of a failed answer's body is quoted in the error. */
 #define SNIPPET_MAX 160
-
-struct snippet {
-	char   text[SNIPPET_MAX + 1];
-	size_t len;
-};
-
-/* Keep the start of the answer (for the error message). */
-static size_t keep_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct snippet *s = userdata;
-	size_t n = size * nmemb, room = SNIPPET_MAX - s->len, take = n < room ? n : room;
-	memcpy(s->text + s->len, ptr, take);
-	s->len += take;
-	s->text[s->len] = '\0';
-	for (size_t i = 0; i < s->len; i++)
-		if ((unsigned char)s->text[i] < ' ')
-			s->text[i] = ' ';
-	return n;
-}
 
 /* "2025-01-31T12:00:00.123Z" (or without the fraction) as a decimal
  * string of nanoseconds since the epoch, into OUT; "0" when bad. */
@@ -178,18 +162,17 @@ static char *logs_url(const char *endpoint)
 	return u;
 }
 
-/* Deliver EVENT (borrowed): one POST. */
+/* Deliver EVENT (borrowed): one POST, on a libcurl handle of its own. */
 static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **errmsg, void *data)
 {
 	(void)result, (void)data;
 	const char *endpoint = json_string_value(paved->option(ctx, "endpoint"));
 	json_int_t timeout = json_integer_value(paved->option(ctx, "timeout_ms"));
 	struct curl_slist *headers = NULL;
-	struct snippet answer = { .len = 0 };
-	char curlerr[CURL_ERROR_SIZE] = "", *body = NULL, *url = NULL;
-	long status = 0;
+	struct pchttp_answer answer = { .body = NULL };
+	char *body = NULL, *url = NULL;
 	int rc = PAVED_OK;
-	CURL *c = NULL;
+	pchttp *h = NULL;
 	if (!endpoint || !*endpoint)
 		return paved->error(errmsg, "plugins.otlp.endpoint is not set; set it to the OTLP/HTTP "
 		                    "endpoint (e.g. http://127.0.0.1:4318) in $PAVED_HOME/config.json "
@@ -197,7 +180,7 @@ static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **err
 	if (timeout <= 0)
 		return paved->error(errmsg, "option plugins.otlp.timeout_ms must be a positive number "
 		                    "of milliseconds, not %lld", (long long)timeout);
-	if (!curl_ready || !(c = curl_easy_init()))
+	if (!curl_ready || !(h = pchttp_new()))
 		return paved->error(errmsg, "libcurl could not be initialised");
 	json_t *req = request_of(ctx, event);
 	if (!req || !(body = json_dumps(req, JSON_COMPACT)) || !(url = logs_url(endpoint))) {
@@ -220,35 +203,25 @@ static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **err
 		snprintf(line, sizeof line, "%s: %s", k, s);
 		headers = curl_slist_append(headers, line);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500  /* 7.85.0 */
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "paved-otlp/1.0");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-	CURLcode cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		rc = paved->error(errmsg, "POST %s failed: %s", url,
-		                  curlerr[0] ? curlerr : curl_easy_strerror(cc));
+	struct pchttp_req rq = { .method = "POST", .url = url, .body = body, .len = strlen(body),
+	                         .headers = headers, .user_agent = "paved-otlp/1.0",
+	                         .timeout_ms = (long)timeout, .body_max = SNIPPET_MAX,
+	                         .truncate = true };
+	if (pchttp_request(h, &rq, &answer)) {
+		rc = paved->error(errmsg, "POST %s failed: %s", url, answer.error);
 		goto done;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299)
-		rc = paved->error(errmsg, "POST %s answered HTTP %ld%s%s", url, status,
-		                  answer.len ? ": " : "", answer.text);
+	if (answer.status < 200 || answer.status > 299) {
+		for (size_t i = 0; i < answer.len; i++)   /* the start of the answer, on one line */
+			if ((unsigned char)answer.body[i] < ' ')
+				answer.body[i] = ' ';
+		rc = paved->error(errmsg, "POST %s answered HTTP %ld%s%s", url, answer.status,
+		                  answer.len ? ": " : "", answer.body ? answer.body : "");
+	}
 done:
+	pchttp_free(&answer);
 	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
+	pchttp_close(h);
 	free(body), free(url);
 	return rc;
 }

@@ -12,5 +12,5 @@ webhook_LTLIBRARIES = plugins/sink/webhook/webhook.la
 plugins_sink_webhook_webhook_la_SOURCES = plugins/sink/webhook/webhook.c
 plugins_sink_webhook_webhook_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 plugins_sink_webhook_webhook_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_sink_webhook_webhook_la_LIBADD = $(CURL_LIBS) $(JANSSON_LIBS)
+plugins_sink_webhook_webhook_la_LIBADD = plugins/common/libpchttp.la $(CURL_LIBS) $(JANSSON_LIBS)
 EXTRA_DIST += plugins/sink/webhook/README.md

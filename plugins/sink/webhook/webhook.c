@@ -20,40 +20,27 @@
 #include <curl/curl.h>
 #include <paved/plugin.h>
 
+#include "pchttp.h"
+
 PAVED_PLUGIN_INIT1;
-static CURL *curl;           /* reused between events: keeps the connection */
-static bool  curl_ready;     /* curl_global_init succeeded */
+static pchttp *conn;         /* reused between events: keeps the connection */
+static bool    curl_ready;   /* curl_global_init succeeded */
 
 /* Up to this much of a failed answer's body is quoted in the error. */
 #define SNIPPET_MAX 160
 
-struct snippet {
-	char   text[SNIPPET_MAX + 1];
-	size_t len;
-};
-
-/* Keep the start of the answer's body (for error messages); never write
- * it to stdout, which belongs to the command. */
-static size_t keep_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+/* The start of an answer's body (LEN bytes of TEXT) reduced to one
+ * printable line, in place. */
+static const char *one_line(char *text, size_t len)
 {
-	struct snippet *s = userdata;
-	size_t n = size * nmemb, room = SNIPPET_MAX - s->len;
-	size_t take = n < room ? n : room;
-	memcpy(s->text + s->len, ptr, take);
-	s->len += take;
-	s->text[s->len] = '\0';
-	return n;
-}
-
-/* The answer's body reduced to one printable line (in place). */
-static const char *one_line(struct snippet *s)
-{
-	for (size_t i = 0; i < s->len; i++)
-		if ((unsigned char)s->text[i] < ' ' || s->text[i] == 127)
-			s->text[i] = ' ';
-	while (s->len && s->text[s->len - 1] == ' ')
-		s->text[--s->len] = '\0';
-	return s->text;
+	if (!text)
+		return "";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < ' ' || text[i] == 127)
+			text[i] = ' ';
+	while (len && text[len - 1] == ' ')
+		text[--len] = '\0';
+	return text;
 }
 
 /* Append "NAME: VALUE" to *LIST.  Refuses names and values that would
@@ -106,7 +93,8 @@ static int build_headers(paved_ctx *ctx, json_t *event, struct curl_slist **list
 	return rc;
 }
 
-/* Deliver EVENT (borrowed): one POST of its JSON text. */
+/* Deliver EVENT (borrowed): one POST of its JSON text, on the kept
+ * handle. */
 static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **errmsg,
                       void *data)
 {
@@ -114,10 +102,8 @@ static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **err
 	const char *url = json_string_value(paved->option(ctx, "url"));
 	json_int_t timeout = json_integer_value(paved->option(ctx, "timeout_ms"));
 	struct curl_slist *headers = NULL;
-	struct snippet answer = { .len = 0 };
-	char curlerr[CURL_ERROR_SIZE] = "";
+	struct pchttp_answer answer = { .body = NULL };
 	char *body = NULL;
-	long status = 0;
 	int rc = PAVED_OK;
 
 	if (!url || !*url)
@@ -128,7 +114,7 @@ static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **err
 		                  "number of milliseconds, not %lld", (long long)timeout);
 	if (!curl_ready)
 		return paved->error(errmsg, "libcurl could not be initialised");
-	if (!curl && !(curl = curl_easy_init()))
+	if (!conn && !(conn = pchttp_new()))
 		return paved->error(errmsg, "cannot create a libcurl handle (out of memory?)");
 	if ((rc = build_headers(ctx, event, &headers, errmsg)))
 		goto done;
@@ -137,39 +123,21 @@ static int post_event(paved_ctx *ctx, json_t *event, json_t **result, char **err
 		goto done;
 	}
 
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500  /* 7.85.0 */
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "paved-webhook/1.0");
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curlerr);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-
-	CURLcode cc = curl_easy_perform(curl);
-	if (cc != CURLE_OK) {
-		rc = paved->error(errmsg, "POST %s failed: %s", url,
-		                curlerr[0] ? curlerr : curl_easy_strerror(cc));
+	struct pchttp_req rq = { .method = "POST", .url = url, .body = body, .len = strlen(body),
+	                         .headers = headers, .user_agent = "paved-webhook/1.0",
+	                         .timeout_ms = (long)timeout, .body_max = SNIPPET_MAX,
+	                         .truncate = true };
+	if (pchttp_request(conn, &rq, &answer)) {
+		rc = paved->error(errmsg, "POST %s failed: %s", url, answer.error);
 		goto done;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299) {
-		const char *text = one_line(&answer);
-		rc = paved->error(errmsg, "POST %s answered HTTP %ld%s%s", url, status,
+	if (answer.status < 200 || answer.status > 299) {
+		const char *text = one_line(answer.body, answer.len);
+		rc = paved->error(errmsg, "POST %s answered HTTP %ld%s%s", url, answer.status,
 		                *text ? ": " : "", text);
 	}
 done:
-	if (curl)  /* the handle outlives this call: drop pointers into it */
-		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+	pchttp_free(&answer);
 	curl_slist_free_all(headers);
 	free(body);
 	return rc;
@@ -189,9 +157,8 @@ static int init(paved_ctx *ctx, const struct paved_api *a, char **errmsg)
 static void fini(paved_ctx *ctx)
 {
 	(void)ctx;
-	if (curl)
-		curl_easy_cleanup(curl);
-	curl = NULL;
+	pchttp_close(conn);
+	conn = NULL;
 	if (curl_ready)
 		curl_global_cleanup();
 	curl_ready = false;
