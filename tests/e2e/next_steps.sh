@@ -4,7 +4,9 @@
 #   python-api with PostgreSQL: create, /health reports the database, then
 #   each "Next steps" line (clone, test, change and push, status and logs,
 #   releases, rollback, plan production), "Run it locally" and the
-#   database line; node-api without a database: its production deploy hint;
+#   database line; node-api without a database: its production deploy hint,
+#   then the README loop's last line, a canary into production from the golden
+#   path's own deploy.steps (status, then abort);
 #   and --no-deploy's hint.
 # Needs git, python3, node, haproxy and PostgreSQL (as the golden path does).
 . "$(dirname "$0")/lib.sh"
@@ -114,6 +116,28 @@ step "Deploy to production" "$work"
 purl=$(sed -n 's/.*: \(http:[^ ]*\)$/\1/p' "$tmp/stdout" | tail -n 1)
 [ -n "$purl" ] && [ "$(code "$purl/health")" = 200 ] && pass "production answers at $purl" ||
 	fail "production: $out"
+
+# ---- the README's loop ends with a canary into production, from the golden path's own steps
+git clone -q "file://$PAVED_HOME/forge/web.git" "$work/web-clone" || fail "clone web"
+sed -i 's/message: `hello from/message: `canary from/' "$work/web-clone/src/app.js"
+git -C "$work/web-clone" commit -qam 'Say canary' && git -C "$work/web-clone" push -q 2>/dev/null ||
+	fail "push web"
+run "$PAVED" deploy web --env production --strategy canary
+expect_rc 0 "paved deploy web --env production --strategy canary"
+expect_out "to production (canary): the canary runs beside version" "a canary beside the stable version"
+run "$PAVED" --json rollout status web --env production
+expect_rc 0 "rollout status of the canary"
+cp "$tmp/stdout" "$tmp/rollout.json"
+[ "$(json_eval 'j.steps.map(s => s.setWeight || (s.analysis ? "analysis" : "")).join()' "$tmp/rollout.json")" = "20,analysis,100" ] &&
+	pass "the golden path's steps: 20%, analysis, 100% (platform.yaml deploy.steps)" ||
+	fail "rollout steps: $(cat "$tmp/rollout.json")"
+[ "$(code "$purl/health")" = 200 ] && pass "production keeps answering during the canary" ||
+	fail "production does not answer during the canary"
+run "$PAVED" abort web --env production
+expect_rc 0 "paved abort web --env production"
+expect_out "all traffic on stable version" "all traffic back on stable"
+curl -s --max-time 5 "$purl/" | grep -q '"hello from web"' && pass "the stable version serves again" ||
+	fail "after the abort: $(curl -s --max-time 5 "$purl/")"
 
 # ---- --no-deploy: its hint deploys -------------------------------------------------------
 "$PAVED" create service later --template c-api --no-deploy --dir "$work/later-wc" >"$tmp/create.out" 2>&1 ||

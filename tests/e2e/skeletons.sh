@@ -176,7 +176,10 @@ want = {
     "service": name,
     "resources": resources,
     "deploy": {"build": build, "run": run, "port": "8080", "health": "/health", "replicas": "2",
-               "strategy": "rolling", "variables": variables},
+               "strategy": "rolling", "variables": variables,
+               "steps": [{"deploy": "20%", "duration": "1m",
+                          "metrics": [{"error_rate_less_than": "1%"}]},
+                         {"deploy": "100%"}]},
     "slo": {"availability": "99.9", "latency": {"p99_ms": "200"}, "window": "30d"},
 }
 problems = [f"{k}: {doc.get(k)!r}, want {v!r}" for k, v in want.items() if doc.get(k) != v]
