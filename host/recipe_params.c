@@ -131,13 +131,22 @@ static void check_param(lua_State *L, const char *name, json_t *input, json_t *o
 	}
 	char *shown = json_is_string(raw) ? pv_strdup(json_string_value(raw))
 	              : json_dumps(raw, JSON_ENCODE_ANY);
+	if (json_is_string(raw) && memchr(json_string_value(raw), '\0', json_string_length(raw))) {
+		/* what C strings show of it would hide the rest: "postgres\0x" */
+		problem(acc, "%s: holds a NUL byte", name);
+		free(shown);
+		return;
+	}
 	if (strcmp(type, "enum") == 0) {
 		bool ok = false;
 		char choices[512] = "";
 		lua_getfield(L, -1, "choices");
+		/* the whole value, its length included: "postgres\0x" is not "postgres" */
 		for (lua_Integer i = 1; lua_istable(L, -1) && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
-			const char *c = lua_tostring(L, -1);
-			ok = ok || (c && json_is_string(raw) && strcmp(c, json_string_value(raw)) == 0);
+			size_t clen = 0;
+			const char *c = lua_tolstring(L, -1, &clen);
+			ok = ok || (c && json_is_string(raw) && json_string_length(raw) == clen &&
+			            memcmp(c, json_string_value(raw), clen) == 0);
 			size_t n = strlen(choices);
 			snprintf(choices + n, sizeof choices - n, "%s%s", i > 1 ? ", " : "", c ? c : "?");
 			lua_pop(L, 1);
@@ -168,11 +177,6 @@ static void check_param(lua_State *L, const char *name, json_t *input, json_t *o
 	} else if (strcmp(type, "string") == 0) {
 		const char *s = json_string_value(v), *pat = str_field(L, "pattern");
 		size_t len = json_string_length(v);
-		/* patterns and lengths see C strings: a NUL would hide the rest */
-		if (memchr(s, '\0', len)) {
-			problem(acc, "%s: holds a NUL byte", name);
-			bad = true;
-		}
 		lua_Integer maxl = int_field(L, "max_length", 0, &set);
 		if (set && (lua_Integer)len > maxl)
 			problem(acc, "%s: %zu characters, at most %lld allowed", name, len,

@@ -309,6 +309,11 @@ START_TEST(params_nul_and_overflow)
 	char *err = validate("node-api", "{\"name\": \"ok\\u0000/../../x\"}", NULL);
 	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  name: holds a NUL byte");
 	free(err);
+	/* an enum's choice followed by a NUL and more is not that choice */
+	err = validate("node-api", "{\"name\": \"ok\", \"database\": \"postgres\\u0000\"}", NULL);
+	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  database: holds a NUL "
+	                 "byte");
+	free(err);
 	err = validate("node-api", "{\"name\": \"ok\", \"port\": \"99999999999999999999\"}", NULL);
 	ck_assert_str_eq(err, "invalid parameters for recipe 'node-api':\n  port: "
 	                 "'99999999999999999999' is out of range");
