@@ -1,5 +1,6 @@
 #!/bin/bash
-# End to end (issue #12's standing concurrency check): on one PAVED_HOME,
+# End to end (issue #12's standing concurrency check): 8 paveds at once on a
+# home that does not exist yet (30 times); then on one PAVED_HOME,
 #   - 8 `paved create service` at once (4 with a PostgreSQL database),
 #   - then 4 `paved apply` and 4 `paved deploy` at once;
 # then every service answers 200 through its front door, exactly one
@@ -32,6 +33,21 @@ haproxies() {
 	done
 	echo "$n"
 }
+
+# ---- 8 paveds at once on a home that does not exist yet, 30 times: each creates
+# the state database or waits for the one that does (switching a new database to
+# WAL answers "database is locked" at once, without SQLite's busy handler) -------------
+for round in $(seq 1 30); do
+	fresh="$tmp/fresh$round"
+	for i in 1 2 3 4 5 6 7 8; do
+		PAVED_HOME="$fresh" "$PAVED" hooks >/dev/null 2>>"$tmp/fresh.err" &
+	done
+	wait
+	rm -rf "$fresh"
+done
+locked=$(grep -c . "$tmp/fresh.err")
+[ "$locked" -eq 0 ] && pass "240 paveds, 8 at a time on fresh homes: none failed" ||
+	fail "$locked of 240 failed: $(sort "$tmp/fresh.err" | uniq -c)"
 
 # ---- 8 creates at once -------------------------------------------------------------------
 pids=()
