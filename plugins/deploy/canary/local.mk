@@ -36,7 +36,7 @@ EXTRA_DIST += plugins/deploy/canary/README.md
 pkglibexec_PROGRAMS += plugins/deploy/canary/paved-canary-detach
 plugins_deploy_canary_paved_canary_detach_SOURCES = plugins/deploy/canary/detach.c
 
-CANARY_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
+CANARY_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/lib
 CANARY_TEST_LDADD = plugins/deploy/canary/libcanary.la $(CHECK_LIBS) $(JANSSON_LIBS) -lm
 check_PROGRAMS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_judge \
 	plugins/deploy/canary/test_analysis plugins/deploy/canary/test_spec \
@@ -44,7 +44,7 @@ check_PROGRAMS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_ju
 TESTS += plugins/deploy/canary/test_stats plugins/deploy/canary/test_judge \
 	plugins/deploy/canary/test_analysis plugins/deploy/canary/test_spec \
 	plugins/deploy/canary/test_weights
-plugins_deploy_canary_test_stats_SOURCES = plugins/deploy/canary/test_stats.c plugins/deploy/canary/test_main.h
+plugins_deploy_canary_test_stats_SOURCES = plugins/deploy/canary/test_stats.c tests/lib/check_main.h
 plugins_deploy_canary_test_stats_CPPFLAGS = $(CANARY_TEST_CPPFLAGS)
 plugins_deploy_canary_test_stats_LDADD = $(CANARY_TEST_LDADD)
 plugins_deploy_canary_test_judge_SOURCES = plugins/deploy/canary/test_judge.c

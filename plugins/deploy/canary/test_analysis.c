@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "analysis.h"
-#include "test_main.h"
+#include "check_main.h"
 
 static int evals;   /* how often the evaluator ran */
 
@@ -204,5 +204,5 @@ int main(void)
 	tcase_add_test(tc, test_no_data);
 	tcase_add_test(tc, test_run_phase);
 	suite_add_tcase(s, tc);
-	return cn_test_main(s);
+	return tu_check_main(s);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "judge.h"
-#include "test_main.h"
+#include "check_main.h"
 
 /* N values around BASE: BASE * (1 + small deterministic noise). */
 static json_t *series(double base, int n, int seed)
@@ -129,5 +129,5 @@ int main(void)
 	tcase_add_test(tc, test_weighted_score);
 	tcase_add_test(tc, test_no_data_and_identical);
 	suite_add_tcase(s, tc);
-	return cn_test_main(s);
+	return tu_check_main(s);
 }

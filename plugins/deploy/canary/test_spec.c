@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "spec.h"
-#include "test_main.h"
+#include "check_main.h"
 
 static const struct cx_opts opts = { 10, 60, 10, "http_server_request_duration_seconds" };
 static char err[600];
@@ -229,5 +229,5 @@ int main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_units);
 	suite_add_tcase(s, tc);
-	return cn_test_main(s);
+	return tu_check_main(s);
 }

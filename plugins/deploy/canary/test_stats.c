@@ -17,7 +17,7 @@
 #include <stdlib.h>
 
 #include "stats.h"
-#include "test_main.h"
+#include "check_main.h"
 
 static const double hw_x[] = { 0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46 };
 static const double hw_y[] = { 1.15, 0.88, 0.90, 0.74, 1.21 };
@@ -142,5 +142,5 @@ int main(void)
 	tcase_add_test(tc, test_large_samples_shift);
 	tcase_add_test(tc, test_degenerate);
 	suite_add_tcase(s, tc);
-	return cn_test_main(s);
+	return tu_check_main(s);
 }

@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "weights.h"
-#include "test_main.h"
+#include "check_main.h"
 
 static double share(const struct cw_split *w, int c, int b, int s, int group)
 {
@@ -67,5 +67,5 @@ int main(void)
 	tcase_add_test(tc, test_baseline);
 	tcase_add_test(tc, test_ends);
 	suite_add_tcase(s, tc);
-	return cn_test_main(s);
+	return tu_check_main(s);
 }

@@ -41,13 +41,13 @@ plugins_runtime_process_paved_supervisor_LDADD = \
 EXTRA_DIST += plugins/runtime/process/README.md plugins/runtime/process/services-lib.sh
 
 # Unit tests of the shared modules, one per module.
-RT_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
+RT_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/lib
 RT_TEST_LDADD = plugins/runtime/process/librtcore.la plugins/common/libpc.la $(CHECK_LIBS) $(JANSSON_LIBS)
 check_PROGRAMS += plugins/runtime/process/test_files plugins/runtime/process/test_procs \
 	plugins/runtime/process/test_paths plugins/runtime/process/test_logfile
 TESTS += plugins/runtime/process/test_files plugins/runtime/process/test_procs \
 	plugins/runtime/process/test_paths plugins/runtime/process/test_logfile
-RT_TEST_MAIN = plugins/runtime/process/test_main.h
+RT_TEST_MAIN = tests/lib/check_main.h
 plugins_runtime_process_test_files_SOURCES = plugins/runtime/process/test_files.c $(RT_TEST_MAIN)
 plugins_runtime_process_test_files_CPPFLAGS = $(RT_TEST_CPPFLAGS)
 plugins_runtime_process_test_files_LDADD = $(RT_TEST_LDADD)
@@ -70,11 +70,11 @@ TESTS += plugins/runtime/process/test_runtime_e2e.sh plugins/runtime/process/tes
 
 # Tests of the plugin's modules through a real host on a temporary
 # PAVED_HOME (test_rt.c opens it), one per module.
-RT_HOST_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+RT_HOST_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)/tests/lib \
 	-DRT_TEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/runtime/process/.libs"'
 RT_HOST_TEST_LDADD = host/libpaved.la $(CHECK_LIBS) $(JANSSON_LIBS)
 RT_HOST_TEST_HELPERS = plugins/runtime/process/test_rt.c plugins/runtime/process/test_rt.h \
-	plugins/runtime/process/test_main.h
+	tests/lib/check_main.h
 check_PROGRAMS += plugins/runtime/process/test_spec plugins/runtime/process/test_net \
 	plugins/runtime/process/test_haproxy
 TESTS += plugins/runtime/process/test_spec plugins/runtime/process/test_net \

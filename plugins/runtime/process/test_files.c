@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "files.h"
-#include "test_main.h"
+#include "check_main.h"
 
 static char dir[64];
 
@@ -155,5 +155,5 @@ int main(void)
 	tcase_add_test(tc, write_json_round_trips);
 	tcase_add_test(tc, lock_excludes_a_second_holder);
 	suite_add_tcase(s, tc);
-	return trt_main(s);
+	return tu_check_main(s);
 }

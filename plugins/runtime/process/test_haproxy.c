@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_main.h"
+#include "check_main.h"
 #include "test_rt.h"
 
 #define P "runtime_process: runtime.driver.process."
@@ -60,5 +60,5 @@ int main(void)
 	tcase_add_test(tc, missing_haproxy);
 	tcase_add_test(tc, enable_before_ensure);
 	suite_add_tcase(s, tc);
-	return trt_main(s);
+	return tu_check_main(s);
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "logfile.h"
-#include "test_main.h"
+#include "check_main.h"
 
 static char dir[64];
 
@@ -230,5 +230,5 @@ int main(void)
 	tcase_add_test(tc, merged_by_time_with_since_tail_cursor);
 	tcase_add_test(tc, bad_cursor_is_refused);
 	suite_add_tcase(s, tc);
-	return trt_main(s);
+	return tu_check_main(s);
 }

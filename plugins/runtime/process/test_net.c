@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "test_main.h"
+#include "check_main.h"
 #include "test_rt.h"
 
 #define P "runtime_process: runtime.driver.process."
@@ -124,5 +124,5 @@ int main(void)
 	tcase_add_test(tc, range_in_use);
 	tcase_add_test(tc, held_ports_are_skipped);
 	suite_add_tcase(s, tc);
-	return trt_main(s);
+	return tu_check_main(s);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "paths.h"
-#include "test_main.h"
+#include "check_main.h"
 
 static const struct { const char *name; bool service, env; } names[] = {
 	{ "api", true, true }, { "a", true, true }, { "payment-api", true, true },
@@ -45,5 +45,5 @@ int main(void)
 	tcase_add_loop_test(tc, name_rules, 0, (int)(sizeof names / sizeof *names));
 	tcase_add_test(tc, dirs_and_mark);
 	suite_add_tcase(s, tc);
-	return trt_main(s);
+	return tu_check_main(s);
 }

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "procs.h"
-#include "test_main.h"
+#include "check_main.h"
 
 /* A child running ARGV with the environment entry KV, ignoring SIGTERM
  * with DEAF (the disposition survives exec); the caller reaps it. */
@@ -113,5 +113,5 @@ int main(void)
 	tcase_add_test(tc, mark_and_args_are_found);
 	tcase_add_test(tc, stop_kills_what_ignores_sigterm);
 	suite_add_tcase(s, tc);
-	return trt_main(s);
+	return tu_check_main(s);
 }

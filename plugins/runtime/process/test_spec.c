@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_main.h"
+#include "check_main.h"
 #include "test_rt.h"
 
 #define P "runtime_process: runtime.driver.process."
@@ -104,5 +104,5 @@ int main(void)
 	                    (int)(sizeof bad / sizeof *bad));
 	tcase_add_test(tc, status_of_nothing);
 	suite_add_tcase(s, tc);
-	return trt_main(s);
+	return tu_check_main(s);
 }
